@@ -3,6 +3,7 @@
  * the backend interfaces are what kvm-intel, kvm-amd and kvm-s390 register with.
  */
 export { KvmError, ERRNO, isKvmError } from './errors';
+export { EventFd } from './eventfd';
 export type { Errno } from './errors';
 export { Host, createHost, kvmArchInit, kvmArchExit } from './host';
 export type { LsmodEntry } from './host';

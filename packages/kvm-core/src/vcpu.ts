@@ -107,6 +107,68 @@ export class Vcpu implements KvmVcpuContext {
     this.need('nmi', this.archVcpu.nmi).call(this.archVcpu);
   }
 
+  // ---- Architecture ioctls on the vCPU fd, delegated like the VM ones.
+
+  /** KVM_GET_LAPIC: the 1 KiB register page (KVM_APIC_REG_SIZE). */
+  getLapic(): Uint8Array {
+    return this.archIoctl('getLapic');
+  }
+
+  /** KVM_SET_LAPIC */
+  setLapic(regs: Uint8Array): void {
+    this.archIoctl('setLapic', regs);
+  }
+
+  /** KVM_GET_VCPU_EVENTS */
+  getVcpuEvents<T = unknown>(): T {
+    return this.archIoctl('getVcpuEvents');
+  }
+
+  /** KVM_SET_VCPU_EVENTS */
+  setVcpuEvents(events: unknown): void {
+    this.archIoctl('setVcpuEvents', events);
+  }
+
+  /** KVM_GET_FPU */
+  getFpu<T = unknown>(): T {
+    return this.archIoctl('getFpu');
+  }
+
+  /** KVM_SET_FPU */
+  setFpu(fpu: unknown): void {
+    this.archIoctl('setFpu', fpu);
+  }
+
+  /** KVM_TRANSLATE: a guest-linear address through the guest's page tables. */
+  translate(linearAddress: bigint): { physicalAddress: bigint; valid: number; writeable: number; usermode: number } {
+    return this.archIoctl('translate', linearAddress);
+  }
+
+  /** KVM_SET_GUEST_DEBUG (control: KVM_GUESTDBG_*). */
+  setGuestDebug(dbg: { control: number; debugreg?: readonly bigint[] }): void {
+    this.archIoctl('setGuestDebug', dbg);
+  }
+
+  /** s390: KVM_S390_SET_INITIAL_PSW */
+  setInitialPsw(psw: { mask: bigint; addr: bigint }): void {
+    this.archIoctl('setInitialPsw', psw);
+  }
+
+  /** s390: KVM_S390_INITIAL_RESET */
+  initialReset(): void {
+    this.archIoctl('initialReset');
+  }
+
+  /** s390: KVM_S390_INTERRUPT on the vCPU fd (a local interrupt). */
+  s390Interrupt(irq: { type: number; parm?: number; parm64?: bigint }): void {
+    this.archIoctl('s390Interrupt', irq);
+  }
+
+  /** s390: KVM_S390_MEM_OP (logical or absolute read/write, optionally check-only). */
+  memOp(op: { gaddr: bigint; size: number; op: number; buf?: Uint8Array; ar?: number; flags?: number }): Uint8Array | void {
+    return this.archIoctl('memOp', op);
+  }
+
   /** A vCPU ioctl that the architecture provides (getLapic, s390Interrupt, memOp, ...). */
   archIoctl<R>(name: string, ...args: unknown[]): R {
     this.checkAlive();

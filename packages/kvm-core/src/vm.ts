@@ -11,6 +11,7 @@ import { KVM_MAX_VCPUS, KVM_MAX_VCPU_IDS } from './uapi/kvm';
 import type { KvmUserspaceMemoryRegion } from './uapi/structs';
 import { genericCheckExtension } from './kvm';
 import { Vcpu } from './vcpu';
+import type { EventFd } from './eventfd';
 
 export class Vm implements KvmVmContext {
   readonly memslots = new Memslots();
@@ -82,6 +83,94 @@ export class Vm implements KvmVmContext {
 
   get isDestroyed(): boolean {
     return this.destroyed;
+  }
+
+  // ---- Architecture ioctls on the VM fd. Each delegates to the architecture backend,
+  // which validates its own argument (KvmError ENOTTY where the arch lacks the ioctl).
+
+  /** KVM_CREATE_IRQCHIP: the in-kernel PIC pair, IOAPIC and per-vCPU LAPICs (x86). */
+  createIrqchip(): void {
+    this.archIoctl('createIrqchip');
+  }
+
+  /** KVM_IRQ_LINE: drive GSI `irq` to `level` (0/1). */
+  irqLine(irq: number, level: number): void {
+    this.archIoctl('irqLine', irq, level);
+  }
+
+  /** KVM_IRQ_LINE_STATUS: as irqLine, returning the delivery status. */
+  irqLineStatus(irq: number, level: number): number {
+    return this.archIoctl('irqLineStatus', irq, level);
+  }
+
+  /** KVM_GET_IRQCHIP (chipId: KVM_IRQCHIP_PIC_MASTER/SLAVE/IOAPIC). */
+  getIrqchip<T = unknown>(chipId: number): T {
+    return this.archIoctl('getIrqchip', chipId);
+  }
+
+  /** KVM_SET_IRQCHIP */
+  setIrqchip(chipId: number, state: unknown): void {
+    this.archIoctl('setIrqchip', chipId, state);
+  }
+
+  /** KVM_CREATE_PIT2 (config.flags: KVM_PIT_SPEAKER_DUMMY). */
+  createPit2(config: { flags: number } = { flags: 0 }): void {
+    this.archIoctl('createPit2', config);
+  }
+
+  /** KVM_GET_PIT2 */
+  getPit2<T = unknown>(): T {
+    return this.archIoctl('getPit2');
+  }
+
+  /** KVM_SET_PIT2 */
+  setPit2(state: unknown): void {
+    this.archIoctl('setPit2', state);
+  }
+
+  /** KVM_SET_GSI_ROUTING: replaces the whole routing table. */
+  setGsiRouting(entries: readonly unknown[]): void {
+    this.archIoctl('setGsiRouting', entries);
+  }
+
+  /** KVM_SIGNAL_MSI: returns >0 delivered, 0 blocked (as the ioctl's return value). */
+  signalMsi(msi: { addressLo: number; addressHi: number; data: number; flags?: number; devid?: number }): number {
+    return this.archIoctl('signalMsi', msi);
+  }
+
+  /** KVM_IRQFD: an EventFd whose signal raises `gsi` (flags: KVM_IRQFD_FLAG_*). */
+  irqfd(args: { eventfd: EventFd; gsi: number; flags?: number; resamplefd?: EventFd }): void {
+    this.archIoctl('irqfd', args);
+  }
+
+  /** KVM_IOEVENTFD: a guest write to addr (PIO or MMIO) signals the EventFd, no exit. */
+  ioeventfd(args: { eventfd: EventFd; addr: number; len: number; datamatch?: bigint; flags?: number }): void {
+    this.archIoctl('ioeventfd', args);
+  }
+
+  /** KVM_GET_CLOCK: the VM's kvmclock time in ns. */
+  getClock(): { clock: bigint; flags: number; realtime?: bigint } {
+    return this.archIoctl('getClock');
+  }
+
+  /** KVM_SET_CLOCK */
+  setClock(data: { clock: bigint; flags?: number }): void {
+    this.archIoctl('setClock', data);
+  }
+
+  /** KVM_SET_TSS_ADDR (x86, VMX real-mode TSS). */
+  setTssAddr(addr: number): void {
+    this.archIoctl('setTssAddr', addr);
+  }
+
+  /** KVM_SET_IDENTITY_MAP_ADDR (x86) */
+  setIdentityMapAddr(addr: number): void {
+    this.archIoctl('setIdentityMapAddr', addr);
+  }
+
+  /** KVM_ENABLE_CAP on the VM fd. */
+  enableCap(cap: number, args: readonly bigint[] = []): void {
+    this.archIoctl('enableCap', cap, args);
   }
 
   /**
