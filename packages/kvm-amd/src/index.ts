@@ -35,3 +35,7 @@ export type { SupportedCpuidOptions } from './svm/cpuid';
 export { CPUID_FEATURE_BITS, featureMask } from './svm/cpuid-features';
 export type { CpuidFeature, CpuidBit } from './svm/cpuid-features';
 export { VMMCALL_BYTES, VMCALL_BYTES, svmPatchHypercall } from './svm/hypercall';
+export {
+  SVM_INTERCEPTS, svmInterceptExitCode, svmExceptionExitCode, svmCrExitCode, svmDrExitCode, svmCr0WriteExitCode,
+} from './svm/instruction-intercepts';
+export type { SvmInterceptName } from './svm/instruction-intercepts';

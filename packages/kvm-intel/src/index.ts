@@ -55,3 +55,11 @@ export type { SupportedCpuidOptions } from './vmx/cpuid';
 export { CPUID_FEATURE_BITS, featureMask } from './vmx/cpuid-features';
 export type { CpuidFeature, CpuidBit } from './vmx/cpuid-features';
 export { VMCALL_BYTES, VMMCALL_BYTES, vmxPatchHypercall } from './vmx/hypercall';
+export {
+  vmxRecordExit, vmxRecordGuestLinearAddress, vmxRecordEptViolation, vmxRecordEptMisconfig, vmxRecordIoExit,
+  encodeInsOutsInstructionInfo, vmxRecordExceptionExit, vmxRecordIdtVectoring, vmxRecordEntryFailure,
+} from './vmx/vm-exit';
+export {
+  VMX_INSN, VMX_INSN_EXECUTE, VMX_INSN_EXIT, VMX_INSN_UD, vmxInstructionOutcome, vmxInstructionExitReason,
+  vmxExternalInterruptExits, vmxNmiExits, vmxInterruptWindowOpen, vmxNmiWindowOpen,
+} from './vmx/instruction-exits';

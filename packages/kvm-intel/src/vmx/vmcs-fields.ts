@@ -17,6 +17,7 @@ export const VMCS_FIELDS = {
   VIRTUAL_PROCESSOR_ID: 0x0000,
   POSTED_INTR_NV: 0x0002,
   EPTP_INDEX: 0x0004,
+  LAST_PID_POINTER_INDEX: 0x0008,
   // 16-bit guest-state fields (B.1.2)
   GUEST_ES_SELECTOR: 0x0800,
   GUEST_CS_SELECTOR: 0x0802,
@@ -63,6 +64,7 @@ export const VMCS_FIELDS = {
   ENCLS_EXITING_BITMAP: 0x202e,
   TSC_MULTIPLIER: 0x2032,
   TERTIARY_VM_EXEC_CONTROL: 0x2034,
+  PID_POINTER_TABLE: 0x2042,
   // 64-bit read-only data field (B.2.2)
   GUEST_PHYSICAL_ADDRESS: 0x2400,
   // 64-bit guest-state fields (B.2.3)

@@ -68,7 +68,7 @@ describe('IA32_VMX_* capability MSRs', () => {
     expect(readVmxCapabilityMsr(all, MSR_IA32_VMX_CR0_FIXED0)).toBe(0x80000021n);
     expect(readVmxCapabilityMsr(all, MSR_IA32_VMX_CR4_FIXED0)).toBe(0x2000n);
     expect(readVmxCapabilityMsr(all, MSR_IA32_VMX_VMCS_ENUM)).toBe(BigInt(VMCS_MAX_FIELD_INDEX << 1));
-    expect(VMCS_MAX_FIELD_INDEX).toBe(0x1a); // TERTIARY_VM_EXEC_CONTROL 0x2034 has index 0x1a
+    expect(VMCS_MAX_FIELD_INDEX).toBe(0x21); // PID_POINTER_TABLE 0x2042 has index 0x21
     const ept = Number(readVmxCapabilityMsr(all, MSR_IA32_VMX_EPT_VPID_CAP)! & 0xffffffffn);
     expect(ept & (1 << 6)).toBeTruthy(); // 4-level walk
     expect(ept & (1 << 14)).toBeTruthy(); // WB
