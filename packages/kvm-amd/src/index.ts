@@ -32,7 +32,7 @@ export { MSRPM_SIZE, msrpmBitIndex, msrpmIntercepts, msrExits, setMsrpmIntercept
 export { SvmAsidTlb } from './svm/asid-tlb';
 export { supportedCpuid, kvmParavirtCpuidEntries, AMD_VENDOR_STRING } from './svm/cpuid';
 export type { SupportedCpuidOptions } from './svm/cpuid';
-export { CPUID_FEATURE_BITS, featureMask } from './svm/cpuid-features';
+export { CPUID_FEATURE_BITS, featureMask, supportedCpuidOptionsSchema, parseCpuidOptions } from './svm/cpuid-features';
 export type { CpuidFeature, CpuidBit } from './svm/cpuid-features';
 export { VMMCALL_BYTES, VMCALL_BYTES, svmPatchHypercall } from './svm/hypercall';
 export {

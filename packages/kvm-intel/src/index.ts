@@ -52,7 +52,7 @@ export {
 } from './vmx/bitmaps';
 export { supportedCpuid, kvmParavirtCpuidEntries, intelCpuidSyscallVisible, INTEL_VENDOR_STRING } from './vmx/cpuid';
 export type { SupportedCpuidOptions } from './vmx/cpuid';
-export { CPUID_FEATURE_BITS, featureMask } from './vmx/cpuid-features';
+export { CPUID_FEATURE_BITS, featureMask, supportedCpuidOptionsSchema, parseCpuidOptions } from './vmx/cpuid-features';
 export type { CpuidFeature, CpuidBit } from './vmx/cpuid-features';
 export { VMCALL_BYTES, VMMCALL_BYTES, vmxPatchHypercall } from './vmx/hypercall';
 export {

@@ -3,6 +3,9 @@
  * lives (leaf, subleaf, register, bit). The engine lists the features it implements as a
  * typed parameter; the vendor's supportedCpuid() reports exactly those.
  */
+import { KvmError } from '@kvmts/kvm-core';
+import { z } from 'zod';
+
 export type CpuidRegister = 'eax' | 'ebx' | 'ecx' | 'edx';
 
 export interface CpuidBit {
@@ -71,4 +74,30 @@ export function cpuidString4(s: string, offset = 0): number {
   let v = 0;
   for (let i = 0; i < 4; i++) v |= (s.charCodeAt(offset + i) & 0xff || 0) << (8 * i);
   return v >>> 0;
+}
+
+const FEATURE_NAMES = Object.keys(CPUID_FEATURE_BITS) as [CpuidFeature, ...CpuidFeature[]];
+const u32 = z.number().int().min(0).max(0xffffffff);
+
+/** The options of supportedCpuid(), validated at the API boundary. */
+export const supportedCpuidOptionsSchema = z
+  .object({
+    features: z.array(z.enum(FEATURE_NAMES)),
+    kvmFeatures: u32.optional(),
+    kvmHints: u32.optional(),
+    signature: u32.optional(),
+    physAddrBits: z.number().int().min(32).max(52).optional(),
+    virtAddrBits: z.union([z.literal(48), z.literal(57)]).optional(),
+    brand: z.string().max(47).regex(/^[\x20-\x7e]*$/, 'printable ASCII').optional(),
+  })
+  .strict();
+
+/** Parses with zod; a failure is KvmError(EINVAL) naming the field (e.g. "features.3"). */
+export function parseCpuidOptions(value: unknown): z.infer<typeof supportedCpuidOptionsSchema> {
+  const r = supportedCpuidOptionsSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new KvmError('EINVAL', `${issue.path.join('.') || 'options'}: ${issue.message}`);
+  }
+  return r.data;
 }

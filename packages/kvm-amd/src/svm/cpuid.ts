@@ -5,7 +5,7 @@
  * descriptions in 0x80000005/6 and no Intel leaf 2/4; plus KVM's paravirt leaves.
  */
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '@kvmts/kvm-core';
-import { AMD_LEAF1_EDX_MIRROR_MASK, cpuidString4, featureMask, type CpuidFeature } from './cpuid-features';
+import { AMD_LEAF1_EDX_MIRROR_MASK, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from './cpuid-features';
 
 export const AMD_VENDOR_STRING = 'AuthenticAMD';
 export const KVM_CPUID_SIGNATURE = 0x40000000;
@@ -35,6 +35,7 @@ export function kvmParavirtCpuidEntries(kvmFeatures = 0, kvmHints = 0): KvmCpuid
 }
 
 export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[] {
+  options = parseCpuidOptions(options);
   const features = options.features;
   const has = (f: CpuidFeature): boolean => features.includes(f);
   const fm = (leaf: number, reg: 'eax' | 'ebx' | 'ecx' | 'edx', index = 0): number => featureMask(features, leaf, reg, index);

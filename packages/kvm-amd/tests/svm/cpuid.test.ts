@@ -69,3 +69,10 @@ describe('hypercall patching', () => {
     expect([...code]).toEqual([0x0f, 0x01, 0xd9]);
   });
 });
+
+describe('supportedCpuid input validation', () => {
+  it('rejects unknown features with EINVAL naming the element', () => {
+    expect(() => supportedCpuid({ features: ['lm', 'nope' as CpuidFeature] })).toThrow(/EINVAL: features\.1/);
+    expect(() => supportedCpuid({ features: [], signature: 2 ** 32 })).toThrow(/EINVAL: signature/);
+  });
+});

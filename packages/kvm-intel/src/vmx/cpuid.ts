@@ -4,7 +4,7 @@
  * 0x80000001 visible only in 64-bit mode), plus KVM's paravirt leaves at 0x40000000.
  */
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '@kvmts/kvm-core';
-import { AMD_ONLY_FEATURES, cpuidString4, featureMask, type CpuidFeature } from './cpuid-features';
+import { AMD_ONLY_FEATURES, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from './cpuid-features';
 
 export const INTEL_VENDOR_STRING = 'GenuineIntel';
 export const KVM_CPUID_SIGNATURE = 0x40000000;
@@ -58,6 +58,7 @@ function xsaveSize(xcr0: number): number {
 }
 
 export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[] {
+  options = parseCpuidOptions(options);
   const features = options.features.filter((f) => !AMD_ONLY_FEATURES.includes(f));
   const has = (f: CpuidFeature): boolean => features.includes(f);
   const fm = (leaf: number, reg: 'eax' | 'ebx' | 'ecx' | 'edx', index = 0): number => featureMask(features, leaf, reg, index);

@@ -74,3 +74,18 @@ describe('hypercall patching', () => {
     expect([...code]).toEqual([0x90, 0x0f, 0x01, 0xc1, 0xc3]);
   });
 });
+
+describe('supportedCpuid input validation', () => {
+  it('rejects unknown features and bad numbers with EINVAL naming the field', () => {
+    expect(() => supportedCpuid({ features: ['fpu', 'warp_drive' as CpuidFeature] })).toThrow(/EINVAL: features\.1/);
+    expect(() => supportedCpuid({ features: [], kvmFeatures: -1 })).toThrow(/EINVAL: kvmFeatures/);
+    expect(() => supportedCpuid({ features: [], physAddrBits: 60 })).toThrow(/EINVAL: physAddrBits/);
+    expect(() => supportedCpuid({ features: [], brand: 'x'.repeat(48) })).toThrow(/EINVAL: brand/);
+  });
+  it('Intel drops AMD-only features', () => {
+    const t = supportedCpuid({ features: ['sse4a', 'mmxext', 'svm'] });
+    const e = t.find((x) => x.function === 0x80000001)!;
+    expect(e.ecx).toBe(0);
+    expect(e.edx).toBe(0);
+  });
+});
