@@ -21,7 +21,7 @@ export {
   decodeNpfExitInfo1, encodeCrDrExitInfo1,
 } from './svm/exit-info';
 export type { SvmEvent, IoioInfo, NpfErrorCode } from './svm/exit-info';
-export { vmrunConsistencyChecks, recordVmexit, defaultSvmRunConfig, SVM_CR4_SUPPORTED, SVM_EFER_SUPPORTED, EFER_SVME } from './svm/vmrun-checks';
+export { vmrunConsistencyChecks, svmVmrun, recordVmexit, defaultSvmRunConfig, SVM_CR4_SUPPORTED, SVM_EFER_SUPPORTED, EFER_SVME } from './svm/vmrun-checks';
 export type { SvmRunConfig, VmrunCheckResult } from './svm/vmrun-checks';
 export { nptWalk, NptWalkResult, NptBuilder, NPT_WALK_OK, NPT_WALK_FAULT, NPT_ACCESS_READ, NPT_ACCESS_WRITE, NPT_ACCESS_FETCH } from './svm/npt';
 export type { NptWalkConfig, NptPerms } from './svm/npt';
@@ -29,6 +29,12 @@ export { PageTablePool } from './svm/page-table-memory';
 export type { PageTableMemory } from './svm/page-table-memory';
 export { IOPM_SIZE, iopmIntercepts, setIopmIntercept, ioioExits } from './svm/iopm';
 export { MSRPM_SIZE, msrpmBitIndex, msrpmIntercepts, msrExits, setMsrpmIntercept } from './svm/msrpm';
+export {
+  SVM_CPUID_FUNC, SVM_REVISION, SVM_NUM_ASIDS, SVM_FEATURE_NPT, SVM_FEATURE_LBRV, SVM_FEATURE_SVML, SVM_FEATURE_NRIPS,
+  SVM_FEATURE_TSCRATEMSR, SVM_FEATURE_VMCBCLEAN, SVM_FEATURE_FLUSHBYASID, SVM_FEATURE_DECODEASSISTS, SVM_FEATURE_PAUSEFILTER,
+  SVM_FEATURE_PFTHRESHOLD, SVM_FEATURE_AVIC, svmFeatureLeaf,
+} from './svm/svm-features';
+export type { SvmFeatureLeaf } from './svm/svm-features';
 export { SvmAsidTlb } from './svm/asid-tlb';
 export { supportedCpuid, kvmParavirtCpuidEntries, AMD_VENDOR_STRING } from './svm/cpuid';
 export type { SupportedCpuidOptions } from './svm/cpuid';

@@ -6,9 +6,12 @@
  */
 import { checkSvmEventInjection } from './exit-info';
 import { SVM_EXIT } from './exit-codes';
-import { INTERCEPT, SVM_NESTED_CTL_NP_ENABLE, SVM_SELECTOR_DB_MASK, SVM_SELECTOR_L_MASK, Vmcb, VMCB_CONTROL as CTL, VMCB_SAVE as SAVE } from './vmcb';
+import {
+  INTERCEPT, SVM_NESTED_CTL_NP_ENABLE, TLB_CONTROL_DO_NOTHING, TLB_CONTROL_FLUSH_ALL_ASID, TLB_CONTROL_FLUSH_ASID, TLB_CONTROL_FLUSH_ASID_LOCAL, SVM_SELECTOR_DB_MASK, SVM_SELECTOR_L_MASK, Vmcb, VMCB_CONTROL as CTL, VMCB_SAVE as SAVE } from './vmcb';
 import { IOPM_SIZE } from './iopm';
 import { MSRPM_SIZE } from './msrpm';
+import type { SvmAsidTlb } from './asid-tlb';
+import { SVM_NUM_ASIDS } from './svm-features';
 
 const X86_CR0_PE = 1 << 0;
 const X86_CR0_NW = 1 << 29;
@@ -31,6 +34,8 @@ export interface SvmRunConfig {
   eferSupported: number;
   /** Nested paging supported (the npt module parameter). */
   nptSupported: boolean;
+  /** Number of ASIDs (CPUID 8000_000A EBX). */
+  maxAsids: number;
 }
 
 /** CR4 bits the model supports on AMD: VME..OSXMMEXCPT (10:0), FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP (no VMXE). */
@@ -38,7 +43,7 @@ export const SVM_CR4_SUPPORTED = 0x000007ff | (1 << 16) | (1 << 17) | (1 << 18) 
 export const SVM_EFER_SUPPORTED = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_SVME;
 
 export function defaultSvmRunConfig(npt = true): SvmRunConfig {
-  return { physAddrWidth: 48, longModeSupported: true, cr4Supported: SVM_CR4_SUPPORTED, eferSupported: SVM_EFER_SUPPORTED, nptSupported: npt };
+  return { physAddrWidth: 48, longModeSupported: true, cr4Supported: SVM_CR4_SUPPORTED, eferSupported: SVM_EFER_SUPPORTED, nptSupported: npt, maxAsids: SVM_NUM_ASIDS };
 }
 
 export type VmrunCheckResult = { ok: true } | { ok: false; exitCode: number; reason: string };
@@ -83,6 +88,11 @@ export function vmrunConsistencyChecks(v: Vmcb, cfg: SvmRunConfig): VmrunCheckRe
   const why = checkSvmEventInjection(v.u32(CTL.EVENTINJ));
   if (why) return invalid(`illegal event injection: ${why}`);
   if (v.u32(CTL.GUEST_ASID) === 0) return invalid('ASID is zero');
+  if (v.u32(CTL.GUEST_ASID) >= cfg.maxAsids) return invalid('ASID is not below the number of ASIDs');
+  const tlbCtl = v.u8(CTL.TLB_CONTROL);
+  if (!(tlbCtl === TLB_CONTROL_DO_NOTHING || tlbCtl === TLB_CONTROL_FLUSH_ALL_ASID || tlbCtl === TLB_CONTROL_FLUSH_ASID || tlbCtl === TLB_CONTROL_FLUSH_ASID_LOCAL)) {
+    return invalid(`TLB_CONTROL ${tlbCtl} is a reserved encoding`);
+  }
   if (v.u32(CTL.NESTED_CTL) & SVM_NESTED_CTL_NP_ENABLE && !cfg.nptSupported) return invalid('NP_ENABLE without nested paging');
   return { ok: true };
 }
@@ -105,4 +115,18 @@ export function recordVmexit(
   v.setNum(CTL.EXITINFO2, exitInfo2);
   v.setU32(CTL.EXITINTINFO, exitIntInfo);
   v.setU32(CTL.EXITINTINFO_ERR, exitIntInfoErr);
+}
+
+/**
+ * VMRUN up to guest execution: the consistency checks, then TLB_CONTROL applied to the
+ * ASID-tagged TLB. On failure the VMCB records VMEXIT_INVALID (-1) and the result says why.
+ */
+export function svmVmrun(v: Vmcb, cfg: SvmRunConfig, tlb: SvmAsidTlb): VmrunCheckResult {
+  const r = vmrunConsistencyChecks(v, cfg);
+  if (!r.ok) {
+    recordVmexit(v, SVM_EXIT.ERR);
+    return r;
+  }
+  tlb.vmrun(v.u32(CTL.GUEST_ASID), v.u8(CTL.TLB_CONTROL));
+  return r;
 }

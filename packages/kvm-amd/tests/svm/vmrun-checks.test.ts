@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  SvmAsidTlb, svmVmrun, TLB_CONTROL_FLUSH_ASID, svmFeatureLeaf, SVM_FEATURE_NPT, SVM_FEATURE_NRIPS, SVM_FEATURE_AVIC,
   defaultSvmRunConfig, INTERCEPT, recordVmexit, SVM_EXIT, Vmcb, VMCB_CONTROL as CTL, VMCB_SAVE as SAVE, vmrunConsistencyChecks,
 } from '@kvmts/kvm-amd';
 import { validVmcb, type GuestMode } from './guest-vmcb';
@@ -73,5 +74,32 @@ describe('VMRUN consistency checks (APM 15.5.1)', () => {
     expect(v.num(CTL.EXITINFO2)).toBe(0xfee00000);
     expect(v.u32(CTL.EXITINTINFO)).toBe(0x80000b0e);
     expect(v.u32(CTL.EXITINTINFO_ERR)).toBe(0x10);
+  });
+});
+
+describe('svmVmrun', () => {
+  it('applies TLB_CONTROL on success and records VMEXIT_INVALID on failure', () => {
+    const tlb = new SvmAsidTlb();
+    const v = validVmcb('long');
+    const before = tlb.tag(1, true);
+    v.setU8(CTL.TLB_CONTROL, TLB_CONTROL_FLUSH_ASID);
+    expect(svmVmrun(v, cfg, tlb)).toEqual({ ok: true });
+    expect(tlb.isCurrent(before, 1, true)).toBe(false);
+    v.setU8(CTL.TLB_CONTROL, 2);
+    expect(svmVmrun(v, cfg, tlb)).toMatchObject({ ok: false, reason: 'TLB_CONTROL 2 is a reserved encoding' });
+    expect(v.u32(CTL.EXITCODE)).toBe(0xffffffff);
+    expect(v.u32(CTL.EXITCODE_HI)).toBe(0xffffffff);
+    const w = validVmcb('protected');
+    w.setU32(CTL.GUEST_ASID, 256);
+    expect(svmVmrun(w, cfg, tlb)).toMatchObject({ ok: false, reason: 'ASID is not below the number of ASIDs' });
+  });
+  it('the SVM feature leaf describes the model and the npt parameter', () => {
+    const on = svmFeatureLeaf({ npt: true });
+    expect(on.eax).toBe(1);
+    expect(on.ebx).toBe(256);
+    expect(on.edx & SVM_FEATURE_NPT).toBe(SVM_FEATURE_NPT);
+    expect(on.edx & SVM_FEATURE_NRIPS).toBe(SVM_FEATURE_NRIPS);
+    expect(on.edx & SVM_FEATURE_AVIC).toBe(0);
+    expect(svmFeatureLeaf({ npt: false }).edx & SVM_FEATURE_NPT).toBe(0);
   });
 });
