@@ -52,8 +52,6 @@ export const VMX_AR_UNUSABLE_MASK = 1 << 16;
 export const VMX_AR_RESERVD_MASK = 0xfffe0f00;
 
 const X86_CR0_PE = 1 << 0;
-const X86_CR0_NW = 1 << 29;
-const X86_CR0_CD = 1 << 30;
 const X86_CR0_PG = 1 << 31;
 const X86_CR4_PAE = 1 << 5;
 const X86_CR4_PCIDE = 1 << 17;
@@ -244,7 +242,6 @@ export function checkGuestState(v: Vmcs, caps: VmxCapabilities, env: VmEntryEnvi
   if ((cr0 & fixed0) >>> 0 !== fixed0 >>> 0) return invalidGuest('GUEST_CR0 has a bit of IA32_VMX_CR0_FIXED0 clear');
   if ((cr0 & ~caps.cr0Fixed1) !== 0 || v.readHigh32(F.GUEST_CR0) !== 0) return invalidGuest('GUEST_CR0 has a bit outside IA32_VMX_CR0_FIXED1 set');
   if (cr0 & X86_CR0_PG && !(cr0 & X86_CR0_PE)) return invalidGuest('GUEST_CR0.PG set with PE clear');
-  if (cr0 & X86_CR0_NW && !(cr0 & X86_CR0_CD)) return invalidGuest('GUEST_CR0.NW set with CD clear');
   if ((cr4 & caps.cr4Fixed0) >>> 0 !== caps.cr4Fixed0 >>> 0) return invalidGuest('GUEST_CR4 has a bit of IA32_VMX_CR4_FIXED0 clear');
   if ((cr4 & ~caps.cr4Fixed1) !== 0 || v.readHigh32(F.GUEST_CR4) !== 0) return invalidGuest('GUEST_CR4 has a bit outside IA32_VMX_CR4_FIXED1 set');
   if (entry & C.VM_ENTRY_LOAD_DEBUG_CONTROLS) {
