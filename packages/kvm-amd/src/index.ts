@@ -45,3 +45,4 @@ export {
   SVM_INTERCEPTS, svmInterceptExitCode, svmExceptionExitCode, svmCrExitCode, svmDrExitCode, svmCr0WriteExitCode,
 } from './svm/instruction-intercepts';
 export type { SvmInterceptName } from './svm/instruction-intercepts';
+export { svmSegmentAttrib, svmWriteSegment, svmReadSegment } from './svm/segments';

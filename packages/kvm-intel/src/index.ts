@@ -63,3 +63,5 @@ export {
   VMX_INSN, VMX_INSN_EXECUTE, VMX_INSN_EXIT, VMX_INSN_UD, vmxInstructionOutcome, vmxInstructionExitReason,
   vmxExternalInterruptExits, vmxNmiExits, vmxInterruptWindowOpen, vmxNmiWindowOpen,
 } from './vmx/instruction-exits';
+export { vmxSegmentAccessRights, vmxWriteGuestSegment, vmxReadGuestSegment } from './vmx/segments';
+export type { VmxSegmentName } from './vmx/segments';

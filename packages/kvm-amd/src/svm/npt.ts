@@ -176,6 +176,11 @@ export class NptBuilder {
     this.map(0, 0, size, perms);
   }
 
+  /** Maps a memslot; a KVM_MEM_READONLY slot is mapped without RW so guest writes fault (#NPF -> MMIO). */
+  mapSlot(gpa: number, hpa: number, size: number, readonly: boolean): void {
+    this.map(gpa, hpa, size, { write: !readonly, user: true, noExecute: false });
+  }
+
   setRawEntry(gpa: number, level: number, lo: number, hi: number): void {
     const a = this.entryAddress(gpa, level);
     this.mem.writeU32(a, lo);

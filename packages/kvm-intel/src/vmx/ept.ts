@@ -282,6 +282,14 @@ export class EptBuilder {
     this.map(0, 0, size, perms);
   }
 
+  /**
+   * Maps a memslot: RWX, or R-X for KVM_MEM_READONLY so that guest writes become EPT
+   * violations (which KVM turns into MMIO exits).
+   */
+  mapSlot(gpa: number, hpa: number, size: number, readonly: boolean): void {
+    this.map(gpa, hpa, size, readonly ? VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK : VMX_EPT_RWX_MASK);
+  }
+
   /** Writes a raw entry at `level` for `gpa` (creating tables above it): tests use it to build broken entries. */
   setRawEntry(gpa: number, level: number, lo: number, hi: number): void {
     const addr = this.entryAddress(gpa, level);
