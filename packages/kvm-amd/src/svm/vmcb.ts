@@ -214,9 +214,18 @@ export class Vmcb {
   num(off: number): number {
     return this.hi32(off) * TWO32 + this.u32(off);
   }
+  /** Writes a number; negative values (signed canonical addresses) as 64-bit two's complement. */
   setNum(off: number, v: number): void {
+    if (v < 0) {
+      this.setU64(off, ((v % TWO32) + TWO32) % TWO32, ~Math.floor((-v - 1) / TWO32));
+      return;
+    }
     const lo = v % TWO32;
     this.setU64(off, lo, (v - lo) / TWO32);
+  }
+  /** A 64-bit field read as signed: exact for canonical addresses. */
+  numSigned(off: number): number {
+    return (this.hi32(off) | 0) * TWO32 + this.u32(off);
   }
   big(off: number): bigint {
     return this.view.getBigUint64(off, true);

@@ -68,3 +68,15 @@ describe('VMCB layout (APM appendix B, Linux svm.h)', () => {
     expect(() => new Vmcb(new ArrayBuffer(100))).toThrow(RangeError);
   });
 });
+
+describe('signed canonical addresses', () => {
+  it('setNum/numSigned round-trip kernel addresses exactly', () => {
+    const v = new Vmcb();
+    v.setNum(SAVE.RIP, -0x7f000000);
+    expect(v.big(SAVE.RIP)).toBe(0xffff_ffff_8100_0000n);
+    expect(v.numSigned(SAVE.RIP)).toBe(-0x7f000000);
+    v.setNum(SAVE.LSTAR, -(2 ** 47));
+    expect(v.big(SAVE.LSTAR)).toBe(0xffff_8000_0000_0000n);
+    expect(v.numSigned(SAVE.LSTAR)).toBe(-(2 ** 47));
+  });
+});

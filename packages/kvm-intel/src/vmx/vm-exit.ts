@@ -10,8 +10,6 @@ import { VMCS_FIELDS as F } from './vmcs-fields';
 import type { Vmcs } from './vmcs';
 import type { VmEntryCheckResult } from './entry-checks';
 
-const TWO32 = 4294967296;
-
 /** Clears the per-exit information fields and writes exit reason + qualification + instruction length. */
 export function vmxRecordExit(v: Vmcs, basicReason: number, qualification: number, instructionLength = 0): void {
   v.write32(F.VM_EXIT_REASON, encodeExitReason(basicReason));
@@ -26,13 +24,7 @@ export function vmxRecordExit(v: Vmcs, basicReason: number, qualification: numbe
 
 /** A guest-linear address (signed/canonical numbers are stored as their 64-bit two's complement). */
 export function vmxRecordGuestLinearAddress(v: Vmcs, linear: number): void {
-  if (linear < 0) {
-    // two's complement of a negative canonical address (|linear| <= 2^47): hi = ~floor((-linear-1)/2^32)
-    const lo = ((linear % TWO32) + TWO32) % TWO32;
-    v.write64(F.GUEST_LINEAR_ADDRESS, lo, ~Math.floor((-linear - 1) / TWO32) >>> 0);
-  } else {
-    v.writeNumber(F.GUEST_LINEAR_ADDRESS, linear);
-  }
+  v.writeNumber(F.GUEST_LINEAR_ADDRESS, linear);
 }
 
 /** EPT violation (reason 48): qualification, guest-physical address, guest-linear address when valid (bit 7). */

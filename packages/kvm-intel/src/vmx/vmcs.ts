@@ -111,10 +111,26 @@ export class Vmcs {
     }
   }
 
-  /** Writes a non-negative integer < 2^64 given as a number (addresses, masks). */
+  /**
+   * Writes an integer given as a number: non-negative values (< 2^64) as is, negative
+   * ones (e.g. canonical kernel addresses, which the engine keeps signed) as 64-bit two's
+   * complement. 32-bit bit masks built with `|` can be negative int32s: write those
+   * with write32, not here.
+   */
   writeNumber(encoding: number, value: number): void {
+    if (value < 0) {
+      const lo = ((value % TWO32) + TWO32) % TWO32;
+      this.write64(encoding, lo, ~Math.floor((-value - 1) / TWO32));
+      return;
+    }
     const lo = value % TWO32;
     this.write64(encoding, lo, (value - lo) / TWO32);
+  }
+
+  /** A 64-bit/natural field read as signed: exact for canonical linear addresses (|v| < 2^53). */
+  readSignedNumber(encoding: number): number {
+    const s = slotOrThrow(encoding);
+    return (this.hi[s]! | 0) * TWO32 + this.lo[s]!;
   }
 
   // ---- the instructions

@@ -122,3 +122,17 @@ describe('VMCLEAR / VMPTRLD / launch state', () => {
     expect(cpu.vmxon(0x1000)).toEqual({ status: 'VMfailValid', error: VMXERR.VMXON_IN_VMX_ROOT_OPERATION });
   });
 });
+
+describe('number accessors for signed canonical addresses', () => {
+  it('writeNumber stores negatives as two\'s complement; readSignedNumber reads them back exactly', () => {
+    const v = new Vmcs({ revisionId: 0x12 });
+    v.writeNumber(F.GUEST_RIP, -0x7f000000); // 0xffffffff81000000
+    expect(v.vmread(F.GUEST_RIP).value).toBe(0xffff_ffff_8100_0000n);
+    expect(v.readSignedNumber(F.GUEST_RIP)).toBe(-0x7f000000);
+    v.writeNumber(F.GUEST_RIP, -(2 ** 47));
+    expect(v.vmread(F.GUEST_RIP).value).toBe(0xffff_8000_0000_0000n);
+    expect(v.readSignedNumber(F.GUEST_RIP)).toBe(-(2 ** 47));
+    v.writeNumber(F.GUEST_RIP, 2 ** 47 - 1);
+    expect(v.readSignedNumber(F.GUEST_RIP)).toBe(2 ** 47 - 1);
+  });
+});

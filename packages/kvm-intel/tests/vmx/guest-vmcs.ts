@@ -52,7 +52,7 @@ export function validVmcs(mode: GuestMode, c: VmxCapabilities = caps()): Vmcs {
     for (const s of ['DS', 'ES', 'FS', 'GS', 'SS'] as const) seg(v, s, 0, 0, 0xffff, 0x93);
     seg(v, 'TR', 0, 0, 0xffff, 0x8b);
   } else if (mode === 'protected') {
-    v.writeNumber(F.GUEST_CR0, 0x00000031 | 0x80000000); // PE ET NE PG
+    v.write32(F.GUEST_CR0, 0x80000031); // PE ET NE PG
     v.writeNumber(F.GUEST_CR4, 0x2010); // VMXE PSE
     v.writeNumber(F.GUEST_CR3, 0x3000);
     seg(v, 'CS', 0x08, 0, 0xffffffff, 0xc09b);
