@@ -65,3 +65,5 @@ export {
 } from './vmx/instruction-exits';
 export { vmxSegmentAccessRights, vmxWriteGuestSegment, vmxReadGuestSegment } from './vmx/segments';
 export type { VmxSegmentName } from './vmx/segments';
+export { vmxVmEntry } from './vmx/vm-entry';
+export type { VmxEntryOutcome, VmxEntryHooks } from './vmx/vm-entry';
