@@ -43,3 +43,16 @@ describe('#NPF and CR/DR decode assists', () => {
     expect(X.SVM_EXITINFO1_MSR_WRITE).toBe(1);
   });
 });
+
+describe('exit-code helpers', () => {
+  it('CR/DR/exception exit codes', async () => {
+    const m = await import('@kvmts/kvm-amd');
+    expect(m.svmExitReadCr(3)).toBe(0x003);
+    expect(m.svmExitWriteCr(8)).toBe(0x018);
+    expect(m.svmExitReadDr(7)).toBe(0x027);
+    expect(m.svmExitWriteDr(6)).toBe(0x036);
+    expect(m.svmExitException(14)).toBe(0x04e);
+    expect(m.svmExitName(0x07b)).toBe('IOIO');
+    expect(m.svmExitName(0x400)).toBe('NPF');
+  });
+});

@@ -50,3 +50,19 @@ describe('interruption information', () => {
     expect(decodeExitReason(0x1000001e)).toMatchObject({ basic: 30, pendingMtf: true, failedVmEntry: false });
   });
 });
+
+describe('small helpers', () => {
+  it('DR access decode, error-code vectors, event exits', async () => {
+    const m = await import('@kvmts/kvm-intel');
+    expect(X.decodeDrAccessQualification(0x117)).toEqual({ dr: 7, fromDr: true, gpr: 1 });
+    expect([8, 10, 11, 12, 13, 14, 17].every((v) => X.exceptionHasErrorCode(v))).toBe(true);
+    expect([0, 1, 3, 6, 7, 9, 15, 16, 18, 19].some((v) => X.exceptionHasErrorCode(v))).toBe(false);
+    expect(m.vmxExternalInterruptExits(m.vmxControls.PIN_BASED_EXT_INTR_MASK)).toBe(true);
+    expect(m.vmxExternalInterruptExits(0)).toBe(false);
+    expect(m.vmxNmiExits(m.vmxControls.PIN_BASED_NMI_EXITING)).toBe(true);
+    expect(m.preemptionTimerTscPeriod(3)).toBe(8);
+    expect(m.intelCpuidSyscallVisible(false)).toBe(false);
+    expect(m.exitReasonName(48)).toBe('EPT_VIOLATION');
+    expect(m.exitReasonName(35)).toBeUndefined();
+  });
+});
