@@ -38,8 +38,8 @@ export interface SvmRunConfig {
   maxAsids: number;
 }
 
-/** CR4 bits the model supports on AMD: VME..OSXMMEXCPT (10:0), FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP (no VMXE). */
-export const SVM_CR4_SUPPORTED = 0x000007ff | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) | (1 << 21);
+/** CR4 bits the model supports on AMD: VME..UMIP (11:0), FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP (no VMXE). */
+export const SVM_CR4_SUPPORTED = 0x00000fff | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) | (1 << 21);
 export const SVM_EFER_SUPPORTED = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_SVME;
 
 export function defaultSvmRunConfig(npt = true): SvmRunConfig {

@@ -108,8 +108,8 @@ export interface VmxCapabilityParams {
 export const VMX_CR0_FIXED0 = 0x80000021; // PG | NE | PE
 export const VMX_CR0_FIXED1 = 0xffffffff;
 export const VMX_CR4_FIXED0 = 0x00002000; // VMXE
-/** CR4 bits the model lets a guest set: VME..OSXMMEXCPT (10:0), VMXE, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP. */
-export const VMX_CR4_FIXED1 = 0x000007ff | (1 << 13) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) | (1 << 21);
+/** CR4 bits the model lets a guest set: VME..UMIP (11:0), VMXE, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP. */
+export const VMX_CR4_FIXED1 = 0x00000fff | (1 << 13) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) | (1 << 21);
 
 /** The features this model implements, per control. */
 const PIN_ALLOWED1 =
