@@ -15,7 +15,8 @@ export interface PageTableMemory {
  */
 export class PageTablePool implements PageTableMemory {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  /** Word view: table entries are 4-byte aligned, and x86 hosts (and typed arrays on them) are little-endian. */
+  private readonly words: Uint32Array;
   private next = 0;
 
   constructor(
@@ -24,23 +25,24 @@ export class PageTablePool implements PageTableMemory {
   ) {
     if (base % 4096 !== 0 || size % 4096 !== 0 || size <= 0) throw new RangeError('pool base and size must be 4 KiB multiples');
     this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+    this.words = new Uint32Array(this.bytes.buffer);
   }
 
-  private offset(hpa: number): number {
+  /** Word index of `hpa`; throws for an address outside the pool or not 4-byte aligned. */
+  private index(hpa: number): number {
     const off = hpa - this.base;
-    if (!(off >= 0 && off + 4 <= this.bytes.length) || (off & 3) !== 0) {
+    if (!(off >= 0 && off + 4 <= this.bytes.length) || off % 4 !== 0) {
       throw new RangeError(`table access at 0x${hpa.toString(16)} outside the pool`);
     }
-    return off;
+    return off / 4;
   }
 
   readU32(hpa: number): number {
-    return this.view.getUint32(this.offset(hpa), true);
+    return this.words[this.index(hpa)]!;
   }
 
   writeU32(hpa: number, value: number): void {
-    this.view.setUint32(this.offset(hpa), value >>> 0, true);
+    this.words[this.index(hpa)] = value;
   }
 
   /** A zeroed 4 KiB page from the pool; returns its host-physical address. */
