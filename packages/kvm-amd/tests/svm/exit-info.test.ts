@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeIoioExitInfo1, decodeSvmEvent, encodeCrDrExitInfo1, encodeIoioExitInfo1, encodeNpfExitInfo1, encodeSvmEvent, svmExitInfo as X,
+  svmExitException, svmExitName, svmExitReadCr, svmExitReadDr, svmExitWriteCr, svmExitWriteDr,
 } from '@kvmts/kvm-amd';
 
 describe('EVENTINJ / EXITINTINFO', () => {
@@ -45,14 +46,13 @@ describe('#NPF and CR/DR decode assists', () => {
 });
 
 describe('exit-code helpers', () => {
-  it('CR/DR/exception exit codes', async () => {
-    const m = await import('@kvmts/kvm-amd');
-    expect(m.svmExitReadCr(3)).toBe(0x003);
-    expect(m.svmExitWriteCr(8)).toBe(0x018);
-    expect(m.svmExitReadDr(7)).toBe(0x027);
-    expect(m.svmExitWriteDr(6)).toBe(0x036);
-    expect(m.svmExitException(14)).toBe(0x04e);
-    expect(m.svmExitName(0x07b)).toBe('IOIO');
-    expect(m.svmExitName(0x400)).toBe('NPF');
+  it('CR/DR/exception exit codes', () => {
+    expect(svmExitReadCr(3)).toBe(0x003);
+    expect(svmExitWriteCr(8)).toBe(0x018);
+    expect(svmExitReadDr(7)).toBe(0x027);
+    expect(svmExitWriteDr(6)).toBe(0x036);
+    expect(svmExitException(14)).toBe(0x04e);
+    expect(svmExitName(0x07b)).toBe('IOIO');
+    expect(svmExitName(0x400)).toBe('NPF');
   });
 });
