@@ -44,6 +44,7 @@ export class VmClock {
   private virtualNs = 0;
   private nsPerInsn = 1;
   private realtimeAtZero = 0;
+  private configured = false;
 
   constructor(options: VmClockOptions = { mode: 'host' }, private readonly hostNow: () => number = hostMonotonicNs) {
     this.configure(options);
@@ -57,7 +58,8 @@ export class VmClock {
   configure(options: VmClockOptions): void {
     const nsPer = options.nsPerInstruction ?? 1;
     if (!(nsPer > 0) || !Number.isFinite(nsPer)) throw new KvmError('EINVAL', 'nsPerInstruction: must be a positive finite number');
-    const now = this.modeValue === 'host' && this.hostBase === 0 && this.virtualNs === 0 ? 0 : this.nowNs();
+    const now = this.configured ? this.nowNs() : 0;
+    this.configured = true;
     this.modeValue = options.mode;
     this.nsPerInsn = nsPer;
     if (options.mode === 'host') this.hostBase = this.hostNow() - now;
