@@ -55,27 +55,28 @@ export function fakeIrqOps(name: string, injected: Injected[]): KvmX86Ops {
       const r = vcpu.regs;
       const clock = vcpu.kvm.clock;
       for (;;) {
-        const rip = r[RIP]! >>> 0;
+        // Real-mode style fetch: CS.base + IP.
+        const rip = (r[RIP]! >>> 0) + Number(s.segments[1]!.base);
         const op = readGuest(vcpu, rip);
         clock.advanceInstructions(1);
         switch (op) {
           case 0x90:
-            r[RIP] = rip + 1;
+            r[RIP] = r[RIP]! + 1;
             break;
           case 0xfa:
             s.rflags &= ~0x200;
-            r[RIP] = rip + 1;
+            r[RIP] = r[RIP]! + 1;
             break;
           case 0xfb:
             s.rflags |= 0x200;
-            r[RIP] = rip + 1;
+            r[RIP] = r[RIP]! + 1;
             break;
           case 0xeb:
-            r[RIP] = rip + 2 + ((readGuest(vcpu, rip + 1) << 24) >> 24);
+            r[RIP] = r[RIP]! + 2 + ((readGuest(vcpu, rip + 1) << 24) >> 24);
             break;
           case 0xb0:
             r[0] = (r[0]! & ~0xff) | readGuest(vcpu, rip + 1);
-            r[RIP] = rip + 2;
+            r[RIP] = r[RIP]! + 2;
             break;
           case 0xe6:
           case 0xe4:

@@ -141,7 +141,7 @@ export class KvmLapic {
   /** kvm_lapic_reset (power-on when !initEvent; INIT keeps the base and ID). */
   reset(initEvent: boolean): void {
     if (!initEvent) {
-      this.apicBase = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE | (this.vcpuId === 0 ? MSR_IA32_APICBASE_BSP : 0);
+      this.apicBase = (APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE | (this.vcpuId === 0 ? MSR_IA32_APICBASE_BSP : 0)) >>> 0;
       this.baseAddress = APIC_DEFAULT_PHYS_BASE;
       this.regs.fill(0);
       this.setReg(APIC_ID, this.vcpuId << 24);
@@ -175,6 +175,8 @@ export class KvmLapic {
    * (returns false -> #GP): EXTD without EN, x2APIC -> xAPIC, disabled -> x2APIC.
    */
   setBase(value: number, hostInitiated: boolean): boolean {
+    // INVARIANT: the base is kept below 4 GiB (bits 31:12); higher address bits are dropped.
+    value >>>= 0;
     const reserved = ~(0xfffff000 | MSR_IA32_APICBASE_BSP | MSR_IA32_APICBASE_EXTD | MSR_IA32_APICBASE_ENABLE);
     const mode = (v: number) => (v & (MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_EXTD));
     const oldMode = mode(this.apicBase);
