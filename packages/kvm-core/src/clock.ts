@@ -26,6 +26,8 @@ export interface VmClockOptions {
    * host's realtime at creation; virtual mode to a fixed instant so runs repeat exactly.
    */
   realtimeAtZeroNs?: number;
+  /** Restart the clock at this time instead of carrying the current time over. */
+  startNs?: number;
 }
 
 /** 2024-01-01T00:00:00Z: the default wall clock of a deterministic VM. */
@@ -54,11 +56,11 @@ export class VmClock {
     return this.modeValue;
   }
 
-  /** Switch the source; the current time carries over, so timers do not jump. */
+  /** Switch the source; the current time carries over (unless startNs), so timers do not jump. */
   configure(options: VmClockOptions): void {
     const nsPer = options.nsPerInstruction ?? 1;
     if (!(nsPer > 0) || !Number.isFinite(nsPer)) throw new KvmError('EINVAL', 'nsPerInstruction: must be a positive finite number');
-    const now = this.configured ? this.nowNs() : 0;
+    const now = options.startNs ?? (this.configured ? this.nowNs() : 0);
     this.configured = true;
     this.modeValue = options.mode;
     this.nsPerInsn = nsPer;

@@ -28,6 +28,8 @@ interface IrqFakeState {
   segments: KvmSegment[];
   lastLen: number;
   exit: { kind: 'io'; port: number; isIn: boolean } | { kind: 'hlt' } | { kind: 'vmcall' } | { kind: 'bad'; byte: number } | { kind: 'none' };
+  /** An interrupt-window exit was requested (enableIrqWindow). */
+  irqWindow: boolean;
 }
 
 const RIP = 2 * x86Regs.VCPU_REGS_RIP;
@@ -47,7 +49,13 @@ export function fakeIrqOps(name: string, injected: Injected[]): KvmX86Ops {
       base.vcpuCreate(vcpu);
       const s = vcpu.vendor as IrqFakeState;
       s.exit = { kind: 'none' };
+      s.irqWindow = false;
     },
+    enableIrqWindow(v) { st(v).irqWindow = true; },
+    // No vendor MSRs: everything goes to kvm_get/set_msr_common.
+    getMsr: () => undefined,
+    setMsr: () => false,
+    getCpl: (v) => st(v).segments[1]!.dpl,
     getSegment: (v, seg) => ({ ...st(v).segments[seg]! }),
     setSegment(v, seg, value) { st(v).segments[seg] = { ...value }; },
     vcpuRun(vcpu) {
@@ -99,8 +107,10 @@ export function fakeIrqOps(name: string, injected: Injected[]): KvmX86Ops {
             s.exit = { kind: 'bad', byte: op };
             return 0;
         }
-        // An external-interrupt-like exit: let the run loop check timers and inject.
-        if (clock.nowNs() >= vcpu.runDeadlineNs) {
+        // An interrupt-window exit once IF is set, or an external-interrupt-like exit at
+        // the deadline: either way the run loop checks timers and injects.
+        if ((s.irqWindow && s.rflags & 0x200) || clock.nowNs() >= vcpu.runDeadlineNs) {
+          s.irqWindow = false;
           s.exit = { kind: 'none' };
           return 0;
         }

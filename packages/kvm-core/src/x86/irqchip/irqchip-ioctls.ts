@@ -154,9 +154,14 @@ export function x86VmIrqchipIoctls(kvm: KvmX86Vm): Record<string, (...args: neve
       kvm.kvmclockOffsetNs = target - now;
       for (const v of kvm.vcpus) v.requestClockUpdate();
     },
-    /** kvmts: choose the VM's clock (host or deterministic virtual); time carries over. */
+    /**
+     * kvmts: choose the VM's clock (host, or virtual for deterministic runs). Like other
+     * VM-wide setup it must come before KVM_CREATE_VCPU (EBUSY after); the clock restarts at 0.
+     */
     setClockSource: (opts: unknown) => {
-      kvm.clock.configure(parseArg(clockSourceSchema, opts, 'opts'));
+      const o = parseArg(clockSourceSchema, opts, 'opts');
+      if (kvm.vcpus.length > 0) throw new KvmError('EBUSY', 'setClockSource: vCPUs already exist');
+      kvm.clock.configure({ ...o, startNs: 0 });
     },
     /** kvmts: the VM clock now, in ns. */
     clockNowNs: (): number => kvm.clock.nowNs(),
@@ -164,7 +169,7 @@ export function x86VmIrqchipIoctls(kvm: KvmX86Vm): Record<string, (...args: neve
     nextTimerDeadline: (): number => kvm.nextTimerDeadline(),
     /** kvmts: every vCPU is idle: move the virtual clock to `ns` (no-op for host time). */
     warpClock: (ns: unknown) => {
-      kvm.clock.warpTo(parseArg(u53, ns, 'ns'));
+      kvm.clock.warpTo(parseArg(z.number().nonnegative().finite(), ns, 'ns'));
     },
   };
 }
