@@ -158,6 +158,33 @@ export class Vm implements KvmVmContext {
     this.archIoctl('setClock', data);
   }
 
+  /**
+   * kvmts: pick the VM clock before creating vCPUs: `{ mode: 'host' }` (default) or
+   * `{ mode: 'virtual', nsPerInstruction? }` for deterministic runs (EBUSY after vCPUs exist).
+   */
+  setClockSource(opts: { mode: 'host' | 'virtual'; nsPerInstruction?: number; realtimeAtZeroNs?: number }): void {
+    this.archIoctl('setClockSource', opts);
+  }
+
+  /** kvmts: the VM clock (ns since creation, host or virtual). */
+  clockNowNs(): number {
+    return this.archIoctl('clockNowNs');
+  }
+
+  /**
+   * kvmts: the earliest armed timer deadline (PIT, LAPIC timers) in VM-clock ns, or -1.
+   * When every vCPU is blocked (run() returned KVM_EXIT_INTR with mpState not RUNNABLE),
+   * a VMM sleeps until this deadline (host clock) or warps to it (virtual clock).
+   */
+  nextTimerDeadline(): number {
+    return this.archIoctl('nextTimerDeadline');
+  }
+
+  /** kvmts: advance a virtual clock to `ns` while all vCPUs idle (no-op on host time). */
+  warpClock(ns: number): void {
+    this.archIoctl('warpClock', ns);
+  }
+
   /** KVM_SET_TSS_ADDR (x86, VMX real-mode TSS). */
   setTssAddr(addr: number): void {
     this.archIoctl('setTssAddr', addr);

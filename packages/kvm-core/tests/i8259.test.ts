@@ -1,5 +1,6 @@
 // The 8259A pair through its ports, as a guest programs it (8259A datasheet semantics).
 import { describe, expect, it } from 'vitest';
+import { uapi } from '@kvmts/kvm-core';
 import { initPics, irqVm } from './irqchip-helpers';
 
 const USER = 0; // KVM_USERSPACE_IRQ_SOURCE_ID
@@ -158,6 +159,20 @@ describe('i8259 PIC', () => {
     expect(pic.readIrq()).toBe(0x20);
     t.outb(0x20, 0x20);
     expect(pic.readIrq()).toBe(0x21);
+  });
+
+  it('serves guest IN/OUT on its ports in-kernel (no exit), merging IN into AL', () => {
+    const t = irqVm();
+    // mov al,0x5a; out 0x21,al; mov al,0; in al,0x21; out 0x99,al
+    t.ram.set([0xb0, 0x5a, 0xe6, 0x21, 0xb0, 0x00, 0xe4, 0x21, 0xe6, 0x99], 0);
+    const v = t.vcpus[0]!;
+    v.setRegs({ ...v.getRegs(), rax: 0x1122334455667700n });
+    const run = v.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_IO);
+    expect(run.io.port).toBe(0x99);
+    expect([...run.io.data]).toEqual([0x5a]);
+    expect(v.getRegs().rax).toBe(0x112233445566775an);
+    expect(() => v.interrupt(0x20)).toThrow(/ENXIO/);
   });
 
   it('round-trips KVM_GET/SET_IRQCHIP for both chips and rejects bad chip ids', () => {

@@ -488,7 +488,9 @@ export class KvmVcpuX86 implements KvmArchVcpu {
     }
   }
 
+  /** KVM_INTERRUPT: userspace irqchip only (ENXIO with the in-kernel PIC, as in Linux). */
   interrupt(irq: number): void {
+    if (this.apic !== null) throw new KvmError('ENXIO', 'KVM_INTERRUPT: the VM has an in-kernel irqchip (use KVM_IRQ_LINE)');
     if (this.interruptNr >= 0) throw new KvmError('EEXIST', `irq: vector ${this.interruptNr} is still pending`);
     this.interruptNr = irq;
   }
@@ -522,9 +524,18 @@ export function kvmFastPio(vcpu: KvmVcpuX86, size: number, port: number, isIn: b
       if (bus.read(port, size, buf, vcpu)) {
         let v = 0;
         for (let i = 0; i < size; i++) v |= buf[i]! << (8 * i);
-        const rax = vcpu.registerRead(VCPU_REGS_RAX);
-        const mask = size === 4 ? 0xffffffffn : BigInt((1 << (8 * size)) - 1);
-        vcpu.registerWrite(VCPU_REGS_RAX, size === 4 ? BigInt(v >>> 0) : (rax & ~mask) | (BigInt(v >>> 0) & mask));
+        // Merge into AL/AX (or zero-extend EAX into RAX) on the lo/hi halves: no BigInt per I/O.
+        if (!(vcpu.regsAvail & (1 << VCPU_REGS_RAX))) vcpu.ops.cacheReg(vcpu, VCPU_REGS_RAX);
+        const regs = vcpu.regs;
+        if (size === 4) {
+          regs[2 * VCPU_REGS_RAX] = v | 0;
+          regs[2 * VCPU_REGS_RAX + 1] = 0;
+        } else {
+          const mask = size === 2 ? 0xffff : 0xff;
+          regs[2 * VCPU_REGS_RAX] = (regs[2 * VCPU_REGS_RAX]! & ~mask) | (v & mask);
+        }
+        vcpu.regsAvail |= 1 << VCPU_REGS_RAX;
+        vcpu.regsDirty |= 1 << VCPU_REGS_RAX;
         return vcpu.ops.skipEmulatedInstruction(vcpu) ? 1 : 0;
       }
     } else {
