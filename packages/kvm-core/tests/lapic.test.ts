@@ -145,6 +145,25 @@ describe('local APIC', () => {
     expect(t.vcpus[1]!.getMpState().mpState).toBe(uapi.KVM_MP_STATE_HALTED);
   });
 
+  it('starts three APs with a broadcast INIT and SIPI (all excluding self), each running its code', () => {
+    const t = irqVm({ vcpus: 4 });
+    // The AP trampoline at 0x9000: out 0x99, al; hlt.
+    t.ram.set([0xe6, 0x99, 0xf4], 0x9000);
+    t.mmio32w(0, BASE + ICR, 0xc4500); // INIT, all excluding self
+    t.mmio32w(0, BASE + ICR, 0xc4609); // SIPI vector 9, all excluding self
+    expect(t.vcpus[0]!.getMpState().mpState).toBe(uapi.KVM_MP_STATE_RUNNABLE);
+    for (let i = 1; i < 4; i++) {
+      const run = t.vcpus[i]!.run();
+      expect(run.exitReason).toBe(uapi.KVM_EXIT_IO);
+      expect(run.io.port).toBe(0x99);
+      expect(t.vcpus[i]!.getSregs().cs.base).toBe(0x9000n);
+      expect(t.vcpus[i]!.run().exitReason).toBe(uapi.KVM_EXIT_INTR);
+      expect(t.vcpus[i]!.getMpState().mpState).toBe(uapi.KVM_MP_STATE_HALTED);
+    }
+    // Each AP's LAPIC answers at its own ID.
+    expect([1, 2, 3].map((i) => t.mmio32r(i, BASE + ID) >>> 24)).toEqual([1, 2, 3]);
+  });
+
   it('runs the timer in one-shot and periodic mode with TMCCT counting down', () => {
     const t = irqVm();
     enable(t, 0);

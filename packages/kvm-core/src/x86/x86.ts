@@ -259,8 +259,7 @@ export class KvmVcpuX86 implements KvmArchVcpu {
     if (this.nmiPending > 0 && this.ops.nmiAllowed(this, false)) return true;
     const apic = this.apic;
     if (apic !== null && (apic.pendingEvents !== 0 || apic.pvUnhalted)) return true;
-    if (this.interruptNr >= 0) return true;
-    return this.ops.interruptAllowed(this, false) && kvmCpuHasInjectableIntr(this);
+    return this.ops.interruptAllowed(this, false) && (this.interruptNr >= 0 || kvmCpuHasInjectableIntr(this));
   }
 
   get vcpuId(): number {
