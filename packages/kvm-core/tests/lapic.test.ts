@@ -257,6 +257,34 @@ describe('local APIC', () => {
     expect(t.x86[0]!.apic!.inMmioRange(BASE)).toBe(false);
   });
 
+  it('reads bytes of a register and ignores writes that are not aligned 32-bit stores', () => {
+    const t = irqVm();
+    const apic = t.x86[0]!.apic!;
+    const b = new Uint8Array(4);
+    t.mmio32w(0, BASE + TPR, 0x5a);
+    expect(apic.mmioRead(BASE + LVR + 2, 1, b)).toBe(true);
+    expect(b[0]).toBe(0x05); // LVR bits 23:16: max LVT entry
+    b.set([0x11, 0, 0, 0]);
+    apic.mmioWrite(BASE + TPR, 1, b);
+    apic.mmioWrite(BASE + TPR + 4, 4, b);
+    expect(t.mmio32r(0, BASE + TPR)).toBe(0x5a);
+  });
+
+  it('saves and restores vCPU events (KVM_GET/SET_VCPU_EVENTS)', () => {
+    const t = irqVm();
+    const v = t.vcpus[0]!;
+    t.x86[0]!.nmiPending = 1;
+    const ev = v.getVcpuEvents<Record<string, unknown>>();
+    expect(ev).toMatchObject({ nmi: { pending: 1 }, interrupt: { injected: 0 } });
+    v.setVcpuEvents({ ...ev, interrupt: { injected: 1, nr: 0x31, soft: 0, shadow: 0 }, nmi: { injected: 0, pending: 0, masked: 0 } });
+    expect(t.x86[0]!.interruptNr).toBe(0x31);
+    expect(t.x86[0]!.nmiPending).toBe(0);
+    expect(() => v.setVcpuEvents({ ...ev, flags: 4 })).toThrow(/EINVAL.*flags/);
+    expect(() => v.setVcpuEvents({ ...ev, sipiVector: -1 })).toThrow(/EINVAL.*events\.sipiVector/);
+    expect(() => v.archIoctl('setTscKhz', 5)).toThrow(/EINVAL.*khz/);
+    expect(() => t.vm.setClockSource({ mode: 'virtual' })).toThrow(/EBUSY/);
+  });
+
   it('keeps CR8 and TPR in sync', () => {
     const t = irqVm();
     const s = t.vcpus[0]!.getSregs();
