@@ -93,3 +93,4 @@ export * as kvmHypercall from './x86/hypercall';
 export * as kvmPara from './x86/kvm-para';
 export { kvmParavirtCpuidLeaves, KVM_SUPPORTED_PV_FEATURES } from './x86/kvm-para';
 export { kvmPvEoiSyncToGuest, kvmPvEoiSyncFromGuest, KVM_PV_EOI_ENABLED } from './x86/pv-eoi';
+export { kvmRecordStealTime, kvmStealTimeSetPreempted, KVM_STEAL_TIME_SIZE, KVM_VCPU_PREEMPTED } from './x86/steal-time';

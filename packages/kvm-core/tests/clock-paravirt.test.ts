@@ -249,10 +249,30 @@ describe('hypercalls and paravirt CPUID', () => {
     bytes.writeUInt32LE(sig!.edx, 8);
     expect(bytes.toString('latin1')).toBe('KVMKVMKVM\0\0\0');
     expect(sig!.eax).toBe(0x40000010);
-    expect(feat!.eax).toBe((1 << 0) | (1 << 1) | (1 << 3) | (1 << 6) | (1 << 7) | (1 << 11) | (1 << 13) | (1 << 24));
+    expect(feat!.eax).toBe((1 << 0) | (1 << 1) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 11) | (1 << 13) | (1 << 24));
     expect(timing).toEqual({ function: 0x40000010, index: 0, flags: 0, eax: 2_000_000, ebx: 1_000_000, ecx: 0, edx: 0 });
     const l15 = kvmTscCpuidLeaves(2_000_000).find((e) => e.function === 0x15)!;
     expect((l15.ecx * l15.ebx) / l15.eax).toBe(2_000_000_000);
+  });
+
+  it('reports steal time: the time a runnable vCPU waited while another ran its slice', () => {
+    const t = irqVm({ vcpus: 2 });
+    t.ram.set([0x90, 0xeb, 0xfd], 0); // both spin
+    t.vcpus[1]!.setMpState({ mpState: uapi.KVM_MP_STATE_RUNNABLE });
+    t.kvm.timeSliceNs = 1000;
+    const v0 = t.x86[0]!;
+    expect(kvmSetMsr(v0, 0x4b564d03, 0x8000n | 2n, false)).toBe(false); // reserved bits
+    expect(kvmSetMsr(v0, 0x4b564d03, 0x8001n, false)).toBe(true);
+    const st = new DataView(t.ram.buffer, 0x8000, 64);
+    t.vcpus[0]!.run();
+    expect(st.getBigUint64(0, true)).toBe(0n);
+    expect(st.getUint8(16)).toBe(1); // preempted at the end of its slice
+    const before = t.kvm.clock.nowNs();
+    t.vcpus[1]!.run();
+    const stolen = t.kvm.clock.nowNs() - before;
+    t.vcpus[0]!.run();
+    expect(st.getBigUint64(0, true)).toBe(BigInt(stolen));
+    expect(st.getUint32(8, true) % 2).toBe(0);
   });
 
   it('PV EOI: the guest clears the flag instead of writing EOI, and KVM performs the EOI', () => {

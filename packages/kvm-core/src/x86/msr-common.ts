@@ -10,9 +10,10 @@ import {
   MSR_IA32_TSC_DEADLINE, X2APIC_MSR_LAST,
 } from './irqchip/lapic-regs';
 import {
-  KVM_MSR_ENABLED, MSR_KVM_PV_EOI_EN, MSR_KVM_SYSTEM_TIME, MSR_KVM_SYSTEM_TIME_NEW,
+  KVM_MSR_ENABLED, MSR_KVM_PV_EOI_EN, MSR_KVM_STEAL_TIME, MSR_KVM_SYSTEM_TIME, MSR_KVM_SYSTEM_TIME_NEW,
   MSR_KVM_WALL_CLOCK, MSR_KVM_WALL_CLOCK_NEW,
 } from './kvmclock';
+import { KVM_STEAL_RESERVED_MASK } from './steal-time';
 import { MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX } from './tsc';
 import type { KvmVcpuX86 } from './x86';
 
@@ -20,7 +21,7 @@ import type { KvmVcpuX86 } from './x86';
 export const KVM_COMMON_MSRS: readonly number[] = [
   MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_DEADLINE, MSR_TSC_AUX,
   MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
-  MSR_KVM_PV_EOI_EN,
+  MSR_KVM_PV_EOI_EN, MSR_KVM_STEAL_TIME,
 ];
 
 function isX2apicMsr(index: number): boolean {
@@ -48,6 +49,8 @@ export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undef
       return vcpu.pv.systemTimeMsr;
     case MSR_KVM_PV_EOI_EN:
       return vcpu.pv.pvEoiMsr;
+    case MSR_KVM_STEAL_TIME:
+      return vcpu.steal.msr;
     default:
       if (isX2apicMsr(index)) return vcpu.apic?.x2apicMsrRead(index);
       return undefined;
@@ -104,6 +107,12 @@ export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, h
       vcpu.pv.pvEoiPending = false;
       return true;
     }
+    case MSR_KVM_STEAL_TIME:
+      if (data & KVM_STEAL_RESERVED_MASK) return false;
+      vcpu.steal.msr = data;
+      vcpu.steal.gpa = data & 1n ? Number(data & ~0x3fn) : -1;
+      vcpu.steal.pendingNs = 0;
+      return true;
     default:
       if (isX2apicMsr(index)) return vcpu.apic !== null && vcpu.apic.x2apicMsrWrite(index, data);
       return false;

@@ -33,6 +33,7 @@ import { KvmVcpuTsc } from './tsc';
 import { KVM_CLOCK_REALTIME, KVM_CLOCK_TSC_STABLE, kvmGetTimeScale, PVCLOCK_TSC_STABLE_BIT, writePvclockTimeInfo, writePvclockWallClock } from './kvmclock';
 import { KVM_COMMON_MSRS, kvmGetMsrCommon, kvmSetMsrCommon } from './msr-common';
 import { kvmPvEoiSyncFromGuest, kvmPvEoiSyncToGuest } from './pv-eoi';
+import { kvmRecordStealTime, kvmStealTimeSetPreempted } from './steal-time';
 import {
   KVM_REGS_FIELDS, KVM_SREGS_SEGMENTS, type KvmCpuidEntry2, type KvmMpState, type KvmMsrEntry,
   type KvmRegs, type KvmSregs,
@@ -196,6 +197,8 @@ export class KvmVcpuX86 implements KvmArchVcpu {
   readonly tsc: KvmVcpuTsc;
   /** KVM paravirt state: kvmclock and PV EOI areas (-1: disabled). */
   readonly pv = { systemTimeMsr: 0n, systemTimeGpa: -1, pvEoiMsr: 0n, pvEoiGpa: -1, pvEoiPending: false };
+  /** Steal time: the MSR, its area (-1 off), steal not yet reported, and when KVM_RUN last left while runnable. */
+  readonly steal = { msr: 0n, gpa: -1, pendingNs: 0, preemptedAtNs: -1 };
   /** KVM_REQ_CLOCK_UPDATE: rewrite the pvclock area before the next entry. */
   clockUpdatePending = false;
   /**
@@ -281,6 +284,13 @@ export class KvmVcpuX86 implements KvmArchVcpu {
     }
     const clock = this.kvm.clock;
     const sliceEnd = clock.nowNs() + this.kvm.timeSliceNs;
+    const steal = this.steal;
+    if (steal.preemptedAtNs >= 0) {
+      // Runnable but descheduled since the last slice ended: that time was stolen.
+      steal.pendingNs += sliceEnd - this.kvm.timeSliceNs - steal.preemptedAtNs;
+      steal.preemptedAtNs = -1;
+    }
+    if (steal.gpa >= 0) kvmRecordStealTime(this);
     while (r > 0) {
       const now = clock.nowNs();
       this.kvm.checkTimers(now);
@@ -309,6 +319,10 @@ export class KvmVcpuX86 implements KvmArchVcpu {
         kvmRun.exitReason = KVM_EXIT_INTR;
         r = 0;
       }
+    }
+    if (kvmRun.exitReason === KVM_EXIT_INTR && this.mpState === KVM_MP_STATE_RUNNABLE && r === 0) {
+      steal.preemptedAtNs = clock.nowNs();
+      if (steal.gpa >= 0) kvmStealTimeSetPreempted(this);
     }
     kvmRun.ifFlag = (this.ops.getRflags(this) >> 9) & 1;
     kvmRun.cr8 = BigInt(kvmGetCr8(this));
