@@ -12,6 +12,9 @@ import type { KvmUserspaceMemoryRegion } from './uapi/structs';
 import { genericCheckExtension } from './kvm';
 import { Vcpu } from './vcpu';
 import type { EventFd } from './eventfd';
+import type { KvmPicState } from './x86/irqchip/i8259';
+import type { KvmIoapicState } from './x86/irqchip/ioapic';
+import type { KvmPitState2 } from './x86/i8254';
 
 export class Vm implements KvmVmContext {
   readonly memslots = new Memslots();
@@ -104,7 +107,7 @@ export class Vm implements KvmVmContext {
   }
 
   /** KVM_GET_IRQCHIP (chipId: KVM_IRQCHIP_PIC_MASTER/SLAVE/IOAPIC). */
-  getIrqchip<T = unknown>(chipId: number): T {
+  getIrqchip<T = KvmPicState | KvmIoapicState>(chipId: number): T {
     return this.archIoctl('getIrqchip', chipId);
   }
 
@@ -119,7 +122,7 @@ export class Vm implements KvmVmContext {
   }
 
   /** KVM_GET_PIT2 */
-  getPit2<T = unknown>(): T {
+  getPit2<T = KvmPitState2>(): T {
     return this.archIoctl('getPit2');
   }
 

@@ -122,6 +122,11 @@ describe('IOAPIC', () => {
     o.vm.setIrqchip(2, { ...st, redirtbl: st.redirtbl.map((v) => v & ~0x4000n) });
     expect(irr(o, 0, 0x44)).toBe(1); // asserted pin re-injected
     expectErrno(() => o.vm.setIrqchip(2, { ...st, redirtbl: [] }), 'EINVAL', /redirtbl/);
+    // Relocating the IOAPIC through KVM_SET_IRQCHIP moves its MMIO window.
+    o.vm.setIrqchip(2, { ...st, baseAddress: 0xfec10000 });
+    expect(o.kvm.mmioBus.read(IOAPIC, 4, new Uint8Array(4))).toBe(false);
+    o.mmio32w(0, 0xfec10000, 1);
+    expect(o.mmio32r(0, 0xfec10010)).toBe(0x00170011);
   });
 });
 

@@ -71,8 +71,8 @@ export function x86VmIrqchipIoctls(kvm: KvmX86Vm): Record<string, (...args: neve
       if (kvm.vcpus.length > 0) throw new KvmError('EINVAL', 'KVM_CREATE_IRQCHIP: vCPUs have already been created');
       const chip = new KvmIrqchip(() => kvm.kickPicTargets());
       for (const d of chip.pic.ioDevices()) kvm.pioBus.register(d.addr, d.len, d.dev);
-      kvm.mmioBus.register(chip.ioapic.baseAddress, IOAPIC_MEM_LENGTH, chip.ioapic.ioDevice());
       kvm.irqchip = chip;
+      kvm.mmioBus.register(chip.ioapic.baseAddress, IOAPIC_MEM_LENGTH, kvm.ioapicDevice());
     },
     irqLine: (irq: unknown, level: unknown) => {
       irqLine(irq, level);
