@@ -71,6 +71,11 @@ export class VmClock {
     else this.realtimeAtZero = Date.now() * 1e6 - now;
   }
 
+  /** Virtual mode: guest ns per executed instruction. */
+  get nsPerInstruction(): number {
+    return this.nsPerInsn;
+  }
+
   /** Nanoseconds since VM creation. */
   nowNs(): number {
     return this.modeValue === 'host' ? this.hostNow() - this.hostBase : this.virtualNs;

@@ -94,3 +94,5 @@ export * as kvmPara from './x86/kvm-para';
 export { kvmParavirtCpuidLeaves, KVM_SUPPORTED_PV_FEATURES } from './x86/kvm-para';
 export { kvmPvEoiSyncToGuest, kvmPvEoiSyncFromGuest, KVM_PV_EOI_ENABLED } from './x86/pv-eoi';
 export { kvmRecordStealTime, kvmStealTimeSetPreempted, KVM_STEAL_TIME_SIZE, KVM_VCPU_PREEMPTED } from './x86/steal-time';
+export { kvmIrqchipInterruptSource } from './x86/irqchip/irq';
+export { kvmVcpuInstructionBudget, kvmAccountInstructions, KVM_HOST_CLOCK_BUDGET } from './x86/run-budget';

@@ -33,3 +33,16 @@ export function kvmCpuGetInterrupt(vcpu: KvmVcpuX86): number {
   if (vector >= 0) apic.ackInterrupt(vector);
   return vector;
 }
+
+/**
+ * The in-kernel irqchip as the engine's external-interrupt source (structurally the
+ * engine's InterruptSource): INTR is asserted when an interrupt is injectable, and the
+ * INTA takes it (PIC or LAPIC). A vendor may attach this instead of injecting through
+ * vcpu.interruptNr, to let the engine take interrupts between instructions.
+ */
+export function kvmIrqchipInterruptSource(vcpu: KvmVcpuX86): { hasInterrupt(): boolean; acknowledge(): number } {
+  return {
+    hasInterrupt: () => kvmCpuHasInjectableIntr(vcpu),
+    acknowledge: () => kvmCpuGetInterrupt(vcpu),
+  };
+}
