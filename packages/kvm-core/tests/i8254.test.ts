@@ -112,6 +112,27 @@ describe('i8254 PIT', () => {
     expectErrno(() => irqVm().vm.getPit2(), 'ENXIO');
   });
 
+  it('reaches a LAPIC through IOAPIC pin 2 with the PC routing override (GSI 0 -> pin 2)', () => {
+    const t = irqVm({ pit: true });
+    t.mmio32w(0, 0xfee000f0, 0x1ff);
+    t.vm.setGsiRouting([
+      { gsi: 0, type: 1, irqchip: { irqchip: 0, pin: 0 } },
+      { gsi: 0, type: 1, irqchip: { irqchip: 2, pin: 2 } },
+    ]);
+    t.mmio32w(0, 0xfec00000, 0x14);
+    t.mmio32w(0, 0xfec00010, 0x0030); // pin 2: edge, fixed, vector 0x30, unmasked
+    t.outb(0x43, 0x34);
+    t.outb(0x40, 0xa9);
+    t.outb(0x40, 0x04);
+    advance(t, tickNs(1193));
+    const apic = t.x86[0]!.apic!;
+    expect(apic.hasInterrupt()).toBe(0x30);
+    apic.ackInterrupt(0x30);
+    t.mmio32w(0, 0xfee000b0, 0);
+    advance(t, tickNs(1193));
+    expect(apic.hasInterrupt()).toBe(0x30);
+  });
+
   it('suppresses IRQ0 in HPET legacy mode', () => {
     const t = irqVm({ pit: true });
     initPics(t);
