@@ -32,21 +32,6 @@ export type {
 } from './uapi/structs';
 export { KVM_REGS_FIELDS, KVM_SREGS_SEGMENTS, KVM_CPUID_FLAG_SIGNIFCANT_INDEX } from './uapi/structs';
 
-// x86: the vendor backend interface and the generic layer vendors build on.
-export {
-  KVM_X86_OPS_TABLE, checkX86Ops, EXIT_FASTPATH_NONE, EXIT_FASTPATH_REENTER_GUEST,
-  EXIT_FASTPATH_EXIT_HANDLED, EXIT_FASTPATH_EXIT_USERSPACE,
-} from './x86/kvm-x86-ops';
-export type {
-  KvmX86Ops, KvmX86OpsSignatures, X86OpMark, X86QueuedException, X86ExitInfo,
-} from './x86/kvm-x86-ops';
-export {
-  KvmX86Vm, KvmVcpuX86, kvmX86VendorInit, kvmX86VendorExit, kvmFastPio, kvmEmulateHalt,
-  kvmQueueException,
-} from './x86/x86';
-export type { X86VendorInfo } from './x86/x86';
-export * as x86Regs from './x86/regs';
-
 // x86 in-kernel irqchip, timers, clock and paravirt (issue 5).
 export { VmClock, hostMonotonicNs, VIRTUAL_CLOCK_DEFAULT_EPOCH_NS } from './clock';
 export type { VmClockMode, VmClockOptions } from './clock';
@@ -96,3 +81,19 @@ export { kvmPvEoiSyncToGuest, kvmPvEoiSyncFromGuest, KVM_PV_EOI_ENABLED } from '
 export { kvmRecordStealTime, kvmStealTimeSetPreempted, KVM_STEAL_TIME_SIZE, KVM_VCPU_PREEMPTED } from './x86/steal-time';
 export { kvmIrqchipInterruptSource } from './x86/irqchip/irq';
 export { kvmVcpuInstructionBudget, kvmAccountInstructions, KVM_HOST_CLOCK_BUDGET } from './x86/run-budget';
+
+// x86: the vendor backend interface and the generic layer vendors build on.
+export {
+  KVM_X86_OPS_TABLE, checkX86Ops, EXIT_FASTPATH_NONE, EXIT_FASTPATH_REENTER_GUEST,
+  EXIT_FASTPATH_EXIT_HANDLED, EXIT_FASTPATH_EXIT_USERSPACE,
+} from './x86/kvm-x86-ops';
+export type {
+  KvmX86Ops, KvmX86OpsSignatures, X86OpMark, X86QueuedException, X86ExitInfo,
+} from './x86/kvm-x86-ops';
+export {
+  KvmX86Vm, KvmVcpuX86, kvmX86VendorInit, kvmX86VendorExit, kvmFastPio, kvmEmulateHalt,
+  kvmQueueException,
+} from './x86/x86';
+export type { X86VendorInfo } from './x86/x86';
+export * as x86Regs from './x86/regs';
+
