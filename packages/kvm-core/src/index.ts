@@ -96,4 +96,3 @@ export {
 } from './x86/x86';
 export type { X86VendorInfo } from './x86/x86';
 export * as x86Regs from './x86/regs';
-
