@@ -120,10 +120,12 @@ export class KvmIoapic {
     for (let pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
       const lo = this.rteLo[pin]!;
       if ((lo & IOAPIC_RTE_VECTOR) !== vector) continue;
+      // The ack notifiers run first (an irqfd resampler lowers its line here).
       this.onAck(pin);
-      if (!trigLevel || !(lo & IOAPIC_RTE_LEVEL)) continue;
-      this.rteLo[pin] = lo & ~IOAPIC_RTE_REMOTE_IRR;
-      if (!(lo & IOAPIC_RTE_MASKED) && this.irr & (1 << pin)) this.service(pin);
+      const cur = this.rteLo[pin]!;
+      if (!trigLevel || !(cur & IOAPIC_RTE_LEVEL)) continue;
+      this.rteLo[pin] = cur & ~IOAPIC_RTE_REMOTE_IRR;
+      if (!(cur & IOAPIC_RTE_MASKED) && this.irr & (1 << pin)) this.service(pin);
     }
   }
 
