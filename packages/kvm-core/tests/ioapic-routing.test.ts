@@ -239,6 +239,13 @@ describe('IRQ routing through the Vm API', () => {
     expect(resample.read()).toBe(1n);
     expect(apic.hasInterrupt()).toBe(-1);
     expect(t.kvm.irqchip!.ioapic.irr & (1 << 8)).toBe(0);
+    // A device still pending re-asserts from its resample handler: delivered again after the EOI.
+    const stop = resample.onSignal(() => { resample.read(); trigger.signal(); });
+    trigger.signal();
+    apic.ackInterrupt(0x48);
+    t.mmio32w(0, LAPIC + 0xb0, 0);
+    expect(apic.hasInterrupt()).toBe(0x48);
+    stop();
     expectErrno(() => irqVm({ irqchip: false }).vm.irqfd({ eventfd: new EventFd(), gsi: 1 }), 'EINVAL', /irqchip/);
   });
 
