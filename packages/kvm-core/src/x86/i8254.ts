@@ -14,7 +14,8 @@ export const KVM_SPEAKER_BASE_ADDRESS = 0x61;
 export const KVM_PIT_FLAGS_HPET_LEGACY = 0x1;
 export const KVM_PIT_FLAGS_SPEAKER_DATA_ON = 0x2;
 
-const RW_STATE_LSB = 1;
+/** Access modes of the control word (RW bits) and the read/write state machine. */
+export const RW_STATE_LSB = 1;
 const RW_STATE_MSB = 2;
 const RW_STATE_WORD0 = 3;
 const RW_STATE_WORD1 = 4;
@@ -244,7 +245,7 @@ export class KvmPit {
         this.loadCount(port, c.writeLatch | (val << 8));
         c.writeState = RW_STATE_WORD0;
         break;
-      default: // RW_STATE_LSB
+      default: // RW_STATE_LSB (and an unprogrammed counter)
         this.loadCount(port, val);
     }
   }
