@@ -133,6 +133,35 @@ describe('i8254 PIT', () => {
     expect(apic.hasInterrupt()).toBe(0x30);
   });
 
+  it('reinjects lost ticks one per acknowledgement (default), or drops them with KVM_REINJECT_CONTROL', () => {
+    const t = irqVm({ pit: true });
+    initPics(t);
+    const pic = t.kvm.irqchip!.pic;
+    t.outb(0x43, 0x34);
+    t.outb(0x40, 0xa9);
+    t.outb(0x40, 0x04);
+    advance(t, tickNs(1193 * 3)); // three ticks while the guest is not acknowledging
+    expect(t.kvm.pit!.pending).toBe(3);
+    let delivered = 0;
+    while (pic.output) {
+      expect(pic.readIrq()).toBe(0x20);
+      delivered++;
+      t.outb(0x20, 0x20); // EOI acknowledges: the next queued tick follows
+    }
+    expect(delivered).toBe(3);
+    expect(t.kvm.pit!.pending).toBe(0);
+    t.vm.archIoctl('reinjectControl', { pitReinject: 0 });
+    advance(t, tickNs(1193 * 3));
+    delivered = 0;
+    while (pic.output) {
+      pic.readIrq();
+      delivered++;
+      t.outb(0x20, 0x20);
+    }
+    expect(delivered).toBe(1);
+    expectErrno(() => irqVm().vm.archIoctl('reinjectControl', { pitReinject: 1 }), 'ENXIO');
+  });
+
   it('suppresses IRQ0 in HPET legacy mode', () => {
     const t = irqVm({ pit: true });
     initPics(t);

@@ -77,6 +77,14 @@ export class KvmPit {
   /** Channel 0's interrupt timer: next terminal count in VM-clock ns, or -1. */
   irqDeadlineNs = -1;
   private irqPeriodNs = 0;
+  /**
+   * Lost-tick policy (KVM_REINJECT_CONTROL; on by default as in Linux): ticks that
+   * expire before the guest acknowledged the previous IRQ0 are counted in `pending` and
+   * injected one per acknowledgement, so a guest counting ticks keeps time.
+   */
+  reinject = true;
+  pending = 0;
+  private irqAck = true;
 
   /** @param pulseIrq0 raise then lower IRQ0 (kvm_set_irq 1, 0 from the PIT's source id). */
   constructor(private readonly clock: VmClock, private readonly pulseIrq0: () => void, readonly speakerDummy: boolean) {
@@ -171,20 +179,46 @@ export class KvmPit {
   }
 
   /**
-   * The IRQ0 timer check: at each channel 0 terminal count pulse IRQ0 once; missed
-   * periods are dropped (Linux's reinject=0 / "discard" policy).
+   * The IRQ0 timer check (pit_timer_fn + pit_do_work): each channel 0 terminal count
+   * since the last check is a tick. With reinject, ticks queue in `pending` and IRQ0 is
+   * pulsed only once the previous one was acknowledged; without, extra ticks are dropped.
    */
   checkTimer(now: number): boolean {
     const deadline = this.irqDeadlineNs;
     if (deadline < 0 || now < deadline) return false;
+    let ticks = 1;
     if (this.irqPeriodNs > 0) {
-      const periods = Math.floor((now - deadline) / this.irqPeriodNs) + 1;
-      this.irqDeadlineNs = deadline + periods * this.irqPeriodNs;
+      ticks = Math.floor((now - deadline) / this.irqPeriodNs) + 1;
+      this.irqDeadlineNs = deadline + ticks * this.irqPeriodNs;
     } else {
       this.irqDeadlineNs = -1;
     }
-    if (!(this.flags & KVM_PIT_FLAGS_HPET_LEGACY)) this.pulseIrq0();
+    if (this.reinject) this.pending += ticks;
+    this.doWork();
     return true;
+  }
+
+  /** pit_do_work: pulse IRQ0 unless reinjection waits for the guest's acknowledgement. */
+  private doWork(): void {
+    if (this.reinject) {
+      if (!this.irqAck) return;
+      this.irqAck = false;
+    }
+    if (!(this.flags & KVM_PIT_FLAGS_HPET_LEGACY)) this.pulseIrq0();
+  }
+
+  /** kvm_pit_ack_irq: the guest EOIed IRQ0 (GSI 0); inject the next queued tick. */
+  ackIrq(): void {
+    this.irqAck = true;
+    if (this.pending > 0) this.pending--;
+    if (this.pending > 0) this.doWork();
+  }
+
+  /** KVM_REINJECT_CONTROL */
+  setReinject(on: boolean): void {
+    this.reinject = on;
+    this.pending = 0;
+    this.irqAck = true;
   }
 
   private latchCount(ch: number): void {

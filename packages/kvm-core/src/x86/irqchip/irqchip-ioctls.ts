@@ -106,7 +106,15 @@ export function x86VmIrqchipIoctls(kvm: KvmX86Vm): Record<string, (...args: neve
         chip.setIrq(KVM_PIT_IRQ_SOURCE_ID, 0, 0);
       }, (cfg.flags & KVM_PIT_SPEAKER_DUMMY) !== 0);
       for (const d of pit.ioDevices()) kvm.pioBus.register(d.addr, d.len, d.dev);
+      chip.registerAckNotifier((gsi) => {
+        if (gsi === 0) pit.ackIrq();
+      });
       kvm.pit = pit;
+    },
+    /** KVM_REINJECT_CONTROL: the PIT's lost-tick policy (ENXIO without a PIT). */
+    reinjectControl: (ctl: unknown) => {
+      const c = parseArg(z.object({ pitReinject: u8 }).strict(), ctl, 'ctl');
+      needPit(kvm, 'KVM_REINJECT_CONTROL').setReinject(c.pitReinject !== 0);
     },
     getPit2: (): KvmPitState2 => needPit(kvm, 'KVM_GET_PIT2').getState(),
     setPit2: (state: unknown) => {
