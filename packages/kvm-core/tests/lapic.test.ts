@@ -312,6 +312,22 @@ describe('local APIC', () => {
     expect(() => irqVm({ irqchip: false }).vcpus[0]!.getLapic()).toThrow(/ENXIO/);
   });
 
+  it('keeps HLT with IF=0 asleep through interrupts, but an NMI wakes it', () => {
+    const t = irqVm({ vcpus: 2 });
+    enable(t, 0);
+    enable(t, 1);
+    t.ram.set([0xfa, 0xf4, 0xe6, 0x99], 0); // cli; hlt; out 0x99, al
+    const v = t.vcpus[0]!;
+    expect(v.run().exitReason).toBe(uapi.KVM_EXIT_INTR);
+    t.vm.signalMsi({ addressLo: 0xfee00000, addressHi: 0, data: 0x70 });
+    expect(v.run().exitReason).toBe(uapi.KVM_EXIT_INTR);
+    expect(v.getMpState().mpState).toBe(uapi.KVM_MP_STATE_HALTED);
+    t.mmio32w(1, BASE + ICR2, 0);
+    t.mmio32w(1, BASE + ICR, 0x4400); // NMI from vCPU 1
+    expect(v.run().exitReason).toBe(uapi.KVM_EXIT_IO);
+    expect(t.x86[0]!.nmiPending).toBe(0); // injected through ops.injectNmi
+  });
+
   it('executes HLT as a blocked vCPU that wakes on an interrupt', () => {
     const t = irqVm();
     enable(t, 0);
