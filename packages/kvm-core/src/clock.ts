@@ -68,7 +68,7 @@ export class VmClock {
     else this.virtualNs = now;
     if (options.realtimeAtZeroNs !== undefined) this.realtimeAtZero = options.realtimeAtZeroNs;
     else if (options.mode === 'virtual') this.realtimeAtZero = VIRTUAL_CLOCK_DEFAULT_EPOCH_NS;
-    else this.realtimeAtZero = Date.now() * 1e6 - now;
+    else this.realtimeAtZero = Math.round(Date.now() * 1e6 - now);
   }
 
   /** Virtual mode: guest ns per executed instruction. */
@@ -84,6 +84,11 @@ export class VmClock {
   /** Wall-clock ns since the epoch that corresponds to VM clock `ns` (pvclock wall clock, RTC). */
   realtimeNs(ns = this.nowNs()): number {
     return this.realtimeAtZero + ns;
+  }
+
+  /** realtimeNs exactly, as a bigint (rare paths: KVM_GET/SET_CLOCK, the wall clock). */
+  realtimeNsBig(ns = this.nowNs()): bigint {
+    return BigInt(this.realtimeAtZero) + BigInt(Math.floor(ns));
   }
 
   /** The engine reports retired instructions; only the virtual clock moves. */

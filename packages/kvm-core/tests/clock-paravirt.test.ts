@@ -166,6 +166,12 @@ describe('kvmclock', () => {
     expect(pvclock(t, 0x5000).version).toBe(4);
     expect(Number(guestNs(t, 0x5000) - 10_000_000_000n)).toBeLessThan(1000);
     expect(() => t.vm.setClock({ clock: 1n, flags: 1 })).toThrow(/EINVAL.*flags/);
+    // What KVM_GET_CLOCK returned goes back into KVM_SET_CLOCK (save/restore); with
+    // KVM_CLOCK_REALTIME the wall time that passed meanwhile is added.
+    const saved = t.vm.getClock();
+    t.kvm.clock.warpTo(t.kvm.clock.nowNs() + 5000);
+    t.vm.setClock(saved);
+    expect(t.vm.getClock().clock - saved.clock).toBe(5000n);
   });
 
   it('writes the wall clock at boot (pvclock_wall_clock) for MSR_KVM_WALL_CLOCK_NEW', () => {

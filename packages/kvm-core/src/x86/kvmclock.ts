@@ -93,15 +93,14 @@ export function writePvclockTimeInfo(
 }
 
 /** kvm_write_wall_clock: struct pvclock_wall_clock { u32 version; u32 sec; u32 nsec; }. */
-export function writePvclockWallClock(memslots: Memslots, gpa: number, wallNsAtBoot: number): boolean {
+export function writePvclockWallClock(memslots: Memslots, gpa: number, wallNsAtBoot: bigint): boolean {
   const r = guestRange(memslots, gpa, PVCLOCK_WALL_CLOCK_SIZE);
   if (r === null) return false;
   const v = r.view;
   const version = (v.getUint32(0, true) + 1) | 1;
   v.setUint32(0, version >>> 0, true);
-  const sec = Math.floor(wallNsAtBoot / 1e9);
-  v.setUint32(4, sec >>> 0, true);
-  v.setUint32(8, Math.round(wallNsAtBoot - sec * 1e9) >>> 0, true);
+  v.setUint32(4, Number((wallNsAtBoot / 1_000_000_000n) & 0xffffffffn), true);
+  v.setUint32(8, Number(wallNsAtBoot % 1_000_000_000n), true);
   v.setUint32(0, (version + 1) >>> 0, true);
   memslots.markDirty(gpa);
   return true;

@@ -124,7 +124,7 @@ export class KvmX86Vm implements KvmArchVm {
   /** kvm_write_wall_clock: the wall-clock time at kvmclock 0 into guest memory at gpa. */
   writeWallClock(gpa: number): void {
     const now = this.clock.nowNs();
-    writePvclockWallClock(this.vm.memslots, gpa, this.clock.realtimeNs(now) - this.kvmclockNs(now));
+    writePvclockWallClock(this.vm.memslots, gpa, this.clock.realtimeNsBig(now) - BigInt(Math.floor(this.kvmclockNs(now))));
   }
 
   /**

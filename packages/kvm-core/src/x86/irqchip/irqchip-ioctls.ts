@@ -11,7 +11,7 @@ import {
 } from '../../uapi/kvm';
 import { KvmPit, KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON, type KvmPitState2 } from '../i8254';
 import { KVM_PIT_SPEAKER_DUMMY } from '../../uapi/kvm';
-import { KVM_CLOCK_REALTIME, KVM_CLOCK_TSC_STABLE } from '../kvmclock';
+import { KVM_CLOCK_HOST_TSC, KVM_CLOCK_REALTIME, KVM_CLOCK_TSC_STABLE } from '../kvmclock';
 import { KVM_TSC_KHZ_MAX, KVM_TSC_KHZ_MIN } from '../tsc';
 import type { KvmVcpuX86, KvmX86Vm } from '../x86';
 import { KVM_PIC_STATE_FIELDS, type KvmPicState } from './i8259';
@@ -145,21 +145,23 @@ export function x86VmIrqchipIoctls(kvm: KvmX86Vm): Record<string, (...args: neve
       return {
         clock,
         flags: KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME,
-        realtime: BigInt(Math.floor(kvm.clock.realtimeNs(now))),
+        realtime: kvm.clock.realtimeNsBig(now),
       };
     },
     /** KVM_SET_CLOCK: kvmclock reads `clock` now (KVM_CLOCK_REALTIME: advanced by elapsed realtime). */
     setClock: (data: unknown) => {
       const d = parseArg(clockDataSchema, data, 'data');
       const flags = d.flags ?? 0;
-      if (flags & ~KVM_CLOCK_REALTIME) throw new KvmError('EINVAL', `data.flags: 0x${flags.toString(16)} (only KVM_CLOCK_REALTIME may be set)`);
+      // KVM_CLOCK_VALID_FLAGS, so the flags KVM_GET_CLOCK returned can be passed back.
+      const valid = KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
+      if (flags & ~valid) throw new KvmError('EINVAL', `data.flags: 0x${flags.toString(16)} has bits outside KVM_CLOCK_VALID_FLAGS`);
       const now = kvm.clock.nowNs();
-      let target = Number(d.clock);
+      let target = d.clock;
       if (flags & KVM_CLOCK_REALTIME && d.realtime !== undefined) {
-        const delta = kvm.clock.realtimeNs(now) - Number(d.realtime);
-        if (delta > 0) target += delta;
+        const delta = kvm.clock.realtimeNsBig(now) - d.realtime;
+        if (delta > 0n) target += delta;
       }
-      kvm.kvmclockOffsetNs = target - now;
+      kvm.kvmclockOffsetNs = Number(target - BigInt(Math.floor(now))) + (Math.floor(now) - now);
       for (const v of kvm.vcpus) v.requestClockUpdate();
     },
     /**
