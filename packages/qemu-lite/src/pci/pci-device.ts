@@ -81,7 +81,7 @@ export class PciFunction {
   /** The address BAR n is programmed to (without the type bits). */
   barAddress(n: number): number {
     const v = new DataView(this.config.buffer).getUint32(PCI_BASE_ADDRESS_0 + 4 * n, true);
-    return this.bars[n]?.io ? v & 0xfffffffc : v & 0xfffffff0;
+    return (this.bars[n]?.io ? v & 0xfffffffc : v & 0xfffffff0) >>> 0;
   }
 
   readConfig(offset: number, len: number): number {
