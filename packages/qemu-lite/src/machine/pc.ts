@@ -65,6 +65,8 @@ export class PcMachine {
   readonly mem: GuestMemory;
   readonly vcpus: Vcpu[] = [];
   readonly serials: Serial[] = [];
+  /** The I/O base of each UART in `serials`. */
+  readonly serialPorts: number[] = [];
   readonly backends: CharBackend[] = [];
   readonly rtc: CmosRtc;
   readonly kbd: I8042;
@@ -101,6 +103,7 @@ export class PcMachine {
       this.backends.push(backend);
       const s = new Serial(this.irq(COM_IRQS[i]!), (byte) => backend.write(byte));
       this.serials.push(s);
+      this.serialPorts.push(COM_PORTS[i]!);
       this.pio.register({ base: COM_PORTS[i]!, size: 8 }, s);
     });
     this.rtc = new CmosRtc(this.irq(RTC_IRQ), clock, config.rtcBaseSec ?? Math.floor(Date.now() / 1000));
@@ -206,7 +209,7 @@ export class PcMachine {
 
   private setupFirmware(): void {
     const mem = this.mem;
-    setupBiosAreas(mem, { serialPorts: COM_PORTS.slice(0, this.serials.length) });
+    setupBiosAreas(mem, { serialPorts: this.serialPorts });
     installAcpiTables(mem, {
       cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ,
       resetPort: PIIX_RCR_PORT, resetValue: PIIX_RCR_RESET_VALUE,
