@@ -20,7 +20,12 @@ export interface CliIo {
   err(s: string): void;
 }
 
-export async function cliMain(argv: readonly string[], io: CliIo, runOpts: RunMachineOptions = {}): Promise<number> {
+export interface CliOptions {
+  /** Where the demo guest is (default: demoGuestPath()). */
+  demoPath?: string;
+}
+
+export async function cliMain(argv: readonly string[], io: CliIo, runOpts: RunMachineOptions = {}, cli: CliOptions = {}): Promise<number> {
   let action;
   try {
     action = parseCommandLine(argv);
@@ -42,7 +47,7 @@ export async function cliMain(argv: readonly string[], io: CliIo, runOpts: RunMa
   const hasLoader = (action.config.devices ?? []).some((d) => d.driver === 'loader');
   let defaultKernel: string | undefined;
   if (action.config.kernel === undefined && !hasLoader) {
-    defaultKernel = demoGuestPath();
+    defaultKernel = cli.demoPath ?? demoGuestPath();
     if (!existsSync(defaultKernel)) {
       io.err(`qemu-lite: no -kernel given and the built-in demo guest is missing (${defaultKernel}); build it with the guest-tests package or pass -kernel FILE\n`);
       return 1;
