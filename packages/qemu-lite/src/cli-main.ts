@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliError, HELP_TEXT, parseCommandLine } from './cli-args';
-import { runMachine, type RunMachineOptions } from './run-machine';
+import type { RunMachineOptions } from './run-machine';
 import { QEMU_LITE_VERSION } from './version';
 
 /** The built-in demo guest, shipped by guest-tests (resolved relative to this package). */
@@ -53,6 +53,8 @@ export async function cliMain(argv: readonly string[], io: CliIo, runOpts: RunMa
       return 1;
     }
   }
+  // Loaded only to run a guest: -version, -h and option errors need no KVM at all.
+  const { runMachine } = await import('./run-machine');
   const r = await runMachine(action.config, {
     stderr: (l) => io.err(`${l}\n`),
     defaultKernel,
