@@ -15,8 +15,8 @@ const cli = resolve(here, '../src/cli.ts');
 const fake = resolve(here, 'fixtures/cli-fake.ts');
 const dir = mkdtempSync(join(tmpdir(), 'qemu-lite-cli-proc-'));
 
-function run(script: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--conditions=@kvmts/source', '--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 60_000, input: '' });
+function run(script: string, args: string[], input = '') {
+  const r = spawnSync(process.execPath, ['--conditions=@kvmts/source', '--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 60_000, input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -93,5 +93,13 @@ describe('qemu-lite process', () => {
     expect(missing.stderr).toMatch(/built-in demo guest is missing/);
     const demo = kernel(new Prog().outb(0xf4, 2));
     expect(run(fake, [`--demo=${demo}`, ...DEBUG_EXIT, '-nodefaults']).status).toBe(5);
+  });
+
+  it('-S starts paused with a monitor on stdio: info registers, then c runs the guest; q quits with 0', () => {
+    const k = kernel(new Prog().outb(0xf4, 4));
+    const r = run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-S'], 'info registers\nc\n');
+    expect(r.stdout).toMatch(/\(qemu\) CPU#0\nRAX=/);
+    expect(r.status).toBe(9);
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-S'], 'q\n').status).toBe(0);
   });
 });
