@@ -189,4 +189,12 @@ describe('runMachine with the fake vendor', () => {
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(log, 'utf8')).toMatch(/vcpu0: KVM_EXIT_IO out port 0xf4 size 1 count 1 data 02/);
   });
+
+  it('-smp 2: the AP is parked waiting for SIPI while the BSP runs to completion', async () => {
+    const p = new Prog();
+    for (let i = 0; i < 50; i++) p.outb(0x80, i);
+    const r = await run(p.outb(0xf4, 6), { smp: 2 });
+    expect(r.status).toBe(13);
+    expect(r.machine.vcpus[1]).toBeDefined();
+  });
 });

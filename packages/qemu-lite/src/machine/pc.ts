@@ -52,6 +52,19 @@ export const MP_FLOATING_ADDR = 0xf0040;
 export const PIIX_RCR_PORT = 0xcf9;
 export const PIIX_RCR_RESET_VALUE = 0x06;
 
+/** KVM_SET_IDENTITY_MAP_ADDR / KVM_SET_TSS_ADDR values QEMU uses (3 pages below the BIOS ROM). */
+export const PC_IDENTITY_MAP_ADDR = 0xfeffc000;
+export const PC_TSS_ADDR = 0xfeffd000;
+
+/** Runs an ioctl that the architecture may not provide (ENOTTY is fine, anything else is not). */
+function optionalIoctl(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof KvmError && e.errno === 'ENOTTY')) throw e;
+  }
+}
+
 export interface PcMachineIo {
   stdout(bytes: Uint8Array): void;
   /** Host-side diagnostics (warnings). */
@@ -92,6 +105,10 @@ export class PcMachine {
     this.layout = pcMemoryLayout(config.memSize);
     this.mem = this.setupMemory();
 
+    // Where VMX keeps its real-mode TSS and identity-mapped page table (QEMU's choice,
+    // just below the BIOS ROM); an arch or vendor without these ioctls does not need them.
+    optionalIoctl(() => vm.setIdentityMapAddr(PC_IDENTITY_MAP_ADDR));
+    optionalIoctl(() => vm.setTssAddr(PC_TSS_ADDR));
     // In-kernel irqchip and PIT, as QEMU with kernel-irqchip=on.
     vm.createIrqchip();
     vm.createPit2({ flags: uapi.KVM_PIT_SPEAKER_DUMMY });

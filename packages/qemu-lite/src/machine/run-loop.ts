@@ -44,7 +44,7 @@ interface VcpuSlot {
   mmioViews: Uint8Array[];
 }
 
-const HALTED = uapi.KVM_MP_STATE_HALTED;
+const RUNNABLE = uapi.KVM_MP_STATE_RUNNABLE;
 
 export class RunLoop {
   private readonly slots: VcpuSlot[];
@@ -145,8 +145,9 @@ export class RunLoop {
         return true;
       }
       case uapi.KVM_EXIT_INTR:
-        // Slice end (or immediate_exit). A vCPU that is halted in the kernel can sleep.
-        if (this.isHalted(s.vcpu)) s.halted = true;
+        // Slice end (or immediate_exit). A vCPU that is halted in the kernel, or an AP
+        // still waiting for INIT/SIPI, lets the loop sleep.
+        if (this.isWaiting(s.vcpu)) s.halted = true;
         return false;
       case uapi.KVM_EXIT_HLT:
         s.halted = true;
@@ -192,9 +193,9 @@ export class RunLoop {
     if (!hit && this.opts.traceUnimp) this.log(`unassigned pio ${isIn ? 'read' : 'write'} at ${hex(port)}`);
   }
 
-  private isHalted(vcpu: Vcpu): boolean {
+  private isWaiting(vcpu: Vcpu): boolean {
     try {
-      return vcpu.getMpState().mpState === HALTED;
+      return vcpu.getMpState().mpState !== RUNNABLE;
     } catch {
       return false;
     }

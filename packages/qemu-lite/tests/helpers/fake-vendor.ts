@@ -28,7 +28,7 @@ interface FakeVcpuState {
   gdt: KvmDtable;
   idt: KvmDtable;
   len: number;
-  exit: 'none' | 'pio' | 'mmio' | 'hlt' | 'shutdown' | 'bad';
+  exit: 'none' | 'pio' | 'mmio' | 'hlt' | 'shutdown' | 'bad' | 'parked';
   pio: { size: number; port: number; isIn: boolean; value: number };
   mmio: { addr: number; isWrite: boolean; value: number };
   bad: number;
@@ -91,6 +91,11 @@ export function fakeOps(name: string, records: FakeVmRecord[]): KvmX86Ops {
     flushTlbGva() {},
     vcpuRun(v) {
       const s = st(v);
+      // An AP waiting for INIT/SIPI does not run (KVM blocks it; here the slice ends).
+      if (v.mpState !== uapi.KVM_MP_STATE_RUNNABLE) {
+        s.exit = 'parked';
+        return 0;
+      }
       const r = v.regs;
       const rip = r[RIP]! >>> 0;
       const op = rd8(v, rip);
@@ -158,6 +163,7 @@ export function fakeOps(name: string, records: FakeVmRecord[]): KvmX86Ops {
       const run = v.ctx.kvmRun;
       switch (s.exit) {
         case 'none': return 1;
+        case 'parked': run.exitReason = uapi.KVM_EXIT_INTR; return 0;
         case 'pio': return kvmFastPio(v, s.pio.size, s.pio.port, s.pio.isIn, s.pio.value);
         case 'hlt': return kvmEmulateHalt(v);
         case 'shutdown': run.exitReason = uapi.KVM_EXIT_SHUTDOWN; return 0;
