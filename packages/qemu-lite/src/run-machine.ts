@@ -132,7 +132,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, clock, events, 
       const r = stdin === undefined ? 'continue' : await runMonitor(createInterface({ input: stdin, terminal: false }), (s) => process.stdout.write(s), {
         vcpus: m.vcpus,
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
-        powerdown: () => m.pm.pressPowerButton(),
+        powerdown: () => m.pm?.pressPowerButton(),
       });
       if (r === 'quit') return { kind: 'exit', status: 0, reason: 'quit from the monitor' };
     }
@@ -147,6 +147,8 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, clock, events, 
 };
 
 registerMachine('pc', runPcMachine);
+registerMachine('microvm', runPcMachine);
+// 's390-ccw-virtio' is registered by the s390 machine (src/s390/), with registerMachine.
 
 /** Host input to COM1; on a TTY in raw mode, with QEMU's Ctrl-A x to quit. */
 function attachStdin(stdin: NodeJS.ReadableStream | undefined, m: PcMachine, loop: RunLoop, events: MachineEvents): () => void {

@@ -112,4 +112,19 @@ describe('CMOS RTC', () => {
     r.read(0x70, 1, d);
     expect(d[0]).toBe(0x56);
   });
+
+  it('alarm: AF and IRQ 8 when the time matches (0xC0-0xFF bytes are "don\'t care")', () => {
+    const { rd, wr, clock, irq, r } = rtc();
+    wr(0x01, 0x00); // seconds alarm: :00
+    wr(0x03, 0xff); // any minute
+    wr(0x05, 0xff); // any hour
+    wr(RTC_REG_B, 0x02 | 0x20); // AIE
+    clock.advance(3e9); // 20:34:59
+    r.poll();
+    expect(irq.level).toBe(0);
+    clock.advance(1e9); // 20:35:00
+    r.poll();
+    expect(irq.level).toBe(1);
+    expect(rd(RTC_REG_C) & 0xa0).toBe(0xa0); // IRQF | AF
+  });
 });

@@ -175,11 +175,21 @@ describe('runMachine with the fake vendor', () => {
     expect(errs[0]).toMatch(/not a multiboot or ELF kernel/);
   });
 
-  it('reports an unavailable machine type', async () => {
+  it('reports a machine type nothing has registered (s390 until its machine lands)', async () => {
     const errs: string[] = [];
-    const r = await runMachine({ machine: 'microvm', serial: [], kernel: file(new Uint8Array(16)) }, { module: fakeVendorModule(), stderr: (l) => errs.push(l) });
+    const r = await runMachine({ machine: 's390-ccw-virtio', serial: [], kernel: file(new Uint8Array(16)) }, { module: fakeVendorModule(), stderr: (l) => errs.push(l) });
     expect(r.status).toBe(1);
-    expect(errs[0]).toMatch(/machine type 'microvm' is not available/);
+    expect(errs[0]).toMatch(/machine type 's390-ccw-virtio' is not available/);
+  });
+
+  it('-M microvm: legacy devices without PCI, ACPI or the i8042', async () => {
+    // CONFIG_ADDRESS reads as open bus (no PCI host), then the debug exit reports it.
+    const p = new Prog().movEdx(0x64).inAlDx().movEdx(0xf4).outDxAl();
+    const r = await run(p, { machine: 'microvm' });
+    expect(r.status).toBe((0xff << 1) | 1);
+    expect(r.machine.pci.list()).toEqual([]);
+    expect(r.machine.pm).toBeUndefined();
+    expect(r.machine.mem.read(0xf0000, 8)).toEqual(new Uint8Array(8)); // no RSDP
   });
 
   it('traces exits with -d exits to the -D logfile', async () => {

@@ -3,6 +3,9 @@
  * in-kernel PIC/IOAPIC/LAPIC and PIT, legacy devices on the PIO and MMIO buses, PCI host
  * with i440FX/PIIX3/PIIX4-PM, fw_cfg, the firmware tables a BIOS would leave, the kernel,
  * and the vCPUs with their CPUID and boot state.
+ * `-M microvm` is the same board without PCI, ACPI, the i8042 and port 0x92 (QEMU's
+ * microvm legacy devices: PIC, IOAPIC, PIT, RTC, UARTs, fw_cfg); its virtio-mmio
+ * transports are not built yet.
  */
 import { readFileSync } from 'node:fs';
 import { KvmError, uapi, type Kvm, type Vcpu, type Vm } from '@kvmts/kvm-core';
@@ -82,11 +85,15 @@ export class PcMachine {
   readonly serialPorts: number[] = [];
   readonly backends: CharBackend[] = [];
   readonly rtc: CmosRtc;
-  readonly kbd: I8042;
+  /** Absent on microvm. */
+  readonly kbd: I8042 | undefined;
   readonly fwCfg = new FwCfg();
   readonly pci = new PciHost();
-  readonly pm: AcpiPm;
-  readonly pmFunction: Piix4Pm;
+  /** ACPI PM (PIIX4): absent on microvm. */
+  readonly pm: AcpiPm | undefined;
+  readonly pmFunction: Piix4Pm | undefined;
+  /** The full PC board (false: microvm). */
+  readonly isPc: boolean;
   readonly port80 = new Port80();
   pcTestdev: PcTestdev | undefined;
   kernel: KernelEntry | undefined;
@@ -102,6 +109,7 @@ export class PcMachine {
     /** The kernel to boot when config.kernel is unset (the demo guest), if any. */
     defaultKernel?: string,
   ) {
+    this.isPc = config.machine === 'pc';
     this.layout = pcMemoryLayout(config.memSize);
     this.mem = this.setupMemory();
 
@@ -126,36 +134,40 @@ export class PcMachine {
     this.rtc = new CmosRtc(this.irq(RTC_IRQ), clock, config.rtcBaseSec ?? Math.floor(Date.now() / 1000));
     this.rtc.setMemoryFields(this.layout.belowFourGEnd, this.layout.aboveFourG, config.smp);
     this.pio.register({ base: 0x70, size: 2 }, this.rtc);
-    this.kbd = new I8042(this.irq(KBD_IRQ), this.irq(AUX_IRQ), actions);
-    this.pio.register({ base: 0x60, size: 1 }, { read: (b, _o, d) => this.kbd.read(b, 0, d), write: (b, _o, d) => this.kbd.write(b, 0, d) });
-    this.pio.register({ base: 0x64, size: 1 }, { read: (b, _o, d) => this.kbd.read(b, 4, d), write: (b, _o, d) => this.kbd.write(b, 4, d) });
     this.pio.register({ base: 0x80, size: 1 }, this.port80);
-    this.pio.register({ base: 0x92, size: 1 }, new Port92({ reset: () => events.reset('port 0x92 reset') }));
     this.pio.register({ base: FW_CFG_IO_BASE, size: FW_CFG_IO_SIZE }, this.fwCfg);
+    if (this.isPc) {
+      const kbd = new I8042(this.irq(KBD_IRQ), this.irq(AUX_IRQ), actions);
+      this.kbd = kbd;
+      this.pio.register({ base: 0x60, size: 1 }, { read: (b, _o, d) => kbd.read(b, 0, d), write: (b, _o, d) => kbd.write(b, 0, d) });
+      this.pio.register({ base: 0x64, size: 1 }, { read: (b, _o, d) => kbd.read(b, 4, d), write: (b, _o, d) => kbd.write(b, 4, d) });
+      this.pio.register({ base: 0x92, size: 1 }, new Port92({ reset: () => events.reset('port 0x92 reset') }));
 
-    // PCI: 0xcf8 dword is CONFIG_ADDRESS; a byte at 0xcf9 is PIIX3's reset control register.
-    this.pio.register({ base: PCI_CONFIG_ADDRESS, size: 4 }, {
-      read: (b, o, d) => (o === 1 && d.length === 1 ? d.fill(0) : this.pci.addressPort.read(b, o, d)),
-      write: (b, o, d) => {
-        if (o === 1 && d.length === 1) {
-          if (d[0]! & 0x04) events.reset('reset control register 0xcf9');
-        } else {
-          this.pci.addressPort.write(b, o, d);
-        }
-      },
-    });
-    this.pio.register({ base: PCI_CONFIG_DATA, size: 4 }, this.pci.dataPort);
-    this.pm = new AcpiPm(clock, this.irq(ACPI_SCI_IRQ), {
-      powerOff: () => events.shutdown('ACPI S5 power-off'),
-      suspend: (typ) => io.warn(`guest requested ACPI sleep type ${typ}; only S5 (power-off) is implemented, ignored`),
-    });
-    // SMI_CMD is 0 in our FADT, so the system starts in ACPI mode (SCI_EN set).
-    this.pm.pm1Cnt = 1;
-    this.pci.addFunction(0, 0, i440fxHostBridge());
-    this.pci.addFunction(1, 0, piix3IsaBridge());
-    this.pmFunction = new Piix4Pm(ACPI_PM_BASE, ACPI_SCI_IRQ, (base, enabled) => this.mapPm(base, enabled));
-    this.pci.addFunction(1, 3, this.pmFunction);
-    this.mapPm(ACPI_PM_BASE, true);
+      // PCI: 0xcf8 dword is CONFIG_ADDRESS; a byte at 0xcf9 is PIIX3's reset control register.
+      this.pio.register({ base: PCI_CONFIG_ADDRESS, size: 4 }, {
+        read: (b, o, d) => (o === 1 && d.length === 1 ? d.fill(0) : this.pci.addressPort.read(b, o, d)),
+        write: (b, o, d) => {
+          if (o === 1 && d.length === 1) {
+            if (d[0]! & 0x04) events.reset('reset control register 0xcf9');
+          } else {
+            this.pci.addressPort.write(b, o, d);
+          }
+        },
+      });
+      this.pio.register({ base: PCI_CONFIG_DATA, size: 4 }, this.pci.dataPort);
+      const pm = new AcpiPm(clock, this.irq(ACPI_SCI_IRQ), {
+        powerOff: () => events.shutdown('ACPI S5 power-off'),
+        suspend: (typ) => io.warn(`guest requested ACPI sleep type ${typ}; only S5 (power-off) is implemented, ignored`),
+      });
+      // SMI_CMD is 0 in our FADT, so the system starts in ACPI mode (SCI_EN set).
+      pm.pm1Cnt = 1;
+      this.pm = pm;
+      this.pci.addFunction(0, 0, i440fxHostBridge());
+      this.pci.addFunction(1, 0, piix3IsaBridge());
+      this.pmFunction = new Piix4Pm(ACPI_PM_BASE, ACPI_SCI_IRQ, (base, enabled) => this.mapPm(base, enabled));
+      this.pci.addFunction(1, 3, this.pmFunction);
+      this.mapPm(ACPI_PM_BASE, true);
+    }
 
     for (const d of config.devices) this.addDevice(d);
 
@@ -190,6 +202,7 @@ export class PcMachine {
       this.pmRegisteredAt = -1;
     }
     if (!enabled || base === 0) return;
+    if (this.pm === undefined) return;
     try {
       this.pio.register({ base, size: ACPI_PM_SIZE }, this.pm);
       this.pmRegisteredAt = base;
@@ -214,6 +227,7 @@ export class PcMachine {
         break;
       }
       case 'pci-testdev': {
+        if (!this.isPc) throw new Error("-device pci-testdev: no PCI bus on this machine (use -M pc)");
         const slot = this.pci.freeSlot();
         const t = new PciTestdev(this.pio, this.mmio);
         this.pci.addFunction(slot, 0, t);
@@ -227,10 +241,12 @@ export class PcMachine {
   private setupFirmware(): void {
     const mem = this.mem;
     setupBiosAreas(mem, { serialPorts: this.serialPorts });
-    installAcpiTables(mem, {
-      cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ,
-      resetPort: PIIX_RCR_PORT, resetValue: PIIX_RCR_RESET_VALUE,
-    }, ACPI_TABLES_BASE, RSDP_ADDR);
+    if (this.isPc) {
+      installAcpiTables(mem, {
+        cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ,
+        resetPort: PIIX_RCR_PORT, resetValue: PIIX_RCR_RESET_VALUE,
+      }, ACPI_TABLES_BASE, RSDP_ADDR);
+    }
     const e820 = pcE820(this.layout);
     const f = this.fwCfg;
     f.addU64(FW_CFG_RAM_SIZE, this.config.memSize);
