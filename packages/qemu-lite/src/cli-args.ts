@@ -24,6 +24,7 @@ const OPTIONS: Record<string, OptDef> = {
   display: { arg: true }, nographic: { arg: false }, nodefaults: { arg: false }, 'no-reboot': { arg: false },
   device: { arg: true }, global: { arg: true }, name: { arg: true }, S: { arg: false }, d: { arg: true },
   D: { arg: true }, version: { arg: false }, h: { arg: false }, help: { arg: false }, vnc: { arg: true },
+  vga: { arg: true }, monitor: { arg: true },
   'enable-kvm': { arg: false },
 };
 
@@ -37,7 +38,7 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME]
   -cpu MODEL[,+feat,-feat,feat=on|off,vendor=STR]   qemu64, kvm64, qemu32, max, host
   -serial stdio|file:PATH|none   next serial port's backend
-  -display none, -nographic, -nodefaults, -no-reboot
+  -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
   -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
   -global DRIVER.PROP=VALUE
   -name NAME, -S (start paused: monitor on stdio), -d ITEM[,ITEM] (${LOG_ITEMS.join(', ')}), -D LOGFILE
@@ -100,6 +101,7 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   const devices: DeviceConfig[] = [];
   const globals: { driver: string; prop: string; value: string }[] = [];
   const log: LogItem[] = [];
+  let monitor: 'stdio' | 'none' = 'stdio';
 
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -194,6 +196,13 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
       case 'vnc':
         if (v !== 'none') throw new CliError(`${opt}: unsupported (only -vnc none)`);
         break;
+      case 'vga':
+        if (v !== 'none') throw new CliError(`${opt}: unsupported VGA card '${v}' (only none)`);
+        break;
+      case 'monitor':
+        if (v !== 'none' && v !== 'stdio') throw new CliError(`${opt}: unsupported monitor backend '${v}' (stdio or none)`);
+        monitor = v;
+        break;
       case 'nographic': nographic = true; break;
       case 'nodefaults': nodefaults = true; break;
       case 'no-reboot': cfg.noReboot = true; break;
@@ -228,6 +237,7 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
     for (const d of matches) (d as Record<string, unknown>)[g.prop] = parseNumber(g.value, '-global', g.prop);
   }
 
+  if (cfg.startPaused && monitor === 'none') throw new CliError('-S: no monitor to continue the guest from (-monitor none)');
   if (serial.length > 0) cfg.serial = serial;
   else if (nodefaults && !nographic) cfg.serial = [];
   else cfg.serial = [{ kind: 'stdio' }];

@@ -29,6 +29,12 @@ describe('command line', () => {
     });
   });
 
+  it('accepts the options guest-tests pass to both VMMs (commonArgs)', () => {
+    const c = config('-machine', 'pc', '-kernel', kernel, '-m', '128', '-smp', '1', '-display', 'none', '-vga', 'none', '-monitor', 'none',
+      '-serial', 'stdio', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-accel', 'kvm-intel');
+    expect(c).toMatchObject({ machine: 'pc', memSize: 128 * 1024 * 1024, noReboot: true, accel: 'kvm-intel' });
+  });
+
   it('-machine accel= and -accel kvm (the host default)', () => {
     expect(config('-machine', 'pc,accel=kvm-intel').accel).toBe('kvm-intel');
     const a = parseCommandLine(['-accel', 'kvm']);
@@ -91,6 +97,9 @@ describe('command line', () => {
     [['-d', 'everything'], /^-d: unknown log item 'everything'/],
     [['-D', '/no/such/dir/log'], /could not open log file/],
     [['-nographic=1'], /invalid option/],
+    [['-vga', 'std'], /unsupported VGA card 'std'/],
+    [['-monitor', 'tcp:1'], /unsupported monitor backend/],
+    [['-S', '-monitor', 'none'], /no monitor/],
     [['--no-reboot=yes'], /takes no argument/],
   ];
   for (const [argv, msg] of bad) {
