@@ -9,10 +9,14 @@ import { CliError, HELP_TEXT, parseCommandLine } from './cli-args';
 import type { RunMachineOptions } from './run-machine';
 import { QEMU_LITE_VERSION } from './version';
 
+/** Where guest-tests ships the prebuilt demo (the agreed path first, then its source tree). */
+export const DEMO_GUEST_CANDIDATES = ['../../guest-tests/demo/demo.elf', '../../guest-tests/guests/demo/demo.elf'] as const;
+
 /** The built-in demo guest, shipped by guest-tests (resolved relative to this package). */
 export function demoGuestPath(): string {
   // src/*.ts and dist/*.js are both one level below the package root.
-  return fileURLToPath(new URL('../../guest-tests/demo/demo.elf', import.meta.url));
+  const paths = DEMO_GUEST_CANDIDATES.map((c) => fileURLToPath(new URL(c, import.meta.url)));
+  return paths.find((p) => existsSync(p)) ?? paths[0]!;
 }
 
 export interface CliIo {

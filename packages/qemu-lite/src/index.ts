@@ -14,7 +14,7 @@ export { parseCommandLine, CliError, HELP_TEXT } from './cli-args';
 export type { CliAction } from './cli-args';
 export { cliMain, demoGuestPath } from './cli-main';
 export { hostAccel, loadAccelModule, ACCEL_PACKAGES } from './accel';
-export { HostClock, ManualClock } from './clock';
+export { HostClock, KvmClock, ManualClock } from './clock';
 export type { Clock } from './clock';
 export { monitorCommand, runMonitor } from './monitor';
 

@@ -9,7 +9,7 @@ import { appendFileSync, openSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createHost, KvmError, type Host, type Kvm, type KvmModule } from '@kvmts/kvm-core';
 import { hostAccel, loadAccelModule } from './accel';
-import { HostClock, type Clock } from './clock';
+import { KvmClock, type Clock } from './clock';
 import { parseMachineConfig, type AccelName, type MachineConfig, type MachineConfigInput, type MachineType } from './config';
 import { MachineEvents, type MachineRequest } from './machine/machine-events';
 import { PcMachine } from './machine/pc';
@@ -25,6 +25,7 @@ export interface RunMachineOptions {
   loadModule?: (accel: AccelName) => Promise<KvmModule<unknown>>;
   /** Module parameters for insmod. */
   moduleParams?: Record<string, unknown>;
+  /** Device time base (default: the VM's KVM_GET_CLOCK, or host time without it). */
   clock?: Clock;
   /** Guest serial output for `stdio` backends (default: process.stdout). */
   stdout?: (bytes: Uint8Array) => void;
@@ -49,7 +50,6 @@ export interface MachineRunContext {
   config: MachineConfig;
   host: Host;
   kvm: Kvm;
-  clock: Clock;
   events: MachineEvents;
   opts: RunMachineOptions;
 }
@@ -88,14 +88,13 @@ export async function runMachine(input: MachineConfigInput, opts: RunMachineOpti
     return fail((e as Error).message);
   }
   const kvm = host.open('/dev/kvm');
-  const clock = opts.clock ?? new HostClock();
   const runner = MACHINES.get(config.machine);
   if (runner === undefined) return fail(`machine type '${config.machine}' is not available in this build`);
   for (;;) {
     const events = new MachineEvents(config.noReboot);
     let req: MachineRequest;
     try {
-      req = await runner({ config, host, kvm, clock, events, opts });
+      req = await runner({ config, host, kvm, events, opts });
     } catch (e) {
       return fail(e instanceof KvmError ? e.message : (e as Error).message ?? String(e));
     }
@@ -108,13 +107,14 @@ export async function runMachine(input: MachineConfigInput, opts: RunMachineOpti
 }
 
 /** The pc machine's runner. */
-export const runPcMachine: MachineRunner = async ({ config, kvm, clock, events, opts }) => {
+export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts }) => {
   const stderr = opts.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
   const stdout = opts.stdout ?? ((b: Uint8Array) => process.stdout.write(b));
   let logFd = -1;
   if (config.logfile !== undefined) logFd = openSync(config.logfile, 'a');
   const log = (line: string) => (logFd >= 0 ? appendFileSync(logFd, `${line}\n`) : stderr(line));
   const vm = kvm.createVm(0);
+  const clock = opts.clock ?? new KvmClock(vm);
   let machine: PcMachine | undefined;
   let detach = () => {};
   try {
