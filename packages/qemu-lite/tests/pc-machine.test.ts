@@ -81,4 +81,15 @@ describe('pc machine ports', () => {
     const code = [...m.mem.read(rip, 96)].join(',');
     expect(code).toContain([0xb9, 0x00, 0x00, 0x20, 0x00, 0xff, 0xe1].join(',')); // mov ecx, entry; jmp rcx
   });
+
+  it('-device loader,mode=real enters real mode at CS:IP for the address', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qemu-lite-real-'));
+    const f = join(dir, 'boot.bin');
+    writeFileSync(f, Uint8Array.of(0xf4));
+    const { m } = buildPc({ devices: [{ driver: 'loader', file: f, addr: 0x17c00, cpuNum: 0, mode: 'real' }] });
+    const s = m.vcpus[0]!.getSregs();
+    expect(s.cr0 & 1n).toBe(0n);
+    expect(s.cs).toMatchObject({ selector: 0x1000, base: 0x10000n, limit: 0xffff });
+    expect(m.vcpus[0]!.getRegs().rip).toBe(0x7c00n);
+  });
 });

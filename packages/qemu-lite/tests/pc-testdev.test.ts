@@ -32,3 +32,19 @@ describe('pc-testdev', () => {
     expect([...d]).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('shared ISA interrupt lines', () => {
+  it('a line is the OR of its sources; the irqchip sees only changes', async () => {
+    const { SharedIrqLine } = await import('../src/irq');
+    const out = new RecordingIrq();
+    const line = new SharedIrqLine(out);
+    const com1 = line.source();
+    const com3 = line.source();
+    com1.set(1);
+    com3.set(1);
+    com1.set(0);
+    expect(out.levels).toEqual([1]);
+    com3.set(0);
+    expect(out.levels).toEqual([1, 0]);
+  });
+});

@@ -74,11 +74,22 @@ export interface BootRegs {
 /** Sets the vCPU to `mode` and the given registers; memory-side structures are written first. */
 export function setBootCpuState(vcpu: Vcpu, mem: GuestMemory, mode: BootCpuMode, regs: BootRegs): void {
   const s: KvmSregs = vcpu.getSregs();
+  let rip = regs.rip;
   if (mode === 'real') {
+    if (rip >= 0x100000) throw new RangeError(`real-mode entry 0x${rip.toString(16)} is above 1 MiB`);
     const rs = (sel: number, type: number): KvmSegment => ({ ...seg(sel, type, false, false), base: BigInt(sel << 4) });
-    s.cs = rs(0, 0xb);
-    s.ds = s.es = s.fs = s.gs = s.ss = rs(0, 0x3);
+    // CS:IP with the segment at the entry's 64 KiB-aligned base; data segments at 0.
+    const csSel = (rip >>> 4) & 0xf000;
+    s.cs = rs(csSel, 0xb);
+    rip -= csSel << 4;
+    s.ds = rs(0, 0x3);
+    s.es = rs(0, 0x3);
+    s.fs = rs(0, 0x3);
+    s.gs = rs(0, 0x3);
+    s.ss = rs(0, 0x3);
     s.cr0 = BigInt(X86_CR0_ET);
+    s.cr4 = 0n;
+    s.efer = 0n;
   } else {
     writeBootGdt(mem);
     s.gdt = { base: BigInt(BOOT_GDT_ADDR), limit: 5 * 8 - 1 };
@@ -109,6 +120,6 @@ export function setBootCpuState(vcpu: Vcpu, mem: GuestMemory, mode: BootCpuMode,
   vcpu.setRegs({
     rax: BigInt(regs.rax ?? 0), rbx: BigInt(regs.rbx ?? 0), rcx: 0n, rdx: 0n, rsi: 0n, rdi: 0n,
     rsp: BigInt(regs.rsp ?? 0), rbp: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n, r12: 0n, r13: 0n, r14: 0n, r15: 0n,
-    rip: BigInt(regs.rip), rflags: BigInt(X86_EFLAGS_FIXED), // IF clear: interrupts off
+    rip: BigInt(rip), rflags: BigInt(X86_EFLAGS_FIXED), // IF clear: interrupts off
   });
 }

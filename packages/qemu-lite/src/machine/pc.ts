@@ -33,7 +33,7 @@ import { Serial } from '../devices/serial';
 import { installAcpiTables } from '../firmware/acpi';
 import { BIOS_PROLOGUE_ADDR, bootPrologue, setupBiosAreas } from '../firmware/bios';
 import { installMpTable } from '../firmware/mptable';
-import type { IrqLine } from '../irq';
+import { SharedIrqLine, type IrqLine } from '../irq';
 import { loadFlat, loadKernel, type KernelEntry } from '../loaders/kernel';
 import { PciHost, PCI_CONFIG_ADDRESS, PCI_CONFIG_DATA } from '../pci/pci-host';
 import { i440fxHostBridge, piix3IsaBridge, Piix4Pm } from '../pci/piix';
@@ -175,10 +175,17 @@ export class PcMachine {
     this.setupVcpus(defaultKernel);
   }
 
-  /** A device's ISA interrupt, through KVM_IRQ_LINE on that GSI. */
+  private readonly irqLines = new Map<number, SharedIrqLine>();
+
+  /** A new source on ISA interrupt `gsi` (KVM_IRQ_LINE; shared lines are ORed). */
   irq(gsi: number): IrqLine {
-    const vm = this.vm;
-    return { set: (level) => vm.irqLine(gsi, level) };
+    let line = this.irqLines.get(gsi);
+    if (line === undefined) {
+      const vm = this.vm;
+      line = new SharedIrqLine({ set: (level) => vm.irqLine(gsi, level) });
+      this.irqLines.set(gsi, line);
+    }
+    return line.source();
   }
 
   private setupMemory(): GuestMemory {
@@ -217,7 +224,8 @@ export class PcMachine {
         this.pio.register({ base: d.iobase, size: d.iosize }, new IsaDebugExit((status) => this.events.exit(status, `isa-debug-exit (status ${status})`)));
         break;
       case 'pc-testdev': {
-        const t = new PcTestdev((n) => (n < PC_TESTDEV_IRQ_COUNT ? this.irq(n) : { set() {} }));
+        const lines: IrqLine[] = [];
+        const t = new PcTestdev((n) => (n < PC_TESTDEV_IRQ_COUNT ? (lines[n] ??= this.irq(n)) : { set() {} }));
         this.pcTestdev = t;
         this.pio.register({ base: PC_TESTDEV_IOPORT, size: 4 }, t.ioport);
         this.pio.register({ base: PC_TESTDEV_FLUSH, size: 4 }, t.flush);
