@@ -29,7 +29,7 @@ const OPTIONS: Record<string, OptDef> = {
 };
 
 export const HELP_TEXT = `usage: qemu-lite [options]
-  -kernel FILE          multiboot, ELF or flat kernel image (none: the built-in demo guest)
+  -kernel FILE          multiboot, Linux bzImage or ELF kernel (none: the built-in demo guest)
   -initrd "FILE [ARGS],..."  multiboot modules
   -append STRING        kernel command line
   -m SIZE               RAM size (MiB, or with a K/M/G suffix; default 128M)

@@ -48,6 +48,7 @@ export { PciHost } from './pci/pci-host';
 export { loadKernel, loadFlat } from './loaders/kernel';
 export { loadMultiboot, findMultibootHeader, MULTIBOOT_BOOTLOADER_MAGIC } from './loaders/multiboot';
 export { parseElf, loadElf, LoaderError } from './loaders/elf';
+export { loadLinux } from './loaders/linux';
 export { installAcpiTables } from './firmware/acpi';
 export { installMpTable } from './firmware/mptable';
 export { setupBiosAreas, bootPrologue } from './firmware/bios';

@@ -8,7 +8,7 @@ import {
 } from '../src/loaders/multiboot';
 import { GuestMemory } from '../src/machine/guest-memory';
 import { MiB, pcE820, pcMemoryLayout } from '../src/machine/pc-layout';
-import { Prog, aoutKludge, elf32 } from './helpers/guest';
+import { Prog, aoutKludge, bzImage, elf32 } from './helpers/guest';
 
 function memory(size = 32 * MiB) {
   return new GuestMemory([{ guestPhysAddr: 0, bytes: new Uint8Array(size) }]);
@@ -85,14 +85,49 @@ describe('multiboot', () => {
     expect(findMultibootHeader(img)).toBeUndefined();
   });
 
-  it('refuses a multiboot kernel that does not fit in RAM, and bzImages', () => {
+  it('refuses a multiboot kernel that does not fit in RAM', () => {
     const mem = memory(4 * MiB);
     const img = elf32(new Prog().hlt().build(), 0x800000, { multiboot: true });
     expect(() => loadKernel(mem, img, { kernelPath: 'big', append: '', modules: [], belowFourGEnd: 4 * MiB, e820 })).toThrow(/outside guest RAM/);
-    const bz = new Uint8Array(0x400);
-    bz.set([0x48, 0x64, 0x72, 0x53], 0x202);
-    expect(isBzImage(bz)).toBe(true);
-    expect(() => loadKernel(mem, bz, { kernelPath: 'bzImage', append: '', modules: [], belowFourGEnd: 4 * MiB, e820 })).toThrow(/bzImage/);
+  });
+});
+
+describe('Linux boot protocol (bzImage)', () => {
+  const layout = pcMemoryLayout(32 * MiB);
+  const e820 = pcE820(layout);
+  const load = (img: Uint8Array, append = 'console=ttyS0', modules: { cmdline: string; data: Uint8Array }[] = [], mem = memory()) =>
+    ({ mem, k: loadKernel(mem, img, { kernelPath: 'bzImage', append, modules, belowFourGEnd: layout.belowFourGEnd, e820, rsdpAddr: 0xf0000 }) });
+
+  it('loads the protected-mode kernel at 1 MiB and fills boot_params as boot.rst says', () => {
+    const payload = new Prog().hlt().build();
+    const img = bzImage(payload);
+    expect(isBzImage(img)).toBe(true);
+    const { mem, k } = load(img, 'console=ttyS0 root=/dev/vda', [{ cmdline: 'initrd.cpio', data: Uint8Array.of(7, 7, 7) }]);
+    expect(k).toMatchObject({ protocol: 'linux', mode: 'protected', entry: 0x100000, esi: 0x10000, ebx: 0 });
+    expect(mem.readU8(0x100000)).toBe(0xf4);
+    const bp = k.esi;
+    expect(mem.readU32(bp + 0x202)).toBe(0x53726448); // the header copy
+    expect(mem.readU16(bp + 0x206)).toBe(0x020f);
+    expect(mem.readU8(bp + 0x210)).toBe(0xb0); // type_of_loader: QEMU
+    expect(mem.readU8(bp + 0x211) & 0x81).toBe(0x81); // LOADED_HIGH | CAN_USE_HEAP
+    expect(cstr(mem, mem.readU32(bp + 0x228))).toBe('console=ttyS0 root=/dev/vda');
+    const rd = mem.readU32(bp + 0x218);
+    expect(mem.readU32(bp + 0x21c)).toBe(3);
+    expect(rd % 4096).toBe(0);
+    expect(rd + 3).toBeLessThanOrEqual(32 * MiB);
+    expect([...mem.read(rd, 3)]).toEqual([7, 7, 7]);
+    expect(mem.readU8(bp + 0x1e8)).toBe(e820.length);
+    expect(mem.readU32(bp + 0x2d0 + 20 * 3)).toBe(0x100000);
+    expect(mem.readU32(bp + 0x2d0 + 20 * 3 + 16)).toBe(1);
+    expect(mem.readU32(bp + 0x070)).toBe(0xf0000); // acpi_rsdp_addr
+    expect(mem.readU8(bp + 0x000)).toBe(0); // screen_info left zero: no VGA
+  });
+
+  it('rejects old protocols, over-long command lines and initrds that do not fit', () => {
+    expect(() => load(bzImage(Uint8Array.of(0xf4), { version: 0x0201 }))).toThrow(/too old/);
+    expect(() => load(bzImage(Uint8Array.of(0xf4), { cmdlineSize: 8 }), 'console=ttyS0')).toThrow(/longer than this kernel's 8 bytes/);
+    expect(() => load(bzImage(Uint8Array.of(0xf4)), '', [{ cmdline: 'big', data: new Uint8Array(31 * MiB) }])).toThrow(/does not fit/);
+    expect(() => load(bzImage(Uint8Array.of(0xf4), { initSize: 64 * MiB }))).toThrow(/more memory/);
   });
 });
 

@@ -207,4 +207,23 @@ describe('runMachine with the fake vendor', () => {
     expect(r.status).toBe(13);
     expect(r.machine.vcpus[1]).toBeDefined();
   });
+
+  it('boots a bzImage at its 32-bit entry: ESI = boot_params, CS = __BOOT_CS, DS = __BOOT_DS', async () => {
+    const { bzImage } = await import('./helpers/guest');
+    let machine: PcMachine | undefined;
+    let sregs: ReturnType<PcMachine['vcpus'][number]['getSregs']> | undefined;
+    const k = new Prog().movEaxEsi().movEdx(0xe0).outDxEax().outb(0xf4, 1).build();
+    const r = await runMachine({
+      memSize: 32 * 1024 * 1024, serial: [], kernel: file(bzImage(k)), append: 'console=ttyS0',
+      devices: [{ driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }, { driver: 'pc-testdev' }],
+    }, {
+      module: fakeVendorModule(), clock: new ManualClock(), stderr: () => {},
+      onMachine: (m) => { machine = m; sregs = m.vcpus[0]!.getSregs(); },
+    });
+    expect(r.status).toBe(3);
+    expect(machine!.pcTestdev!.ioportData).toBe(0x10000);
+    expect(sregs!.cs.selector).toBe(0x10);
+    expect(sregs!.ds.selector).toBe(0x18);
+    expect(sregs!.ss.selector).toBe(0x18);
+  });
 });

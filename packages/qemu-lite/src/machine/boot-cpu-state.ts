@@ -8,10 +8,15 @@ import type { KvmSegment, KvmSregs, Vcpu } from '@kvmts/kvm-core';
 import type { GuestMemory } from './guest-memory';
 
 export const BOOT_GDT_ADDR = 0xfcf00;
-export const GDT_SEL_CODE32 = 0x08;
-export const GDT_SEL_DATA = 0x10;
-export const GDT_SEL_CODE64 = 0x18;
+/**
+ * Linux's boot protocol wants __BOOT_CS = 0x10 and __BOOT_DS = 0x18 (flat); in long mode
+ * 0x10 is the 64-bit code segment. Multiboot only asks for flat segments, so one layout
+ * serves both.
+ */
+export const GDT_SEL_CODE = 0x10;
+export const GDT_SEL_DATA = 0x18;
 export const GDT_SEL_TSS = 0x20;
+const GDT_ENTRIES = 5;
 /** The identity map for long mode: PML4, PDPT and four page directories (2 MiB pages, 4 GiB). */
 export const BOOT_PML4_ADDR = 0x1000;
 export const BOOT_PDPT_ADDR = 0x2000;
@@ -27,14 +32,14 @@ export const X86_EFLAGS_FIXED = 0x2;
 
 export type BootCpuMode = 'real' | 'protected' | 'long';
 
-/** GDT entries as 64-bit descriptors: null, flat code32, flat data, code64, TSS. */
-function writeBootGdt(mem: GuestMemory): void {
+/** GDT: null, null, flat code (32- or 64-bit), flat data, a 32-bit busy TSS at 0. */
+function writeBootGdt(mem: GuestMemory, long: boolean): void {
   const d = [
     [0, 0],
-    [0x0000ffff, 0x00cf9a00],
+    [0, 0],
+    [0x0000ffff, long ? 0x00af9a00 : 0x00cf9a00],
     [0x0000ffff, 0x00cf9200],
-    [0x0000ffff, 0x00af9a00],
-    [0x00000067, 0x00008b00], // 32-bit busy TSS at 0, limit 0x67
+    [0x00000067, 0x00008b00],
   ];
   d.forEach(([lo, hi], i) => {
     mem.writeU32(BOOT_GDT_ADDR + 8 * i, lo!);
@@ -69,6 +74,8 @@ export interface BootRegs {
   rax?: number;
   rbx?: number;
   rsp?: number;
+  /** Linux boot protocol: the boot_params (zero page) address. */
+  rsi?: number;
 }
 
 /** Sets the vCPU to `mode` and the given registers; memory-side structures are written first. */
@@ -91,8 +98,8 @@ export function setBootCpuState(vcpu: Vcpu, mem: GuestMemory, mode: BootCpuMode,
     s.cr4 = 0n;
     s.efer = 0n;
   } else {
-    writeBootGdt(mem);
-    s.gdt = { base: BigInt(BOOT_GDT_ADDR), limit: 5 * 8 - 1 };
+    writeBootGdt(mem, mode === 'long');
+    s.gdt = { base: BigInt(BOOT_GDT_ADDR), limit: GDT_ENTRIES * 8 - 1 };
     s.idt = { base: 0n, limit: 0xffff };
     const data = seg(GDT_SEL_DATA, 0x3);
     s.ds = { ...data };
@@ -103,13 +110,13 @@ export function setBootCpuState(vcpu: Vcpu, mem: GuestMemory, mode: BootCpuMode,
     s.tr = { base: 0n, limit: 0x67, selector: GDT_SEL_TSS, type: 0xb, present: 1, dpl: 0, db: 0, s: 0, l: 0, g: 0, avl: 0, unusable: 0 };
     s.ldt = { base: 0n, limit: 0xffff, selector: 0, type: 0x2, present: 1, dpl: 0, db: 0, s: 0, l: 0, g: 0, avl: 0, unusable: 1 };
     if (mode === 'protected') {
-      s.cs = seg(GDT_SEL_CODE32, 0xb);
+      s.cs = seg(GDT_SEL_CODE, 0xb);
       s.cr0 = BigInt(X86_CR0_PE | X86_CR0_ET);
       s.cr4 = 0n;
       s.efer = 0n;
     } else {
       writeIdentityPageTables(mem);
-      s.cs = seg(GDT_SEL_CODE64, 0xb, true);
+      s.cs = seg(GDT_SEL_CODE, 0xb, true);
       s.cr3 = BigInt(BOOT_PML4_ADDR);
       s.cr4 = BigInt(X86_CR4_PAE);
       s.cr0 = BigInt((X86_CR0_PE | X86_CR0_ET | X86_CR0_PG) >>> 0);
@@ -118,7 +125,7 @@ export function setBootCpuState(vcpu: Vcpu, mem: GuestMemory, mode: BootCpuMode,
   }
   vcpu.setSregs(s);
   vcpu.setRegs({
-    rax: BigInt(regs.rax ?? 0), rbx: BigInt(regs.rbx ?? 0), rcx: 0n, rdx: 0n, rsi: 0n, rdi: 0n,
+    rax: BigInt(regs.rax ?? 0), rbx: BigInt(regs.rbx ?? 0), rcx: 0n, rdx: 0n, rsi: BigInt(regs.rsi ?? 0), rdi: 0n,
     rsp: BigInt(regs.rsp ?? 0), rbp: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n, r12: 0n, r13: 0n, r14: 0n, r15: 0n,
     rip: BigInt(rip), rflags: BigInt(X86_EFLAGS_FIXED), // IF clear: interrupts off
   });

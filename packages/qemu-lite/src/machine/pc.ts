@@ -286,6 +286,7 @@ export class PcMachine {
       const modules = cfg.initrd.map((m) => ({ cmdline: m, data: readFileSync(m.split(/\s+/)[0]!) }));
       this.kernel = loadKernel(this.mem, image, {
         kernelPath, append: cfg.append, modules, belowFourGEnd: this.layout.belowFourGEnd, e820,
+        rsdpAddr: this.isPc ? RSDP_ADDR : undefined,
       });
       this.fwCfg.addU32(FW_CFG_KERNEL_SIZE, image.length);
       this.fwCfg.add(FW_CFG_KERNEL_DATA, image);
@@ -297,14 +298,14 @@ export class PcMachine {
         this.fwCfg.add(FW_CFG_INITRD_DATA, modules[0]!.data);
       }
     }
-    const entries = new Map<number, { mode: 'real' | 'protected' | 'long'; entry: number; eax: number; ebx: number }>();
+    const entries = new Map<number, { mode: 'real' | 'protected' | 'long'; entry: number; eax: number; ebx: number; esi: number }>();
     if (this.kernel !== undefined) entries.set(0, this.kernel);
     for (const d of cfg.devices) {
       if (d.driver !== 'loader') continue;
       loadFlat(this.mem, readFileSync(d.file), d.addr, d.file);
       if (d.cpuNum !== undefined) {
         if (d.cpuNum >= cfg.smp) throw new KvmError('EINVAL', `-device loader: cpu-num ${d.cpuNum} does not exist (-smp ${cfg.smp})`);
-        entries.set(d.cpuNum, { mode: d.mode, entry: d.addr, eax: 0, ebx: 0 });
+        entries.set(d.cpuNum, { mode: d.mode, entry: d.addr, eax: 0, ebx: 0, esi: 0 });
       }
     }
     if (entries.size === 0) throw new Error('no kernel: give -kernel FILE (or -device loader,file=,addr=,cpu-num=0)');
@@ -319,11 +320,11 @@ export class PcMachine {
       const e = entries.get(i);
       if (e !== undefined) {
         if (e.mode === 'real') {
-          setBootCpuState(vcpu, this.mem, 'real', { rip: e.entry, rax: e.eax, rbx: e.ebx });
+          setBootCpuState(vcpu, this.mem, 'real', { rip: e.entry, rax: e.eax, rbx: e.ebx, rsi: e.esi });
         } else {
           // The prologue programs the PIC and PIT as SeaBIOS would, then jumps to the entry.
           this.mem.write(BIOS_PROLOGUE_ADDR + 0x100 * i, bootPrologue(e.entry, e.eax, e.ebx));
-          setBootCpuState(vcpu, this.mem, e.mode, { rip: BIOS_PROLOGUE_ADDR + 0x100 * i });
+          setBootCpuState(vcpu, this.mem, e.mode, { rip: BIOS_PROLOGUE_ADDR + 0x100 * i, rsi: e.esi });
         }
       } else if (i !== 0) {
         // APs wait for INIT/SIPI, as after a BIOS has parked them.

@@ -3,7 +3,7 @@
  * API exactly like kvm-intel/kvm-amd. It "executes" a handful of 32-bit instructions
  * straight from guest memory (RIP is the physical address, segments are ignored), so
  * runMachine sees real exits from real guest bytes:
- *   B0 ib mov al | 89 D8 mov eax,ebx | 66 B8 iw mov ax | B8/BB/B9/BA id mov eax/ebx/ecx/edx
+ *   B0 ib mov al | 89 D8 mov eax,ebx | 89 F0 mov eax,esi | 66 B8 iw mov ax | B8/BB/B9/BA id mov eax/ebx/ecx/edx
  *   E6 ib out imm8,al | E4 ib in al,imm8 | EE out dx,al | 66 EF out dx,ax | EF out dx,eax
  *   EC in al,dx | ED in eax,dx | A2 d32 mov [d32],al | A0 d32 mov al,[d32] (MMIO if unmapped)
  *   FF E1 jmp ecx | EB rel8 jmp | F4 hlt | 0F 0B ud2 = triple fault (KVM_EXIT_SHUTDOWN)
@@ -111,6 +111,7 @@ export function fakeOps(name: string, records: FakeVmRecord[]): KvmX86Ops {
         case 0xb0: r[0] = (r[0]! & ~0xff) | rd8(v, rip + 1); setRip(2); break;
         case 0x89:
           if (rd8(v, rip + 1) === 0xd8) { reg32(R.VCPU_REGS_RAX, r[2 * R.VCPU_REGS_RBX]!); setRip(2); } // mov eax, ebx
+          else if (rd8(v, rip + 1) === 0xf0) { reg32(R.VCPU_REGS_RAX, r[2 * R.VCPU_REGS_RSI]!); setRip(2); } // mov eax, esi
           else { s.exit = 'bad'; s.bad = 0x89; }
           break;
         case 0xb8: reg32(R.VCPU_REGS_RAX, rd32(v, rip + 1)); setRip(5); break;

@@ -27,6 +27,7 @@ export class Prog {
   storeAl(addr: number) { return this.e(0xa2, ...this.imm32(addr)); }
   loadAl(addr: number) { return this.e(0xa0, ...this.imm32(addr)); }
   movEaxEbx() { return this.e(0x89, 0xd8); }
+  movEaxEsi() { return this.e(0x89, 0xf0); }
   hlt() { return this.e(0xf4); }
   ud2() { return this.e(0x0f, 0x0b); }
   jmpSelf() { return this.e(0xeb, 0xfe); }
@@ -86,5 +87,27 @@ export function aoutKludge(code: Uint8Array, loadAddr: number, bss = 0): Uint8Ar
   dv.setUint32(24, loadAddr + out.length + bss, true); // bss_end_addr
   dv.setUint32(28, loadAddr + hdrSize, true); // entry_addr
   out.set(code, hdrSize);
+  return out;
+}
+
+/** A bzImage-shaped image (boot.rst): one setup sector, the setup header, then `kernel`. */
+export function bzImage(kernel: Uint8Array, opts: { version?: number; cmdlineSize?: number; initSize?: number; initrdAddrMax?: number } = {}): Uint8Array {
+  const setupSects = 1;
+  const setup = new Uint8Array((setupSects + 1) * 512);
+  const dv = new DataView(setup.buffer);
+  setup[0x1f1] = setupSects;
+  dv.setUint16(0x1fe, 0xaa55, true);
+  setup[0x200] = 0xeb; // jmp over the header; its offset is the header's length past 0x202
+  setup[0x201] = 0x66;
+  dv.setUint32(0x202, 0x53726448, true);
+  dv.setUint16(0x206, opts.version ?? 0x020f, true);
+  setup[0x211] = 0x01; // LOADED_HIGH
+  dv.setUint32(0x214, 0x100000, true);
+  dv.setUint32(0x22c, opts.initrdAddrMax ?? 0x37ffffff, true);
+  dv.setUint32(0x238, opts.cmdlineSize ?? 2047, true);
+  dv.setUint32(0x260, opts.initSize ?? 0x10000, true);
+  const out = new Uint8Array(setup.length + kernel.length);
+  out.set(setup);
+  out.set(kernel, setup.length);
   return out;
 }
