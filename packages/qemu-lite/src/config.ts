@@ -10,7 +10,7 @@ export type AccelName = (typeof ACCEL_NAMES)[number];
 export const MACHINE_TYPES = ['pc', 'microvm', 's390-ccw-virtio'] as const;
 export type MachineType = (typeof MACHINE_TYPES)[number];
 /** -d log items: QEMU's names plus `exits` (every VM exit) and `io` (PIO/MMIO dispatch). */
-export const LOG_ITEMS = ['exits', 'io', 'guest_errors', 'unimp', 'int', 'cpu_reset'] as const;
+export const LOG_ITEMS = ['exits', 'io', 'guest_errors', 'unimp', 'cpu_reset'] as const;
 export type LogItem = (typeof LOG_ITEMS)[number];
 
 const u32 = z.number().int().min(0).max(0xffffffff);

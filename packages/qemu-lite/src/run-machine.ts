@@ -129,7 +129,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
     opts.onMachine?.(m, loop);
     if (config.startPaused) {
       const stdin = opts.stdin;
-      const r = stdin === undefined ? 'continue' : await runMonitor(createInterface({ input: stdin, terminal: false }), (s) => process.stdout.write(s), {
+      const r = stdin === undefined ? 'continue' : await runMonitor(createInterface({ input: stdin, terminal: false }), (s) => stdout(new TextEncoder().encode(s)), {
         vcpus: m.vcpus,
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => m.pm?.pressPowerButton(),

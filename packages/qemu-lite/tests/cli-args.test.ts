@@ -21,11 +21,11 @@ describe('command line', () => {
   it('parses the common options (single and double dash)', () => {
     const c = config('-kernel', kernel, '--initrd', `${mod} a b,${mod}`, '-append', 'console=ttyS0', '-m', '256M', '-smp', '2',
       '-accel', 'kvm-amd', '-M', 'pc', '-cpu', 'max,+x2apic', '-serial', 'stdio', '-display', 'none', '-no-reboot', '-name', 'vm1',
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4', '-device', 'pc-testdev', '-S', '-d', 'exits,int', `--D=${join(dir, 'log')}`);
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4', '-device', 'pc-testdev', '-S', '-d', 'exits,unimp', `--D=${join(dir, 'log')}`);
     expect(c).toMatchObject({
       kernel, initrd: [`${mod} a b`, mod], append: 'console=ttyS0', memSize: 256 * 1024 * 1024, smp: 2, accel: 'kvm-amd',
       machine: 'pc', cpu: { model: 'max', plus: ['x2apic'] }, serial: [{ kind: 'stdio' }], noReboot: true, name: 'vm1',
-      devices: [{ driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }, { driver: 'pc-testdev' }], startPaused: true, log: ['exits', 'int'],
+      devices: [{ driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }, { driver: 'pc-testdev' }], startPaused: true, log: ['exits', 'unimp'],
     });
   });
 
