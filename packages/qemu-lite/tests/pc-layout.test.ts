@@ -42,4 +42,13 @@ describe('pc memory layout', () => {
     expect(slots).toEqual([[0, 0xa0000], [0xc0000, 0x40000], [0x100000, 31 * MiB]]);
     expect(vm.memslots.find(0xb8000)).toBeUndefined();
   });
+
+  it('-m 4G registers RAM up to 3 GiB and 1 GiB above 4 GiB as slots', () => {
+    const { vm, m } = buildPc({ memSize: 4 * GiB });
+    expect(vm.memslots.all().map((x) => [x.guestPhysAddr, x.memorySize])).toEqual([
+      [0, 0xa0000], [0xc0000, 0x40000], [0x100000, 3 * GiB - 0x100000], [4 * GiB, GiB],
+    ]);
+    m.mem.writeU32(4 * GiB + 16, 0xdeadbeef);
+    expect(vm.memslots.find(4 * GiB)!.hva[16]).toBe(0xef); // the slot and the VMM share the bytes
+  });
 });

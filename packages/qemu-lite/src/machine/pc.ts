@@ -189,13 +189,20 @@ export class PcMachine {
   }
 
   private setupMemory(): GuestMemory {
-    const lowBytes = new Uint8Array(this.layout.belowFourGEnd);
+    const alloc = (n: number) => {
+      try {
+        return new Uint8Array(n);
+      } catch {
+        throw new Error(`cannot allocate ${n} bytes of guest RAM (-m ${this.config.memSize / (1024 * 1024)}M); try a smaller -m`);
+      }
+    };
+    const lowBytes = alloc(this.layout.belowFourGEnd);
     const regions = [];
     let slot = 0;
     for (const r of pcRamRegions(this.layout)) {
       const bytes = r.guestPhysAddr < 2 ** 32
         ? lowBytes.subarray(r.guestPhysAddr, r.guestPhysAddr + r.size)
-        : new Uint8Array(r.size);
+        : alloc(r.size);
       this.vm.setUserMemoryRegion({ slot: slot++, flags: 0, guestPhysAddr: r.guestPhysAddr, memorySize: r.size, userspaceAddr: bytes });
       regions.push({ guestPhysAddr: r.guestPhysAddr, bytes });
     }
