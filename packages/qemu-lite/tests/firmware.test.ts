@@ -175,4 +175,9 @@ describe.skipIf(!haveObjdump)('16/32-bit firmware code (disassembled with binuti
     expect(d.slice(-10, -4)).toEqual(['mov al,0x34', 'out 0x43,al', 'mov al,0x0', 'out 0x40,al', 'mov al,0x0', 'out 0x40,al']);
     expect(d.slice(-4)).toEqual(['mov eax,0x2badb002', 'mov ebx,0x9000', 'mov ecx,0x100000', 'jmp ecx']);
   });
+
+  it('the real-mode prologue uses operand-size prefixes and a far jump', () => {
+    const d = dis(bootPrologue(0x17c00, 0, 0x1234, 'real'), 'i8086');
+    expect(d.slice(-3)).toEqual(['mov eax,0x0', 'mov ebx,0x1234', 'jmp 0x1000:0x7c00']);
+  });
 });

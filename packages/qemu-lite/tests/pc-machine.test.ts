@@ -89,7 +89,11 @@ describe('pc machine ports', () => {
     const { m } = buildPc({ devices: [{ driver: 'loader', file: f, addr: 0x17c00, cpuNum: 0, mode: 'real' }] });
     const s = m.vcpus[0]!.getSregs();
     expect(s.cr0 & 1n).toBe(0n);
-    expect(s.cs).toMatchObject({ selector: 0x1000, base: 0x10000n, limit: 0xffff });
-    expect(m.vcpus[0]!.getRegs().rip).toBe(0x7c00n);
+    // The vCPU starts in the real-mode prologue at F000:D000, which far-jumps to 1000:7C00.
+    expect(s.cs).toMatchObject({ selector: 0xf000, base: 0xf0000n, limit: 0xffff });
+    expect(m.vcpus[0]!.getRegs().rip).toBe(0xd000n);
+    const code = [...m.mem.read(0xfd000, 80)];
+    const far = code.indexOf(0xea);
+    expect(code.slice(far, far + 5)).toEqual([0xea, 0x00, 0x7c, 0x00, 0x10]);
   });
 });

@@ -116,11 +116,13 @@ export function setupBiosAreas(mem: GuestMemory, opts: { serialPorts: readonly n
 }
 
 /**
- * The boot prologue (32- or 64-bit code; every instruction below encodes the same in
- * both): program the PICs (ICW1-4, SeaBIOS's masks) and PIT channel 0 (mode 2, count
- * 65536: 18.2 Hz), load EAX/EBX with the boot protocol's values and jump to the entry.
+ * The boot prologue: program the PICs (ICW1-4, SeaBIOS's masks) and PIT channel 0
+ * (mode 2, count 65536: 18.2 Hz), load EAX/EBX with the boot protocol's values and jump to
+ * the entry. `mode` picks the encoding: 32- and 64-bit code are the same bytes here (jmp
+ * through ECX/RCX, zero-extended); real mode uses operand-size prefixes and a far jump to
+ * the entry's segment:offset.
  */
-export function bootPrologue(entry: number, eax: number, ebx: number): Uint8Array {
+export function bootPrologue(entry: number, eax: number, ebx: number, mode: 'real' | 'protected' | 'long' = 'protected'): Uint8Array {
   const a = new Asm();
   const out = (port: number, v: number) => a.emit(0xb0, v, 0xe6, port); // mov al, v; out port, al
   out(0x20, 0x11); out(0xa0, 0x11); //            ICW1: edge, cascade, ICW4 needed
@@ -130,9 +132,16 @@ export function bootPrologue(entry: number, eax: number, ebx: number): Uint8Arra
   out(0x21, PIC_MASTER_MASK); out(0xa1, PIC_SLAVE_MASK); // OCW1: masks
   out(0x43, 0x34); //                             PIT ch0, lobyte/hibyte, mode 2, binary
   out(0x40, 0x00); out(0x40, 0x00); //            count 0 = 65536 -> 1193182/65536 = 18.2 Hz
-  a.emit(0xb8).imm32(eax); //                     mov eax, imm32
-  a.emit(0xbb).imm32(ebx); //                     mov ebx, imm32
-  a.emit(0xb9).imm32(entry); //                   mov ecx, imm32
-  a.emit(0xff, 0xe1); //                          jmp ecx (rcx in 64-bit mode; zero-extended)
+  if (mode === 'real') {
+    const seg = (entry >>> 4) & 0xf000;
+    a.emit(0x66, 0xb8).imm32(eax); //             mov eax, imm32
+    a.emit(0x66, 0xbb).imm32(ebx); //             mov ebx, imm32
+    a.emit(0xea).imm16(entry - seg * 16).imm16(seg); // jmp far seg:off
+  } else {
+    a.emit(0xb8).imm32(eax); //                   mov eax, imm32
+    a.emit(0xbb).imm32(ebx); //                   mov ebx, imm32
+    a.emit(0xb9).imm32(entry); //                 mov ecx, imm32
+    a.emit(0xff, 0xe1); //                        jmp ecx (rcx in 64-bit mode; zero-extended)
+  }
   return a.assemble();
 }

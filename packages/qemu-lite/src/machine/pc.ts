@@ -326,13 +326,11 @@ export class PcMachine {
       this.vcpus.push(vcpu);
       const e = entries.get(i);
       if (e !== undefined) {
-        if (e.mode === 'real') {
-          setBootCpuState(vcpu, this.mem, 'real', { rip: e.entry, rax: e.eax, rbx: e.ebx, rsi: e.esi });
-        } else {
-          // The prologue programs the PIC and PIT as SeaBIOS would, then jumps to the entry.
-          this.mem.write(BIOS_PROLOGUE_ADDR + 0x100 * i, bootPrologue(e.entry, e.eax, e.ebx));
-          setBootCpuState(vcpu, this.mem, e.mode, { rip: BIOS_PROLOGUE_ADDR + 0x100 * i, rsi: e.esi });
-        }
+        // The prologue (in the F segment) programs the PIC and PIT as SeaBIOS would, then
+        // jumps to the entry in the entry's CPU mode.
+        if (e.mode === 'real' && e.entry >= 0x100000) throw new Error(`real-mode entry 0x${e.entry.toString(16)} is above 1 MiB`);
+        this.mem.write(BIOS_PROLOGUE_ADDR + 0x100 * i, bootPrologue(e.entry, e.eax, e.ebx, e.mode));
+        setBootCpuState(vcpu, this.mem, e.mode, { rip: BIOS_PROLOGUE_ADDR + 0x100 * i, rsi: e.esi });
       } else if (i !== 0) {
         // APs wait for INIT/SIPI, as after a BIOS has parked them.
         vcpu.setMpState({ mpState: uapi.KVM_MP_STATE_UNINITIALIZED });
