@@ -3,10 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHost } from '@kvmts/kvm-core';
-import { ManualClock } from '../../src/clock';
-import { parseMachineConfig, type MachineConfigInput } from '../../src/config';
-import { MachineEvents } from '../../src/machine/machine-events';
-import { PcMachine } from '../../src/machine/pc';
+import { MachineEvents, ManualClock, parseMachineConfig, PcMachine, type MachineConfigInput } from '@kvmts/qemu-lite';
 import { fakeVendorModule } from './fake-vendor';
 import { Prog } from './guest';
 
