@@ -243,6 +243,7 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   else cfg.serial = [{ kind: 'stdio' }];
   cfg.devices = devices;
   cfg.log = log;
+  if (nographic) cfg.stdioSignals = false;
   if (accel !== undefined && accel !== 'host') cfg.accel = accel;
   try {
     parseMachineConfig(cfg);

@@ -136,7 +136,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
       });
       if (r === 'quit') return { kind: 'exit', status: 0, reason: 'quit from the monitor' };
     }
-    detach = attachStdin(opts.stdin, m, loop, events);
+    detach = attachStdin(opts.stdin, m, loop, events, config.stdioSignals);
     return await loop.run();
   } finally {
     detach();
@@ -150,8 +150,11 @@ registerMachine('pc', runPcMachine);
 registerMachine('microvm', runPcMachine);
 // 's390-ccw-virtio' is registered by the s390 machine (src/s390/), with registerMachine.
 
-/** Host input to COM1; on a TTY in raw mode, with QEMU's Ctrl-A x to quit. */
-function attachStdin(stdin: NodeJS.ReadableStream | undefined, m: PcMachine, loop: RunLoop, events: MachineEvents): () => void {
+/**
+ * Host input to COM1; on a TTY in raw mode, with QEMU's Ctrl-A x to quit, and Ctrl-C
+ * ending qemu-lite unless -nographic (which hands it to the guest), as QEMU's stdio.
+ */
+function attachStdin(stdin: NodeJS.ReadableStream | undefined, m: PcMachine, loop: RunLoop, events: MachineEvents, signals: boolean): () => void {
   const serial = m.serials[0];
   if (stdin === undefined || serial === undefined) return () => {};
   const tty = stdin as NodeJS.ReadStream;
@@ -173,6 +176,10 @@ function attachStdin(stdin: NodeJS.ReadableStream | undefined, m: PcMachine, loo
       } else if (raw && b === 0x01) {
         escape = true;
         continue;
+      } else if (raw && signals && b === 0x03) {
+        events.exit(0, 'terminating on signal 2');
+        loop.kick();
+        return;
       }
       fwd.push(b);
     }

@@ -53,6 +53,11 @@ describe('command line', () => {
     expect(config('-serial', `file:${join(dir, 'out.txt')}`, '-serial', 'none').serial).toEqual([{ kind: 'file', path: join(dir, 'out.txt') }, { kind: 'none' }]);
   });
 
+  it('-nographic hands Ctrl-C to the guest; stdio otherwise keeps it as a signal', () => {
+    expect(config().stdioSignals).toBeUndefined(); // schema default: true
+    expect(config('-nographic').stdioSignals).toBe(false);
+  });
+
   it('-global applies to -device properties', () => {
     expect(config('-device', 'isa-debug-exit', '-global', 'isa-debug-exit.iobase=0x501').devices).toEqual([{ driver: 'isa-debug-exit', iobase: 0x501, iosize: 2 }]);
   });
