@@ -226,4 +226,18 @@ describe('runMachine with the fake vendor', () => {
     expect(sregs!.ds.selector).toBe(0x18);
     expect(sregs!.ss.selector).toBe(0x18);
   });
+
+  it('host input queued on COM1 is read by the guest through RBR (IN exits)', async () => {
+    let machine: PcMachine | undefined;
+    const p = new Prog().movEdx(0x3f8).inAlDx().movEdx(0xf4).outDxAl();
+    const r = await runMachine({
+      memSize: 16 * 1024 * 1024, serial: [{ kind: 'callback', write: () => {} }],
+      devices: [{ driver: 'loader', file: file(p.build()), addr: 0x100000, cpuNum: 0 }, { driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }],
+    }, {
+      module: fakeVendorModule(), clock: new ManualClock(), stderr: () => {},
+      onMachine: (m) => { machine = m; m.serials[0]!.enqueueRawBytes([0x5a]); },
+    });
+    expect(r.status).toBe((0x5a << 1) | 1);
+    expect(machine!.serials[0]!.inputPending).toBe(0);
+  });
 });
