@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /**
- * qemu-lite's command line (issue 6 brings the options, machine and devices).
+ * qemu-lite's executable: QEMU's command line for the pc machine (see cli-args.ts).
  */
-import { QEMU_LITE_VERSION } from './version';
+import { cliMain } from './cli-main';
 
-const args = process.argv.slice(2);
-if (args.includes('-version') || args.includes('--version')) {
-  process.stdout.write(`QEMU-lite emulator version ${QEMU_LITE_VERSION}\n`);
-  process.exit(0);
-}
-process.stderr.write('qemu-lite: the pc machine is not built yet (issue 6)\n');
-process.exit(1);
+const io = {
+  out: (s: string) => process.stdout.write(s),
+  err: (s: string) => process.stderr.write(s),
+};
+
+cliMain(process.argv.slice(2), io, { stdin: process.stdin }).then(
+  (status) => {
+    // Let stdout drain before exiting with the guest's status.
+    process.stdout.write('', () => process.exit(status));
+  },
+  (e: unknown) => {
+    process.stderr.write(`qemu-lite: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

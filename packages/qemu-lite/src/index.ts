@@ -2,3 +2,53 @@
  * @kvmts/qemu-lite: the userspace VMM. Uses only kvm-core's public API.
  */
 export { QEMU_LITE_VERSION } from './version';
+
+// Running a machine
+export { runMachine, registerMachine, runPcMachine } from './run-machine';
+export type { RunMachineOptions, RunMachineResult, MachineRunContext, MachineRunner } from './run-machine';
+export {
+  machineConfigSchema, parseMachineConfig, ConfigError, ACCEL_NAMES, MACHINE_TYPES, LOG_ITEMS,
+} from './config';
+export type { MachineConfig, MachineConfigInput, AccelName, MachineType, LogItem, SerialBackend, DeviceConfig } from './config';
+export { parseCommandLine, CliError, HELP_TEXT } from './cli-args';
+export type { CliAction } from './cli-args';
+export { cliMain, demoGuestPath } from './cli-main';
+export { hostAccel, loadAccelModule, ACCEL_PACKAGES } from './accel';
+export { HostClock, KvmClock, ManualClock } from './clock';
+export type { Clock } from './clock';
+export { monitorCommand, runMonitor } from './monitor';
+
+// The pc machine and its parts
+export { PcMachine, COM_PORTS, ACPI_TABLES_BASE, RSDP_ADDR, MP_FLOATING_ADDR } from './machine/pc';
+export { RunLoop, describeExit } from './machine/run-loop';
+export { MachineEvents } from './machine/machine-events';
+export type { MachineRequest } from './machine/machine-events';
+export { GuestMemory, GuestMemoryError } from './machine/guest-memory';
+export { pcMemoryLayout, pcRamRegions, pcE820, parseMemSize, E820_RAM, E820_RESERVED } from './machine/pc-layout';
+export type { E820Entry, PcMemoryLayout } from './machine/pc-layout';
+export { setBootCpuState } from './machine/boot-cpu-state';
+export { Bus, BusError } from './bus';
+export type { BusDevice, BusRange } from './bus';
+export type { IrqLine } from './irq';
+export { buildCpuid, parseCpuSpec, CPU_MODELS, CPU_FEATURES } from './cpu-model';
+export type { CpuSpec } from './cpu-model';
+
+// Devices
+export { Serial } from './devices/serial';
+export { CmosRtc } from './devices/rtc';
+export { I8042 } from './devices/i8042';
+export { FwCfg } from './devices/fw-cfg';
+export { AcpiPm } from './devices/acpi-pm';
+export { IsaDebugExit } from './devices/isa-debug-exit';
+export { PcTestdev } from './devices/pc-testdev';
+export { PciTestdev } from './devices/pci-testdev';
+export { PciHost } from './pci/pci-host';
+
+// Loaders and firmware
+export { loadKernel, loadFlat } from './loaders/kernel';
+export { loadMultiboot, findMultibootHeader, MULTIBOOT_BOOTLOADER_MAGIC } from './loaders/multiboot';
+export { parseElf, loadElf, LoaderError } from './loaders/elf';
+export { loadLinux } from './loaders/linux';
+export { installAcpiTables } from './firmware/acpi';
+export { installMpTable } from './firmware/mptable';
+export { setupBiosAreas, bootPrologue } from './firmware/bios';
