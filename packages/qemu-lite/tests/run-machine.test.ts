@@ -241,13 +241,6 @@ describe('runMachine with the fake vendor', () => {
     expect(machine!.serials[0]!.inputPending).toBe(0);
   });
 
-  it('stdin reaches COM1 while the guest is halted (the loop sleeps, input kicks it)', async () => {
-    const { Readable } = await import('node:stream');
-    const p = new Prog().hlt().movEdx(0x3f8).inAlDx().movEdx(0xf4).outDxAl();
-    const r = await runMachine({
-      memSize: 16 * 1024 * 1024, serial: [{ kind: 'callback', write: () => {} }],
-      devices: [{ driver: 'loader', file: file(p.build()), addr: 0x100000, cpuNum: 0 }, { driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }],
-    }, { module: fakeVendorModule(), clock: new ManualClock(), stderr: () => {}, stdin: Readable.from([Buffer.from('Q')]) });
-    expect(r.status).toBe((0x51 << 1) | 1);
-  });
+  // stdin waking a halted guest is an interrupt (UART RX -> IRQ 4 -> PIC -> LAPIC), which
+  // the fake vendor cannot deliver; it is covered by guest tests on the real vendors.
 });

@@ -8,7 +8,7 @@
  *   EC in al,dx | ED in eax,dx | A2 d32 mov [d32],al | A0 d32 mov al,[d32] (MMIO if unmapped)
  *   FF E1 jmp ecx | EB rel8 jmp | F4 hlt | 0F 0B ud2 = triple fault (KVM_EXIT_SHUTDOWN)
  *   anything else: KVM_EXIT_INTERNAL_ERROR (emulation failure)
- * The VM ioctls of the in-kernel irqchip are recorded, not emulated.
+ * The in-kernel irqchip and PIT are kvm-core's real ones; the record observes them.
  */
 import {
   defineModule, kvmEmulateHalt, kvmFastPio, kvmX86VendorExit, kvmX86VendorInit, uapi, x86Regs,
@@ -17,8 +17,11 @@ import {
 import { z } from 'zod';
 
 export interface FakeVmRecord {
-  irqchip: boolean;
-  pit: { flags: number } | null;
+  /** KVM_CREATE_IRQCHIP happened (kvm-core's in-kernel PIC/IOAPIC/LAPIC exist). */
+  readonly irqchip: boolean;
+  /** KVM_CREATE_PIT2's config, if a PIT exists. */
+  readonly pit: { flags: number } | null;
+  /** Every KVM_IRQ_LINE call, in order. */
   irqLines: [number, number][];
 }
 
@@ -49,19 +52,33 @@ function rd32(v: KvmVcpuX86, gpa: number): number {
 
 const seg0 = (): KvmSegment => ({ base: 0n, limit: 0xffff, selector: 0, type: 3, present: 1, dpl: 0, db: 0, s: 1, l: 0, g: 0, avl: 0, unusable: 0 });
 
+const irqLineRecords = new WeakMap<KvmX86Vm, FakeVmRecord>();
+const wrapped = new WeakSet<KvmX86Vm>();
+
 export function fakeOps(name: string, records: FakeVmRecord[]): KvmX86Ops {
   return {
     name,
     vmInit(kvm: KvmX86Vm) {
-      const rec: FakeVmRecord = { irqchip: false, pit: null, irqLines: [] };
-      records.push(rec);
-      kvm.ioctls = {
-        createIrqchip: () => { rec.irqchip = true; },
-        createPit2: (cfg: { flags: number }) => { rec.pit = cfg; },
-        irqLine: (irq: number, level: number) => { rec.irqLines.push([irq, level]); },
+      const rec: FakeVmRecord = {
+        get irqchip() { return kvm.irqchip !== null; },
+        get pit() { return kvm.pit === null ? null : { flags: kvm.pit.speakerDummy ? uapi.KVM_PIT_SPEAKER_DUMMY : 0 }; },
+        irqLines: [],
       };
+      records.push(rec);
+      irqLineRecords.set(kvm, rec);
     },
     vcpuCreate(vcpu) {
+      // Observe KVM_IRQ_LINE on top of kvm-core's real implementation (the arch ioctls
+      // are installed after vmInit, so wrap them when the first vCPU appears).
+      const rec = irqLineRecords.get(vcpu.kvm);
+      if (rec !== undefined && !wrapped.has(vcpu.kvm)) {
+        wrapped.add(vcpu.kvm);
+        const real = vcpu.kvm.ioctls.irqLine as unknown as (irq: number, level: number) => void;
+        vcpu.kvm.ioctls = {
+          ...vcpu.kvm.ioctls,
+          irqLine: ((irq: number, level: number) => { rec.irqLines.push([irq, level]); real(irq, level); }) as never,
+        };
+      }
       vcpu.vendor = {
         rflags: 2, segments: Array.from({ length: 8 }, seg0), gdt: { base: 0n, limit: 0xffff }, idt: { base: 0n, limit: 0xffff },
         len: 0, exit: 'none', pio: { size: 1, port: 0, isIn: false, value: 0 }, mmio: { addr: 0, isWrite: false, value: 0 }, bad: 0,

@@ -15,9 +15,6 @@ export function scriptedVendorModule(script: ScriptStep[], seen: { mpState: numb
   const seg = (): KvmSegment => ({ base: 0n, limit: 0xffff, selector: 0, type: 3, present: 1, dpl: 0, db: 0, s: 1, l: 0, g: 0, avl: 0, unusable: 0 });
   const ops: KvmX86Ops = {
     name,
-    vmInit(kvm) {
-      kvm.ioctls = { createIrqchip() {}, createPit2() {}, irqLine() {} };
-    },
     vcpuCreate(v) { v.vendor = { segs: Array.from({ length: 8 }, seg) }; v.regsAvail = (1 << x86Regs.NR_VCPU_REGS) - 1; },
     vcpuFree() {}, vcpuReset() {},
     getMsr: () => undefined, setMsr: () => false,
@@ -39,7 +36,15 @@ export function scriptedVendorModule(script: ScriptStep[], seen: { mpState: numb
         return 0;
       }
       step(v.ctx.kvmRun);
-      if (v.ctx.kvmRun.exitReason === uapi.KVM_EXIT_INTR && (v.ctx.kvmRun as unknown as { halt?: boolean }).halt) v.mpState = uapi.KVM_MP_STATE_HALTED;
+      const halt = (v.ctx.kvmRun as unknown as { halt?: boolean }).halt;
+      if (v.ctx.kvmRun.exitReason === uapi.KVM_EXIT_INTR && halt) {
+        // Halted in the kernel; a PV unhalt (KVM_HC_KICK_CPU from another vCPU) wakes it
+        // a moment later, after the VMM's loop has seen it blocked and slept.
+        (v.ctx.kvmRun as unknown as { halt?: boolean }).halt = false;
+        v.mpState = uapi.KVM_MP_STATE_HALTED;
+        const apic = v.apic;
+        if (apic !== null) setTimeout(() => { apic.pvUnhalted = true; }, 2);
+      }
       return 0;
     },
     skipEmulatedInstruction: () => true,
