@@ -98,3 +98,23 @@ export function runToHlt(m: Machine, maxInstructions = 5_000_000): { reason: num
 export function consoleText(m: Machine): string {
   return m.console.slice(0, 4000).map((c) => String.fromCharCode(c)).join('');
 }
+
+/** Put the CPU straight into 64-bit mode (CPL 0) with identity-mapped 2 MiB pages for the first 8 MiB. */
+export function enterLongMode(m: Machine, pml4 = 0x10000): void {
+  const { cpu, mem } = m;
+  const dv = new DataView(mem.buffer);
+  mem.fill(0, pml4, pml4 + 3 * 4096);
+  dv.setUint32(pml4, (pml4 + 0x1000) | 7, true);
+  dv.setUint32(pml4 + 0x1000, (pml4 + 0x2000) | 7, true);
+  for (let i = 0; i < 4; i++) dv.setUint32(pml4 + 0x2000 + 8 * i, (i << 21) | 0x87, true);
+  cpu.cr3 = pml4;
+  cpu.cr4 = 0x20 | 0x200; // PAE, OSFXSR
+  cpu.efer = 0x500 | 1 | 0x800; // LME, LMA, SCE, NXE
+  cpu.cr0 = 0x80000011;
+  cpu.segSel[1] = 0x10; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xa09b;
+  for (const s of [0, 2, 3, 4, 5]) {
+    cpu.segSel[s] = 0x18; cpu.segBase[s] = 0; cpu.segLimit[s] = 0xffffffff; cpu.segAr[s] = 0xc093;
+  }
+  cpu.updateMode();
+  cpu.flushTlb();
+}

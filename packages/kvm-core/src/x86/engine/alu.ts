@@ -275,7 +275,7 @@ export function shift64(cpu: X86Cpu, op: number, lo: number, hi: number, count: 
         rh = (rh << count) | (count === 0 ? 0 : rl >>> (32 - count));
         rl = rl << count;
       } else {
-        cf = count === 32 ? rl & 1 : (rl >>> (64 - count)) & 1;
+        cf = count === 32 ? rh & 1 : (rl >>> (64 - count)) & 1;
         rh = count === 32 ? rl : rl << (count - 32);
         rl = 0;
       }
@@ -288,7 +288,7 @@ export function shift64(cpu: X86Cpu, op: number, lo: number, hi: number, count: 
         rl = (rl >>> count) | (rh << (32 - count));
         rh = rh >>> count;
       } else {
-        cf = (rh >>> (count - 33)) & 1;
+        cf = count === 32 ? rl >>> 31 : (rh >>> (count - 33)) & 1;
         rl = count === 32 ? rh : rh >>> (count - 32);
         rh = 0;
       }
@@ -299,7 +299,7 @@ export function shift64(cpu: X86Cpu, op: number, lo: number, hi: number, count: 
         rl = (rl >>> count) | (rh << (32 - count));
         rh = rh >> count;
       } else {
-        cf = (rh >> (count - 33)) & 1;
+        cf = count === 32 ? rl >>> 31 : (rh >> (count - 33)) & 1;
         rl = count === 32 ? rh : rh >> (count - 32);
         rh = rh >> 31;
       }

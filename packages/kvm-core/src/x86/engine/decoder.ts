@@ -40,6 +40,9 @@ export const d = {
   isMem: false,
   /** Effective address (offset within the segment): unsigned for 16/32-bit addressing, signed in 64-bit. */
   ea: 0,
+  /** The effective address as exact 64-bit halves (LEA). */
+  eaLo: 0,
+  eaHi: 0,
   eaSeg: 3,
   /** RIP-relative displacement pending the instruction's end. */
   ripRel: false,
@@ -180,6 +183,8 @@ export function decodeModrm(immBytes: number): void {
     if (mod === 1) ea += fetchS8();
     else if (mod === 2) ea += fetch16();
     d.ea = ea & 0xffff;
+    d.eaLo = d.ea;
+    d.eaHi = 0;
     d.eaSeg = d.segOverride >= 0 ? d.segOverride : seg;
     return;
   }
@@ -220,14 +225,20 @@ export function decodeModrm(immBytes: number): void {
     // RIP-relative: from the end of the instruction (immediates included).
     const end = d.ip + immBytes;
     d.ea = d.adsize === 8 ? addWrap64(end, lo) : (end + lo) >>> 0;
+    d.eaLo = d.ea | 0;
+    d.eaHi = d.adsize === 8 ? Math.floor(d.ea / TWO32) | 0 : 0;
     d.eaSeg = d.segOverride >= 0 ? d.segOverride : 3;
     return;
   }
   if (d.adsize === 8) {
     const h = (hi + Math.floor(lo / TWO32)) | 0;
     d.ea = h * TWO32 + (lo >>> 0);
+    d.eaLo = lo | 0;
+    d.eaHi = h;
   } else {
     d.ea = lo >>> 0;
+    d.eaLo = d.ea | 0;
+    d.eaHi = 0;
   }
   d.eaSeg = d.segOverride >= 0 ? d.segOverride : seg;
 }

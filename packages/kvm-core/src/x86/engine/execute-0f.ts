@@ -318,7 +318,11 @@ function shiftDouble(cpu: X86Cpu, op: number): void {
   const src = getReg(sz, d.reg);
   const shi = d.hi;
   const count = (hasImm ? fetch8() : d.regs[2]! & 0xff) & (sz === 8 ? 63 : 31);
-  if (count === 0) return;
+  if (count === 0) {
+    // Flags and value unchanged, but a 32-bit register destination is still zero-extended.
+    if (!d.isMem && sz === 4) setReg(4, d.rm, dst, 0);
+    return;
+  }
   const bits = sz * 8;
   if (count > bits) { // 16-bit operands with counts 17..31: undefined; leave as hardware-ish (no change)
     return;

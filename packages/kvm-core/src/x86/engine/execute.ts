@@ -389,9 +389,8 @@ export function exec1(cpu: X86Cpu, op: number): void {
     case 0x8d: { // LEA
       decodeModrm(0);
       if (!d.isMem) cpu.raise(UD_VECTOR);
-      const ea = d.ea;
-      if (d.opsize === 8) setReg(8, d.reg, ea | 0, Math.floor(ea / TWO32) | 0);
-      else setReg(d.opsize, d.reg, ea | 0, 0);
+      if (d.opsize === 8) setReg(8, d.reg, d.eaLo, d.eaHi);
+      else setReg(d.opsize, d.reg, d.opsize === 2 ? d.eaLo & 0xffff : d.eaLo, 0);
       break;
     }
     case 0x8e: { // MOV Sreg, Ew
