@@ -90,7 +90,8 @@ export function runCpu(cpu: X86Cpu, budget: number): number {
         continue;
       }
       if (e === EXIT) return exit.reason;
-      exit.internalMessage = e instanceof Error ? `${e.message}` : String(e);
+      // A host exception inside the engine is an engine bug; the guest never sees it.
+      exit.internalMessage = `host exception: ${e instanceof Error ? `${e.message}\n${e.stack}` : String(e)}`;
       exit.reason = ENGINE_EXIT_INTERNAL_ERROR;
       return ENGINE_EXIT_INTERNAL_ERROR;
     }
@@ -140,7 +141,7 @@ export function deliverWithDoubleFault(cpu: X86Cpu, vector: number, type: number
       cpu.rip = savedRip;
       if (err === EXIT) return cpu.exit.reason;
       if (err !== FAULT) {
-        cpu.exit.internalMessage = err instanceof Error ? err.message : String(err);
+        cpu.exit.internalMessage = `host exception: ${err instanceof Error ? `${err.message}\n${err.stack}` : String(err)}`;
         cpu.exit.reason = ENGINE_EXIT_INTERNAL_ERROR;
         return ENGINE_EXIT_INTERNAL_ERROR;
       }
