@@ -301,6 +301,8 @@ export { DF_VECTOR, EVENT_TYPE_PRIV_SW_EXCEPTION };
  */
 export function iret(cpu: X86Cpu, opsize: number): void {
   const w = opsize >> 3;
+  // IRET ends NMI blocking (SDM 6.7.1), even if it then faults.
+  cpu.nmiBlocking = false;
   if (!(cpu.cr0 & 1)) {
     // Real mode.
     const ip = popN(cpu, w, 0);
