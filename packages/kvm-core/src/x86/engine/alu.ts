@@ -40,8 +40,12 @@ export function szp(res: number, bytes: number): number {
   return (res === 0 ? FLAG_ZF : 0) | ((res & SIGN_BIT[bytes]!) !== 0 ? FLAG_SF : 0) | PARITY[res & 0xff]!;
 }
 
-/** op in ALU_*, bytes 1/2/4, a and b unsigned. Returns the result (unsigned). */
+/**
+ * op in ALU_*, bytes 1/2/4. 8/16-bit operands are unsigned; 32-bit operands and the
+ * 32-bit result are Int32 (unsigned only inside, so nothing is boxed across calls).
+ */
 export function alu(cpu: X86Cpu, op: number, bytes: number, a: number, b: number): number {
+  if (bytes === 4) { a >>>= 0; b >>>= 0; }
   const mask = SIZE_MASK[bytes]!;
   const sign = SIGN_BIT[bytes]!;
   let res: number;
@@ -78,7 +82,7 @@ export function alu(cpu: X86Cpu, op: number, bytes: number, a: number, b: number
       break;
   }
   cpu.flags = (cpu.flags & ~ARITH) | f | szp(res, bytes);
-  return res;
+  return bytes === 4 ? res | 0 : res;
 }
 
 /** 64-bit ALU on halves. */
@@ -142,6 +146,11 @@ export function incDec64(cpu: X86Cpu, lo: number, hi: number, dec: boolean): num
  */
 export function shift(cpu: X86Cpu, op: number, bytes: number, a: number, count: number): number {
   if (count === 0) return a;
+  if (bytes === 4) return shiftU(cpu, op, bytes, a >>> 0, count) | 0;
+  return shiftU(cpu, op, bytes, a, count);
+}
+
+function shiftU(cpu: X86Cpu, op: number, bytes: number, a: number, count: number): number {
   const bits = bytes * 8;
   const mask = SIZE_MASK[bytes]!;
   const sign = SIGN_BIT[bytes]!;

@@ -250,15 +250,13 @@ export class X86Cpu {
     for (let i = 0; i < tag.length; i++) if (g[i] === 0) tag[i] = NaN;
   }
 
-  /** INVLPG: drop the entries of the page holding la (both privilege tags, all access kinds). */
+  /**
+   * INVLPG: drop the entries that can hold the page of la (every privilege tag, every
+   * access kind, signed or unsigned encodings of the address: the whole direct-mapped set).
+   */
   flushTlbPage(la: number): void {
-    const base = la - (la & 0xfff);
     const idx = (la >>> 12) & TLB_MASK;
-    for (let k = 0; k < 3; k++) {
-      const i = k * TLB_SIZE + idx;
-      const t = this.tlbTag[i]!;
-      if (t === base || t === base + 1) this.tlbTag[i] = NaN;
-    }
+    for (let k = 0; k < 3; k++) this.tlbTag[k * TLB_SIZE + idx] = NaN;
   }
 
   // =========================================================================================
@@ -614,7 +612,9 @@ export class X86Cpu {
     } else if (end > limit) {
       this.raise(seg === 2 ? SS_VECTOR : GP_VECTOR, 0);
     }
-    return (this.segBase[seg]! + off) >>> 0;
+    // Legacy modes use Int32 linear addresses (Smi-friendly; the TLB and the walker mask them);
+    // compatibility mode keeps them unsigned, since the 4-level walk reads the upper bits.
+    return this.longMode ? (this.segBase[seg]! + off) >>> 0 : (this.segBase[seg]! + off) | 0;
   }
 
   // =========================================================================================

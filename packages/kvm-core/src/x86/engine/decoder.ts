@@ -118,7 +118,7 @@ export function getReg(bytes: number, r: number): number {
   switch (bytes) {
     case 1: return getReg8(r);
     case 2: return R[2 * r]! & 0xffff;
-    case 4: return R[2 * r]! >>> 0;
+    case 4: return R[2 * r]!; // 32-bit values travel as Int32 (no boxing)
     default:
       d.hi = R[2 * r + 1]!;
       return R[2 * r]!;
@@ -268,7 +268,7 @@ export function readMem(la: number, bytes: number): number {
   switch (bytes) {
     case 1: return cpu.read8(la);
     case 2: return cpu.read16(la);
-    case 4: return cpu.read32(la) >>> 0;
+    case 4: return cpu.read32(la);
     default: {
       const lo = cpu.read64(la);
       d.hi = cpu.hi;

@@ -138,7 +138,7 @@ export function exec0f(cpu: X86Cpu): void {
       if (signed) v = src === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
       const sz = d.opsize;
       if (sz === 8) setReg(8, d.reg, v, signed ? v >> 31 : 0);
-      else setReg(sz, d.reg, sz === 2 ? v & 0xffff : v >>> 0, 0);
+      else setReg(sz, d.reg, sz === 2 ? v & 0xffff : v, 0);
       return;
     }
     case 0xb8: { // POPCNT (F3)
@@ -269,7 +269,7 @@ function bitTest(cpu: X86Cpu, opArg: number, imm: boolean): void {
   else if (op === 2) w &= ~m;
   else w ^= m;
   if (inHi) hi = w; else lo = w;
-  if (sz === 4) lo >>>= 0;
+  if (sz === 4) lo |= 0;
   else if (sz === 2) lo &= 0xffff;
   if (d.isMem) writeMem(la, sz, lo, hi);
   else setReg(sz, d.rm, lo, hi);
@@ -358,7 +358,7 @@ function shiftDouble(cpu: X86Cpu, op: number): void {
     if (left) {
       // (dst:src) << count, take the top `bits`.
       if (sz === 4) {
-        lo = count === 32 ? src : ((dst << count) | (src >>> (32 - count))) >>> 0;
+        lo = (dst << count) | (src >>> (32 - count));
         cf = (dst >>> (32 - count)) & 1;
       } else {
         const comb = ((dst & 0xffff) * 65536 + (src & 0xffff)) * 2 ** count;
@@ -366,7 +366,7 @@ function shiftDouble(cpu: X86Cpu, op: number): void {
         cf = Math.floor(comb / 2 ** 32) & 1;
       }
     } else if (sz === 4) {
-      lo = ((dst >>> count) | (src << (32 - count))) >>> 0;
+      lo = (dst >>> count) | (src << (32 - count));
       cf = (dst >>> (count - 1)) & 1;
     } else {
       const comb = (src & 0xffff) * 65536 + (dst & 0xffff);

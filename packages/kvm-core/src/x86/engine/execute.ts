@@ -162,7 +162,7 @@ function aluRmImm(cpu: X86Cpu, aop: number, bytes: number, imm: number): void {
   }
   const la = d.isMem ? eaLinear(bytes, aop !== ALU_CMP) : 0;
   const a = d.isMem ? readMem(la, bytes) : getReg(bytes, d.rm);
-  const res = alu(cpu, aop, bytes, a, bytes === 4 ? imm >>> 0 : imm & SIZE_MASK[bytes]!);
+  const res = alu(cpu, aop, bytes, a, bytes === 4 ? imm : imm & SIZE_MASK[bytes]!);
   if (aop !== ALU_CMP) {
     if (d.isMem) writeMem(la, bytes, res, 0);
     else setReg(bytes, d.rm, res, 0);
@@ -178,7 +178,7 @@ function aluAccImm(cpu: X86Cpu, aop: number, bytes: number, test: boolean): void
     return;
   }
   const a = getReg(bytes, 0);
-  const res = alu(cpu, test ? 4 : aop, bytes, a, bytes === 4 ? imm >>> 0 : imm);
+  const res = alu(cpu, test ? 4 : aop, bytes, a, imm);
   if (!test && aop !== ALU_CMP) setReg(bytes, 0, res, 0);
 }
 
@@ -815,7 +815,7 @@ export function imul3(cpu: X86Cpu, sz: number, dst: number, a: number, ahi: numb
     res = (p << 16) >> 16;
     of = res !== p;
   }
-  const ures = sz === 4 ? res >>> 0 : res & 0xffff;
+  const ures = sz === 4 ? res | 0 : res & 0xffff;
   setReg(sz, dst, ures, 0);
   cpu.flags = (cpu.flags & ~ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | ((ures & SIGN_BIT[sz]!) ? FLAG_SF : 0) | PARITY[ures & 0xff]!;
 }
@@ -831,7 +831,7 @@ function group3(cpu: X86Cpu, b: number): void {
     const ahi = d.hi;
     const imm = b === 1 ? fetch8() : b === 2 ? fetch16() : fetch32();
     if (b === 8) alu64(cpu, 4, a, ahi, imm, imm < 0 ? -1 : 0);
-    else alu(cpu, 4, b, a, b === 4 ? imm >>> 0 : imm);
+    else alu(cpu, 4, b, a, imm);
     return;
   }
   checkLock(sub === 2 || sub === 3);
@@ -842,7 +842,7 @@ function group3(cpu: X86Cpu, b: number): void {
     let res: number;
     let rhi = 0;
     if (sub === 2) { // NOT: no flags
-      res = b === 8 ? ~a : b === 4 ? ~a >>> 0 : ~a & SIZE_MASK[b]!;
+      res = b === 8 || b === 4 ? ~a : ~a & SIZE_MASK[b]!;
       rhi = ~ahi;
     } else if (b === 8) {
       res = alu64(cpu, 5, 0, 0, a, ahi);
@@ -877,7 +877,7 @@ function group3(cpu: X86Cpu, b: number): void {
       setReg(4, 0, lo, 0);
       setReg(4, 2, hi, 0);
       const of = signed ? hi !== lo >> 31 : hi !== 0;
-      cpu.flags = (cpu.flags & ~ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | szp(lo >>> 0, 4);
+      cpu.flags = (cpu.flags & ~ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | szp(lo, 4);
     } else {
       if (signed) muls64(R[0]!, R[1]!, a, ahi, mulOut);
       else mulu64(R[0]!, R[1]!, a, ahi, mulOut);

@@ -4,6 +4,7 @@
  */
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF } from './constants';
 import type { X86Cpu } from './cpu';
+import { d } from './decoder';
 import type { FpuSseHost } from './fpu-sse/index';
 
 class FpuHostView implements FpuSseHost {
@@ -11,6 +12,9 @@ class FpuHostView implements FpuSseHost {
   get mode64(): boolean { return this.cpu.mode64; }
   get cr0(): number { return this.cpu.cr0; }
   get cr4(): number { return this.cpu.cr4; }
+  /** FIP/FCS for x87 instructions (an optional addition of the FPU unit's side of the contract). */
+  get fpuIp(): number { return d.ipStart; }
+  get fpuCs(): number { return this.cpu.segSel[1]!; }
   read8(la: number): number { return this.cpu.read8(la); }
   read16(la: number): number { return this.cpu.read16(la); }
   read32(la: number): number { return this.cpu.read32(la); }
