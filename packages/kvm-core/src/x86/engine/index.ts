@@ -30,3 +30,11 @@ export { writeCr0, writeCr3, writeCr4 } from './system';
 export { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, MAXPHYADDR } from './paging';
 export { defaultCpuid } from './cpuid';
 export * as x86Constants from './constants';
+export {
+  getSegment, setSegment, segmentAr, getDtable, setDtable, getRip, setRip, addrToU64, u64ToAddr,
+  getInterruptibility, setInterruptibility,
+} from './state';
+export {
+  EVENT_TYPE_EXT_INTR, EVENT_TYPE_NMI, EVENT_TYPE_HW_EXCEPTION, EVENT_TYPE_SW_INTR, EVENT_TYPE_PRIV_SW_EXCEPTION,
+  EVENT_TYPE_SW_EXCEPTION,
+} from './constants';
