@@ -412,6 +412,20 @@ export class X86Cpu {
     return this.tlbMem[i]![this.tlbOff[i]! + (la & 0xfff)]!;
   }
 
+  /** The page of the last fetchPage(): the decoder reads instruction bytes straight from it. */
+  winMem: Uint8Array = EMPTY;
+
+  /** Make la fetchable (translate, fill the fetch TLB) and point winMem at its page; returns la's index in winMem. */
+  fetchPage(la: number): number {
+    const i = 2 * TLB_SIZE + ((la >>> 12) & TLB_MASK);
+    if (this.tlbTag[i] !== la - (la & 0xfff) + this.accessUser) {
+      const g = this.translateForAccess(la, ACCESS_FETCH);
+      if (g < 0) this.internalError(`instruction fetch from MMIO at gpa 0x${(-g - 1).toString(16)}`);
+    }
+    this.winMem = this.tlbMem[i]!;
+    return this.tlbOff[i]! + (la & 0xfff);
+  }
+
   private read8Slow(la: number): number {
     const g = this.translateForAccess(la, ACCESS_READ);
     if (g < 0) return this.mmioRead(-g - 1, 1);
@@ -660,7 +674,11 @@ export class X86Cpu {
    * ENGINE_EXIT_* with the details in this.exit. See guest-mode.ts.
    */
   run(budget: number): number {
-    return runCpu(this, budget);
+    const r = runCpu(this, budget);
+    // Mirror RIP into the shared register file's VCPU_REGS_RIP slot (cpu.rip stays authoritative).
+    this.regs[32] = this.rip | 0;
+    this.regs[33] = Math.floor(this.rip / TWO32) | 0;
+    return r;
   }
 
   /**

@@ -48,10 +48,54 @@ export const d = {
   ripRel: false,
   /** The high half of the last 64-bit operand read. */
   hi: 0,
+  /** Fetch window: instruction bytes [ipStart, ipStart + winAvail) are winMem[winBase + k]. */
+  winMem: new Uint8Array(0) as Uint8Array,
+  winBase: 0,
+  winAvail: 0,
 };
 
 /** Fetch one instruction byte at d.ip (CS limit and the 15-byte rule are checked). */
 export function fetch8(): number {
+  const k = d.ip - d.ipStart;
+  if (k < d.winAvail) {
+    d.ip++;
+    return d.winMem[d.winBase + k]!;
+  }
+  return fetch8Slow(k);
+}
+
+/**
+ * The first byte of an instruction opens the fetch window (up to 15 bytes, the page end
+ * and the CS limit); bytes beyond it come through the TLB one at a time with every check.
+ */
+function fetch8Slow(k: number): number {
+  const cpu = d.cpu;
+  if (k === 0) {
+    const off = d.ip;
+    let la: number;
+    let avail: number;
+    if (cpu.mode64) {
+      la = off;
+      avail = 15;
+    } else {
+      if (off > cpu.segLimit[1]!) cpu.raise(GP_VECTOR, 0);
+      la = (cpu.segBase[1]! + off) >>> 0;
+      avail = cpu.segLimit[1]! - off + 1;
+      if (avail > 15) avail = 15;
+    }
+    const inPage = 4096 - (la & 0xfff);
+    if (inPage < avail) avail = inPage;
+    const base = cpu.fetchPage(la);
+    d.winMem = cpu.winMem;
+    d.winBase = base;
+    d.winAvail = avail;
+    d.ip = off + 1;
+    return d.winMem[base]!;
+  }
+  return fetch8Checked();
+}
+
+function fetch8Checked(): number {
   const cpu = d.cpu;
   const off = d.ip;
   let la: number;

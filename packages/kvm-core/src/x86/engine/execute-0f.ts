@@ -14,11 +14,12 @@ import {
 import { cond, imul3, loadFarPointer } from './execute';
 import { execSse, execSseControl, isSseOpcode, SSE_HAS_IMM8, type SseMap, type SsePrefix } from './fpu-sse/index';
 import { fpuHost } from './fpu-host';
+import { ENGINE_EXIT_RDPMC } from './guest-mode';
 import { desc, descAr, descLimit, loadDataSegment, readDescriptor } from './segments';
 import { branchTo, peek, push, relTarget, setStackPointer, spAdd, stackPointer } from './stack';
 import {
   execCpuid, execGroup6, execGroup7, execMovCr, execMovDr, execRdmsr, execRdtsc, execSyscall, execSysenter,
-  execSysexit, execSysret, execWrmsr, execClts, execGroup15, execGroup9, execInvd,
+  execSysexit, execSysret, execWrmsr, execClts, execGroup15, execGroup9, execInvd, checkIntercept,
 } from './system';
 
 const ARITH = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
@@ -97,7 +98,10 @@ export function exec0f(cpu: X86Cpu): void {
     case 0x30: execWrmsr(cpu); return;
     case 0x31: execRdtsc(cpu, false); return;
     case 0x32: execRdmsr(cpu); return;
-    case 0x33: cpu.raise(GP_VECTOR, 0); return; // RDPMC: no counters exposed
+    case 0x33: // RDPMC: offered to the controller; no counters are exposed otherwise
+      checkIntercept(cpu, ENGINE_EXIT_RDPMC);
+      cpu.raise(GP_VECTOR, 0);
+      return;
     case 0x34: execSysenter(cpu); return;
     case 0x35: execSysexit(cpu); return;
     case 0xa2: execCpuid(cpu); return;

@@ -53,6 +53,7 @@ export function step(cpu: X86Cpu): void {
   d.regs = cpu.regs;
   d.ipStart = cpu.rip;
   d.ip = cpu.rip;
+  d.winAvail = 0;
   const mode64 = cpu.mode64;
   const def32 = mode64 || cpu.csDefault32;
   d.opsize = def32 ? 4 : 2;

@@ -21,6 +21,19 @@
  * Events that always leave the engine (triple fault, MMIO on an unbacked gpa, TDP
  * violation, internal error) are still offered to intercept() first so the vendor
  * can record them, but run() returns regardless of the answer.
+ *
+ * Completing exits:
+ *   - intercepted instruction: emulate it, then cpu.rip += exit.instrLen (kvm_skip_emulated_instruction);
+ *     IN: write AL/AX/EAX into cpu.regs; OUT: the data is exit.valueLo.
+ *   - MMIO read (exit.isWrite false): cpu.completeMmioRead(bytes), then run() again: the
+ *     instruction re-executes and its access returns those bytes. MMIO write: the
+ *     instruction already retired; exit.data/size/gpa hold the store.
+ *   - HLT not intercepted: run() returns ENGINE_EXIT_BUDGET early with cpu.halted set;
+ *     an interrupt (interruptSource, injectEvent, nmiPending) wakes it on a later run().
+ *   - ENGINE_EXIT_EXCEPTION: the exception was NOT delivered (RIP is the faulting
+ *     instruction, CR2 unchanged); reinject it with injectEvent(vector, EVENT_TYPE_HW_EXCEPTION, code)
+ *     or handle it. exit.vectoringVector >= 0 says which event was being delivered.
+ * RIP: cpu.rip is authoritative; run() mirrors it into regs[VCPU_REGS_RIP] on return.
  */
 import type { X86Cpu } from './cpu';
 
