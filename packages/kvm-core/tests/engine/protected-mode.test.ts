@@ -187,4 +187,55 @@ describe('engine: 32-bit protected mode', () => {
     expect(r.name).toBe('TRIPLE_FAULT');
     expect(m.cpu.shutdown).toBe(true);
   });
+
+  it('RETF to an outer privilege level, SYSENTER/SYSEXIT round trip, data segments nulled on the way out', () => {
+    const code = assemble(`${BOOT32}
+      mov $0x174, %ecx          # SYSENTER_CS
+      mov $0x08, %eax
+      xor %edx, %edx
+      wrmsr
+      mov $0x175, %ecx          # SYSENTER_ESP
+      mov $0x80000, %eax
+      wrmsr
+      mov $0x176, %ecx          # SYSENTER_EIP
+      mov $kentry, %eax
+      wrmsr
+      mov $0x10, %ax
+      mov %ax, %fs              # a DPL-0 data segment in FS: nulled by the return to ring 3
+      pushl $0x23
+      pushl $0x60000
+      pushl $0x1b
+      pushl $user
+      lret
+    user:
+      mov %cs, %eax
+      call puthex
+      mov %fs, %eax
+      call puthex
+      mov $0x23, %ax
+      mov %ax, %ds
+      mov %esp, %ecx            # SYSEXIT: ESP <- ECX, EIP <- EDX
+      mov $back, %edx
+      sysenter
+    back:
+      mov %cs, %eax
+      call puthex
+      mov %ss, %eax
+      call puthex
+      hlt                       # #GP in ring 3
+    kentry:
+      mov %cs, %eax
+      call puthex
+      mov %esp, %eax
+      call puthex
+      sysexit
+    ${LIB32}
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    m.interceptOverride = (_c, e) => e.reason === 1 ? undefined : e.reason === 12 ? true : undefined;
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('0000001B' + '00000000' + '00000008' + '00080000' + '0000001B' + '00000023');
+    expect(r.name).toBe('EXCEPTION');
+    expect(m.cpu.exit.vector).toBe(13);
+  });
 });

@@ -158,6 +158,13 @@ export function exec0f(cpu: X86Cpu): void {
     case 0xbc: case 0xbd: bitScan(cpu, op === 0xbd); return;
     case 0xc0: case 0xc1: xadd(cpu, op === 0xc0 ? 1 : d.opsize); return;
     case 0xc7: execGroup9(cpu); return;
+    case 0xc3: { // MOVNTI m32/m64, r (a non-temporal hint on a plain store)
+      decodeModrm(0);
+      if (!d.isMem || d.opsize === 2) cpu.raise(UD_VECTOR);
+      const v = getReg(d.opsize, d.reg);
+      writeRm(d.opsize, v, d.hi);
+      return;
+    }
     case 0xc8: case 0xc9: case 0xca: case 0xcb: case 0xcc: case 0xcd: case 0xce: case 0xcf: { // BSWAP
       const r = (op & 7) | d.rexB;
       if (d.opsize === 8) {
