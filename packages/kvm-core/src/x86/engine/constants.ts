@@ -142,6 +142,7 @@ export const MSR_IA32_SYSENTER_EIP = 0x176;
 export const MSR_IA32_MCG_CAP = 0x179;
 export const MSR_IA32_MCG_STATUS = 0x17a;
 export const MSR_IA32_MISC_ENABLE = 0x1a0;
+export const MSR_IA32_DEBUGCTL = 0x1d9;
 export const MSR_MTRRfix64K_00000 = 0x250;
 export const MSR_MTRRfix16K_80000 = 0x258;
 export const MSR_MTRRfix16K_A0000 = 0x259;

@@ -10,7 +10,7 @@ import {
   MSR_IA32_MISC_ENABLE, MSR_IA32_SPEC_CTRL, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP, MSR_IA32_SYSENTER_ESP,
   MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_MTRR_PHYSBASE0, MSR_MTRR_PHYSMASK9,
   MSR_MTRRcap, MSR_MTRRdefType, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000, MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_F8000,
-  MSR_MTRRfix64K_00000, MSR_STAR, MSR_SYSCALL_MASK, MSR_TSC_AUX,
+  MSR_MTRRfix64K_00000, MSR_STAR, MSR_SYSCALL_MASK, MSR_TSC_AUX, MSR_IA32_DEBUGCTL,
 } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
 
@@ -61,7 +61,7 @@ export function msrRead(cpu: X86Cpu, index: number): boolean {
     case MSR_MTRRcap: return set(0x508, 0); // 8 variable ranges, fixed ranges, WC
     case MSR_IA32_FEATURE_CONTROL: return set(1, 0); // locked, VMX off
     case MSR_IA32_BIOS_SIGN_ID: case MSR_IA32_SPEC_CTRL: case MSR_IA32_TSC_ADJUST:
-    case MSR_IA32_MCG_CAP: case MSR_IA32_MCG_STATUS: {
+    case MSR_IA32_MCG_CAP: case MSR_IA32_MCG_STATUS: case MSR_IA32_DEBUGCTL: {
       const v = cpu.otherMsrs.get(index) ?? 0n;
       return set(Number(v & 0xffffffffn), Number(v >> 32n));
     }
@@ -114,6 +114,7 @@ export function msrWrite(cpu: X86Cpu, index: number, lo: number, hi: number): bo
     }
     case MSR_IA32_MISC_ENABLE: cpu.miscEnable = lo | 0; return true;
     case MSR_IA32_BIOS_SIGN_ID: case MSR_IA32_SPEC_CTRL: case MSR_IA32_TSC_ADJUST: case MSR_IA32_MCG_STATUS:
+    case MSR_IA32_DEBUGCTL:
       cpu.otherMsrs.set(index, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
       return true;
   }

@@ -638,8 +638,10 @@ function xsaveFamily(cpu: X86Cpu, restore: boolean): void {
     cpu.write8(la + 512, (oldBv & ~rfbm) | rfbm);
     return;
   }
+  // Header checks (SDM 13.8.1): XSTATE_BV within XCR0, XCOMP_BV zero (no compacted form), reserved bytes zero.
   const bv = cpu.read8(la + 512);
-  for (let i = 513; i < 576; i++) if (i < 520 || i >= 528) { if (i < 528 && cpu.read8(la + i) !== 0) cpu.raise(GP_VECTOR, 0); }
+  if (bv & ~cpu.xcr0Lo) cpu.raise(GP_VECTOR, 0);
+  for (let i = 513; i < 576; i++) if (cpu.read8(la + i) !== 0) cpu.raise(GP_VECTOR, 0);
   for (let i = 0; i < 512; i++) buf[i] = cpu.read8(la + i);
   const img = new Uint8Array(512);
   cpu.fpu.fxsave(img, 0, d.rexW);
