@@ -238,4 +238,62 @@ describe('engine: 32-bit protected mode', () => {
     expect(r.name).toBe('EXCEPTION');
     expect(m.cpu.exit.vector).toBe(13);
   });
+
+  it('virtual-8086 mode: IRET into VM86, real-mode addressing, INT n from VM86 through a 32-bit gate pushes ES DS FS GS', () => {
+    const code = assemble(`${BOOT32}
+      mov $0x30, %eax; mov $int30_handler, %ebx; mov $0xee, %ecx; call set_gate32
+      lidt idtr
+      movl $0x80000, 0x30004
+      movl $0x10, 0x30008
+      mov $0x28, %ax
+      ltr %ax
+      # VM86 code at 0x9000:0 -> linear 0x90000
+      mov $v86code, %esi
+      mov $0x90000, %edi
+      mov $v86end - v86code, %ecx
+      rep movsb
+      pushl $0x1111             # GS
+      pushl $0x2222             # FS
+      pushl $0x0               # DS
+      pushl $0x3333             # ES
+      pushl $0x8000             # SS
+      pushl $0xfffe             # SP
+      pushl $0x23202            # EFLAGS: VM, IOPL 3, IF
+      pushl $0x9000             # CS
+      pushl $0                  # IP
+      iret
+    v86code:
+      .code16
+      mov $'v', %al
+      out %al, $0xe9
+      mov %cs, %ax
+      mov %ax, %ds
+      movb $0x5a, 0x100         # DS:0x100 = linear 0x90100
+      int $0x30
+      .code32
+    v86end:
+    int30_handler:
+      mov 8(%esp), %eax         # EFLAGS
+      shr $17, %eax
+      and $1, %eax
+      call puthex
+      mov 20(%esp), %eax        # pushed ES (frame: EIP CS EFLAGS ESP SS ES DS FS GS)
+      call puthex
+      mov 24(%esp), %eax        # DS
+      call puthex
+      mov 32(%esp), %eax        # GS
+      call puthex
+      mov %ds, %eax             # nulled
+      call puthex
+      hlt
+    idtr: .word 2047
+      .long 0x20000
+    ${LIB32}
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('v' + '00000001' + '00003333' + '00009000' + '00001111' + '00000000');
+    expect(m.mem[0x90100]).toBe(0x5a);
+    expect(r.name).toBe('HLT');
+  });
 });
