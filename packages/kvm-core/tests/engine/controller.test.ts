@@ -151,3 +151,28 @@ describe('engine: guest-mode controller', () => {
     expect(ro[0]).toBe(0xab);
   });
 });
+
+describe('engine: the instruction emulator entry point', () => {
+  it('emulateInstruction runs one intercepted string I/O instruction through the I/O hooks, without intercepts', () => {
+    const m = machine(`
+      mov $0x100000, %rdi
+      mov $0x60, %edx
+      mov $4, %ecx
+      rep insb
+      hlt
+    `, (r) => r !== 0);
+    const cpu = m.cpu;
+    let r = cpu.run(100);
+    expect(ENGINE_EXIT_NAMES[r]).toBe('IO');
+    expect(cpu.exit.isString && cpu.exit.isRep && cpu.exit.isIn).toBe(true);
+    expect(cpu.exit.port).toBe(0x60);
+    let n = 0;
+    cpu.ioRead = (port, size) => { expect([port, size]).toEqual([0x60, 1]); return 0x41 + n++; };
+    r = cpu.emulateInstruction();
+    expect(r).toBe(0);
+    expect(Array.from(m.mem.subarray(0x100000, 0x100004))).toEqual([0x41, 0x42, 0x43, 0x44]);
+    expect(cpu.regs[2]).toBe(0);
+    r = cpu.run(100);
+    expect(r).toBe(ENGINE_EXIT_HLT);
+  });
+});

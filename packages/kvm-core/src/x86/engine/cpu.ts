@@ -682,6 +682,24 @@ export class X86Cpu {
   }
 
   /**
+   * The instruction emulator (emulate_instruction): execute exactly the instruction at
+   * RIP with NO intercepts (port I/O goes to ioRead/ioWrite, e.g. KVM's string-PIO
+   * buffer) and no interrupt window. Returns ENGINE_EXIT_BUDGET when it retired, or
+   * ENGINE_EXIT_MMIO / EXCEPTION / ... as run() does.
+   */
+  emulateInstruction(): number {
+    const saved = this.controller;
+    this.controller = NO_INTERCEPTS;
+    try {
+      return runCpu(this, 1, true);
+    } finally {
+      this.controller = saved;
+      this.regs[32] = this.rip | 0;
+      this.regs[33] = Math.floor(this.rip / TWO32) | 0;
+    }
+  }
+
+  /**
    * Queue an event for delivery at the next run() (VM-entry interruption information /
    * VMCB EVENTINJ). type: EVENT_TYPE_*; instrLen for software interrupts/exceptions is
    * added to RIP before delivery so the frame holds the return address.

@@ -25,9 +25,10 @@ const NO_EXIT = -1;
  * ENGINE_EXIT_BUDGET with cpu.halted set means the CPU is in the HLT state waiting for
  * an interrupt (HLT not intercepted).
  */
-export function runCpu(cpu: X86Cpu, budget: number): number {
+export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number {
   cpu.resetExitReason();
   if (cpu.shutdown) return triple(cpu);
+  if (emulateOnly) return emulateOne(cpu);
   if (cpu.injectPending) {
     cpu.injectPending = false;
     cpu.rip += cpu.injectInstrLen;
@@ -108,6 +109,40 @@ export function runCpu(cpu: X86Cpu, budget: number): number {
       const r = raiseException(cpu, DB_VECTOR, 0, false);
       if (r !== NO_EXIT) return r;
     }
+  }
+  return ENGINE_EXIT_BUDGET;
+}
+
+/**
+ * Execute exactly the instruction at RIP, taking no interrupts first (the instruction
+ * emulator KVM uses after an MMIO or string-I/O exit). Exceptions are delivered (or
+ * offered to the controller) as usual. Returns ENGINE_EXIT_BUDGET when it retired.
+ */
+function emulateOne(cpu: X86Cpu): number {
+  const exit = cpu.exit;
+  cpu.stiBlocking = false;
+  cpu.movSsBlocking = false;
+  try {
+    step(cpu);
+    cpu.rip = d.ip;
+    cpu.instret++;
+  } catch (e) {
+    cpu.rip = d.ipStart;
+    if (e === FAULT) {
+      cpu.mmioWritePending = false;
+      const r = raiseException(cpu, cpu.faultVector, cpu.faultErrorCode, cpu.faultHasErrorCode);
+      return r !== NO_EXIT ? r : ENGINE_EXIT_BUDGET;
+    }
+    if (e === EXIT) return exit.reason;
+    exit.internalMessage = `host exception: ${e instanceof Error ? `${e.message}\n${e.stack}` : String(e)}`;
+    exit.reason = ENGINE_EXIT_INTERNAL_ERROR;
+    return ENGINE_EXIT_INTERNAL_ERROR;
+  }
+  if (cpu.mmioWritePending) {
+    cpu.mmioWritePending = false;
+    exit.reason = ENGINE_EXIT_MMIO;
+    exit.instrLen = 0;
+    return ENGINE_EXIT_MMIO;
   }
   return ENGINE_EXIT_BUDGET;
 }
