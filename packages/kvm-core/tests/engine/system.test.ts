@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_HLT } from '../../src/x86/engine/guest-mode';
+import { ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_HLT, ENGINE_EXIT_NAMES as ENGINE_EXIT_NAMES_T } from '../../src/x86/engine/guest-mode';
 import { assemble, consoleText, createMachine, enterLongMode, runToHlt, type Machine } from './harness';
 
 function machine64(src: string): Machine {
@@ -186,5 +186,89 @@ describe('engine: real-mode specials', () => {
     const m = createMachine(code, 0x7c00);
     runToHlt(m);
     expect(consoleText(m)).toBe('G');
+  });
+});
+
+describe('engine: SMEP/SMAP and compatibility mode', () => {
+  it('SMEP: ring 0 fetching from a user page faults; SMAP: ring 0 reading a user page faults unless EFLAGS.AC (STAC)', () => {
+    const m = machine64(`
+      mov %cr4, %rax
+      or $0x300000, %rax        # SMEP | SMAP
+      mov %rax, %cr4
+      mov $0x200000, %rbx       # user page
+      stac
+      mov (%rbx), %ecx          # allowed with AC=1
+      clac
+      mov (%rbx), %ecx          # #PF 1 (SMAP)
+    `);
+    // Only PD[1] (2..4 MiB) is a user page; the code page (PD[0]) is supervisor.
+    const dv = new DataView(m.mem.buffer);
+    dv.setUint32(0x12000, 0x83, true);
+    m.mem[0x200000] = 0xc3;
+    m.interceptOverride = (_c, e) => e.reason === ENGINE_EXIT_EXCEPTION;
+    let r = m.cpu.run(100);
+    expect(r).toBe(ENGINE_EXIT_EXCEPTION);
+    expect(m.cpu.exit.errorCode).toBe(1);
+    expect(m.cpu.exit.linearAddress).toBe(0x200000);
+    // SMEP: jump to the user page.
+    m.cpu.flags |= 0x40000;
+    m.cpu.rip = 0x200000;
+    r = m.cpu.run(100);
+    expect(r).toBe(ENGINE_EXIT_EXCEPTION);
+    expect(m.cpu.exit.errorCode).toBe(0x11);
+  });
+
+  it('compatibility mode: a far return into 32-bit code under long mode, INT to a 64-bit handler, IRETQ back', () => {
+    const m = machine64(`
+      lgdt gdtr(%rip)
+      lidt idtr(%rip)
+      # gate 0x80 -> handler64
+      lea handler64(%rip), %rax
+      mov %ax, 0x20000 + 0x800
+      movw $0x10, 0x20000 + 0x802
+      movw $0x8e00, 0x20000 + 0x804
+      shr $16, %rax
+      mov %ax, 0x20000 + 0x806
+      movl $0, 0x20000 + 0x808
+      movl $0, 0x20000 + 0x80c
+      pushq $0x08
+      lea compat(%rip), %rax
+      push %rax
+      lretq
+    compat:
+      .code32
+      mov $0x12345678, %eax
+      push %eax
+      pop %ebx
+      mov %esp, %edx
+      int $0x80
+      mov %cs, %eax
+      hlt
+      .code64
+    handler64:
+      mov 8(%rsp), %r8          # CS of the interrupted compat code
+      mov %rsp, %r9
+      iretq
+    .p2align 3
+    gdt: .quad 0
+      .quad 0x00cf9a000000ffff  # 0x08 code32
+      .quad 0x00af9a000000ffff  # 0x10 code64
+      .quad 0x00cf92000000ffff  # 0x18 data
+    gdt_end:
+    gdtr: .word gdt_end - gdt - 1
+      .quad gdt
+    idtr: .word 4095
+      .quad 0x20000
+    `);
+    m.interceptOverride = (_c, e) => e.reason === ENGINE_EXIT_HLT || e.reason === ENGINE_EXIT_EXCEPTION;
+    const r = m.cpu.run(1000);
+    expect(ENGINE_EXIT_NAMES_T[r]).toBe('HLT');
+    const R = m.cpu.regs;
+    expect(R[6]).toBe(0x12345678);
+    expect(R[16]).toBe(0x08);
+    expect(R[0]).toBe(0x08);
+    expect(m.cpu.mode64).toBe(false);
+    expect(m.cpu.longMode).toBe(true);
+    expect((R[18]! + 40) & 0xf).toBe(0); // RSP was aligned to 16 before the 5-qword frame was pushed
   });
 });
