@@ -296,4 +296,79 @@ describe('engine: 32-bit protected mode', () => {
     expect(m.mem[0x90100]).toBe(0x5a);
     expect(r.name).toBe('HLT');
   });
+
+  it('hardware task switches: CALL to a TSS and IRET back (NT, back link, busy bits); #DF through a task gate', () => {
+    const code = assemble(`${BOOT32}
+      movl $0x10000067, gdt + 0x30      # TSS B at 0x31000 (double-fault task)
+      movl $0x00008903, gdt + 0x34
+      movl $0x20000067, gdt + 0x38      # TSS C at 0x32000
+      movl $0x00008903, gdt + 0x3c
+      lgdt gdtr2
+      mov $0x28, %ax
+      ltr %ax
+      # TSS B and C: EIP, EFLAGS, ESP, segment selectors
+      mov $0x31000, %edi
+      movl $df_task, 0x20(%edi)
+      movl $0x2, 0x24(%edi)
+      movl $0x70000, 0x38(%edi)
+      call init_segs
+      mov $0x32000, %edi
+      movl $c_task, 0x20(%edi)
+      movl $0x2, 0x24(%edi)
+      movl $0x68000, 0x38(%edi)
+      call init_segs
+      # IDT: vector 8 = task gate to TSS B; vector 13 not present
+      movl $0x00300000, 0x20000 + 8 * 8
+      movl $0x00008500, 0x20000 + 8 * 8 + 4
+      lidt idtr
+      lcall $0x38, $0               # task switch to C
+      mov $'R', %al
+      call putc
+      pushf
+      pop %eax
+      shr $14, %eax
+      and $1, %eax                  # NT is clear again
+      call puthex
+      int $13                       # gate 13 not present: #NP -> #DF -> task gate
+    bad: jmp bad
+    c_task:
+      mov $'C', %al
+      call putc
+      movzwl 0x32000, %eax          # back link = TSS A
+      call puthex
+      pushf
+      pop %eax
+      shr $14, %eax
+      and $1, %eax                  # NT set in the nested task
+      call puthex
+      iret
+    df_task:
+      mov $'D', %al
+      call putc
+      pop %eax                      # the #DF error code (0)
+      call puthex
+      str %ax
+      movzwl %ax, %eax
+      call puthex
+      hlt
+    init_segs:
+      movw $0x10, 0x48(%edi)
+      movw $0x08, 0x4c(%edi)
+      movw $0x10, 0x50(%edi)
+      movw $0x10, 0x54(%edi)
+      movw $0x10, 0x58(%edi)
+      movw $0x10, 0x5c(%edi)
+      ret
+    .p2align 3
+    gdtr2: .word 0x47
+      .long gdt
+    idtr: .word 2047
+      .long 0x20000
+    ${LIB32}
+    `.replace('.quad 0                   # 0x30 call gate (built at run time)', '.quad 0, 0, 0'), 0x8000);
+    const m = createMachine(code, 0x8000);
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('C' + '00000028' + '00000001' + 'R' + '00000000' + 'D' + '00000000' + '00000030');
+    expect(r.name).toBe('HLT');
+  });
 });

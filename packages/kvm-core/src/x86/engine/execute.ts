@@ -575,7 +575,7 @@ export function exec1(cpu: X86Cpu, op: number): void {
       if (cpu.flags & FLAG_OF) softInt(cpu, OF_VECTOR, EVENT_TYPE_SW_EXCEPTION);
       break;
     case 0xcf: // IRET
-      iret(cpu, d.opsize * 8);
+      iret(cpu, d.opsize * 8, d.ip);
       d.ip = cpu.rip;
       break;
     case 0xd4: { // AAM

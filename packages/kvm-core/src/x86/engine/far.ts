@@ -14,6 +14,7 @@ import {
   setDescriptorAccessed,
 } from './segments';
 import { peek, push, setStackPointer, spAdd, stackPointer } from './stack';
+import { taskSwitch, TASK_SWITCH_CALL, TASK_SWITCH_JMP } from './task';
 
 const TWO32 = 0x1_0000_0000;
 
@@ -77,10 +78,21 @@ export function farJmp(cpu: X86Cpu, sel: number, off: number): void {
     setTarget(cpu, gate.off, cpu.mode64 ? 8 : 4);
     return;
   }
-  if (type === 0x5 || type === 0x9 || type === 0x1) {
-    cpu.internalError('far JMP to a task gate or TSS: hardware task switching is not implemented');
+  if ((type === 0x5 || type === 0x9) && !cpu.longMode) {
+    farTaskSwitch(cpu, sel, ar, TASK_SWITCH_JMP);
+    return;
   }
   cpu.raise(GP_VECTOR, sel & 0xfffc);
+}
+
+/** JMP/CALL to a TSS descriptor or a task gate (legacy protected mode only). */
+function farTaskSwitch(cpu: X86Cpu, sel: number, ar: number, reason: number): void {
+  const dpl = (ar >> 5) & 3;
+  if (dpl < cpu.cpl || dpl < (sel & 3)) cpu.raise(GP_VECTOR, sel & 0xfffc);
+  if (!(ar & AR_P)) cpu.raise(NP_VECTOR, sel & 0xfffc);
+  const tss = (ar & 0xf) === 0x5 ? desc.lo >>> 16 : sel;
+  taskSwitch(cpu, tss, reason, d.ip);
+  d.ip = cpu.rip;
 }
 
 const gateInfo = { sel: 0, off: 0, params: 0, is32: true };
@@ -143,7 +155,10 @@ export function farCall(cpu: X86Cpu, sel: number, off: number): void {
   }
   const type = ar & 0xf;
   if (type !== 0x4 && type !== 0xc) {
-    if (type === 0x5 || type === 0x9 || type === 0x1) cpu.internalError('far CALL to a task gate or TSS: hardware task switching is not implemented');
+    if ((type === 0x5 || type === 0x9) && !cpu.longMode) {
+      farTaskSwitch(cpu, sel, ar, TASK_SWITCH_CALL);
+      return;
+    }
     cpu.raise(GP_VECTOR, sel & 0xfffc);
   }
   const gate = readGate(cpu, sel, ar);

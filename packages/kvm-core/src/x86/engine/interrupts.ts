@@ -10,6 +10,7 @@ import {
   NP_VECTOR, SS_VECTOR, TS_VECTOR, FLAG_ID, PF_VECTOR,
 } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
+import { taskSwitch, TASK_SWITCH_INT, TASK_SWITCH_IRET } from './task';
 import {
   desc, descAr, loadCacheFromDesc, loadDataSegment, loadNull, loadSegmentReal, readDescriptor, setDescriptorAccessed,
 } from './segments';
@@ -100,7 +101,11 @@ export function deliverEvent(cpu: X86Cpu, vector: number, type: number, errorCod
     is32 = (gtype & 8) !== 0;
     trap = (gtype & 1) !== 0;
   } else if (gtype === 0x05) {
-    cpu.internalError(`task gate in IDT vector ${vector}: hardware task switching is not implemented`);
+    // Task gate: a task switch to the TSS it names (SDM 6.11.2).
+    if (soft && gdpl < cpu.cpl) cpu.raise(GP_VECTOR, idtErr);
+    if (!(g1 & 0x8000)) cpu.raise(NP_VECTOR, idtErr);
+    taskSwitch(cpu, g0 >>> 16, TASK_SWITCH_INT, cpu.rip, hasErrorCode ? errorCode : -1);
+    return;
   } else {
     cpu.raise(GP_VECTOR, idtErr);
   }
@@ -299,7 +304,7 @@ export { DF_VECTOR, EVENT_TYPE_PRIV_SW_EXCEPTION };
  * IRET / IRETD / IRETQ (SDM "IRET"): opsize 16/32/64. Task returns (NT=1) are not
  * implemented and report an internal error.
  */
-export function iret(cpu: X86Cpu, opsize: number): void {
+export function iret(cpu: X86Cpu, opsize: number, nextIp = cpu.rip): void {
   const w = opsize >> 3;
   // IRET ends NMI blocking (SDM 6.7.1), even if it then faults.
   cpu.nmiBlocking = false;
@@ -329,8 +334,18 @@ export function iret(cpu: X86Cpu, opsize: number): void {
     return;
   }
   if (cpu.flags & FLAG_NT) {
+    // Return from a nested task: switch back to the task in the TSS's previous-task link.
     if (cpu.longMode) cpu.raise(GP_VECTOR, 0);
-    cpu.internalError('IRET with EFLAGS.NT: hardware task switching is not implemented');
+    const saved = cpu.accessUser;
+    cpu.accessUser = 0;
+    let link: number;
+    try {
+      link = cpu.read16(cpu.segBase[6]! >>> 0);
+    } finally {
+      cpu.accessUser = saved;
+    }
+    taskSwitch(cpu, link, TASK_SWITCH_IRET, nextIp);
+    return;
   }
   const long = cpu.longMode;
   const ripLo = popN(cpu, w, 0);
