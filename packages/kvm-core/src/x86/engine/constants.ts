@@ -59,7 +59,8 @@ export const CR4_OSXSAVE = 1 << 18;
 export const CR4_SMEP = 1 << 20;
 export const CR4_SMAP = 1 << 21;
 /** The CR4 bits this engine implements; setting any other bit is #GP(0). */
-export const CR4_SUPPORTED = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
+/** (VME/PVI are not implemented, so they are reserved here.) */
+export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
   CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_VMXE | CR4_FSGSBASE | CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
 
 // EFER (MSR 0xC0000080)

@@ -11,8 +11,9 @@ function str4(s: string, i: number): number {
   return s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
 }
 
-// CPUID.1:EDX: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2
-export const CPUID_1_EDX = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) |
+// CPUID.1:EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2
+// (no VME: virtual-8086 mode extensions are not implemented)
+export const CPUID_1_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) |
   (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) |
   (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
 // CPUID.1:ECX: CX16 MOVBE POPCNT XSAVE (OSXSAVE mirrors CR4), hypervisor bit 31

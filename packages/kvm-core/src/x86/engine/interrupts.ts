@@ -78,7 +78,8 @@ export function deliverEvent(cpu: X86Cpu, vector: number, type: number, errorCod
     deliverReal(cpu, vector);
     return;
   }
-  if (cpu.flags & FLAG_VM && type === EVENT_TYPE_SW_INTR && (cpu.flags & FLAG_IOPL) !== FLAG_IOPL) {
+  // INT n / INT3 / INTO in virtual-8086 mode need IOPL 3 (no VME); INT1 does not.
+  if (cpu.flags & FLAG_VM && soft && (cpu.flags & FLAG_IOPL) !== FLAG_IOPL) {
     cpu.raise(GP_VECTOR, 0);
   }
   const long = cpu.longMode;
