@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPE_EXT_INTR } from '../../src/x86/engine/constants';
 import {
-  ENGINE_EXIT_BUDGET, ENGINE_EXIT_IO, ENGINE_EXIT_MMIO,
+  ENGINE_EXIT_BUDGET, ENGINE_EXIT_IO, ENGINE_EXIT_MMIO, ENGINE_EXIT_NAMES,
 } from '../../src/x86/engine/guest-mode';
 import { assemble, consoleText, createMachine, enterLongMode, runToHlt, type Machine } from './harness';
 import { LIB64 } from './guest-lib';
@@ -107,6 +107,8 @@ describe('engine: string instructions, self-modifying code, MMIO', () => {
       add $1, %eax
       mov %eax, 0x10(%rbx)
       movw $0x1234, 0x20(%rbx)
+      mov $0x0102030405060708, %rcx
+      mov %rcx, 0x30(%rbx)
       hlt
     `);
     const cpu = m.cpu;
@@ -131,7 +133,51 @@ describe('engine: string instructions, self-modifying code, MMIO', () => {
     expect(r).toBe(ENGINE_EXIT_MMIO);
     expect(cpu.exit.size).toBe(2);
     expect(Array.from(cpu.exit.data.subarray(0, 2))).toEqual([0x34, 0x12]);
+    r = cpu.run(1000);
+    // An 8-byte store to MMIO in legacy-width pieces still exits once, with all 8 bytes.
+    expect(r).toBe(ENGINE_EXIT_MMIO);
+    expect(cpu.exit.gpa).toBe(0x500030);
+    expect(cpu.exit.size).toBe(8);
+    expect(Array.from(cpu.exit.data.subarray(0, 8))).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
     expect(runToHlt(m).name).toBe('HLT');
+  });
+});
+
+describe('engine: MMIO read replay', () => {
+  it('an instruction reading two MMIO locations (CMPXCHG8B) and REP LODS from MMIO each read every location exactly once', () => {
+    const m = machine64(`
+    main:
+      mov $0x500000, %rsi
+      xor %eax, %eax
+      xor %edx, %edx
+      cmpxchg8b (%rsi)          # reads 0x500000 and 0x500004
+      mov %eax, %r8d
+      mov %edx, %r9d
+      mov $0x500100, %rsi
+      mov $3, %ecx
+      cld
+      rep lodsl                 # three MMIO reads, one per iteration
+      hlt
+    `);
+    const cpu = m.cpu;
+    const reads: number[] = [];
+    const writes: [number, number][] = [];
+    let r: number;
+    for (;;) {
+      r = cpu.run(1000);
+      if (r !== ENGINE_EXIT_MMIO) break;
+      if (cpu.exit.isWrite) { writes.push([cpu.exit.gpa, cpu.exit.size]); continue; }
+      reads.push(cpu.exit.gpa);
+      const v = cpu.exit.gpa & 0xfff;
+      cpu.completeMmioRead(new Uint8Array([v & 0xff, v >> 8, 0, 0]));
+    }
+    expect(ENGINE_EXIT_NAMES[r]).toBe('HLT');
+    expect(reads).toEqual([0x500000, 0x500004, 0x500100, 0x500104, 0x500108]);
+    // CMPXCHG8B always writes (the old value back on a mismatch): one merged 8-byte MMIO store.
+    expect(writes).toEqual([[0x500000, 8]]);
+    expect(cpu.regs[16]).toBe(0);
+    expect(cpu.regs[18]).toBe(4);
+    expect(cpu.regs[0]).toBe(0x108);
   });
 });
 

@@ -131,10 +131,20 @@ export class X86Cpu {
   faultHasErrorCode = false;
 
   // ---- MMIO completion ----
-  mmioReadPending = false;
-  mmioReadGpa = 0;
-  mmioReadLen = 0;
-  readonly mmioReadData = new Uint8Array(16);
+  /**
+   * Completed MMIO reads of the instruction being (re-)executed, in access order: each
+   * re-execution replays them (an instruction may read several MMIO locations, one exit
+   * each). Cleared when the instruction retires or faults.
+   */
+  readonly mmioLogGpa = new Float64Array(4);
+  readonly mmioLogLen = new Uint8Array(4);
+  readonly mmioLogData = new Uint8Array(64);
+  mmioLogCount = 0;
+  /** Bit per log entry: consumed by the current execution attempt. */
+  mmioLogNext = 0;
+  /** The read that exited and awaits completeMmioRead. */
+  private mmioAwaitGpa = -1;
+  private mmioAwaitLen = 0;
   /** A write to MMIO was recorded in `exit` during this instruction: leave after it retires. */
   mmioWritePending = false;
 
@@ -184,7 +194,7 @@ export class X86Cpu {
     this.stiBlocking = false; this.movSsBlocking = false; this.nmiBlocking = false;
     this.halted = false; this.shutdown = false;
     this.injectPending = false; this.nmiPending = false;
-    this.mmioReadPending = false; this.mmioWritePending = false;
+    this.mmioLogCount = 0; this.mmioLogNext = 0; this.mmioWritePending = false;
     this.fpu.reset();
     this.updateMode();
     this.flushTlb();
@@ -554,32 +564,57 @@ export class X86Cpu {
   // =========================================================================================
 
   private mmioRead(gpa: number, len: number): number {
-    if (this.mmioReadPending && this.mmioReadGpa === gpa && this.mmioReadLen === len) {
-      this.mmioReadPending = false;
-      const d = this.mmioReadData;
-      this.hi = len === 8 ? d[4]! | (d[5]! << 8) | (d[6]! << 16) | (d[7]! << 24) : 0;
-      if (len === 1) return d[0]!;
-      if (len === 2) return d[0]! | (d[1]! << 8);
-      return d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24);
+    const used = this.mmioLogNext;
+    for (let k = 0; k < this.mmioLogCount; k++) {
+      if ((used & (1 << k)) || this.mmioLogGpa[k] !== gpa || this.mmioLogLen[k] !== len) continue;
+      this.mmioLogNext = used | (1 << k);
+      const d = this.mmioLogData;
+      const o = 16 * k;
+      this.hi = len === 8 ? d[o + 4]! | (d[o + 5]! << 8) | (d[o + 6]! << 16) | (d[o + 7]! << 24) : 0;
+      if (len === 1) return d[o]!;
+      if (len === 2) return d[o]! | (d[o + 1]! << 8);
+      return d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
     }
+    // A new read: keep only the entries this attempt consumed (others belong to iterations
+    // of a REP instruction that already committed, or to a path the guest no longer takes).
+    let n = 0;
+    for (let k = 0; k < this.mmioLogCount; k++) {
+      if (!(used & (1 << k))) continue;
+      if (n !== k) {
+        this.mmioLogGpa[n] = this.mmioLogGpa[k]!;
+        this.mmioLogLen[n] = this.mmioLogLen[k]!;
+        this.mmioLogData.copyWithin(16 * n, 16 * k, 16 * k + 16);
+      }
+      n++;
+    }
+    this.mmioLogCount = n;
+    this.mmioLogNext = (1 << n) - 1;
+    if (n >= 4) this.internalError(`more than 4 MMIO reads in one instruction (gpa 0x${gpa.toString(16)})`);
     const e = this.exit;
     e.gpa = gpa;
     e.size = len;
     e.isWrite = false;
     e.data.fill(0);
     e.reason = ENGINE_EXIT_MMIO;
-    this.mmioReadGpa = gpa;
-    this.mmioReadLen = len;
+    this.mmioAwaitGpa = gpa;
+    this.mmioAwaitLen = len;
     this.controller.intercept(this, e);
     throw EXIT;
   }
 
   private mmioWrite(gpa: number, len: number, lo: number, hi: number): void {
-    if (this.mmioWritePending) {
-      // A second MMIO store in one instruction: complete the first one's exit by restarting later.
-      this.internalError(`two MMIO writes in one instruction (gpa 0x${gpa.toString(16)})`);
-    }
     const e = this.exit;
+    if (this.mmioWritePending) {
+      // Several stores of one instruction (a 16-byte SSE store as 4 dwords, MOVSQ as halves):
+      // contiguous ones merge into one exit of up to 16 bytes, like KVM's MMIO fragments.
+      if (gpa === e.gpa + e.size && e.size + len <= 16) {
+        for (let k = 0; k < len && k < 4; k++) e.data[e.size + k] = (lo >>> (8 * k)) & 0xff;
+        for (let k = 4; k < len; k++) e.data[e.size + k] = (hi >>> (8 * (k - 4))) & 0xff;
+        e.size += len;
+        return;
+      }
+      this.internalError(`non-contiguous MMIO writes in one instruction (gpa 0x${e.gpa.toString(16)} and 0x${gpa.toString(16)})`);
+    }
     e.gpa = gpa;
     e.size = len;
     e.isWrite = true;
@@ -591,9 +626,15 @@ export class X86Cpu {
 
   /** Userspace answered an MMIO read exit: the re-executed access returns these bytes. */
   completeMmioRead(data: Uint8Array): void {
-    this.mmioReadData.fill(0);
-    this.mmioReadData.set(data.subarray(0, Math.min(data.length, 16)));
-    this.mmioReadPending = true;
+    if (this.mmioAwaitGpa < 0) return;
+    const k = this.mmioLogCount;
+    if (k >= 4) return;
+    this.mmioLogGpa[k] = this.mmioAwaitGpa;
+    this.mmioLogLen[k] = this.mmioAwaitLen;
+    this.mmioLogData.fill(0, 16 * k, 16 * k + 16);
+    this.mmioLogData.set(data.subarray(0, Math.min(data.length, 16)), 16 * k);
+    this.mmioLogCount = k + 1;
+    this.mmioAwaitGpa = -1;
   }
 
   // =========================================================================================

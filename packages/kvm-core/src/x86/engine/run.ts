@@ -76,14 +76,17 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
     const tf = cpu.flags & FLAG_TF;
     cpu.stiBlocking = false;
     cpu.movSsBlocking = false;
+    cpu.mmioLogNext = 0;
     try {
       step(cpu);
       cpu.rip = d.ip;
       cpu.instret++;
       n++;
+      if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
     } catch (e) {
       cpu.rip = d.ipStart;
       if (e === FAULT) {
+        cpu.mmioLogCount = 0;
         cpu.mmioWritePending = false;
         const r = raiseException(cpu, cpu.faultVector, cpu.faultErrorCode, cpu.faultHasErrorCode);
         if (r !== NO_EXIT) return r;
@@ -122,13 +125,16 @@ function emulateOne(cpu: X86Cpu): number {
   const exit = cpu.exit;
   cpu.stiBlocking = false;
   cpu.movSsBlocking = false;
+  cpu.mmioLogNext = 0;
   try {
     step(cpu);
     cpu.rip = d.ip;
     cpu.instret++;
+    if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
   } catch (e) {
     cpu.rip = d.ipStart;
     if (e === FAULT) {
+      cpu.mmioLogCount = 0;
       cpu.mmioWritePending = false;
       const r = raiseException(cpu, cpu.faultVector, cpu.faultErrorCode, cpu.faultHasErrorCode);
       return r !== NO_EXIT ? r : ENGINE_EXIT_BUDGET;
