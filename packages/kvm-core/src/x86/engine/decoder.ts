@@ -28,6 +28,8 @@ export const d = {
   rexB: 0,
   /** 0xf3 / 0xf2 or 0 */
   rep: 0,
+  /** The last instruction had prefixes: the prefix state must be reset before the next one. */
+  prefixed: true,
   lock: false,
   /** Last of 66/F3/F2 (the SSE mandatory prefix). */
   lastPrefix: 0,

@@ -28,6 +28,9 @@ import { execHlt, checkIntercept } from './system';
 import { ENGINE_EXIT_PAUSE } from './guest-mode';
 
 const TWO32 = 0x1_0000_0000;
+/** Legacy prefix bytes (segment overrides, 66, 67, F0, F2, F3). */
+const IS_PREFIX = new Uint8Array(256);
+for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) IS_PREFIX[p] = 1;
 const ARITH = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
 const mulOut = new Int32Array(4);
 
@@ -58,19 +61,27 @@ export function step(cpu: X86Cpu): void {
   const def32 = mode64 || cpu.csDefault32;
   d.opsize = def32 ? 4 : 2;
   d.adsize = mode64 ? 8 : def32 ? 4 : 2;
-  d.segOverride = -1;
-  d.rex = 0;
-  d.rexW = false;
-  d.rexR = 0;
-  d.rexX = 0;
-  d.rexB = 0;
-  d.rep = 0;
-  d.lock = false;
-  d.lastPrefix = 0;
-  d.has66 = false;
-  let op: number;
-  for (;;) {
-    op = fetch8();
+  if (d.prefixed) {
+    // Only an instruction with prefixes leaves non-default decode state behind.
+    d.prefixed = false;
+    d.segOverride = -1;
+    d.rex = 0;
+    d.rexW = false;
+    d.rexR = 0;
+    d.rexX = 0;
+    d.rexB = 0;
+    d.rep = 0;
+    d.lock = false;
+    d.lastPrefix = 0;
+    d.has66 = false;
+  }
+  let op = fetch8();
+  if (IS_PREFIX[op] === 0 && (!mode64 || (op & 0xf0) !== 0x40)) {
+    exec1(cpu, op);
+    return;
+  }
+  d.prefixed = true;
+  for (;; op = fetch8()) {
     switch (op) {
       case 0x26: d.segOverride = 0; d.rex = 0; continue;
       case 0x2e: d.segOverride = 1; d.rex = 0; continue;
