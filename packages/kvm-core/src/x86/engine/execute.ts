@@ -122,6 +122,18 @@ function checkLock(allowed: boolean): void {
 /** ALU op on r/m and reg operands: dir 0 = Ev,Gv ; 1 = Gv,Ev. */
 function aluRm(cpu: X86Cpu, aop: number, bytes: number, dir: number): void {
   decodeModrm(0);
+  if (bytes === 4 && !d.isMem && !d.lock) {
+    // Register-register 32-bit form: straight on the register file.
+    const R = d.regs;
+    const dst = dir === 0 ? d.rm : d.reg;
+    const src = dir === 0 ? d.reg : d.rm;
+    const res = alu(cpu, aop, 4, R[2 * dst]!, R[2 * src]!);
+    if (aop !== ALU_CMP) {
+      R[2 * dst] = res;
+      R[2 * dst + 1] = 0;
+    }
+    return;
+  }
   if (dir === 0) {
     checkLock(aop !== ALU_CMP);
     if (bytes === 8) {
@@ -378,6 +390,11 @@ export function exec1(cpu: X86Cpu, op: number): void {
     case 0x88: case 0x89: { // MOV Ev, Gv
       const b = opBytes(op);
       decodeModrm(0);
+      if (b === 4 && !d.isMem) {
+        R[2 * d.rm] = R[2 * d.reg]!;
+        R[2 * d.rm + 1] = 0;
+        break;
+      }
       const v = getReg(b, d.reg);
       writeRm(b, v, d.hi);
       break;
