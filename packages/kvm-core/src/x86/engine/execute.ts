@@ -33,6 +33,7 @@ const IS_PREFIX = new Uint8Array(256);
 for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) IS_PREFIX[p] = 1;
 const ARITH = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
 const mulOut = new Int32Array(4);
+const popaScratch = new Int32Array(8);
 
 /** Evaluate condition code cc (0..15: O NO B AE E NE BE A S NS P NP L GE LE G). */
 export function cond(f: number, cc: number): boolean {
@@ -286,12 +287,10 @@ export function exec1(cpu: X86Cpu, op: number): void {
     case 0x61: { // POPA/POPAD
       if (cpu.mode64) cpu.raise(UD_VECTOR);
       const sz = d.opsize;
-      const vals = mulOut;
-      const v: number[] = [];
+      const v = popaScratch;
       for (let r = 7; r >= 0; r--) v[r] = peek(sz, (7 - r) * sz);
       for (let r = 0; r < 8; r++) if (r !== 4) setReg(sz, r, v[r]!, 0);
       setStackPointer(spAdd(stackPointer(), 8 * sz));
-      void vals;
       break;
     }
     case 0x62: { // BOUND

@@ -143,7 +143,6 @@ export function deliverEvent(cpu: X86Cpu, vector: number, type: number, errorCod
 
   // Build the frame (top first in array order: SS, RSP, RFLAGS, CS, RIP, error code).
   let n = 0;
-  const push = (lo: number, hi: number) => { frameLo[n] = lo; frameHi[n] = hi; n++; };
   let newSsSel = oldSs;
   let newRsp: number;
   let switchStack = newCpl < oldCpl || ist !== 0;
@@ -163,12 +162,12 @@ export function deliverEvent(cpu: X86Cpu, vector: number, type: number, errorCod
     }
     newRsp -= ((newRsp % 16) + 16) % 16; // 16-byte alignment of the frame
     switchStack = true;
-    push(oldSs, 0);
-    push(oldRspLo, oldRspHi);
-    push(oldFlags, 0);
-    push(oldCs, 0);
-    push(oldRip | 0, Math.floor(oldRip / TWO32) | 0);
-    if (hasErrorCode) push(errorCode, 0);
+    frameLo[n] = oldSs; frameHi[n++] = 0;
+    frameLo[n] = oldRspLo; frameHi[n++] = oldRspHi;
+    frameLo[n] = oldFlags; frameHi[n++] = 0;
+    frameLo[n] = oldCs; frameHi[n++] = 0;
+    frameLo[n] = oldRip | 0; frameHi[n++] = Math.floor(oldRip / TWO32) | 0;
+    if (hasErrorCode) { frameLo[n] = errorCode; frameHi[n++] = 0; }
   } else {
     if (newCpl < oldCpl) {
       // Inner stack from the TSS (32-bit TSS for types 9/11, 16-bit for 1/3).
@@ -192,18 +191,18 @@ export function deliverEvent(cpu: X86Cpu, vector: number, type: number, errorCod
       newSsSel = ss;
       newRsp = sp;
       if (vm86) {
-        push(cpu.segSel[5]!, 0); push(cpu.segSel[4]!, 0); push(cpu.segSel[3]!, 0); push(cpu.segSel[0]!, 0);
+        frameLo[n] = cpu.segSel[5]!; frameHi[n++] = 0; frameLo[n] = cpu.segSel[4]!; frameHi[n++] = 0; frameLo[n] = cpu.segSel[3]!; frameHi[n++] = 0; frameLo[n] = cpu.segSel[0]!; frameHi[n++] = 0;
       }
-      push(oldSs, 0);
-      push(oldRspLo, 0);
+      frameLo[n] = oldSs; frameHi[n++] = 0;
+      frameLo[n] = oldRspLo; frameHi[n++] = 0;
     } else {
       switchStack = false;
       newRsp = cpu.ss32 ? oldRspLo >>> 0 : oldRspLo & 0xffff;
     }
-    push(oldFlags, 0);
-    push(oldCs, 0);
-    push(oldRip, 0);
-    if (hasErrorCode) push(errorCode, 0);
+    frameLo[n] = oldFlags; frameHi[n++] = 0;
+    frameLo[n] = oldCs; frameHi[n++] = 0;
+    frameLo[n] = oldRip; frameHi[n++] = 0;
+    if (hasErrorCode) { frameLo[n] = errorCode; frameHi[n++] = 0; }
   }
 
   // Write the frame on the new stack (all checks on the stack before committing registers).
@@ -257,7 +256,7 @@ export function deliverEvent(cpu: X86Cpu, vector: number, type: number, errorCod
   setDescriptorAccessed(cpu);
   loadCacheFromDesc(cpu, 1, (csSel & 0xfffc) | newCpl);
   if (vm86) {
-    for (const s of [0, 3, 4, 5]) loadNull(cpu, s, 0);
+    loadNull(cpu, 0, 0); loadNull(cpu, 3, 0); loadNull(cpu, 4, 0); loadNull(cpu, 5, 0);
   }
   if (long) {
     cpu.regs[8] = newRsp | 0;
@@ -455,7 +454,8 @@ export function iret(cpu: X86Cpu, opsize: number, nextIp = cpu.rip): void {
 /** After a return to an outer level, data segments the new CPL may not use become null. */
 export function nullifyDataSegments(cpu: X86Cpu): void {
   const cpl = cpu.cpl;
-  for (const s of [0, 3, 4, 5]) {
+  for (let s = 0; s < 6; s++) {
+    if (s === 1 || s === 2) continue;
     const ar = cpu.segAr[s]!;
     if (ar & AR_UNUSABLE) continue;
     const dpl = (ar >> 5) & 3;
