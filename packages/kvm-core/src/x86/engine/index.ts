@@ -10,7 +10,22 @@
  *
  * The full contract (what exits, when, with which details) is documented in guest-mode.ts.
  * Architectural state: see X86Cpu (cpu.ts). Segment access rights use the VMX format
- * (constants.ts AR_*), so a VMCS guest-state area maps 1:1.
+ * (constants.ts AR_*), so a VMCS guest-state area maps 1:1; state.ts converts to/from
+ * the uapi structs (kvm_segment, kvm_dtable) for get/set_sregs.
+ *
+ * Files: decoder.ts (prefixes, REX, ModRM/SIB/EA, operands), execute.ts (one-byte map),
+ * execute-0f.ts (0F map, SSE routing), alu.ts (arithmetic and flags), stack.ts,
+ * string-io.ts (string ops, port I/O, I/O bitmap), far.ts (far JMP/CALL/RET, call gates),
+ * interrupts.ts (IDT/IVT delivery, TSS/IST stacks, #DF rules, IRET), task.ts (hardware
+ * task switches), segments.ts (descriptors, hidden caches), paging.ts (page walk),
+ * cpu.ts (state, TLB, memory pipeline, MMIO), system.ts (CRs, DRs, descriptor tables,
+ * CPUID, MSRs, SYSCALL/SYSENTER, XSAVE, CMPXCHG8B/16B), msr.ts, cpuid.ts, run.ts (the
+ * loop, events, exceptions), fpu-host.ts + fpu-sse/ (the x87/SSE unit's contract).
+ *
+ * Not implemented (reported as such): debug-register breakpoints (#DB from DR0-3; DRs
+ * are stored), #AC alignment checks, 16-bit TSS task switches, VME/PVI, PAE PDPTE
+ * caching at CR3 load (entries are read at walk time), A20 masking, AVX/VEX, SMM.
+ * Speed: a plain decode-and-execute interpreter (no decode cache yet).
  */
 export { X86Cpu, NO_INTERCEPTS, isCanonical, addSigned64 } from './cpu';
 export {
