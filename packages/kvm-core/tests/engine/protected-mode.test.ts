@@ -371,4 +371,107 @@ describe('engine: 32-bit protected mode', () => {
     expect(consoleText(m)).toBe('C' + '00000028' + '00000001' + 'R' + '00000000' + 'D' + '00000000' + '00000030');
     expect(r.name).toBe('HLT');
   });
+
+  it('legacy PAE paging (3 levels): 2 MiB and 4 KiB pages, NX with EFER.NXE, #PF error codes', () => {
+    const code = assemble(`${BOOT32}
+      mov $14, %eax; mov $pf_handler, %ebx; mov $0x8e, %ecx; call set_gate32
+      lidt idtr
+      # PDPT at 0x10000 (4 entries), PD0 at 0x11000, PT at 0x12000
+      mov $0x10000, %edi
+      xor %eax, %eax
+      mov $(3 * 1024), %ecx
+      rep stosl
+      movl $0x11001, 0x10000                # PDPTE0 -> PD0 (present; no R/W U/S in PAE PDPTEs)
+      movl $0x000083, 0x11000               # PD0[0]: 2 MiB page at 0, RW
+      movl $0x12003, 0x11008                # PD0[1]: -> PT (covers 2..4 MiB)
+      movl $0x000003, 0x12000               # 0x200000 -> phys 0x0, RW
+      movl $0x001001, 0x12008               # 0x201000 -> phys 0x1000, read-only
+      movl $0x002003, 0x12010               # 0x202000 -> phys 0x2000, RW, NX:
+      movl $0x80000000, 0x12014
+      mov $0xc0000080, %ecx                 # EFER.NXE
+      rdmsr
+      or $0x800, %eax
+      wrmsr
+      mov %cr4, %eax
+      or $0x20, %eax
+      mov %eax, %cr4
+      mov $0x10000, %eax
+      mov %eax, %cr3
+      mov %cr0, %eax
+      or $0x80010000, %eax
+      mov %eax, %cr0
+      movl $0x11223344, 0x200010            # through the 4 KiB PTE: lands at phys 0x10
+      mov 0x10, %eax
+      call puthex
+      mov $0x201000, %eax
+      mov %ebx, (%eax)                      # #PF 3
+      mov $0x600000, %eax
+      mov (%eax), %ebx                      # #PF 0 (PD0[3] not present)
+      movb $0xc3, 0x2000                    # RET at phys 0x2000 (= linear 0x202000, NX)
+      mov $0x202000, %eax
+      call *%eax                            # #PF 0x11
+      hlt
+    pf_handler:
+      mov $'P', %al
+      call putc
+      pop %eax
+      call puthex
+      mov %cr2, %eax
+      call puthex
+      mov %cr2, %eax
+      cmp $0x202000, %eax
+      je 1f
+      addl $2, (%esp)
+      iret
+    1: hlt
+    idtr: .word 2047
+      .long 0x20000
+    ${LIB32}
+    `.replace('      cmpl $0x202000, %cr2_dummy\n', '').replace('    %cr2_dummy: .long 0\n', ''), 0x8000);
+    const m = createMachine(code, 0x8000);
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('11223344' + 'P00000003' + '00201000' + 'P00000000' + '00600000' + 'P00000011' + '00202000');
+    expect(r.name).toBe('HLT');
+  });
+});
+
+describe('engine: BCD adjust instructions (SDM examples)', () => {
+  it('DAA, DAS, AAA, AAS, AAM, AAD', () => {
+    const code = assemble(`
+      .code16
+        mov $0x79, %al
+        add $0x35, %al          # 0xAE
+        daa                     # 0x14, CF=1
+        setc %bl
+        mov %al, %bh
+        mov $0x35, %al
+        sub $0x47, %al          # 0xEE
+        das                     # 0x88, CF=1
+        setc %cl
+        mov %al, %ch
+        mov $0x0008, %ax
+        add $0x06, %al          # 0x0E
+        aaa                     # AX = 0x0104, CF=1
+        mov %ax, %dx
+        mov $0x0102, %ax
+        sub $0x05, %al          # AL=0xFD
+        aas                     # AX = 0x0007 (AH-1 = 0, AL = 7), CF=1
+        mov %ax, %si
+        mov $63, %al
+        aam                     # AH=6, AL=3
+        mov %ax, %di
+        mov $0x0607, %ax
+        aad                     # AL = 67
+        hlt
+    `, 0x7c00);
+    const m = createMachine(code, 0x7c00);
+    runToHlt(m);
+    const R = m.cpu.regs;
+    expect(R[6]! & 0xffff).toBe(0x1401);
+    expect(R[2]! & 0xffff).toBe(0x8801);
+    expect(R[4]! & 0xffff).toBe(0x0104);
+    expect(R[12]! & 0xffff).toBe(0x0007);
+    expect(R[14]! & 0xffff).toBe(0x0603);
+    expect(R[0]! & 0xffff).toBe(67);
+  });
 });
