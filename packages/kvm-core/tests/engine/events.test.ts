@@ -287,3 +287,40 @@ describe('engine: interrupts, shadows, HLT, NMI, injection', () => {
     expect(text[2]).toBe('I');
   });
 });
+
+describe('engine: debug registers', () => {
+  it('an instruction breakpoint (DR0/DR7) raises #DB before the instruction; RF lets IRETQ resume past it', () => {
+    const m = machine64(`
+    main:
+      mov $1, %rdi; lea db_handler(%rip), %rsi; mov $0x8e, %edx; xor %ecx, %ecx; call set_gate
+      lea target(%rip), %rax
+      mov %rax, %dr0
+      mov $0x1, %eax            # L0, execute, 1 byte
+      mov %rax, %dr7
+    target:
+      nop
+      mov $'E', %al
+      call putc
+      hlt
+    db_handler:
+      mov $'B', %al
+      call putc
+      mov %dr6, %rax
+      and $0xf, %eax
+      call puthex
+      lea target(%rip), %rax
+      cmp (%rsp), %rax          # the return RIP is the breakpoint
+      jne 1f
+      mov $'=', %al
+      call putc
+    1: mov 16(%rsp), %rax       # pushed RFLAGS has RF
+      shr $16, %eax
+      and $1, %eax
+      call puthex
+      iretq
+    `);
+    const r = runToHlt(m);
+    expect(r.name).toBe('HLT');
+    expect(consoleText(m)).toBe('B00000001=00000001E');
+  });
+});

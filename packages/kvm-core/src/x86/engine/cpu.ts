@@ -87,6 +87,8 @@ export class X86Cpu {
   movSsBlocking = false;
   nmiBlocking = false;
   halted = false;
+  /** Some DR7 instruction breakpoint is enabled (recomputed by updateDebugRegs). */
+  insnBreakpoints = false;
   /** Shutdown after a triple fault: the CPU does nothing until reset. */
   shutdown = false;
   readonly fpu = new FpuSseState();
@@ -215,6 +217,29 @@ export class X86Cpu {
     else if (this.flags & FLAG_VM) this.cpl = 3;
     else this.cpl = (this.segAr[2]! >> 5) & 3;
     this.accessUser = this.cpl === 3 ? 1 : 0;
+  }
+
+  /** Recompute the breakpoint state after DR0-3/DR7 change (MOV DR, or a vendor loading guest DRs). */
+  updateDebugRegs(): void {
+    const dr7 = this.dr[7]!;
+    let any = false;
+    for (let i = 0; i < 4; i++) {
+      const enabled = (dr7 >>> (2 * i)) & 3;
+      const rw = (dr7 >>> (16 + 4 * i)) & 3;
+      if (enabled && rw === 0) any = true;
+    }
+    this.insnBreakpoints = any;
+  }
+
+  /** DR6 B0-3 bits of the instruction breakpoints matching linear address la, or 0. */
+  matchInsnBreakpoints(la: number): number {
+    const dr7 = this.dr[7]!;
+    let hit = 0;
+    for (let i = 0; i < 4; i++) {
+      if (!((dr7 >>> (2 * i)) & 3) || ((dr7 >>> (16 + 4 * i)) & 3) !== 0) continue;
+      if (this.dr[i] === la) hit |= 1 << i;
+    }
+    return hit;
   }
 
   get longMode(): boolean {

@@ -22,8 +22,8 @@
  * CPUID, MSRs, SYSCALL/SYSENTER, XSAVE, CMPXCHG8B/16B), msr.ts, cpuid.ts, run.ts (the
  * loop, events, exceptions), fpu-host.ts + fpu-sse/ (the x87/SSE unit's contract).
  *
- * Not implemented (reported as such): debug-register breakpoints (#DB from DR0-3; DRs
- * are stored), #AC alignment checks, 16-bit TSS task switches, VME/PVI, PAE PDPTE
+ * Not implemented (reported as such): data breakpoints (DR0-3 with RW != 0; instruction
+ * breakpoints and single-step work), #AC alignment checks, 16-bit TSS task switches, VME/PVI, PAE PDPTE
  * caching at CR3 load (entries are read at walk time), A20 masking, AVX/VEX, SMM.
  * Speed: a plain decode-and-execute interpreter (no decode cache yet).
  */

@@ -5,7 +5,7 @@
  * the exits to the vendor.
  */
 import {
-  DB_VECTOR, DF_VECTOR, EVENT_TYPE_EXT_INTR, EVENT_TYPE_HW_EXCEPTION, EVENT_TYPE_NMI, FLAG_IF, FLAG_TF, NMI_VECTOR,
+  DB_VECTOR, DF_VECTOR, EVENT_TYPE_EXT_INTR, EVENT_TYPE_HW_EXCEPTION, EVENT_TYPE_NMI, FLAG_IF, FLAG_RF, FLAG_TF, NMI_VECTOR,
   PF_VECTOR,
 } from './constants';
 import type { X86Cpu } from './cpu';
@@ -73,6 +73,20 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
       }
     }
     if (cpu.halted) return ENGINE_EXIT_BUDGET;
+    if (cpu.insnBreakpoints && !(cpu.flags & FLAG_RF)) {
+      // Instruction breakpoints are faults, taken before the instruction (SDM 17.3.1.1);
+      // the pushed EFLAGS has RF set so the handler's IRET does not re-trigger it.
+      const la = cpu.mode64 ? cpu.rip : (cpu.segBase[1]! + cpu.rip) >>> 0;
+      const hit = cpu.matchInsnBreakpoints(la);
+      if (hit) {
+        cpu.dr[6] = ((cpu.dr[6]! & ~0xf) | hit) >>> 0;
+        cpu.flags |= FLAG_RF;
+        const r = raiseException(cpu, DB_VECTOR, 0, false);
+        if (r !== NO_EXIT) return r;
+        continue;
+      }
+    }
+    const rf = cpu.flags & FLAG_RF;
     const tf = cpu.flags & FLAG_TF;
     cpu.stiBlocking = false;
     cpu.movSsBlocking = false;
@@ -82,6 +96,8 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
       cpu.rip = d.ip;
       cpu.instret++;
       n++;
+      // RF lasts for one instruction (one that loads it, like IRET, sets it for the next).
+      if (rf) cpu.flags &= ~FLAG_RF;
       if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
     } catch (e) {
       cpu.rip = d.ipStart;

@@ -203,6 +203,7 @@ export function execMovDr(cpu: X86Cpu, toDr: boolean): void {
     const v = cpu.mode64 ? R[2 * r + 1]! * TWO32 + (R[2 * r]! >>> 0) : R[2 * r]! >>> 0;
     if ((idx === 6 || idx === 7) && cpu.mode64 && R[2 * r + 1] !== 0) cpu.raise(GP_VECTOR, 0);
     cpu.dr[idx] = idx === 6 ? ((v | 0xffff0ff0) >>> 0) : idx === 7 ? ((v & ~0xd000) | 0x400) >>> 0 : v;
+    cpu.updateDebugRegs();
   } else {
     const v = cpu.dr[idx]!;
     R[2 * r] = v | 0;
