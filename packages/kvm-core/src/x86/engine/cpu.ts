@@ -170,8 +170,11 @@ export class X86Cpu {
     this.reset();
   }
 
-  /** Power-on reset (SDM Vol. 3 Table 9-1). */
-  reset(): void {
+  /**
+   * Power-on reset, or INIT (init=true) which keeps the x87/SSE state, the MTRRs and the
+   * other MSRs, the TSC and the local APIC base (SDM Vol. 3 Table 9-1 and 9.1.1).
+   */
+  reset(init = false): void {
     this.regs.fill(0);
     this.regs[2 * 2] = 0x600; // EDX: processor signature
     this.rip = 0xfff0;
@@ -197,7 +200,18 @@ export class X86Cpu {
     this.halted = false; this.shutdown = false;
     this.injectPending = false; this.nmiPending = false;
     this.mmioLogCount = 0; this.mmioLogNext = 0; this.mmioWritePending = false;
-    this.fpu.reset();
+    this.insnBreakpoints = false;
+    this.requestInterruptWindow = false; this.requestNmiWindow = false;
+    if (!init) {
+      this.fpu.reset();
+      this.otherMsrs.clear();
+      this.patLo = PAT_RESET_LO; this.patHi = PAT_RESET_HI;
+      this.apicBase = 0xfee00900;
+      this.tscOffset = -this.instret;
+      this.miscEnable = 1;
+    }
+    this.starLo = 0; this.starHi = 0; this.lstar = 0; this.cstar = 0; this.sfmask = 0; this.kernelGsBase = 0;
+    this.sysenterCs = 0; this.sysenterEsp = 0; this.sysenterEip = 0; this.tscAux = 0;
     this.updateMode();
     this.flushTlb();
   }
