@@ -15,7 +15,7 @@ const HELPER = join(tmpdir(), 'kvmts-oracle-host');
 
 function buildHelper(): void {
   if (existsSync(HELPER)) return;
-  execFileSync('gcc', ['-O1', '-o', HELPER, join(HERE, 'oracle-host.c'), join(HERE, 'oracle-host.S')]);
+  execFileSync('gcc', ['-O1', '-no-pie', '-o', HELPER, join(HERE, 'oracle-host.c'), join(HERE, 'oracle-host.S')]);
 }
 
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
