@@ -4,14 +4,16 @@
  * engine in 64-bit mode; registers and the architecturally defined flags must match.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { assemble, createMachine, enterLongMode } from './harness';
 
 const HERE = __dirname;
-const HELPER = join(tmpdir(), 'kvmts-oracle-host');
+/** The helper binary, named by a hash of its sources so an edit rebuilds it. */
+const HELPER = join(tmpdir(), `kvmts-oracle-host-${createHash('sha256').update(['oracle-host.c', 'oracle-host.S'].map((f) => readFileSync(join(__dirname, f), 'utf8')).join('')).digest('hex').slice(0, 12)}`);
 
 function buildHelper(): void {
   if (existsSync(HELPER)) return;

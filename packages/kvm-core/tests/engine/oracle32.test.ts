@@ -3,13 +3,15 @@
  * one-byte INC/DEC, SALC and 16-bit forms that only exist or differ outside 64-bit mode.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assemble, createMachine } from './harness';
 
-const HELPER = join(tmpdir(), 'kvmts-oracle-host32');
+/** The helper binary, named by a hash of its sources so an edit rebuilds it. */
+const HELPER = join(tmpdir(), `kvmts-oracle-host32-${createHash('sha256').update(['oracle-host32.c', 'oracle-host32.S'].map((f) => readFileSync(join(__dirname, f), 'utf8')).join('')).digest('hex').slice(0, 12)}`);
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 const ALL = CF | PF | AF | ZF | SF | OF;
 
