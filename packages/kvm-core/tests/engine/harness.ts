@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Memslots } from '../../src/memory/memslots';
@@ -22,11 +22,12 @@ export function assemble(src: string, org: number): Uint8Array {
   const key = createHash('sha256').update(`${org}\n${src}`).digest('hex').slice(0, 20);
   const bin = join(CACHE, `${key}.bin`);
   if (!existsSync(bin)) {
-    const s = join(CACHE, `${key}.s`);
-    const o = join(CACHE, `${key}.o`);
-    writeFileSync(s, src);
-    execFileSync('as', ['--64', '-o', o, s]);
-    execFileSync('ld', ['-m', 'elf_x86_64', `-Ttext=0x${org.toString(16)}`, '--oformat=binary', '-e', '0', '-o', bin, o]);
+    // Per-process temporaries and an atomic rename: concurrent test runs share the cache.
+    const tmp = join(CACHE, `${key}.${process.pid}`);
+    writeFileSync(`${tmp}.s`, src);
+    execFileSync('as', ['--64', '-o', `${tmp}.o`, `${tmp}.s`]);
+    execFileSync('ld', ['-m', 'elf_x86_64', `-Ttext=0x${org.toString(16)}`, '--oformat=binary', '-e', '0', '-o', `${tmp}.bin`, `${tmp}.o`]);
+    renameSync(`${tmp}.bin`, bin);
   }
   return new Uint8Array(readFileSync(bin));
 }

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ const HELPER = join(tmpdir(), `kvmts-oracle-host-${createHash('sha256').update([
 
 function buildHelper(): void {
   if (existsSync(HELPER)) return;
-  execFileSync('gcc', ['-O1', '-no-pie', '-o', HELPER, join(HERE, 'oracle-host.c'), join(HERE, 'oracle-host.S')]);
+  execFileSync('gcc', ['-O1', '-no-pie', '-o', `${HELPER}.${process.pid}`, join(HERE, 'oracle-host.c'), join(HERE, 'oracle-host.S')]);
+  renameSync(`${HELPER}.${process.pid}`, HELPER);
 }
 
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,7 +46,8 @@ function rnd(): number {
 describe('engine: 32-bit instruction semantics vs the host CPU', () => {
   it('matches the host (gcc -m32) on BCD, short INC/DEC, SALC and 16-bit forms', () => {
     if (!existsSync(HELPER)) {
-      execFileSync('gcc', ['-m32', '-no-pie', '-O1', '-o', HELPER, join(__dirname, 'oracle-host32.c'), join(__dirname, 'oracle-host32.S')]);
+      execFileSync('gcc', ['-m32', '-no-pie', '-O1', '-o', `${HELPER}.${process.pid}`, join(__dirname, 'oracle-host32.c'), join(__dirname, 'oracle-host32.S')]);
+  renameSync(`${HELPER}.${process.pid}`, HELPER);
     }
     const bin = assemble('.code32\n' + TEMPLATES.map((t) => `${t.asm}\n.balign 16, 0x90\n`).join(''), 0);
     expect(bin.length).toBe(16 * TEMPLATES.length);
