@@ -137,13 +137,22 @@ function fixDivide(asm: string, regs: bigint[]): void {
   const mask = (1n << BigInt(w)) - 1n;
   let divisor = regs[3]! & mask;
   if (divisor === 0n) divisor = 7n;
+  if (divisor === 1n || divisor === mask) divisor = 5n;
   regs[3] = (regs[3]! & ~mask) | divisor;
-  // A dividend whose high half is 0 (unsigned) or a sign extension (signed) with a small low half never overflows
-  // for |divisor| >= 2 ... keep it simple: a high half of 0 and a low half below 2^(w-2).
+  // Dividends that cannot overflow: a small low half with a zero (or, for IDIV, all-ones) high half,
+  // or for DIV a high half below the divisor.
   const low = regs[0]! & (mask >> 2n);
   if (w === 8) regs[0] = (regs[0]! & ~0xffffn) | low;
-  else { regs[0] = (regs[0]! & ~mask) | low; regs[2] = regs[2]! & ~mask; }
-  if ((divisor & mask) === 1n || (divisor & mask) === mask) regs[3] = (regs[3]! & ~mask) | 5n;
+  else if (asm.startsWith('idiv') && (regs[5]! & 1n)) {
+    // A negative dividend: RDX:RAX (EDX:EAX, DX:AX) is the sign extension of -low.
+    const neg = (-low) & mask;
+    regs[0] = (regs[0]! & ~mask) | neg;
+    regs[2] = (regs[2]! & ~mask) | mask;
+  } else if (!asm.startsWith('idiv') && (regs[5]! & 2n)) {
+    // DIV with a non-zero high half below the divisor (no overflow): EDX = divisor - 1 at most.
+    regs[0] = (regs[0]! & ~mask) | (regs[0]! & mask);
+    regs[2] = (regs[2]! & ~mask) | ((regs[3]! & mask) - 1n) % (regs[3]! & mask);
+  } else { regs[0] = (regs[0]! & ~mask) | low; regs[2] = regs[2]! & ~mask; }
 }
 
 describe('engine: instruction semantics vs the host CPU', () => {

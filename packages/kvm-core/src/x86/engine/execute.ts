@@ -947,7 +947,9 @@ function divide(cpu: X86Cpu, b: number, signed: boolean, divisorLo: number, divi
     else { setReg(2, 0, q & 0xffff, 0); setReg(2, 2, r & 0xffff, 0); }
     return;
   }
-  // 32- and 64-bit: exact with BigInt (a rare path: the dividend exceeds 53 bits).
+  // 32- and 64-bit: in doubles when dividend and divisor fit 52 bits (the common case),
+  // otherwise exact with BigInt (a rare path).
+  if (divideSmall(cpu, b, signed, divisorLo, divisorHi)) return;
   let dividend: bigint;
   let divisor: bigint;
   if (b === 4) {
@@ -973,6 +975,67 @@ function divide(cpu: X86Cpu, b: number, signed: boolean, divisorLo: number, divi
     setReg(8, 0, Number(uq & 0xffffffffn) | 0, Number(uq >> 32n) | 0);
     setReg(8, 2, Number(ur & 0xffffffffn) | 0, Number(ur >> 32n) | 0);
   }
+}
+
+const TWO52 = 0x10_0000_0000_0000;
+
+/**
+ * DIV/IDIV r32/r64 when |dividend| and |divisor| are below 2^52: exact in doubles (the
+ * floating quotient is corrected by one step). Returns false to take the BigInt path.
+ */
+function divideSmall(cpu: X86Cpu, b: number, signed: boolean, divisorLo: number, divisorHi: number): boolean {
+  const R = d.regs;
+  let n: number;
+  let v: number;
+  if (b === 4) {
+    const hi = R[4]!;
+    const lo = R[0]! >>> 0;
+    if (signed) {
+      if (hi !== (R[0]! >> 31) && (hi < -0x100000 || hi >= 0x100000)) return false;
+      n = hi * TWO32 + lo;
+      v = divisorLo | 0;
+    } else {
+      if ((hi >>> 0) >= 0x100000) return false;
+      n = (hi >>> 0) * TWO32 + lo;
+      v = divisorLo >>> 0;
+    }
+  } else {
+    const hi = R[1]!;
+    const top = R[5]!;
+    const top2 = R[4]!;
+    // RDX must be the sign/zero extension of RAX, and RAX within 52 bits.
+    if (signed) {
+      if (top !== (hi >> 31) || top2 !== (hi >> 31) || hi < -0x100000 || hi >= 0x100000) return false;
+      if (divisorHi < -0x100000 || divisorHi >= 0x100000) return false;
+      n = hi * TWO32 + (R[0]! >>> 0);
+      v = divisorHi * TWO32 + (divisorLo >>> 0);
+    } else {
+      if (top !== 0 || top2 !== 0 || (hi >>> 0) >= 0x100000 || (divisorHi >>> 0) >= 0x100000) return false;
+      n = (hi >>> 0) * TWO32 + (R[0]! >>> 0);
+      v = (divisorHi >>> 0) * TWO32 + (divisorLo >>> 0);
+    }
+  }
+  if (v === 0) cpu.raise(DE_VECTOR);
+  if (n >= TWO52 || n <= -TWO52) return false;
+  let q = Math.trunc(n / v);
+  let r = n - q * v;
+  // Correct a quotient the rounded division put one off (r must have n's sign, |r| < |v|).
+  const av = Math.abs(v);
+  if (Math.abs(r) >= av || (r !== 0 && (r < 0) !== (n < 0))) {
+    const step = (r < 0) === (v < 0) ? 1 : -1;
+    q += step;
+    r -= step * v;
+  }
+  const bits = 8 * b;
+  if (signed ? q > 2 ** (bits - 1) - 1 || q < -(2 ** (bits - 1)) : q >= 2 ** bits) cpu.raise(DE_VECTOR);
+  if (b === 4) {
+    setReg(4, 0, q | 0, 0);
+    setReg(4, 2, r | 0, 0);
+  } else {
+    setReg(8, 0, q | 0, Math.floor(q / TWO32) | 0);
+    setReg(8, 2, r | 0, Math.floor(r / TWO32) | 0);
+  }
+  return true;
 }
 
 /** Groups 4/5: INC DEC (FE/FF), CALL JMP (near/far indirect), PUSH (FF). */
