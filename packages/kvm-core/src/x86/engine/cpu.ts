@@ -159,8 +159,6 @@ export class X86Cpu {
   accessUser = 0;
   /** Set while reading descriptor tables / TSS: supervisor accesses whatever the CPL. */
   implicitSupervisor = false;
-  /** Guest-physical address of the last translation (for MMIO exits and dirty logging). */
-  private lastGpa = 0;
   /** Scratch for 64-bit reads: the high half. */
   hi = 0;
 
@@ -520,7 +518,6 @@ export class X86Cpu {
       gpa = la >>> 0;
     }
     const hpa = this.tdp === null ? gpa : this.tdpTranslate(gpa, access, la, false);
-    this.lastGpa = gpa;
     const slot = this.memslots.find(hpa);
     if (slot === undefined) return -(gpa + 1);
     if (access === ACCESS_WRITE) {
@@ -812,4 +809,3 @@ export function addSigned64(a: number, b: number): number {
   return r;
 }
 
-void ENGINE_EXIT_MMIO;

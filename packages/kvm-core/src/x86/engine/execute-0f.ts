@@ -9,7 +9,7 @@ import {
 } from './constants';
 import type { X86Cpu } from './cpu';
 import {
-  d, decodeModrm, eaLinear, fetch16, fetch32, fetch8, fetchS8, getReg, readMem, readRm, setReg, writeMem, writeRm,
+  d, decodeModrm, eaLinear, fetch16, fetch32, fetch8, getReg, readMem, readRm, setReg, writeMem, writeRm,
 } from './decoder';
 import { cond, imul3, loadFarPointer } from './execute';
 import { execSse, execSseControl, isSseOpcode, SSE_HAS_IMM8, type SseMap, type SsePrefix } from './fpu-sse/index';

@@ -8,7 +8,7 @@ import {
 } from './alu';
 import {
   BP_VECTOR, BR_VECTOR, DE_VECTOR, EVENT_TYPE_PRIV_SW_EXCEPTION, EVENT_TYPE_SW_EXCEPTION, EVENT_TYPE_SW_INTR,
-  FLAG_AC, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_TF, FLAG_VM,
+  FLAG_AF, FLAG_CF, FLAG_DF, FLAG_IF, FLAG_IOPL, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_VM,
   FLAG_ZF, GP_VECTOR, OF_VECTOR, UD_VECTOR, DB_VECTOR, FLAG_RF, CR0_EM, CR0_TS, NM_VECTOR,
 } from './constants';
 import type { X86Cpu } from './cpu';
@@ -1143,4 +1143,3 @@ function bcdAdjust(cpu: X86Cpu, op: number): void {
   cpu.flags = (f & ~(FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF)) | szp(ax & 0xff, 1);
 }
 
-export { FLAG_AC, FLAG_ID, FLAG_TF, FLAG_IF, writeRm };

@@ -10,7 +10,7 @@ import { isCanonical, type X86Cpu } from './cpu';
 import { d, readMem, writeMem } from './decoder';
 import { nullifyDataSegments } from './interrupts';
 import {
-  checkDirectCodeTarget, desc, descAr, descBase, descLimit, loadCacheFromDesc, loadCs, loadSegmentReal, readDescriptor,
+  checkDirectCodeTarget, desc, descAr, descLimit, loadCacheFromDesc, loadCs, loadSegmentReal, readDescriptor,
   setDescriptorAccessed,
 } from './segments';
 import { peek, push, setStackPointer, spAdd, stackPointer } from './stack';
@@ -337,5 +337,4 @@ export function farRet(cpu: X86Cpu, n: number): void {
   setStackPointer(spAdd(newSp, n));
   setTarget(cpu, ip, cpu.mode64 ? 8 : sz);
   nullifyDataSegments(cpu);
-  void descBase;
 }

@@ -4,7 +4,7 @@
  * privilege and type checks of MOV/POP Sreg, LLDT and LTR.
  */
 import {
-  AR_DB, AR_G, AR_L, AR_P, AR_S, AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, GP_VECTOR, NP_VECTOR, SS_VECTOR,
+  AR_DB, AR_L, AR_P, AR_S, AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, GP_VECTOR, NP_VECTOR, SS_VECTOR,
 } from './constants';
 import type { X86Cpu } from './cpu';
 
@@ -173,4 +173,3 @@ export function wideBase(): number {
   return (desc.hi2 | 0) * TWO32 + lo;
 }
 
-export { AR_G };

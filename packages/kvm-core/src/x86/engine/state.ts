@@ -7,8 +7,6 @@ import type { KvmDtable, KvmSegment } from '../../uapi/structs';
 import { AR_AVL, AR_DB, AR_G, AR_L, AR_P, AR_S, AR_UNUSABLE } from './constants';
 import type { X86Cpu } from './cpu';
 
-const TWO32 = 0x1_0000_0000;
-
 /** A signed-canonical (or unsigned) address number as a u64 bigint. */
 export function addrToU64(v: number): bigint {
   return BigInt.asUintN(64, BigInt(v));
@@ -86,4 +84,3 @@ export function setInterruptibility(cpu: X86Cpu, v: number): void {
   cpu.nmiBlocking = (v & 8) !== 0;
 }
 
-void TWO32;

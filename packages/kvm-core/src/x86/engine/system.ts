@@ -4,7 +4,6 @@
  * access, TSC, HLT, SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS, XSAVE family, CMPXCHG8B/16B,
  * the hypercall opcodes, and the guest-mode intercept checks for all of them.
  */
-import { alu } from './alu';
 import {
   AR_DB, AR_G, AR_L, AR_P, AR_S, AR_TYPE_ACCESSED, AR_TYPE_CODE, AR_TYPE_RW, AR_UNUSABLE, CR0_CD, CR0_NW, CR0_PE, CR0_PG,
   CR0_TS, CR0_WP, CR4_FSGSBASE, CR4_OSXSAVE, CR4_PAE, CR4_PCIDE, CR4_PGE, CR4_PSE, CR4_SMAP, CR4_SMEP,
@@ -12,7 +11,7 @@ import {
   FLAGS_FIXED, GP_VECTOR, NM_VECTOR, NP_VECTOR, UD_VECTOR, CR0_EM, CR0_MP, CR0_ET, CR0_NE, CR0_AM,
 } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
-import { d, decodeModrm, eaLinear, fetch8, getReg, readMem, readRm, setReg, writeMem, writeRm } from './decoder';
+import { d, decodeModrm, eaLinear, getReg, readRm, setReg, writeRm } from './decoder';
 import { EXIT } from './fault';
 import {
   CR_ACCESS_CLTS, CR_ACCESS_LMSW, CR_ACCESS_MOV_FROM_CR, CR_ACCESS_MOV_TO_CR, DESC_LGDT, DESC_LIDT, DESC_LLDT,
@@ -23,7 +22,7 @@ import {
 } from './guest-mode';
 import { defaultCpuid } from './cpuid';
 import { msrRead, msrValue, msrWrite, readTsc } from './msr';
-import { desc, descAr, loadCacheFromDesc, readDescriptor, setDescriptorAccessed, wideBase } from './segments';
+import { desc, descAr, loadCacheFromDesc, readDescriptor, wideBase } from './segments';
 import { MAXPHYADDR } from './paging';
 
 const TWO32 = 0x1_0000_0000;
@@ -702,4 +701,3 @@ export function execGroup9(cpu: X86Cpu): void {
   }
 }
 
-void alu; void fetch8; void readMem; void writeMem; void getReg; void setDescriptorAccessed; void AR_DB;
