@@ -175,3 +175,38 @@ describe('engine: the instruction emulator entry point', () => {
     expect(r).toBe(ENGINE_EXIT_HLT);
   });
 });
+
+describe('engine: I/O permission and UMIP at CPL 3', () => {
+  it('IN/OUT at CPL 3 with IOPL 0 consult the TSS I/O bitmap (#GP when the bit is set); UMIP makes SGDT #GP', () => {
+    const m = machine(`
+      out %al, $0x80            # allowed by the bitmap
+      out %al, $0x81            # bit set: #GP(0)
+    `, (r) => r === 1 || r === 12);
+    const cpu = m.cpu;
+    // Ring 3: CS/SS with DPL 3.
+    cpu.segSel[1] = 0x33; cpu.segAr[1] = 0xa0fb;
+    cpu.segSel[2] = 0x2b; cpu.segAr[2] = 0xc0f3;
+    cpu.updateMode();
+    expect(cpu.cpl).toBe(3);
+    // 64-bit TSS at 0x30000 with an I/O bitmap at offset 0x68.
+    cpu.segSel[6] = 0x40; cpu.segBase[6] = 0x30000; cpu.segLimit[6] = 0x68 + 0x2000; cpu.segAr[6] = 0x8b;
+    m.mem[0x30066] = 0x68; m.mem[0x30067] = 0;
+    m.mem.fill(0xff, 0x30068, 0x30068 + 0x2000);
+    m.mem[0x30068 + (0x80 >> 3)] = 0xfe; // port 0x80 allowed
+    let r = cpu.run(10);
+    expect(ENGINE_EXIT_NAMES[r]).toBe('IO');
+    expect(cpu.exit.port).toBe(0x80);
+    cpu.rip += cpu.exit.instrLen;
+    r = cpu.run(10);
+    expect(ENGINE_EXIT_NAMES[r]).toBe('EXCEPTION');
+    expect(cpu.exit.vector).toBe(13);
+    expect(cpu.exit.errorCode).toBe(0);
+    // UMIP: SGDT at CPL 3.
+    m.mem.set([0x0f, 0x01, 0x04, 0x24], 0x9000); // sgdt (%rsp)
+    cpu.rip = 0x9000;
+    cpu.cr4 |= 0x800;
+    r = cpu.run(10);
+    expect(ENGINE_EXIT_NAMES[r]).toBe('EXCEPTION');
+    expect(cpu.exit.vector).toBe(13);
+  });
+});
