@@ -210,3 +210,20 @@ describe('engine: I/O permission and UMIP at CPL 3', () => {
     expect(cpu.exit.vector).toBe(13);
   });
 });
+
+describe('engine: kick', () => {
+  it('a hook calling cpu.kick() makes run() return ENGINE_EXIT_KICK after the current instruction', () => {
+    const m = machine(`
+      out %al, $0x70
+      nop
+      nop
+      hlt
+    `, (r) => r === 3);
+    const cpu = m.cpu;
+    cpu.ioWrite = () => cpu.kick();
+    const r = cpu.run(100);
+    expect(ENGINE_EXIT_NAMES[r]).toBe('KICK');
+    expect(cpu.rip).toBe(0x8002); // the OUT retired, nothing after it ran
+    expect(ENGINE_EXIT_NAMES[cpu.run(100)]).toBe('HLT');
+  });
+});

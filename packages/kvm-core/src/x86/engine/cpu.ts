@@ -112,6 +112,8 @@ export class X86Cpu {
   /** Ask for an exit as soon as interrupts can be taken (interrupt-window exiting / VINTR). */
   requestInterruptWindow = false;
   requestNmiWindow = false;
+  /** Set by kick(): run() returns ENGINE_EXIT_KICK at the next instruction boundary. */
+  kickRequested = false;
   /** An NMI is pending on the NMI pin (delivered when not blocked). */
   nmiPending = false;
   // event injection (VM-entry interruption information / EVENTINJ)
@@ -756,6 +758,11 @@ export class X86Cpu {
     this.regs[32] = this.rip | 0;
     this.regs[33] = Math.floor(this.rip / TWO32) | 0;
     return r;
+  }
+
+  /** Ask run() to return at the next instruction boundary (kvm_vcpu_kick from inside a hook). */
+  kick(): void {
+    this.kickRequested = true;
   }
 
   /**

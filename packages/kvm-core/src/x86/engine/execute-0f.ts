@@ -14,7 +14,7 @@ import {
 import { cond, imul3, loadFarPointer } from './execute';
 import { execSse, execSseControl, isSseOpcode, SSE_HAS_IMM8, type SseMap, type SsePrefix } from './fpu-sse/index';
 import { fpuHost } from './fpu-host';
-import { ENGINE_EXIT_RDPMC } from './guest-mode';
+import { ENGINE_EXIT_RDPMC, ENGINE_EXIT_RSM } from './guest-mode';
 import { desc, descAr, descLimit, loadDataSegment, readDescriptor } from './segments';
 import { branchTo, peek, push, relTarget, setStackPointer, spAdd, stackPointer } from './stack';
 import {
@@ -180,6 +180,10 @@ export function exec0f(cpu: X86Cpu): void {
       return;
     }
     case 0xff: cpu.raise(UD_VECTOR); return; // UD0
+    case 0xaa: // RSM: offered to the controller; outside SMM it is #UD
+      checkIntercept(cpu, ENGINE_EXIT_RSM);
+      cpu.raise(UD_VECTOR);
+      return;
   }
   if (op >= 0x40 && op <= 0x4f) { // CMOVcc: the source is read even when the condition is false
     decodeModrm(0);

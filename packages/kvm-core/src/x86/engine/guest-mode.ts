@@ -81,7 +81,7 @@ export const ENGINE_EXIT_WBINVD = 23;
 export const ENGINE_EXIT_RDPMC = 24;
 export const ENGINE_EXIT_MONITOR = 25;
 export const ENGINE_EXIT_MWAIT = 26;
-/** SHUTDOWN requested by an NMI-less HLT with IF=0 is not an exit; this is for the vendor's forced exits. */
+/** cpu.kick() was called (from a hook running inside run(), e.g. an irqchip callback): leave at the next boundary. */
 export const ENGINE_EXIT_KICK = 27;
 /** GDTR/IDTR/LDTR/TR access (SGDT, SIDT, LGDT, LIDT, SLDT, STR, LLDT, LTR): descriptorInstr. */
 export const ENGINE_EXIT_DESCRIPTOR = 28;

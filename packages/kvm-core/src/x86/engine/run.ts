@@ -14,6 +14,7 @@ import { step } from './execute';
 import { EXIT, FAULT } from './fault';
 import {
   ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_EXTINT, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_INTR_WINDOW,
+  ENGINE_EXIT_KICK,
   ENGINE_EXIT_MMIO, ENGINE_EXIT_NMI, ENGINE_EXIT_NMI_WINDOW, ENGINE_EXIT_TRIPLE_FAULT,
 } from './guest-mode';
 import { deliverEvent, makesDoubleFault } from './interrupts';
@@ -38,6 +39,12 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
   const exit = cpu.exit;
   let n = 0;
   while (n < budget) {
+    if (cpu.kickRequested) {
+      cpu.kickRequested = false;
+      exit.reason = ENGINE_EXIT_KICK;
+      exit.instrLen = 0;
+      return ENGINE_EXIT_KICK;
+    }
     if (!cpu.stiBlocking && !cpu.movSsBlocking) {
       if (cpu.requestNmiWindow && !cpu.nmiBlocking) {
         exit.reason = ENGINE_EXIT_NMI_WINDOW;
