@@ -1,0 +1,326 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPE_EXT_INTR } from '../../src/x86/engine/constants';
+import {
+  ENGINE_EXIT_BUDGET, ENGINE_EXIT_IO, ENGINE_EXIT_MMIO, ENGINE_EXIT_NAMES,
+} from '../../src/x86/engine/guest-mode';
+import { assemble, consoleText, createMachine, enterLongMode, runToHlt, type Machine } from './harness';
+import { LIB64 } from './guest-lib';
+
+/** 64-bit prologue: a GDT (0x10 code64, 0x18 data) and an IDT at 0x20000. */
+const PRO64 = `
+  .code64
+  start:
+    lgdt gdtr(%rip)
+    lidt idtr(%rip)
+    jmp main
+  .p2align 3
+  gdt: .quad 0, 0
+    .quad 0x00af9a000000ffff
+    .quad 0x00cf92000000ffff
+  gdt_end:
+  gdtr: .word gdt_end - gdt - 1
+    .quad gdt
+  idtr: .word 4095
+    .quad 0x20000
+`;
+
+function machine64(src: string): Machine {
+  const m = createMachine(assemble(`${PRO64}${src}${LIB64}`, 0x8000), 0x8000);
+  enterLongMode(m);
+  m.cpu.regs[8] = 0x90000;
+  m.cpu.rip = 0x8000;
+  return m;
+}
+
+describe('engine: string instructions, self-modifying code, MMIO', () => {
+  it('REP MOVS/STOS forwards and backwards, REPE CMPS, REPNE SCAS, LODS', () => {
+    const m = machine64(`
+    main:
+      cld
+      lea src(%rip), %rsi
+      mov $0x100000, %rdi
+      mov $13, %ecx
+      rep movsb                 # copy forwards
+      std
+      lea src+12(%rip), %rsi
+      mov $0x10010c, %rdi
+      mov $13, %ecx
+      rep movsb                 # copy backwards (same bytes, 0x100100)
+      cld
+      mov $0x100200, %rdi
+      mov $0x41424344, %eax
+      mov $4, %ecx
+      rep stosl
+      mov $0x100000, %rsi
+      mov $0x100100, %rdi
+      mov $13, %ecx
+      repe cmpsb                # equal: runs to the end, RCX = 0
+      mov %ecx, %eax
+      call puthex
+      lea src(%rip), %rdi
+      mov $'w', %al
+      mov $13, %ecx
+      repne scasb               # find 'w'
+      mov %ecx, %eax
+      call puthex
+      mov $0x100200, %rsi
+      lodsl
+      call puthex
+      hlt
+    src: .ascii "hello, world!"
+    `);
+    const r = runToHlt(m);
+    expect(r.name).toBe('HLT');
+    expect(consoleText(m)).toBe('00000000' + '00000005' + '41424344');
+    const text = (a: number) => String.fromCharCode(...m.mem.subarray(a, a + 13));
+    expect(text(0x100000)).toBe('hello, world!');
+    expect(text(0x100100)).toBe('hello, world!');
+    expect(Array.from(m.mem.subarray(0x100200, 0x100210))).toEqual(Array(4).fill([0x44, 0x43, 0x42, 0x41]).flat());
+  });
+
+  it('self-modifying code: a store into the next instructions changes what runs', () => {
+    const m = machine64(`
+    main:
+      mov $0, %ebx
+    again:
+      movb $'A', patch+1(%rip)  # rewrite the immediate of the mov below
+      jmp patch
+    patch:
+      mov $'x', %al
+      call putc
+      inc %ebx
+      movb $'B', patch+1(%rip)
+      cmp $2, %ebx
+      jne patch
+      hlt
+    `);
+    runToHlt(m);
+    expect(consoleText(m)).toBe('AB');
+  });
+
+  it('MMIO: reads exit and complete with the data userspace supplies; writes exit with their data', () => {
+    const m = machine64(`
+    main:
+      mov $0x500000, %rbx       # beyond RAM (4 MiB): no memslot -> MMIO
+      mov (%rbx), %eax
+      call puthex
+      add $1, %eax
+      mov %eax, 0x10(%rbx)
+      movw $0x1234, 0x20(%rbx)
+      mov $0x0102030405060708, %rcx
+      mov %rcx, 0x30(%rbx)
+      hlt
+    `);
+    const cpu = m.cpu;
+    let r = cpu.run(1000);
+    expect(r).toBe(ENGINE_EXIT_MMIO);
+    expect(cpu.exit.isWrite).toBe(false);
+    expect(cpu.exit.gpa).toBe(0x500000);
+    expect(cpu.exit.size).toBe(4);
+    cpu.completeMmioRead(new Uint8Array([0x78, 0x56, 0x34, 0x12]));
+    const out: string[] = [];
+    for (;;) {
+      r = cpu.run(1000);
+      if (r === ENGINE_EXIT_IO) { out.push(String.fromCharCode(cpu.exit.valueLo & 0xff)); cpu.rip += cpu.exit.instrLen; continue; }
+      break;
+    }
+    expect(out.join('')).toBe('12345678');
+    expect(r).toBe(ENGINE_EXIT_MMIO);
+    expect(cpu.exit.isWrite).toBe(true);
+    expect(cpu.exit.gpa).toBe(0x500010);
+    expect(Array.from(cpu.exit.data.subarray(0, 4))).toEqual([0x79, 0x56, 0x34, 0x12]);
+    r = cpu.run(1000);
+    expect(r).toBe(ENGINE_EXIT_MMIO);
+    expect(cpu.exit.size).toBe(2);
+    expect(Array.from(cpu.exit.data.subarray(0, 2))).toEqual([0x34, 0x12]);
+    r = cpu.run(1000);
+    // An 8-byte store to MMIO in legacy-width pieces still exits once, with all 8 bytes.
+    expect(r).toBe(ENGINE_EXIT_MMIO);
+    expect(cpu.exit.gpa).toBe(0x500030);
+    expect(cpu.exit.size).toBe(8);
+    expect(Array.from(cpu.exit.data.subarray(0, 8))).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(runToHlt(m).name).toBe('HLT');
+  });
+});
+
+describe('engine: MMIO read replay', () => {
+  it('an instruction reading two MMIO locations (CMPXCHG8B) and REP LODS from MMIO each read every location exactly once', () => {
+    const m = machine64(`
+    main:
+      mov $0x500000, %rsi
+      xor %eax, %eax
+      xor %edx, %edx
+      cmpxchg8b (%rsi)          # reads 0x500000 and 0x500004
+      mov %eax, %r8d
+      mov %edx, %r9d
+      mov $0x500100, %rsi
+      mov $3, %ecx
+      cld
+      rep lodsl                 # three MMIO reads, one per iteration
+      hlt
+    `);
+    const cpu = m.cpu;
+    const reads: number[] = [];
+    const writes: [number, number][] = [];
+    let r: number;
+    for (;;) {
+      r = cpu.run(1000);
+      if (r !== ENGINE_EXIT_MMIO) break;
+      if (cpu.exit.isWrite) { writes.push([cpu.exit.gpa, cpu.exit.size]); continue; }
+      reads.push(cpu.exit.gpa);
+      const v = cpu.exit.gpa & 0xfff;
+      cpu.completeMmioRead(new Uint8Array([v & 0xff, v >> 8, 0, 0]));
+    }
+    expect(ENGINE_EXIT_NAMES[r]).toBe('HLT');
+    expect(reads).toEqual([0x500000, 0x500004, 0x500100, 0x500104, 0x500108]);
+    // CMPXCHG8B always writes (the old value back on a mismatch): one merged 8-byte MMIO store.
+    expect(writes).toEqual([[0x500000, 8]]);
+    expect(cpu.regs[16]).toBe(0);
+    expect(cpu.regs[18]).toBe(4);
+    expect(cpu.regs[0]).toBe(0x108);
+  });
+});
+
+describe('engine: interrupts, shadows, HLT, NMI, injection', () => {
+  const HANDLERS = `
+      mov $0x40, %rdi; lea irq_handler(%rip), %rsi; mov $0x8e, %edx; xor %ecx, %ecx; call set_gate
+      mov $2, %rdi; lea nmi_handler(%rip), %rsi; mov $0x8e, %edx; xor %ecx, %ecx; call set_gate
+  `;
+  const HANDLER_CODE = `
+    irq_handler:
+      mov $'I', %al
+      call putc
+      mov (%rsp), %rax          # return RIP
+      call puthex
+      iretq
+    nmi_handler:
+      mov $'N', %al
+      call putc
+      iretq
+  `;
+
+  it('STI blocks interrupts for one instruction; HLT sleeps until an interrupt wakes it; the IRQ source is acknowledged', () => {
+    const m = machine64(`
+    main:
+      ${HANDLERS}
+      mov $'a', %al
+      call putc
+      sti
+    after_sti:
+      nop
+    after_nop:
+      cli
+      mov $'b', %al
+      call putc
+      sti
+      hlt
+    after_hlt:
+      mov $'c', %al
+      call putc
+      cli
+      hlt
+      ${HANDLER_CODE}
+    `);
+    const cpu = m.cpu;
+    m.interceptOverride = (_c, e) => e.reason === ENGINE_EXIT_IO;
+    let pending = 0;
+    let acked = 0;
+    cpu.interruptSource = { hasInterrupt: () => pending > 0, acknowledge: () => { pending--; acked++; return 0x40; } };
+    const out: number[] = [];
+    const go = () => {
+      for (;;) {
+        const r = cpu.run(10_000);
+        if (r === ENGINE_EXIT_IO) { out.push(cpu.exit.valueLo & 0xff); cpu.rip += cpu.exit.instrLen; if (out.length === 1) pending = 1; continue; }
+        return r;
+      }
+    };
+    // 'a' is printed, then the pending IRQ is taken only after the NOP that follows STI.
+    let r = go();
+    expect(r).toBe(ENGINE_EXIT_BUDGET);
+    expect(cpu.halted).toBe(true);
+    pending = 1;
+    r = go();
+    expect(cpu.halted).toBe(true);
+    const text = String.fromCharCode(...out);
+    // I + the return RIP (after the NOP), b, I + return RIP after HLT, c
+    expect(text[0]).toBe('a');
+    expect(text[1]).toBe('I');
+    expect(text.slice(10, 11)).toBe('b');
+    expect(text[11]).toBe('I');
+    expect(text.slice(20)).toBe('c');
+    const ripAfterNop = parseInt(text.slice(2, 10), 16);
+    const ripAfterHlt = parseInt(text.slice(12, 20), 16);
+    expect(m.mem[ripAfterNop - 1]).toBe(0x90); // the NOP ran before the interrupt
+    expect(m.mem[ripAfterHlt - 1]).toBe(0xf4); // HLT returns to the next instruction
+    expect(acked).toBe(2);
+  });
+
+  it('NMI is delivered through vector 2 and blocked until IRET; injected events are delivered on entry', () => {
+    const m = machine64(`
+    main:
+      ${HANDLERS}
+      mov $'a', %al
+      call putc
+    spin:
+      pause
+      jmp spin
+      ${HANDLER_CODE}
+    `);
+    const cpu = m.cpu;
+    m.interceptOverride = (_c, e) => e.reason === ENGINE_EXIT_IO;
+    const out: number[] = [];
+    const go = (budget: number) => {
+      for (;;) {
+        const r = cpu.run(budget);
+        if (r === ENGINE_EXIT_IO) { out.push(cpu.exit.valueLo & 0xff); cpu.rip += cpu.exit.instrLen; continue; }
+        return r;
+      }
+    };
+    go(2000);
+    cpu.nmiPending = true;
+    go(2000);
+    expect(cpu.nmiBlocking).toBe(false);
+    cpu.injectEvent(0x40, EVENT_TYPE_EXT_INTR);
+    go(2000);
+    const text = String.fromCharCode(...out);
+    expect(text.slice(0, 2)).toBe('aN');
+    expect(text[2]).toBe('I');
+  });
+});
+
+describe('engine: debug registers', () => {
+  it('an instruction breakpoint (DR0/DR7) raises #DB before the instruction; RF lets IRETQ resume past it', () => {
+    const m = machine64(`
+    main:
+      mov $1, %rdi; lea db_handler(%rip), %rsi; mov $0x8e, %edx; xor %ecx, %ecx; call set_gate
+      lea target(%rip), %rax
+      mov %rax, %dr0
+      mov $0x1, %eax            # L0, execute, 1 byte
+      mov %rax, %dr7
+    target:
+      nop
+      mov $'E', %al
+      call putc
+      hlt
+    db_handler:
+      mov $'B', %al
+      call putc
+      mov %dr6, %rax
+      and $0xf, %eax
+      call puthex
+      lea target(%rip), %rax
+      cmp (%rsp), %rax          # the return RIP is the breakpoint
+      jne 1f
+      mov $'=', %al
+      call putc
+    1: mov 16(%rsp), %rax       # pushed RFLAGS has RF
+      shr $16, %eax
+      and $1, %eax
+      call puthex
+      iretq
+    `);
+    const r = runToHlt(m);
+    expect(r.name).toBe('HLT');
+    expect(consoleText(m)).toBe('B00000001=00000001E');
+  });
+});
