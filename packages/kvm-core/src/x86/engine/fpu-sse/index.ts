@@ -9,3 +9,4 @@ export { SSE_HAS_IMM8, isSseOpcode, execSse } from './sse-exec';
 export type { SseMap, SsePrefix } from './sse-exec';
 export { execSseControl, execFwait } from './control';
 export type { SseControlKind } from './control';
+export { execX87 } from './x87';
