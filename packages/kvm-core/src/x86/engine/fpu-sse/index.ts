@@ -10,3 +10,12 @@ export type { SseMap, SsePrefix } from './sse-exec';
 export { execSseControl, execFwait } from './control';
 export type { SseControlKind } from './control';
 export { execX87 } from './x87';
+export { toKvmFpu, fromKvmFpu, kvmFpuToBytes, kvmFpuFromBytes, kvmFpuSchema, KVM_FPU_SIZE } from './kvm-fpu';
+export type { KvmFpu } from './kvm-fpu';
+export {
+  FSW_IE, FSW_DE, FSW_ZE, FSW_OE, FSW_UE, FSW_PE, FSW_SF, FSW_ES, FSW_C0, FSW_C1, FSW_C2, FSW_C3, FSW_B,
+  MXCSR_DAZ, MXCSR_FTZ,
+} from './state';
+export {
+  X86_VEC_UD, X86_VEC_NM, X86_VEC_GP, X86_VEC_MF, X86_VEC_AC, X86_VEC_XM,
+} from './host';
