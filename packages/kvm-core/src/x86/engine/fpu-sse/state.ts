@@ -201,7 +201,7 @@ export class FpuSseState {
     const dv = new DataView(mem.buffer, mem.byteOffset + off, 512);
     const mxcsr = dv.getUint32(24, true);
     if ((mxcsr & ~this.mxcsrMask) !== 0) return false;
-    this.fcw = dv.getUint16(0, true);
+    this.fcw = dv.getUint16(0, true) | 0x40; // bit 6 reads as 1 (see x87.ts)
     this.fsw = dv.getUint16(2, true);
     this.ftwAbridged = dv.getUint8(4);
     this.fop = dv.getUint16(6, true) & 0x7ff;

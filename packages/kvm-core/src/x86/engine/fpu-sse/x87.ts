@@ -19,6 +19,9 @@ import {
 
 const M64 = (1n << 64n) - 1n;
 
+/** FCW bit 6 is reserved and reads as 1 whatever is loaded (observed on the host; reset value 0040H). */
+const FCW_RESERVED_ONE = 0x40;
+
 // ---- registers and stack ---------------------------------------------------------------
 
 function getPhys(st: FpuSseState, r: number): Ext {
@@ -219,7 +222,7 @@ function loadEnv(st: FpuSseState, host: FpuSseHost, ea: number, opsize: number):
   const w = opsize === 16 ? 2 : 4;
   const get = (i: number) => (w === 2 ? host.read16(ea + 2 * i) : host.read32(ea + 4 * i) >>> 0);
   const v = [0, 1, 2, 3, 4, 5, 6].map(get); // all reads first: a fault changes nothing
-  st.fcw = v[0]! & 0xffff;
+  st.fcw = (v[0]! & 0xffff) | FCW_RESERVED_ONE;
   st.fsw = v[1]! & 0xffff;
   st.ftw = v[2]! & 0xffff;
   if (prot) {
@@ -308,7 +311,7 @@ function execMem(st: FpuSseState, host: FpuSseHost, opcode: number, reg: number,
         case 0: { const v = floatToExt(host.read32(ea), 0, false); setC1(false); if (canWrite()) push(st, v); return; }
         case 2: case 3: return storeFloat(st, host, ea, FMT_F32, reg === 3);
         case 4: loadEnv(st, host, ea, opsize); return;
-        case 5: st.fcw = host.read16(ea); recomputeEs(st); return;
+        case 5: st.fcw = host.read16(ea) | FCW_RESERVED_ONE; recomputeEs(st); return;
         case 6:
           host.probeWrite(ea, envSize(opsize));
           storeEnv(st, host, ea, opsize);
