@@ -152,6 +152,11 @@ static void singles(const char *name, xfn f, int scalar) {
       for (int l = 0; l < 4; l++) {
         d[l] = rnd(); s[l] = rnd();
         if (r & 1) { d[l] = (d[l] & 0x81ffffff) | 0x3e000000; s[l] = (s[l] & 0x81ffffff) | 0x3e000000; }
+        if (r % 4 == 2) { /* around the underflow threshold: tininess before/after rounding, FTZ */
+          d[l] = (rnd() & 0x807fffff) | ((rnd() % 3) << 23);
+          s[l] = (rnd() & 1) ? (0x3f7ff000 | (rnd() & 0xfff)) : (0x3f800000 | (rnd() & 0xfff));
+          if (r % 8 == 6) s[l] = 0x3f000000 | (rnd() & 0x7fffff);
+        }
       }
       runX(name, f, d, s, MX[m]);
     }
@@ -173,6 +178,11 @@ static void doubles(const char *name, xfn f, int scalar) {
         if (r & 1) {
           d[l] = (d[l] & 0x800fffffffffffffull) | ((u64)(0x3c0 + (rnd() % 0x80)) << 52);
           s[l] = (s[l] & 0x800fffffffffffffull) | ((u64)(0x3c0 + (rnd() % 0x80)) << 52);
+        }
+        if (r % 4 == 2) {
+          d[l] = ((u64)rnd() << 32 | rnd()) & 0x800fffffffffffffull; d[l] |= (u64)(rnd() % 3) << 52;
+          s[l] = (rnd() & 1) ? 0x3feffffffff00000ull | rnd() % 0xfffff : 0x3ff0000000000000ull | rnd() % 0xfffff;
+          if (r % 8 == 6) s[l] = 0x3fe0000000000000ull | (((u64)rnd() << 32 | rnd()) & 0xfffffffffffffull);
         }
       }
       runX(name, f, (u32 *)d, (u32 *)s, MX[m]);

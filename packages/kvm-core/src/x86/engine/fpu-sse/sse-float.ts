@@ -95,6 +95,7 @@ const P2_900 = 2 ** 900;
 const P2_M900 = 2 ** -900;
 const P2_1020 = 2 ** 1020;
 const P2_63 = 2 ** 63;
+const P2_M1022 = 2 ** -1022;
 
 // ---- classification -------------------------------------------------------------
 
@@ -426,6 +427,12 @@ export function f64Arith(op: number, alo: number, ahi: number, blo: number, bhi:
       if (d === 0) {
         if (x === 0 && y2 === 0 && Object.is(x, -0) === Object.is(y2, -0)) set64(x);
         else set64(rc === RC_RD ? -0 : 0);
+        return;
+      }
+      if (Math.abs(d) < P2_M1022) { // a sum in the subnormal range is exact, and tiny
+        if ((sf.masks & FE_UE) === 0) sf.flags |= FE_UE;
+        else if (sf.ftz) { sf.flags |= FE_UE | FE_PE; set64(d < 0 ? -0 : 0); return; }
+        set64(d);
         return;
       }
       const bb = d - x;
