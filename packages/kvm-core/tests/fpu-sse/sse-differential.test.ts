@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FpuSseState, execSse, type SsePrefix } from '../../src/x86/engine/fpu-sse/index';
 import { FakeHost, buildOracle, runOracle } from './fake-host';
 
-interface Enc { op: number; p: SsePrefix; imm?: number; sub?: number; w?: boolean }
+interface Enc { op: number; p: SsePrefix; imm?: number; sub?: number; w?: boolean; m?: 0x0f38 | 0x0f3a }
 
 const ARITH: Record<string, number> = { add: 0x58, sub: 0x5c, mul: 0x59, div: 0x5e, min: 0x5d, max: 0x5f, sqrt: 0x51 };
 const SUFFIX: Record<string, SsePrefix> = { ps: 0, ss: 0xf3, pd: 0x66, sd: 0xf2 };
@@ -24,7 +24,27 @@ const INTS: Record<string, number> = {
   paddb: 0xfc, paddw: 0xfd, paddd: 0xfe,
 };
 
+const MAP38: Record<string, number> = {
+  pshufb: 0x00, phaddw: 0x01, phaddd: 0x02, phaddsw: 0x03, pmaddubsw: 0x04, phsubw: 0x05, phsubd: 0x06,
+  phsubsw: 0x07, psignb: 0x08, psignw: 0x09, psignd: 0x0a, pmulhrsw: 0x0b, pabsb: 0x1c, pabsw: 0x1d, pabsd: 0x1e,
+  pblendvb: 0x10, blendvps: 0x14, blendvpd: 0x15, ptest: 0x17, pmovsxbw: 0x20, pmovsxbd: 0x21, pmovsxbq: 0x22,
+  pmovsxwd: 0x23, pmovsxwq: 0x24, pmovsxdq: 0x25, pmuldq: 0x28, pcmpeqq: 0x29, packusdw: 0x2b,
+  pmovzxbw: 0x30, pmovzxbd: 0x31, pmovzxbq: 0x32, pmovzxwd: 0x33, pmovzxwq: 0x34, pmovzxdq: 0x35,
+  pcmpgtq: 0x37, pminsb: 0x38, pminsd: 0x39, pminuw: 0x3a, pminud: 0x3b, pmaxsb: 0x3c, pmaxsd: 0x3d,
+  pmaxuw: 0x3e, pmaxud: 0x3f, pmulld: 0x40, phminposuw: 0x41,
+};
+const MAP3A: Record<string, [number, number]> = {
+  palignr5: [0x0f, 5], palignr17: [0x0f, 17], blendps5: [0x0c, 5], blendpd2: [0x0d, 2], pblendw5a: [0x0e, 0x5a],
+  mpsadbw5: [0x42, 5], mpsadbw2: [0x42, 2], insertps9a: [0x21, 0x9a], insertps31: [0x21, 0x31],
+  roundps0: [0x08, 0], roundps1: [0x08, 1], roundps2: [0x08, 2], roundps3: [0x08, 3], roundps4: [0x08, 4],
+  roundps8: [0x08, 8], roundss1: [0x0a, 1], roundpd0: [0x09, 0], roundpd3: [0x09, 3], roundsd4: [0x0b, 4],
+  dppsf1: [0x40, 0xf1], dpps3c: [0x40, 0x3c], dppd31: [0x41, 0x31], pextrb9: [0x14, 9], pextrd2: [0x16, 2],
+  pextrq1: [0x16, 1], extractps3: [0x17, 3], pinsrb7: [0x20, 7], pinsrd2: [0x22, 2], pinsrq1: [0x22, 1],
+};
+
 function encoding(name: string): Enc {
+  if (name in MAP38) return { op: MAP38[name]!, p: 0x66, m: 0x0f38 };
+  if (name in MAP3A) return { op: MAP3A[name]![0], p: 0x66, m: 0x0f3a, imm: MAP3A[name]![1], w: name === 'pextrq1' || name === 'pinsrq1' };
   const m = /^(add|sub|mul|div|min|max|sqrt)(ps|ss|pd|sd)$/.exec(name);
   if (m) return { op: ARITH[m[1]!]!, p: SUFFIX[m[2]!]! };
   const c = /^cmp(\d)(ps|ss|pd|sd)$/.exec(name);
@@ -72,7 +92,7 @@ const h = (v: number) => (v >>> 0).toString(16);
 
 /** Replays one oracle line; returns a mismatch description or null. */
 /** Lines also replayed with the source operand in memory (register-only or different-meaning forms excluded). */
-const NO_MEM = new Set(['movhlps', 'movlhps', 'movss', 'movsd', 'pinsrw5', 'movmskps', 'movmskpd', 'pmovmskb', 'pextrw6', 'movd', 'movq64']);
+const NO_MEM = new Set(['pextrb9', 'pextrd2', 'pextrq1', 'extractps3', 'pinsrb7', 'pmovsxbw', 'pmovsxbd', 'pmovsxbq', 'pmovsxwd', 'pmovsxwq', 'pmovsxdq', 'pmovzxbw', 'pmovzxbd', 'pmovzxbq', 'pmovzxwd', 'pmovzxwq', 'pmovzxdq', 'roundss1', 'roundsd4', 'movhlps', 'movlhps', 'movss', 'movsd', 'pinsrw5', 'movmskps', 'movmskpd', 'pmovmskb', 'pextrw6', 'movd', 'movq64']);
 const SRC = 0x4000;
 
 function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): string | null {
@@ -90,14 +110,14 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       x.set(i.slice(4, 8), 4);
       if (name === 'pinsrw5') {
         host.setGpr32(0, i[4]!);
-        execSse(st, host, 0x0f, e.op, e.p, 0, 0, -1, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 0, -1, false, e.imm ?? 0);
       } else if (e.sub !== undefined) {
-        execSse(st, host, 0x0f, e.op, e.p, e.sub, 0, -1, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, e.sub, 0, -1, false, e.imm ?? 0);
       } else if (mem) {
         for (let k = 0; k < 4; k++) host.write32(SRC + 4 * k, i[4 + k]!);
-        execSse(st, host, 0x0f, e.op, e.p, 0, 1, SRC, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, SRC, false, e.imm ?? 0);
       } else {
-        execSse(st, host, 0x0f, e.op, e.p, 0, 1, -1, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, -1, false, e.imm ?? 0);
       }
       got = [...x.slice(0, 4), st.mxcsr];
       break;
@@ -105,11 +125,11 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
     case 'G': {
       x.set(i.slice(0, 4), 4);
       host.setGpr64(0, 0xdeadbeef, 0xdeadbeef);
-      if (e.op === 0x7e) execSse(st, host, 0x0f, e.op, e.p, 1, 0, -1, !!e.w, 0);
+      if (e.op === 0x7e || (e.m === 0x0f3a && e.op >= 0x14 && e.op <= 0x17)) execSse(st, host, e.m ?? 0x0f, e.op, e.p, 1, 0, -1, !!e.w, e.imm ?? 0);
       else if (mem) {
         for (let k = 0; k < 4; k++) host.write32(SRC + 4 * k, i[k]!);
-        execSse(st, host, 0x0f, e.op, e.p, 0, 1, SRC, !!e.w, e.imm ?? 0);
-      } else execSse(st, host, 0x0f, e.op, e.p, 0, 1, -1, !!e.w, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, SRC, !!e.w, e.imm ?? 0);
+      } else execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, -1, !!e.w, e.imm ?? 0);
       got = [host.gpr[0]!, host.gpr[1]!, st.mxcsr];
       break;
     }
@@ -118,7 +138,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       x.set(i.slice(4, 8), 4);
       host.flags = 0x8d5 | 2;
       if (mem) for (let k = 0; k < 4; k++) host.write32(SRC + 4 * k, i[4 + k]!);
-      execSse(st, host, 0x0f, e.op, e.p, 0, 1, mem ? SRC : -1, false, 0);
+      execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, mem ? SRC : -1, false, 0);
       got = [host.flags & 0x8d5, st.mxcsr];
       break;
     }
@@ -126,7 +146,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       x.set(i.slice(0, 4), 0);
       host.setGpr64(0, i[4]!, i[5]!);
       if (mem) { host.write32(SRC, i[4]!); host.write32(SRC + 4, i[5]!); }
-      execSse(st, host, 0x0f, e.op, e.p, 0, 0, mem ? SRC : -1, !!e.w, 0);
+      execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 0, mem ? SRC : -1, !!e.w, e.imm ?? 0);
       got = [...x.slice(0, 4), st.mxcsr];
     }
   }
@@ -139,7 +159,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
 describe('SSE/SSE2 against the host CPU', () => {
   let lines: string[] = [];
   beforeAll(() => {
-    const bin = buildOracle('sse-oracle.c', ['-msse3']);
+    const bin = buildOracle('sse-oracle.c', ['-msse4.1']);
     lines = runOracle(bin).trim().split('\n');
   });
 

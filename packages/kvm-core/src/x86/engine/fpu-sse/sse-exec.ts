@@ -10,6 +10,7 @@ import type { FpuSseHost } from './host';
 import { CR0_NE, CR4_OSXMMEXCPT, X86_VEC_GP, X86_VEC_MF, X86_VEC_UD, X86_VEC_XM } from './host';
 import type { FpuSseState } from './state';
 import { FSW_ES } from './state';
+import { execSse4, isSse4Opcode } from './sse4';
 import {
   A16, A32, A8, B16, B32, B8, R16, R32, R8, byteShift, isPackedIntOp, packedIntOp, packedShift,
 } from './packed-int';
@@ -73,7 +74,7 @@ export const SSE_HAS_IMM8 = (map: SseMap, op: number): boolean => {
 
 /** True when the unit implements this opcode with this mandatory prefix. */
 export function isSseOpcode(map: SseMap, op: number, prefix: SsePrefix): boolean {
-  if (map !== 0x0f) return false;
+  if (map !== 0x0f) return isSse4Opcode(map, op, prefix);
   return (MAP0F[op & 0xff]! & prefixBit(prefix)) !== 0;
 }
 
@@ -187,6 +188,7 @@ function arithOpOf(op: number): number {
 
 export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: number, prefix: SsePrefix,
   reg: number, rm: number, ea: number, rexW: boolean, imm8: number): void {
+  if (map !== 0x0f) { execSse4(st, host, map, op, prefix, reg, rm, ea, rexW, imm8); return; }
   if (!isSseOpcode(map, op, prefix)) ud(host);
   const isMem = ea >= 0;
   switch (op) {

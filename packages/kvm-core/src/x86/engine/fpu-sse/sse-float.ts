@@ -737,4 +737,41 @@ export function f32Approx(rsqrt: boolean, a: number): number {
   return numToF32(r);
 }
 
+
+// ---- ROUNDPS/PD/SS/SD ------------------------------------------------------------------
+
+/** Round to an integral value in the same format (SSE4.1 ROUND*): IE on SNaN, PE unless suppressed. */
+function rint(x: number, rc: number): number {
+  let r: number;
+  if (rc === RC_RN) {
+    const fl = Math.floor(x);
+    const d = x - fl;
+    r = d > 0.5 || (d === 0.5 && fl % 2 !== 0) ? fl + 1 : fl;
+  } else if (rc === RC_RD) r = Math.floor(x);
+  else if (rc === RC_RU) r = Math.ceil(x);
+  else r = Math.trunc(x);
+  return r === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : r;
+}
+
+export function roundIntegral32(a: number, rc: number, noPe: boolean): number {
+  a = daz32(a) >>> 0;
+  if (isNaN32(a)) { if (isSNaN32(a)) sf.flags |= FE_IE; return (a | 0x400000) >>> 0; }
+  const x = f32ToNum(a);
+  if (!isFinite(x)) return a;
+  const r = rint(x, rc);
+  if (r !== x && !noPe) sf.flags |= FE_PE;
+  return numToF32(r);
+}
+
+export function roundIntegral64(lo: number, hi: number, rc: number, noPe: boolean): void {
+  lo >>>= 0; hi >>>= 0;
+  if (daz64(hi, lo)) { set64bits(0, hi & 0x80000000); return; }
+  if (isNaN64(hi, lo)) { if (isSNaN64(hi, lo)) sf.flags |= FE_IE; set64bits(lo, hi | 0x80000); return; }
+  const x = f64ToNum(lo, hi);
+  if (!isFinite(x)) { set64bits(lo, hi); return; }
+  const r = rint(x, rc);
+  if (r !== x && !noPe) sf.flags |= FE_PE;
+  set64(r);
+}
+
 export { RC_RN };
