@@ -14,7 +14,7 @@ struct f80 { u64 m; u16 se; } __attribute__((packed));
 struct ctx { u16 cw; struct f80 a, b, r0, r1; u64 mem; u32 env[7]; u64 fl; };
 
 #define X87OP(fn, insn) static void fn(struct ctx *c) { u64 fl; __asm__ volatile( \
-  "fninit\n fldcw %[cw]\n fldt %[b]\n fldt %[a]\n" insn "\n pushfq\n popq %[fl]\n fnstenv %[env]\n fstpt %[r0]\n fstpt %[r1]\n" \
+  "fninit\n fldcw %[cw]\n fldt %[b]\n fldt %[a]\n" insn "\n pushfq\n popq %[fl]\n fnstenv %[env]\n fnclex\n fstpt %[r0]\n fstpt %[r1]\n" \
   : [env] "=m"(c->env), [r0] "=m"(c->r0), [r1] "=m"(c->r1), [mem] "+m"(c->mem), [fl] "=r"(fl) \
   : [cw] "m"(c->cw), [a] "m"(c->a), [b] "m"(c->b) : "memory", "cc"); c->fl = fl & 0x45; }
 
@@ -34,6 +34,11 @@ X87OP(o_fld1, "fld1") X87OP(o_fldpi, "fldpi") X87OP(o_fldl2e, "fldl2e") X87OP(o_
 X87OP(o_fldlg2, "fldlg2") X87OP(o_fldln2, "fldln2") X87OP(o_fldz, "fldz") X87OP(o_fincstp, "fincstp")
 X87OP(o_ffree, "ffree %%st(1)") X87OP(o_fstp_st1, "fstp %%st(1)") X87OP(o_fld_st1, "fld %%st(1)")
 X87OP(o_fbstp, "fbstp %[mem]")
+X87OP(o_fcmovb_c1, "stc\n fcmovb %%st(1), %%st") X87OP(o_fcmovb_c0, "clc\n fcmovb %%st(1), %%st")
+X87OP(o_fcmovnbe_c1, "stc\n fcmovnbe %%st(1), %%st") X87OP(o_fcmove_z1, "cmp %%esp, %%esp\n fcmove %%st(1), %%st")
+X87OP(o_fcmovnu_z1, "cmp %%esp, %%esp\n fcmovnu %%st(1), %%st") X87OP(o_fcmovbe_z1, "cmp %%esp, %%esp\n fcmovbe %%st(1), %%st")
+X87OP(o_fsin, "fsin") X87OP(o_fcos, "fcos") X87OP(o_fptan, "fptan") X87OP(o_fsincos, "fsincos")
+X87OP(o_fpatan, "fpatan") X87OP(o_f2xm1, "f2xm1") X87OP(o_fyl2x, "fyl2x") X87OP(o_fyl2xp1, "fyl2xp1")
 
 static const struct f80 V[] = {
   {0, 0}, {0, 0x8000}, {0x8000000000000000ull, 0x3fff}, {0x8000000000000000ull, 0xbfff},
@@ -100,5 +105,31 @@ int main(void) {
   S(flds, 1) S(fldl, 1) S(fadds, 4) S(fmull, 4) S(fdivrl, 2) S(fiaddl, 2) S(fisubs, 2) S(fildll, 1) S(fildl, 1)
   S(fcoms, 1) S(fld1, 1) S(fldpi, 4) S(fldl2e, 4) S(fldl2t, 4) S(fldlg2, 4) S(fldln2, 4) S(fldz, 1)
   S(fincstp, 1) S(ffree, 1) S(fstp_st1, 1) S(fld_st1, 1) S(fbstp, 1)
+  P(fcmovb_c1, 1, 0) P(fcmovb_c0, 1, 0) P(fcmovnbe_c1, 1, 0) P(fcmove_z1, 1, 0) P(fcmovnu_z1, 1, 0) P(fcmovbe_z1, 1, 0)
+  /* unmasked exceptions: the flags, ES/B, and what is (not) written; FNSTENV does not wait, FNCLEX clears */
+  for (unsigned k = 0; k < 3; k++) {
+    static const u16 U[] = { 0x360, 0x367, 0x37b };
+    for (unsigned i = 0; i < NV; i++) for (unsigned j = 0; j < NV; j++) {
+      run("fmul", o_fmul, U[k], V[i], V[j], MEMV[(i + j) % NM]);
+      run("fdiv", o_fdiv, U[k], V[i], V[j], MEMV[(i + j) % NM]);
+      run("fadd", o_fadd, U[k], V[i], V[j], MEMV[(i + j) % NM]);
+      run("fscale", o_fscale, U[k], V[i], V[j], MEMV[(i + j) % NM]);
+    }
+    for (unsigned i = 0; i < NV; i++) for (unsigned m = 0; m < NM; m++) {
+      run("fsts", o_fsts, U[k], V[i], V[0], MEMV[m]); run("fistl", o_fistl, U[k], V[i], V[0], MEMV[m]);
+      run("fadds", o_fadds, U[k], V[i], V[0], MEMV[m]); run("flds", o_flds, U[k], V[i], V[0], MEMV[m]);
+      run("fsqrt", o_fsqrt, U[k], V[i], V[0], MEMV[m]);
+    }
+  }
+  /* transcendentals: compared with a tolerance (JS Math on doubles) */
+  for (int r = 0; r < 300; r++) {
+    struct f80 a = rv(), b = rv();
+    a.se = (a.se & 0x8000) | (0x3ff0 + r % 21);
+    run("fsin", o_fsin, 0x37f, a, b, 0); run("fcos", o_fcos, 0x37f, a, b, 0); run("fptan", o_fptan, 0x37f, a, b, 0);
+    run("fsincos", o_fsincos, 0x37f, a, b, 0); run("fpatan", o_fpatan, 0x37f, a, b, 0);
+    struct f80 c = a; c.se = (c.se & 0x8000) | 0x3ffd; run("f2xm1", o_f2xm1, 0x37f, c, b, 0);
+    struct f80 p = a; p.se &= 0x7fff; run("fyl2x", o_fyl2x, 0x37f, p, b, 0);
+    struct f80 q = a; q.se = (q.se & 0x8000) | 0x3ffc; run("fyl2xp1", o_fyl2xp1, 0x37f, q, b, 0);
+  }
   return 0;
 }

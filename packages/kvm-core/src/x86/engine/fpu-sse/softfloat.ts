@@ -126,7 +126,18 @@ export function roundPack(sign: number, mant: bigint, exp: number, sticky: boole
       }
       return FE_OE | FE_PE;
     }
-    R.bexp = (E1 + bias - (mode & RM_WRAP ? X87_WRAP : 0)) & 0x7fff;
+    if ((mode & RM_WRAP) === 0) { // a store: nothing is written, only OE is reported
+      R.bexp = 2 * emax + 1;
+      R.mant = 1n << BigInt(prec - 1);
+      return FE_OE;
+    }
+    if (E1 - X87_WRAP > emax) { // too large even with the bias adjust: infinity
+      R.bexp = 2 * emax + 1;
+      R.mant = 1n << BigInt(prec - 1);
+      R.up = true;
+      return FE_OE | FE_PE;
+    }
+    R.bexp = E1 + bias - X87_WRAP;
     R.mant = m1;
     R.up = inexact1 && upOf(sign, mant, exp, sticky, m1, E1 - prec + 1);
     return FE_OE | (inexact1 ? FE_PE : 0);
@@ -134,7 +145,13 @@ export function roundPack(sign: number, mant: bigint, exp: number, sticky: boole
   if (E < emin) {
     const tiny = (mode & RM_TINY_BEFORE) !== 0 ? true : E1 < emin;
     if (tiny && (mode & RM_UM) === 0) {
-      R.bexp = (E1 + bias + (mode & RM_WRAP ? X87_WRAP : 0)) & 0x7fff;
+      if ((mode & RM_WRAP) === 0) { R.bexp = 0; R.mant = 0n; return FE_UE; }
+      if (E1 + X87_WRAP < emin) { // too small even with the bias adjust: zero
+        R.bexp = 0;
+        R.mant = 0n;
+        return FE_UE | FE_PE;
+      }
+      R.bexp = E1 + bias + X87_WRAP;
       R.mant = m1;
       R.up = inexact1 && upOf(sign, mant, exp, sticky, m1, E1 - prec + 1);
       return FE_UE | (inexact1 ? FE_PE : 0);

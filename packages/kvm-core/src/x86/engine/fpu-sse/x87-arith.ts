@@ -82,8 +82,16 @@ function nanOperands(a: Ext, b: Ext): Ext | null {
   return quiet(an ? a : b);
 }
 
-function denormCheck(a: Ext, b: Ext | null): void {
-  if (xs.pendingDE || isDenormx(a) || (b !== null && isDenormx(b))) xs.flags |= FE_DE;
+/**
+ * Sets DE for denormal operands. Returns true when DE is unmasked: a pre-computation
+ * exception, so the operation is not carried out (no OE/UE/PE, destination untouched).
+ */
+function denormCheck(a: Ext, b: Ext | null): boolean {
+  if (xs.pendingDE || isDenormx(a) || (b !== null && isDenormx(b))) {
+    xs.flags |= FE_DE;
+    return (xs.masks & FE_DE) === 0;
+  }
+  return false;
 }
 
 /** Rounds exact sign*mant*2^exp (+sticky) to extended format under RC/PC; exponent wrap when unmasked. */
@@ -101,7 +109,7 @@ export function addx(a: Ext, b: Ext, negB: boolean): Ext {
   const n = nanOperands(a, b);
   if (n) return n;
   if (!isFinitex(a) && !isFinitex(b) && a.sign !== bs) { xs.flags |= FE_IE; return INDEFINITE(); }
-  denormCheck(a, b);
+  if (denormCheck(a, b)) return INDEFINITE();
   if (!isFinitex(a) || !isFinitex(b)) return isFinitex(a) ? infExt(bs) : infExt(a.sign);
   const ea = lsbExp(a);
   const eb = lsbExp(b);
@@ -122,7 +130,7 @@ export function mulx(a: Ext, b: Ext): Ext {
   const sign = a.sign ^ b.sign;
   const inf = !isFinitex(a) || !isFinitex(b);
   if (inf && (isZerox(a) || isZerox(b))) { xs.flags |= FE_IE; return INDEFINITE(); }
-  denormCheck(a, b);
+  if (denormCheck(a, b)) return INDEFINITE();
   if (inf) return infExt(sign);
   if (isZerox(a) || isZerox(b)) return zeroExt(sign);
   return roundExt(sign, a.mant * b.mant, lsbExp(a) + lsbExp(b), false);
@@ -137,7 +145,7 @@ export function divx(a: Ext, b: Ext): Ext {
     if (isZerox(a)) { xs.flags |= FE_IE; return INDEFINITE(); }
     if (isFinitex(a)) { xs.flags |= FE_ZE; return infExt(sign); }
   }
-  denormCheck(a, b);
+  if (denormCheck(a, b)) return INDEFINITE();
   if (!isFinitex(a)) return infExt(sign);
   if (!isFinitex(b)) return zeroExt(sign);
   if (isZerox(a)) return zeroExt(sign);
@@ -153,7 +161,7 @@ export function sqrtx(a: Ext): Ext {
   if (isZerox(a)) return a;
   if (a.sign) { xs.flags |= FE_IE; return INDEFINITE(); }
   if (!isFinitex(a)) return a;
-  denormCheck(a, null);
+  if (denormCheck(a, null)) return INDEFINITE();
   let m = a.mant;
   let e = lsbExp(a);
   if (e & 1) { m <<= 1n; e -= 1; }
@@ -274,7 +282,7 @@ export function rndintx(a: Ext): Ext {
   if (isUnsupportedx(a)) { xs.flags |= FE_IE; return INDEFINITE(); }
   if (isNaNx(a)) { if (isSNaNx(a)) xs.flags |= FE_IE; return quiet(a); }
   if (!isFinitex(a) || isZerox(a)) return a;
-  denormCheck(a, null);
+  if (denormCheck(a, null)) return INDEFINITE();
   const r = roundToIntegral(a, xs.rc);
   if (r === 0n) return zeroExt(a.sign);
   const e = intToExt(r);
@@ -291,7 +299,7 @@ export function cmpx(a: Ext, b: Ext, signalQnan: boolean): number {
     if (signalQnan || isSNaNx(a) || isSNaNx(b)) xs.flags |= FE_IE;
     return 3;
   }
-  denormCheck(a, b);
+  denormCheck(a, b); // an unmasked DE suppresses the condition codes (compare() checks)
   const va = valueCmpKey(a);
   const vb = valueCmpKey(b);
   return va > vb ? 0 : va < vb ? 1 : 2;
@@ -318,11 +326,11 @@ export function scalex(a: Ext, b: Ext): Ext {
   if (!isFinitex(b)) {
     if (b.sign === 0 && isZerox(a)) { xs.flags |= FE_IE; return INDEFINITE(); }
     if (b.sign === 1 && !isFinitex(a)) { xs.flags |= FE_IE; return INDEFINITE(); }
-    denormCheck(a, b);
+    if (denormCheck(a, b)) return INDEFINITE();
     if (b.sign === 0) return isFinitex(a) ? infExt(a.sign) : a;
     return zeroExt(a.sign);
   }
-  denormCheck(a, b);
+  if (denormCheck(a, b)) return INDEFINITE();
   if (!isFinitex(a) || isZerox(a)) return a;
   const saveRc = xs.rc;
   const flags = xs.flags;
@@ -346,7 +354,7 @@ export function xtractx(a: Ext): [Ext, Ext] {
   if (isNaNx(a)) { if (isSNaNx(a)) xs.flags |= FE_IE; return [quiet(a), quiet(a)]; }
   if (!isFinitex(a)) return [infExt(0), a];
   if (isZerox(a)) { xs.flags |= FE_ZE; return [infExt(1), a]; }
-  denormCheck(a, null);
+  if (denormCheck(a, null)) return [INDEFINITE(), INDEFINITE()];
   const bl = bitLength(a.mant);
   const E = lsbExp(a) + bl - 1;
   return [intToExt(BigInt(E)), new Ext(a.sign, BIAS, a.mant << BigInt(64 - bl))];
@@ -364,7 +372,7 @@ export function premx(a: Ext, b: Ext, ieee: boolean): Ext {
   if (n) return n;
   if (!isFinitex(a) || isZerox(b)) { xs.flags |= FE_IE; return INDEFINITE(); }
   if (!isFinitex(b)) { denormCheck(a, null); return a; }
-  denormCheck(a, b);
+  if (denormCheck(a, b)) return INDEFINITE();
   if (isZerox(a)) return a;
   const ea = lsbExp(a) + bitLength(a.mant) - 1;
   const eb = lsbExp(b) + bitLength(b.mant) - 1;

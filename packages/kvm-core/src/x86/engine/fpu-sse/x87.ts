@@ -84,6 +84,11 @@ function canWrite(): boolean {
   return (xs.flags & ~xs.masks & 0x07) === 0; // IE, DE, ZE unmasked suppress the result
 }
 
+/** FLD m32/m64: an unmasked IE (SNaN) prevents the load; an unmasked DE does not (host-verified). */
+function loadable(): boolean {
+  return (xs.flags & ~xs.masks & FE_IE) === 0;
+}
+
 function commit(st: FpuSseState): void {
   let fsw = st.fswBits | (xs.flags & 0x3f);
   if (stackFault) fsw |= FSW_SF;
@@ -308,7 +313,7 @@ function execMem(st: FpuSseState, host: FpuSseHost, opcode: number, reg: number,
     }
     case 0xd9:
       switch (reg) {
-        case 0: { const v = floatToExt(host.read32(ea), 0, false); setC1(false); if (canWrite()) push(st, v); return; }
+        case 0: { const v = floatToExt(host.read32(ea), 0, false); setC1(false); if (loadable()) push(st, v); return; }
         case 2: case 3: return storeFloat(st, host, ea, FMT_F32, reg === 3);
         case 4: loadEnv(st, host, ea, opsize); return;
         case 5: st.fcw = host.read16(ea) | FCW_RESERVED_ONE; recomputeEs(st); return;
@@ -341,7 +346,7 @@ function execMem(st: FpuSseState, host: FpuSseHost, opcode: number, reg: number,
     // falls through
     case 0xdd:
       switch (reg) {
-        case 0: { const v = floatToExt(host.read32(ea), host.read32(ea + 4), true); setC1(false); if (canWrite()) push(st, v); return; }
+        case 0: { const v = floatToExt(host.read32(ea), host.read32(ea + 4), true); setC1(false); if (loadable()) push(st, v); return; }
         case 1: return storeInteger(st, host, ea, 64, true, true);
         case 2: case 3: return storeFloat(st, host, ea, FMT_F64, reg === 3);
         case 4: { // FRSTOR
