@@ -54,6 +54,7 @@ static const struct f80 V[] = {
   {0x8000000000000000ull, 0x3c01}, {0xc123456789abcdefull, 0x3c00}, {0xfedcba9876543210ull, 0x407e},
   {0x8000000000000000ull, 0x401d}, {0xbfffffffffffffffull, 0x401e}, {0x8000000000000000ull, 0xc01e},
   {0x8000000000000000ull, 0x400e}, {0xfffe000000000000ull, 0x400d}, {0x8000000000000000ull, 0x43fe},
+  {0, 0x7fff}, {0x4000000000000000ull, 0x7fff}, {0x8000000000000000ull, 0x0000}, {0xc000000000000001ull, 0x8000},
 };
 #define NV (sizeof V / sizeof V[0])
 

@@ -371,7 +371,8 @@ export function premx(a: Ext, b: Ext, ieee: boolean): Ext {
   const n = nanOperands(a, b);
   if (n) return n;
   if (!isFinitex(a) || isZerox(b)) { xs.flags |= FE_IE; return INDEFINITE(); }
-  if (!isFinitex(b)) { denormCheck(a, null); return a; }
+  // x mod inf = x; a pseudo-denormal comes back in its normal encoding (exponent 1), as on the host.
+  if (!isFinitex(b)) { denormCheck(a, null); return a.bexp === 0 && (a.mant & J) !== 0n ? new Ext(a.sign, 1, a.mant) : a; }
   if (denormCheck(a, b)) return INDEFINITE();
   if (isZerox(a)) return a;
   const ea = lsbExp(a) + bitLength(a.mant) - 1;
