@@ -272,3 +272,55 @@ describe('x87 exceptions and the stack', () => {
     expect(st.fsw & 0x241).toBe(0x41);
   });
 });
+
+describe('x87 environment layouts and pointers', () => {
+  it('FNSTENV/FLDENV use the real-mode layouts (SDM Figures 8-10, 8-12) when CR0.PE=0', () => {
+    const st = new FpuSseState();
+    const h = new FakeHost();
+    h.cr0 = 0x10; // real mode
+    st.fninit();
+    st.fip = 0x12345; st.fop = 0x5a5; st.fdp = 0x6789a;
+    execX87(st, h, 0xd9, 0x30, 0x100, 16);
+    const w = (i: number) => h.read16(0x100 + 2 * i);
+    expect([w(0), w(1), w(2), w(3), w(4), w(5), w(6)]).toEqual([0x37f, 0, 0xffff, 0x2345, 0x1000 | 0x5a5, 0x789a, 0x6000]);
+    execX87(st, h, 0xd9, 0x30, 0x200, 32);
+    const d = (i: number) => h.read32(0x200 + 4 * i);
+    expect([d(3) & 0xffff, d(4), d(5) & 0xffff, d(6)]).toEqual([0x2345, (0x1 << 12) | 0x5a5, 0x789a, 0x6 << 12]);
+    const st2 = new FpuSseState();
+    execX87(st2, h, 0xd9, 0x20, 0x100, 16);
+    expect([st2.fip, st2.fop, st2.fdp]).toEqual([0x12345, 0x5a5, 0x6789a]);
+    expect(st2.fcw).toBe(0x37f); // the image holds FCW as it was before FNSTENV masked everything
+  });
+
+  it('records FOP, FIP/FCS (host.fpuIp/fpuCs) and FDP for non-control instructions only', () => {
+    const st = new FpuSseState();
+    const h = new FakeHost() as FakeHost & { fpuIp?: number; fpuCs?: number };
+    Object.assign(h, { fpuIp: 0x401000, fpuCs: 0x33 });
+    h.write32(0x300, 0x3f800000);
+    execX87(st, h, 0xdb, 0xe3, -1, 64);          // fninit clears the pointers
+    execX87(st, h, 0xd9, 0x05, 0x300, 64);       // fld dword [0x300] (modrm 05)
+    expect([st.fop, st.fip, st.fcs, st.fdp]).toEqual([0x105, 0x401000, 0x33, 0x300]);
+    Object.assign(h, { fpuIp: 0x402000 });
+    execX87(st, h, 0xd9, 0x7d, 0x310, 64);       // fnstcw: a control instruction
+    expect([st.fop, st.fip, st.fdp]).toEqual([0x105, 0x401000, 0x300]);
+    execX87(st, h, 0xd8, 0xc0, -1, 64);          // fadd st0, st0: FDP unchanged
+    expect([st.fop, st.fip, st.fdp]).toEqual([0x0c0, 0x402000, 0x300]);
+  });
+
+  it('FLDCW unmasking a pending exception sets ES/B; FXAM of an empty register gives C3|C0', () => {
+    const st = new FpuSseState();
+    const h = new FakeHost();
+    execX87(st, h, 0xdb, 0xe3, -1, 32);
+    execX87(st, h, 0xd9, 0xe8, -1, 32);
+    execX87(st, h, 0xd9, 0xee, -1, 32);
+    execX87(st, h, 0xde, 0xf9, -1, 32);          // 1/0 masked: ZE
+    expect(st.fsw & 0x8084).toBe(0x0004);
+    h.write16(0x100, 0x37b);
+    execX87(st, h, 0xd9, 0x28, 0x100, 32);       // FLDCW unmasks ZE
+    expect(st.fsw & 0x8080).toBe(0x8080);
+    expect(() => execX87(st, h, 0xd9, 0xe5, -1, 32)).toThrow(/#16/);
+    execX87(st, h, 0xdb, 0xe3, -1, 32);
+    execX87(st, h, 0xd9, 0xe5, -1, 32);          // FXAM, ST0 empty
+    expect(st.fsw & 0x4700).toBe(0x4100);
+  });
+});

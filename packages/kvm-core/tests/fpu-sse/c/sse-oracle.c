@@ -60,6 +60,7 @@ XOP(x_addsubps, "addsubps %%xmm1, %%xmm0") XOP(x_addsubpd, "addsubpd %%xmm1, %%x
 XOP(x_haddps, "haddps %%xmm1, %%xmm0") XOP(x_hsubpd, "hsubpd %%xmm1, %%xmm0")
 XOP(x_movddup, "movddup %%xmm1, %%xmm0") XOP(x_movshdup, "movshdup %%xmm1, %%xmm0")
 XOP(x_movsldup, "movsldup %%xmm1, %%xmm0")
+XOP(x_rcpps, "rcpps %%xmm1, %%xmm0") XOP(x_rsqrtps, "rsqrtps %%xmm1, %%xmm0") XOP(x_rcpss, "rcpss %%xmm1, %%xmm0")
 
 #define INT_OP(n) XOP(x_##n, #n " %%xmm1, %%xmm0")
 INT_OP(punpcklbw) INT_OP(punpcklwd) INT_OP(punpckldq) INT_OP(packsswb) INT_OP(pcmpgtb) INT_OP(pcmpgtw)
