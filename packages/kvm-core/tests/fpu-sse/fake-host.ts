@@ -50,6 +50,9 @@ export class FakeHost implements FpuSseHost {
   setArithFlags(zf: number, pf: number, cf: number): void {
     this.flags = (this.flags & ~0x8d5) | (zf << 6) | (pf << 2) | cf;
   }
+  setStatusFlags(of: number, sf: number, zf: number, af: number, pf: number, cf: number): void {
+    this.flags = (this.flags & ~0x8d5) | (of << 11) | (sf << 7) | (zf << 6) | (af << 4) | (pf << 2) | cf;
+  }
   raise(vector: number, errorCode?: number): never { throw new Fault(vector, errorCode); }
 }
 

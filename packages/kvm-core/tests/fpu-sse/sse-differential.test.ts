@@ -43,6 +43,13 @@ const MAP3A: Record<string, [number, number]> = {
 };
 
 function encoding(name: string): Enc {
+  const ps = /^pcmp([ie])str([imq])(0x[0-9a-f]+)$/.exec(name);
+  if (ps) {
+    const op = ps[1] === 'e' ? (ps[2] === 'm' ? 0x60 : 0x61) : ps[2] === 'm' ? 0x62 : 0x63;
+    return { op, p: 0x66, m: 0x0f3a, imm: parseInt(ps[3]!, 16), w: ps[2] === 'q' };
+  }
+  if (name === 'crc32b') return { op: 0xf0, p: 0xf2, m: 0x0f38 };
+  if (name === 'crc32l' || name === 'crc32q') return { op: 0xf1, p: 0xf2, m: 0x0f38, w: name === 'crc32q' };
   if (name in MAP38) return { op: MAP38[name]!, p: 0x66, m: 0x0f38 };
   if (name in MAP3A) return { op: MAP3A[name]![0], p: 0x66, m: 0x0f3a, imm: MAP3A[name]![1], w: name === 'pextrq1' || name === 'pinsrq1' };
   const m = /^(add|sub|mul|div|min|max|sqrt)(ps|ss|pd|sd)$/.exec(name);
@@ -143,6 +150,26 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       got = [host.flags & 0x8d5, st.mxcsr];
       break;
     }
+    case 'S': { // PCMPxSTRx: xmm0 op xmm1 with RAX/RDX lengths; ECX, XMM0, flags
+      x.set(i.slice(0, 4), 0);
+      x.set(i.slice(4, 8), 4);
+      host.setGpr64(0, i[8]!, i[9]!);
+      host.setGpr64(2, i[10]!, i[11]!);
+      host.setGpr64(1, 0x5555, 0);
+      host.flags = 0x8d5 | 2;
+      if (mem) for (let k = 0; k < 4; k++) host.write32(SRC + 1 + 4 * k, i[4 + k]!); // unaligned is fine
+      execSse(st, host, 0x0f3a, e.op, e.p, 0, 1, mem ? SRC + 1 : -1, !!e.w, e.imm!);
+      got = [host.gpr[2]!, ...x.slice(0, 4), host.flags & 0x8d5];
+      break;
+    }
+    case 'C': { // CRC32 r, r/m
+      host.setGpr64(0, i[0]!, i[1]!);
+      host.setGpr64(3, i[2]!, i[3]!);
+      if (mem) { host.write32(SRC, i[2]!); host.write32(SRC + 4, i[3]!); }
+      execSse(st, host, 0x0f38, e.op, e.p, 0, 3, mem ? SRC : -1, !!e.w, 0);
+      got = [host.gpr[0]!, host.gpr[1]!];
+      break;
+    }
     default: { // I
       x.set(i.slice(0, 4), 0);
       host.setGpr64(0, i[4]!, i[5]!);
@@ -175,7 +202,7 @@ function approxOk(a: number, b: number): boolean {
 describe('SSE/SSE2 against the host CPU', () => {
   let lines: string[] = [];
   beforeAll(() => {
-    const bin = buildOracle('sse-oracle.c', ['-msse4.1']);
+    const bin = buildOracle('sse-oracle.c', ['-msse4.2']);
     lines = runOracle(bin).trim().split('\n');
   });
 

@@ -324,3 +324,37 @@ describe('x87 environment layouts and pointers', () => {
     expect(st.fsw & 0x4700).toBe(0x4100);
   });
 });
+
+describe('SSE4.2 host hooks', () => {
+  it('PCMPxSTRx needs host.setStatusFlags (else #UD); CRC32 r/m8 reads AH..BH without REX, SPL..DIL with it', () => {
+    const st = new FpuSseState();
+    const h = new FakeHost();
+    const bare = Object.assign(Object.create(Object.getPrototypeOf(h)), h) as FakeHost;
+    Object.defineProperty(bare, 'setStatusFlags', { value: undefined });
+    expect(() => execSse(st, bare, 0x0f3a, 0x63, 0x66, 0, 1, -1, false, 0)).toThrow(/#6/);
+    execSse(st, h, 0x0f3a, 0x63, 0x66, 0, 1, -1, false, 0); // both strings empty: ECX = 16, ZF = SF = 1
+    expect(h.gpr[2]).toBe(16);
+    expect(h.flags & 0xc0).toBe(0xc0);
+    h.setGpr64(0, 0x1234, 0);      // AH = 0x12
+    h.setGpr64(4, 0x77, 0);        // SPL = 0x77
+    h.setGpr64(3, 0, 0);
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 4, -1, false, 0);      // crc32 ebx, ah
+    const viaAh = h.gpr[6]!;
+    h.setGpr64(3, 0, 0);
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 0, -1, false, 0);      // crc32 ebx, al (0x34)
+    expect(viaAh).not.toBe(h.gpr[6]);
+    h.setGpr64(3, 0, 0); h.setGpr64(1, 0x12, 0);
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 1, -1, false, 0);      // crc32 ebx, cl (0x12)
+    const crc12 = h.gpr[6]!;
+    h.setGpr64(3, 0, 0);
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 4, -1, false, 0);      // ah = 0x12 again
+    expect(h.gpr[6]).toBe(crc12);
+    const withRex = Object.assign(h, { rex: true });
+    withRex.setGpr64(3, 0, 0); withRex.setGpr64(1, 0x77, 0);
+    execSse(st, withRex, 0x0f38, 0xf0, 0xf2, 3, 1, -1, false, 0); // crc32 ebx, cl (0x77)
+    const crc77 = withRex.gpr[6]!;
+    withRex.setGpr64(3, 0, 0);
+    execSse(st, withRex, 0x0f38, 0xf0, 0xf2, 3, 4, -1, false, 0); // crc32 ebx, spl (0x77)
+    expect(withRex.gpr[6]).toBe(crc77);
+  });
+});

@@ -10,6 +10,7 @@
 
 typedef uint32_t u32;
 typedef uint64_t u64;
+typedef uint8_t u8;
 
 /* X kind: xmm0 = xmm0 op xmm1 (register form). */
 #define XOP(fn, insn) static void fn(u32 *d, const u32 *s, u32 *mx) { \
@@ -104,6 +105,21 @@ FOP(f_ptest, "ptest %%xmm1, %%xmm0")
 GOP(g_pextrb9, "pextrb $9, %%xmm1, %k0") GOP(g_pextrd2, "pextrd $2, %%xmm1, %k0")
 GOP(g_pextrq1, "pextrq $1, %%xmm1, %q0") GOP(g_extractps3, "extractps $3, %%xmm1, %k0")
 IOP(i_pinsrb7, "pinsrb $7, %k1, %%xmm0") IOP(i_pinsrd2, "pinsrd $2, %k1, %%xmm0") IOP(i_pinsrq1, "pinsrq $1, %q1, %%xmm0")
+
+/* SSE4.2 string compares (S kind) and CRC32 (C kind) */
+#define SOP(fn, insn) static void fn(u32 *d, const u32 *s, u64 ax, u64 dx, u64 *rcx, u64 *fl) { \
+  u64 c, f; __asm__ volatile("movups (%2), %%xmm0\n movups (%3), %%xmm1\n mov %4, %%rax\n mov %5, %%rdx\n mov $0x5555, %%ecx\n" insn \
+    "\n pushfq\n popq %1\n movups %%xmm0, (%2)\n mov %%rcx, %0" \
+    : "=&r"(c), "=&r"(f) : "r"(d), "r"(s), "r"(ax), "r"(dx) : "rax", "rcx", "rdx", "xmm0", "xmm1", "memory", "cc"); \
+  *rcx = c; *fl = f & 0x8d5; }
+#define SOPS(imm) SOP(s_pcmpistri##imm, "pcmpistri $" #imm ", %%xmm1, %%xmm0") SOP(s_pcmpestri##imm, "pcmpestri $" #imm ", %%xmm1, %%xmm0") \
+  SOP(s_pcmpistrm##imm, "pcmpistrm $" #imm ", %%xmm1, %%xmm0") SOP(s_pcmpestrm##imm, "pcmpestrm $" #imm ", %%xmm1, %%xmm0") \
+  SOP(s_pcmpestrq##imm, "pcmpestriq $" #imm ", %%xmm1, %%xmm0")
+SOPS(0x00) SOPS(0x04) SOPS(0x08) SOPS(0x0c) SOPS(0x18) SOPS(0x3a) SOPS(0x44) SOPS(0x01) SOPS(0x0d) SOPS(0x1a)
+SOPS(0x70) SOPS(0x4c) SOPS(0x36) SOPS(0x02) SOPS(0x07) SOPS(0x4b)
+#define COP(fn, insn) static void fn(u64 *r, u64 init, u64 src) { u64 c = init; \
+  __asm__ volatile(insn : "+r"(c) : "r"(src)); *r = c; }
+COP(c_crc32b, "crc32b %b1, %k0") COP(c_crc32l, "crc32l %k1, %k0") COP(c_crc32q, "crc32q %q1, %q0")
 
 GOP(g_cvtss2si, "cvtss2si %%xmm1, %k0") GOP(g_cvtss2si64, "cvtss2si %%xmm1, %q0")
 GOP(g_cvttss2si, "cvttss2si %%xmm1, %k0") GOP(g_cvttss2si64, "cvttss2si %%xmm1, %q0")
@@ -268,6 +284,38 @@ static void runI(const char *name, ifn f) {
   }
 }
 
+typedef void (*sfn)(u32 *, const u32 *, u64, u64, u64 *, u64 *);
+static void runS(const char *name, sfn f, int explicit64) {
+  for (int r = 0; r < 400; r++) {
+    u32 d[4], s[4];
+    unsigned char *db = (unsigned char *)d, *sb = (unsigned char *)s;
+    for (int i = 0; i < 16; i++) {
+      unsigned k = rnd();
+      db[i] = r % 3 == 0 ? (u8)k : "abcd0az9"[k % 8] - (k % 19 == 0 ? 'a' : 0);
+      k = rnd();
+      sb[i] = r % 3 == 0 ? (u8)k : "abcdxyz!"[k % 8] - (k % 23 == 0 ? 'a' : 0);
+    }
+    if (r % 5 == 1) memcpy(sb + 3, db, 4);
+    u64 ax = (u64)(long)((int)(rnd() % 41) - 20), dx = (u64)(long)((int)(rnd() % 41) - 20);
+    if (explicit64 && r % 4 == 0) { ax = 0x8000000000000001ull; dx = (u64)-5; }
+    if (explicit64 && r % 4 == 1) { ax = 0x100000003ull; dx = 0xffffffff00000002ull; }
+    u32 d0[4]; memcpy(d0, d, 16);
+    u64 c, fl;
+    f(d, s, ax, dx, &c, &fl);
+    printf("%s S 1f80 |", name); pr4(d0); pr4(s); printf(" %x %x %x %x | %x", (u32)ax, (u32)(ax >> 32), (u32)dx, (u32)(dx >> 32), (u32)c);
+    pr4(d); printf(" %x\n", (u32)fl);
+  }
+}
+typedef void (*cfn)(u64 *, u64, u64);
+static void runC(const char *name, cfn f) {
+  for (int r = 0; r < 300; r++) {
+    u64 init = ((u64)rnd() << 32) | rnd(), src = ((u64)rnd() << 32) | rnd(), res;
+    if (r < 4) init = r & 1 ? ~0ull : 0;
+    f(&res, init, src);
+    printf("%s C 0 | %x %x %x %x | %x %x\n", name, (u32)init, (u32)(init >> 32), (u32)src, (u32)(src >> 32), (u32)res, (u32)(res >> 32));
+  }
+}
+
 int main(void) {
 #define S(n, s) singles(#n, x_##n, s);
 #define D(n, s) doubles(#n, x_##n, s);
@@ -307,6 +355,11 @@ int main(void) {
   G(cvtsd2si, 1) G(cvtsd2si64, 1) G(cvttsd2si, 1) G(cvttsd2si64, 1)
   G(movmskps, 0) G(movmskpd, 1) G(pmovmskb, 0) G(pextrw6, 0) G(movd, 0) G(movq64, 1)
 #define F(n, d) runF(#n, f_##n, d);
+#define SS(imm) runS("pcmpistri" #imm, s_pcmpistri##imm, 0); runS("pcmpestri" #imm, s_pcmpestri##imm, 0); \
+  runS("pcmpistrm" #imm, s_pcmpistrm##imm, 0); runS("pcmpestrm" #imm, s_pcmpestrm##imm, 0); runS("pcmpestrq" #imm, s_pcmpestrq##imm, 1);
+  SS(0x00) SS(0x04) SS(0x08) SS(0x0c) SS(0x18) SS(0x3a) SS(0x44) SS(0x01) SS(0x0d) SS(0x1a) SS(0x70) SS(0x4c)
+  SS(0x36) SS(0x02) SS(0x07) SS(0x4b)
+  runC("crc32b", c_crc32b); runC("crc32l", c_crc32l); runC("crc32q", c_crc32q);
   F(comiss, 0) F(ucomiss, 0) F(comisd, 1) F(ucomisd, 1) F(ptest, 1)
 #define I(n) runI(#n, i_##n);
   I(pinsrb7) I(pinsrd2) I(pinsrq1) I(cvtsi2ss) I(cvtsi2ss64) I(cvtsi2sd) I(cvtsi2sd64) I(movd) I(movq64)

@@ -39,6 +39,16 @@ export interface FpuSseHost {
    */
   readonly fpuIp?: number;
   readonly fpuCs?: number;
+  /**
+   * Optional (an addition to the contract): sets OF SF ZF AF PF CF (each 0/1), for the
+   * SSE4.2 string compares PCMPxSTRx, which set OF and SF too. Without it they raise #UD.
+   */
+  setStatusFlags?(of: number, sf: number, zf: number, af: number, pf: number, cf: number): void;
+  /**
+   * Optional (an addition to the contract): a REX prefix was present, so byte register
+   * numbers 4-7 name SPL/BPL/SIL/DIL rather than AH/CH/DH/BH (CRC32 r/m8). Absent = no REX.
+   */
+  readonly rex?: boolean;
 }
 
 /** Exception vectors the unit raises (SDM Vol. 3 Table 6-1). */

@@ -1,14 +1,13 @@
 /**
- * The 0F 38 and 0F 3A maps: SSSE3 (MMX and XMM forms), SSE4.1 and PCMPGTQ of SSE4.2
- * (SDM Vol. 2 opcode map Tables A-4, A-5). Not implemented (the decoder gets
- * isSseOpcode() = false and raises #UD): PCMPxSTRx (SSE4.2 string compares) and CRC32
- * (F2 0F 38 F0/F1, a GPR instruction that belongs with the integer core).
+ * The 0F 38 and 0F 3A maps: SSSE3 (MMX and XMM forms), SSE4.1 and SSE4.2 (PCMPGTQ here;
+ * PCMPxSTRx and CRC32 in sse42.ts) (SDM Vol. 2 opcode map Tables A-4, A-5).
  */
 import type { FpuSseHost } from './host';
 import { CR0_NE, CR4_OSXMMEXCPT, X86_VEC_GP, X86_VEC_MF, X86_VEC_UD, X86_VEC_XM } from './host';
 import type { FpuSseState } from './state';
 import { FSW_ES } from './state';
 import { A16, A32, A8, B16, B32, B8, R16, R32, R8 } from './packed-int';
+import { crc32, pcmpstr } from './sse42';
 import { OP_ADD, OP_MUL, f32Arith, f64Arith, r64hi, r64lo, roundIntegral32, roundIntegral64, sf, sseBegin } from './sse-float';
 
 const As8 = new Int8Array(A8.buffer);
@@ -20,6 +19,7 @@ const Bs32 = new Int32Array(B8.buffer);
 
 const P_NONE = 1;
 const P_66 = 2;
+const P_F2 = 8;
 const MAP38 = new Uint8Array(256);
 const MAP3A = new Uint8Array(256);
 for (let op = 0x00; op <= 0x0b; op++) MAP38[op] = P_NONE | P_66;
@@ -27,10 +27,13 @@ for (const op of [0x1c, 0x1d, 0x1e]) MAP38[op] = P_NONE | P_66;
 for (const op of [0x10, 0x14, 0x15, 0x17, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x28, 0x29, 0x2a, 0x2b,
   0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x40, 0x41]) MAP38[op] = P_66;
 MAP3A[0x0f] = P_NONE | P_66;
+MAP38[0xf0] = P_F2;
+MAP38[0xf1] = P_F2;
+for (const op of [0x60, 0x61, 0x62, 0x63]) MAP3A[op] = P_66;
 for (const op of [0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x14, 0x15, 0x16, 0x17, 0x20, 0x21, 0x22, 0x40, 0x41, 0x42]) MAP3A[op] = P_66;
 
 export function isSse4Opcode(map: 0x0f38 | 0x0f3a, op: number, prefix: number): boolean {
-  const bit = prefix === 0 ? P_NONE : prefix === 0x66 ? P_66 : 0;
+  const bit = prefix === 0 ? P_NONE : prefix === 0x66 ? P_66 : prefix === 0xf2 ? P_F2 : 0;
   return ((map === 0x0f38 ? MAP38 : MAP3A)[op & 0xff]! & bit) !== 0;
 }
 
@@ -91,6 +94,13 @@ function muls32(a: number, b: number, i: number): void {
 export function execSse4(st: FpuSseState, host: FpuSseHost, map: 0x0f38 | 0x0f3a, op: number, prefix: number,
   reg: number, rm: number, ea: number, rexW: boolean, imm8: number): void {
   if (!isSse4Opcode(map, op, prefix)) host.raise(X86_VEC_UD);
+  if (map === 0x0f38 && op >= 0xf0) { crc32(host, op, reg, rm, ea, rexW); return; }
+  if (map === 0x0f3a && op >= 0x60) { // PCMPxSTRx: unaligned m128 allowed (SDM 4.1.1)
+    for (let i = 0; i < 4; i++) A32[i] = st.xmm[4 * reg + i]!;
+    loadSrc(st, host, rm, ea, 16, false, false);
+    pcmpstr(st, host, op, rexW, imm8);
+    return;
+  }
   const mmx = prefix === 0;
   const len = mmx ? 8 : 16;
   if (mmx) {
