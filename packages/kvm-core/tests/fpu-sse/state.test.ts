@@ -358,3 +358,28 @@ describe('SSE4.2 host hooks', () => {
     expect(withRex.gpr[6]).toBe(crc77);
   });
 });
+
+describe('unmasked SIMD exceptions against the host', () => {
+  it('flags in MXCSR and the untouched destination match the host SIGFPE frame', () => {
+    const bin = buildOracle('xm-oracle.c');
+    const f = new Float32Array([1, 1, 1e30, 1e-30, 0, 3, 1e-30, 1e30]);
+    const u = new Uint32Array(f.buffer);
+    for (const mx of [0x1d80, 0x1b80, 0x1780, 0x0f80, 0x1f00, 0x1c80, 0x1d00]) {
+      const want = runOracle(bin, [mx.toString(16)]).trim();
+      const st = new FpuSseState();
+      const h = new FakeHost();
+      st.mxcsr = mx;
+      st.xmm.set(u.subarray(0, 4), 0);
+      st.xmm.set(u.subarray(4, 8), 4);
+      let got: string;
+      try {
+        execSse(st, h, 0x0f, 0x5e, 0, 0, 1, -1, false, 0);
+        got = 'nofault';
+      } catch (e) {
+        expect((e as Fault).vector).toBe(19);
+        got = [st.mxcsr, ...st.xmm.subarray(0, 4)].map((v) => v.toString(16)).join(' ');
+      }
+      expect(`${mx.toString(16)}: ${got}`).toBe(`${mx.toString(16)}: ${want}`);
+    }
+  });
+});

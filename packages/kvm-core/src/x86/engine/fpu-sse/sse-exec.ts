@@ -155,7 +155,10 @@ export function writeMmx(st: FpuSseState, reg: number, lo: number, hi: number): 
 
 /** Commits the SIMD floating-point flags, or raises #XM (#UD without CR4.OSXMMEXCPT). */
 function simdCommit(st: FpuSseState, host: FpuSseHost): void {
-  const f = sf.flags;
+  let f = sf.flags;
+  // An unmasked pre-computation exception (IE DE ZE) suppresses the post-computation
+  // flags (OE UE PE) of the whole instruction (SDM Vol. 1 11.5.1; host-verified).
+  if ((f & ~sf.masks & 0x07) !== 0) f &= 0x07;
   st.mxcsr |= f;
   if ((f & ~sf.masks & 0x3f) !== 0) {
     host.raise((host.cr4 & CR4_OSXMMEXCPT) !== 0 ? X86_VEC_XM : X86_VEC_UD);

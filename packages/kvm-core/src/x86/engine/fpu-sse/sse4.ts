@@ -67,7 +67,8 @@ function copyA(): void { R32[0] = A32[0]!; R32[1] = A32[1]!; R32[2] = A32[2]!; R
 function ss16(v: number): number { return v > 32767 ? 32767 : v < -32768 ? -32768 : v; }
 
 function simdCommit(st: FpuSseState, host: FpuSseHost): void {
-  const f = sf.flags;
+  let f = sf.flags;
+  if ((f & ~sf.masks & 0x07) !== 0) f &= 0x07; // as in sse-exec.ts
   st.mxcsr |= f;
   if ((f & ~sf.masks & 0x3f) !== 0) host.raise((host.cr4 & CR4_OSXMMEXCPT) !== 0 ? X86_VEC_XM : X86_VEC_UD);
 }
