@@ -237,6 +237,29 @@ function roundMag(n: number, errMag: number, neg: number, rc: number): number {
 
 // ---- single-precision arithmetic --------------------------------------------------
 
+const F32_MIN_NORMAL = 2 ** -126;
+const F32_MAX = 3.4028234663852886e38;
+/** rn32: the double result was already exact (so the caller checks its own error term). */
+let rnExact = false;
+
+/**
+ * The common case: round-to-nearest and a normal single result. Rounding the double to
+ * single is then correct (double rounding is innocuous for + - * / sqrt of singles,
+ * 53 >= 2*24+2); returns the bits, or -1 when roundToF32 must decide (other rounding
+ * modes, overflow, tiny results).
+ */
+function rn32(d: number): number {
+  if (sf.rc !== RC_RN) return -1;
+  const r = Math.fround(d);
+  // |d| (not |r|) against the normal range: a value below it is tiny even when it rounds up to it.
+  const ad = d < 0 ? -d : d;
+  const ar = r < 0 ? -r : r;
+  if (!(ad >= F32_MIN_NORMAL && ar <= F32_MAX)) return -1;
+  rnExact = r === d;
+  if (!rnExact) sf.flags |= FE_PE;
+  return numToF32(r);
+}
+
 /** One single-precision arithmetic element: returns the result bits, ORs flags into sf. */
 export function f32Arith(op: number, a: number, b: number): number {
   a = daz32(a) >>> 0;
@@ -271,8 +294,11 @@ export function f32Arith(op: number, a: number, b: number): number {
       }
       sf.flags |= den;
       const d = Math.sqrt(y);
+      const fast = rn32(d);
+      if (fast >= 0 && !rnExact) return fast;
       twoProduct(d, d, d * d);
       const r = (y - d * d) - tpLo;
+      if (fast >= 0) { if (r !== 0) sf.flags |= FE_PE; return fast; }
       return roundToF32(d, r > 0 ? 1 : r < 0 ? -1 : 0);
     }
     case OP_MUL: {
@@ -281,9 +307,10 @@ export function f32Arith(op: number, a: number, b: number): number {
         return F32_DEFAULT_NAN;
       }
       sf.flags |= den;
-      const d = x * y;
+      const d = x * y; // exact: 24 + 24 bits
       if (d === 0 || !isFinite(d)) return numToF32(d);
-      return roundToF32(d, 0);
+      const fast = rn32(d);
+      return fast >= 0 ? fast : roundToF32(d, 0);
     }
     case OP_DIV: {
       if ((x === 0 && y === 0) || (!isFinite(x) && !isFinite(y))) {
@@ -297,8 +324,11 @@ export function f32Arith(op: number, a: number, b: number): number {
       sf.flags |= den;
       const d = x / y;
       if (d === 0 || !isFinite(d)) return numToF32(d);
+      const fast = rn32(d);
+      if (fast >= 0 && !rnExact) return fast;
       twoProduct(d, y, d * y);
       const r = (x - d * y) - tpLo;
+      if (fast >= 0) { if (r !== 0) sf.flags |= FE_PE; return fast; }
       const s = r === 0 ? 0 : (r > 0) === (y > 0) ? 1 : -1;
       return roundToF32(d, s);
     }
@@ -312,8 +342,11 @@ export function f32Arith(op: number, a: number, b: number): number {
       const d = x + y2;
       if (!isFinite(d)) return numToF32(d);
       if (d === 0) return zeroSum32(x, y2);
+      const fast = rn32(d);
+      if (fast >= 0 && !rnExact) return fast;
       const bb = d - x;
       const err = (x - (d - bb)) + (y2 - bb);
+      if (fast >= 0) { if (err !== 0) sf.flags |= FE_PE; return fast; }
       return roundToF32(d, err > 0 ? 1 : err < 0 ? -1 : 0);
     }
   }
