@@ -807,4 +807,3 @@ export function roundIntegral64(lo: number, hi: number, rc: number, noPe: boolea
   set64(r);
 }
 
-export { RC_RN };

@@ -427,4 +427,4 @@ export function numberToExt(x: number): Ext {
   return r;
 }
 
-export { FE_DE, FE_IE, FE_OE, FE_PE, FE_UE, FE_ZE, FMT_F32, FMT_F64, RC_RU };
+export { FE_IE, FMT_F32, FMT_F64 };

@@ -13,11 +13,9 @@ import {
 } from './state';
 import {
   Ext, FE_IE, FMT_F32, FMT_F64, INDEFINITE, addx, cmpx, divx, extToFloat, extToInt, extToNumber,
-  floatToExt, infExt, intToExt, isDenormx, isFinitex, isInfx, isNaNx, isUnsupportedx, isZerox, mulx,
-  numberToExt, outBits, prem, premx, rndintx, roundExt, scalex, sqrtx, x87Begin, xs, xtractx, zeroExt,
+  floatToExt, intToExt, isDenormx, isFinitex, isInfx, isNaNx, isUnsupportedx, isZerox, mulx,
+  numberToExt, outBits, prem, premx, rndintx, scalex, sqrtx, x87Begin, xs, xtractx, zeroExt,
 } from './x87-arith';
-
-const M64 = (1n << 64n) - 1n;
 
 /** FCW bit 6 is reserved and reads as 1 whatever is loaded (observed on the host; reset value 0040H). */
 const FCW_RESERVED_ONE = 0x40;
@@ -696,4 +694,3 @@ function transcendental(st: FpuSseState, modrm: number): void {
   }
 }
 
-export { roundExt, M64, infExt };
