@@ -64,4 +64,41 @@ describe('MMX against the host CPU', () => {
     }
     expect(bad.slice(0, 6).join('\n')).toBe('');
   });
+
+  it('MMX<->SSE conversions and moves, MASKMOVQ/MASKMOVDQU match the host (c/mmx-sse-oracle.c)', () => {
+    const out = runOracle(buildOracle('mmx-sse-oracle.c')).trim().split('\n');
+    expect(out.length).toBe(1600);
+    const ENC: Record<string, [number, 0 | 0x66 | 0xf3 | 0xf2]> = {
+      cvtpi2ps: [0x2a, 0], cvtpi2pd: [0x2a, 0x66], cvtps2pi: [0x2d, 0], cvttps2pi: [0x2c, 0], cvtpd2pi: [0x2d, 0x66],
+      cvttpd2pi: [0x2c, 0x66], movq2dq: [0xd6, 0xf3], movdq2q: [0xd6, 0xf2], maskmovq: [0xf7, 0], maskmovdqu: [0xf7, 0x66],
+    };
+    const st = new FpuSseState();
+    const h = new FakeHost();
+    const BUF = 0x2400; const M0 = 0x2500; const M1 = 0x2508; const ENV2 = 0x2600;
+    const bad: string[] = [];
+    for (const line of out) {
+      const [name, ins, outs] = line.split(' | ');
+      const i = ins!.split(' ').map(hex);
+      const o = outs!.split(' ').map(hex);
+      for (let k = 0; k < 16; k++) h.write8(BUF + k, 0xa0 + k);
+      h.write32(M0, i[8]!); h.write32(M0 + 4, i[9]!); h.write32(M1, i[10]!); h.write32(M1 + 4, i[11]!);
+      execX87(st, h, 0xdb, 0xe3, -1, 32);                  // FNINIT
+      execX87(st, h, 0xd9, 0xe8, -1, 32);                  // FLD1
+      st.mxcsr = i[12]!;
+      st.xmm.set(i.slice(0, 4), 0);
+      st.xmm.set(i.slice(4, 8), 4);
+      execSse(st, h, 0x0f, 0x6f, 0, 0, 0, M0, false, 0);   // MOVQ mm0, m64
+      execSse(st, h, 0x0f, 0x6f, 0, 1, 0, M1, false, 0);   // MOVQ mm1, m64
+      h.setGpr64(7, BUF, 0);
+      const [op, p] = ENC[name!]!;
+      execSse(st, h, 0x0f, op, p, 0, 1, -1, false, 0);
+      execSse(st, h, 0x0f, 0x7f, 0, 0, 0, M0, false, 0);   // MOVQ m64, mm0
+      execX87(st, h, 0xd9, 0x30, ENV2, 32);                // FNSTENV
+      const got = [...st.xmm.subarray(0, 4), h.read32(M0), h.read32(M0 + 4), st.mxcsr, h.read16(ENV2 + 4), h.read16(ENV2 + 8),
+        h.read32(BUF), h.read32(BUF + 4), h.read32(BUF + 8), h.read32(BUF + 12)];
+      if (got.some((v, k) => (v >>> 0) !== o[k])) bad.push(`${line}\n   got: ${got.map((v) => (v >>> 0).toString(16)).join(' ')}`);
+      execSse(st, h, 0x0f, 0x77, 0, 0, 0, -1, false, 0);   // EMMS
+    }
+    expect(bad.slice(0, 6).join('\n')).toBe('');
+  });
 });
