@@ -286,7 +286,7 @@ static void runI(const char *name, ifn f) {
 
 typedef void (*sfn)(u32 *, const u32 *, u64, u64, u64 *, u64 *);
 static void runS(const char *name, sfn f, int explicit64) {
-  for (int r = 0; r < 400; r++) {
+  for (int r = 0; r < 200; r++) {
     u32 d[4], s[4];
     unsigned char *db = (unsigned char *)d, *sb = (unsigned char *)s;
     for (int i = 0; i < 16; i++) {

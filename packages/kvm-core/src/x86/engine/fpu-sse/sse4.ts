@@ -32,6 +32,12 @@ MAP38[0xf1] = P_F2;
 for (const op of [0x60, 0x61, 0x62, 0x63]) MAP3A[op] = P_66;
 for (const op of [0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x14, 0x15, 0x16, 0x17, 0x20, 0x21, 0x22, 0x40, 0x41, 0x42]) MAP3A[op] = P_66;
 
+/** PMOVSX/PMOVZX BW BD BQ WD WQ DQ: element sizes in bytes. */
+const PMOV_SRC = new Uint8Array([1, 1, 1, 2, 2, 4]);
+const PMOV_DST = new Uint8Array([2, 4, 8, 4, 8, 8]);
+/** DPPS products (no allocation per instruction). */
+const DP = new Uint32Array(4);
+
 export function isSse4Opcode(map: 0x0f38 | 0x0f3a, op: number, prefix: number): boolean {
   const bit = prefix === 0 ? P_NONE : prefix === 0x66 ? P_66 : prefix === 0xf2 ? P_F2 : 0;
   return ((map === 0x0f38 ? MAP38 : MAP3A)[op & 0xff]! & bit) !== 0;
@@ -116,8 +122,8 @@ export function execSse4(st: FpuSseState, host: FpuSseHost, map: 0x0f38 | 0x0f3a
     const bytes = k === 2 ? 2 : k === 1 || k === 4 ? 4 : 8;
     loadSrc(st, host, rm, ea, bytes, false, false);
     const zx = op >= 0x30;
-    const se = [1, 1, 1, 2, 2, 4][k]!; // source element bytes
-    const de = [2, 4, 8, 4, 8, 8][k]!; // destination element bytes
+    const se = PMOV_SRC[k]!; // source element bytes
+    const de = PMOV_DST[k]!; // destination element bytes
     for (let i = 0; i < 16 / de; i++) {
       let v: number;
       if (se === 1) v = zx ? B8[i]! : Bs8[i]!;
@@ -290,9 +296,8 @@ function exec3a(st: FpuSseState, host: FpuSseHost, op: number, reg: number, rm: 
     case 0x0e: for (let i = 0; i < 8; i++) if (imm8 & (1 << i)) R16[i] = B16[i]!; break;
     case 0x40: { // DPPS: products of the selected lanes, summed pairwise, broadcast
       sseBegin(st.mxcsr);
-      const p = [0, 0, 0, 0];
-      for (let i = 0; i < 4; i++) p[i] = imm8 & (0x10 << i) ? f32Arith(OP_MUL, A32[i]!, B32[i]!) : 0;
-      const s = f32Arith(OP_ADD, f32Arith(OP_ADD, p[0]!, p[1]!), f32Arith(OP_ADD, p[2]!, p[3]!));
+      for (let i = 0; i < 4; i++) DP[i] = imm8 & (0x10 << i) ? f32Arith(OP_MUL, A32[i]!, B32[i]!) : 0;
+      const s = f32Arith(OP_ADD, f32Arith(OP_ADD, DP[0]!, DP[1]!), f32Arith(OP_ADD, DP[2]!, DP[3]!));
       for (let i = 0; i < 4; i++) R32[i] = imm8 & (1 << i) ? s : 0;
       simdCommit(st, host);
       break;

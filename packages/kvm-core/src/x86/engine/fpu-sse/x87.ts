@@ -177,17 +177,18 @@ function stTop(st: FpuSseState): Ext | null {
 }
 
 /** Constants (SDM Vol. 1 8.3.8): 66-bit internal values rounded per RC. */
+/** [exponent, significand rounded down, round-to-nearest rounds up] of 1, L2T, L2E, PI, LG2, LN2. */
+const CONSTANTS: [number, bigint, boolean][] = [
+  [0x3fff, 0x8000000000000000n, false], // 1
+  [0x4000, 0xd49a784bcd1b8afen, false], // log2(10)
+  [0x3fff, 0xb8aa3b295c17f0bbn, true],  // log2(e)
+  [0x4000, 0xc90fdaa22168c234n, true],  // pi
+  [0x3ffd, 0x9a209a84fbcff798n, true],  // log10(2)
+  [0x3ffe, 0xb17217f7d1cf79abn, true],  // ln(2)
+];
+
 function constant(which: number, rc: number): Ext {
-  // [exponent, mantissa rounded down, rounds up to nearest]
-  const table: [number, bigint, boolean][] = [
-    [0x3fff, 0x8000000000000000n, false], // 1
-    [0x4000, 0xd49a784bcd1b8afen, false], // log2(10)
-    [0x3fff, 0xb8aa3b295c17f0bbn, true],  // log2(e)
-    [0x4000, 0xc90fdaa22168c234n, true],  // pi
-    [0x3ffd, 0x9a209a84fbcff798n, true],  // log10(2)
-    [0x3ffe, 0xb17217f7d1cf79abn, true],  // ln(2)
-  ];
-  const [e, m, nearUp] = table[which]!;
+  const [e, m, nearUp] = CONSTANTS[which]!;
   if (which === 0) return new Ext(0, e, m);
   const up = rc === 0 ? nearUp : rc === 2;
   return new Ext(0, e, up ? m + 1n : m);
