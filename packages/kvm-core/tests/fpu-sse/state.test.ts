@@ -383,3 +383,20 @@ describe('unmasked SIMD exceptions against the host', () => {
     }
   });
 });
+
+describe('MMX transition and faults', () => {
+  it('a faulting MMX memory access leaves TOP and the tags unchanged', () => {
+    const st = new FpuSseState();
+    const h = new FakeHost();
+    h.faultBelow = 0x1000;
+    execX87(st, h, 0xdb, 0xe3, -1, 32);
+    execX87(st, h, 0xd9, 0xe8, -1, 32);          // TOP = 7, R7 valid
+    const before = [st.top, st.ftwAbridged];
+    expect(() => execSse(st, h, 0x0f, 0xfe, 0, 0, 0, 0x800, false, 0)).toThrow(/#14/);   // paddd mm0, [bad]
+    expect(() => execSse(st, h, 0x0f, 0x7f, 0, 0, 0, 0x800, false, 0)).toThrow(/#14/);   // movq [bad], mm0
+    expect(() => execSse(st, h, 0x0f38, 0x00, 0, 0, 0, 0x800, false, 0)).toThrow(/#14/); // pshufb mm0, [bad]
+    expect([st.top, st.ftwAbridged]).toEqual(before);
+    execSse(st, h, 0x0f, 0xfe, 0, 0, 0, 0x1000, false, 0);
+    expect([st.top, st.ftwAbridged]).toEqual([0, 0xff]);
+  });
+});

@@ -121,11 +121,24 @@ function writeMem(host: FpuSseHost, ea: number, n: number, align: boolean): void
   for (let i = 0; i < n; i++) host.write32(ea + 4 * i, R32[i]!);
 }
 
-/** MMX instructions: a pending x87 exception is taken first, then TOP=0 and all tags valid. */
-function mmxEnter(st: FpuSseState, host: FpuSseHost): void {
+/**
+ * MMX instructions: a pending x87 exception is taken first (#MF), then the x87 -> MMX
+ * transition sets TOP=0 and all tags valid. mmxEnter does both, for paths with nothing
+ * left that can fault; the others call mmxCheck first and mmxTransition after their
+ * memory accesses, so a faulting instruction changes nothing.
+ */
+function mmxCheck(st: FpuSseState, host: FpuSseHost): void {
   if ((st.fswBits & FSW_ES) !== 0 && (host.cr0 & CR0_NE) !== 0) host.raise(X86_VEC_MF);
+}
+
+function mmxTransition(st: FpuSseState): void {
   st.top = 0;
   st.ftwAbridged = 0xff;
+}
+
+function mmxEnter(st: FpuSseState, host: FpuSseHost): void {
+  mmxCheck(st, host);
+  mmxTransition(st);
 }
 
 function loadMmxSrc(st: FpuSseState, host: FpuSseHost, rm: number, ea: number, bytes: number): void {
@@ -287,7 +300,9 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
       }
       let lo: number; let hi: number;
       if (prefix === 0) {
-        mmxEnter(st, host);
+        mmxCheck(st, host);
+        if (isMem) host.probeWrite(ea, rexW ? 8 : 4);
+        mmxTransition(st);
         lo = st.fprMant[2 * (reg & 7)]!; hi = st.fprMant[2 * (reg & 7) + 1]!;
       } else {
         lo = st.xmm[reg * 4]!; hi = st.xmm[reg * 4 + 1]!;
@@ -305,8 +320,9 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
     }
     case 0x6f: {
       if (prefix === 0) {
-        mmxEnter(st, host);
+        mmxCheck(st, host);
         loadMmxSrc(st, host, rm, ea, 8);
+        mmxTransition(st);
         writeMmx(st, reg, B32[0]!, B32[1]!);
         return;
       }
@@ -317,7 +333,9 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
     }
     case 0x7f: {
       if (prefix === 0) {
-        mmxEnter(st, host);
+        mmxCheck(st, host);
+        if (isMem) host.probeWrite(ea, 8);
+        mmxTransition(st);
         const lo = st.fprMant[2 * (reg & 7)]!; const hi = st.fprMant[2 * (reg & 7) + 1]!;
         if (isMem) {
           host.probeWrite(ea, 8);
@@ -334,8 +352,9 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
     }
     case 0x70: {
       if (prefix === 0) {
-        mmxEnter(st, host);
+        mmxCheck(st, host);
         loadMmxSrc(st, host, rm, ea, 8);
+        mmxTransition(st);
         for (let i = 0; i < 4; i++) R16[i] = B16[(imm8 >> (2 * i)) & 3]!;
         writeMmx(st, reg, R32[0]!, R32[1]!);
         return;
@@ -457,8 +476,9 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
     case 0xe7: { // MOVNTQ / MOVNTDQ
       if (!isMem) ud(host);
       if (prefix === 0) {
-        mmxEnter(st, host);
+        mmxCheck(st, host);
         host.probeWrite(ea, 8);
+        mmxTransition(st);
         host.write32(ea, st.fprMant[2 * (reg & 7)]!);
         host.write32(ea + 4, st.fprMant[2 * (reg & 7) + 1]!);
         return;
@@ -474,10 +494,11 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
     default:
       if (isPackedIntOp(op)) {
         if (prefix === 0) {
-          mmxEnter(st, host);
-          loadMmxDst(st, reg);
+          mmxCheck(st, host);
           // The unpack-low forms read only 32 bits from memory.
           loadMmxSrc(st, host, rm, ea, op >= 0x60 && op <= 0x62 ? 4 : 8);
+          mmxTransition(st);
+          loadMmxDst(st, reg);
           packedIntOp(op, 8);
           writeMmx(st, reg, R32[0]!, R32[1]!);
         } else {
@@ -685,8 +706,9 @@ function cvtToInt(st: FpuSseState, host: FpuSseHost, prefix: SsePrefix, reg: num
       cvtF64ToInt(B32[0]!, B32[1]!, 32, trunc); lo = ciLo;
       cvtF64ToInt(B32[2]!, B32[3]!, 32, trunc); hi = ciLo;
     }
-    mmxEnter(st, host);
+    mmxCheck(st, host);
     simdCommit(st, host);
+    mmxTransition(st);
     writeMmx(st, reg, lo, hi);
     return;
   }
@@ -761,7 +783,7 @@ function maskMov(st: FpuSseState, host: FpuSseHost, prefix: SsePrefix, reg: numb
   }
   let n: number;
   if (prefix === 0) {
-    mmxEnter(st, host);
+    mmxCheck(st, host);
     loadMmxDst(st, reg);
     loadMmxSrc(st, host, rm, -1, 8);
     n = 8;
@@ -771,5 +793,6 @@ function maskMov(st: FpuSseState, host: FpuSseHost, prefix: SsePrefix, reg: numb
     n = 16;
   }
   for (let i = 0; i < n; i++) if (B8[i]! & 0x80) host.probeWrite(la + i, 1);
+  if (prefix === 0) mmxTransition(st);
   for (let i = 0; i < n; i++) if (B8[i]! & 0x80) host.write8(la + i, A8[i]!);
 }

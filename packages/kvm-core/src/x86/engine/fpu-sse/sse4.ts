@@ -63,6 +63,8 @@ function loadDst(st: FpuSseState, reg: number, mmx: boolean): void {
 function store(st: FpuSseState, reg: number, mmx: boolean): void {
   if (mmx) {
     const i = reg & 7;
+    st.top = 0;
+    st.ftwAbridged = 0xff;
     st.fprMant[2 * i] = R32[0]!; st.fprMant[2 * i + 1] = R32[1]!; st.fprExp[i] = 0xffff;
     return;
   }
@@ -110,11 +112,9 @@ export function execSse4(st: FpuSseState, host: FpuSseHost, map: 0x0f38 | 0x0f3a
   }
   const mmx = prefix === 0;
   const len = mmx ? 8 : 16;
-  if (mmx) {
-    if ((st.fswBits & FSW_ES) !== 0 && (host.cr0 & CR0_NE) !== 0) host.raise(X86_VEC_MF);
-    st.top = 0;
-    st.ftwAbridged = 0xff;
-  }
+  // MMX forms (SSSE3): #MF first; the x87 -> MMX transition happens in store(), after
+  // every memory access, so a faulting instruction changes nothing.
+  if (mmx && (st.fswBits & FSW_ES) !== 0 && (host.cr0 & CR0_NE) !== 0) host.raise(X86_VEC_MF);
   if (map === 0x0f3a) return exec3a(st, host, op, reg, rm, ea, rexW, imm8, mmx, len);
   // PMOVSX/PMOVZX read 2..8 bytes; everything else 16 (aligned) or 8 (MMX).
   if (op >= 0x20 && op <= 0x35 && (op & 0xf) <= 5) {
