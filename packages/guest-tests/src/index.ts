@@ -1,0 +1,6 @@
+export { GUESTS_DIR, BUILD_DIR, GuestEntrySchema, GuestModeSchema, ManifestSchema, VendorSchema, loadManifest, parseManifest } from './manifest';
+export type { GuestEntry, GuestMode, Vendor } from './manifest';
+export { buildAll, buildGuest, cflags, checkToolchain, RUNTIME_COMMON, RUNTIME_GUEST, RUNTIME_HOST } from './build';
+export type { BuildOptions, BuildResult } from './build';
+export { QEMU_LITE_CLI, QemuLiteRunner, QemuRunner, commonArgs, runOptionsFor, runnerMatrix } from './runner';
+export type { GuestRunner, RunOptions, RunResult } from './runner';

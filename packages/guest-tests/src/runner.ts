@@ -1,0 +1,149 @@
+/**
+ * Running a guest image on a VMM with QEMU's command line: Debian's QEMU (TCG) as the
+ * reference, or our own qemu-lite on a chosen vendor module. Both take the same options
+ * and report the exit status and the serial output.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KvmError } from '@kvmts/kvm-core';
+import type { GuestEntry, Vendor } from './manifest';
+
+export interface RunOptions {
+  kernel: string;
+  smp?: number;
+  memory?: number;
+  append?: string;
+  machine?: string;
+  /** Extra options in QEMU's spelling. */
+  extraArgs?: string[];
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** The VMM's exit status (isa-debug-exit code c gives (c << 1) | 1), or null if killed. */
+  status: number | null;
+  /** Everything the guest wrote to COM1. */
+  serial: string;
+  stderr: string;
+  timedOut: boolean;
+  ms: number;
+}
+
+export interface GuestRunner {
+  /** e.g. "qemu-tcg" or "qemu-lite/kvm-intel". */
+  readonly name: string;
+  readonly vendor: Vendor | null;
+  run(options: RunOptions): Promise<RunResult>;
+}
+
+/** The options both VMMs share (QEMU's names); COM1 goes to stdout, no firmware console. */
+export function commonArgs(o: RunOptions): string[] {
+  return [
+    '-machine',
+    o.machine ?? 'pc',
+    '-kernel',
+    o.kernel,
+    ...(o.append ? ['-append', o.append] : []),
+    '-m',
+    String(o.memory ?? 128),
+    '-smp',
+    String(o.smp ?? 1),
+    '-display',
+    'none',
+    '-vga',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    '-no-reboot',
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=4',
+    ...(o.extraArgs ?? []),
+  ];
+}
+
+function spawnVmm(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+  const t0 = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(e.code === 'ENOENT' ? new KvmError('ENOENT', `${cmd} not found (apt-get install qemu-system-x86)`) : e);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({
+        status,
+        serial: Buffer.concat(out).toString('latin1'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+        ms: Math.round(performance.now() - t0),
+      });
+    });
+  });
+}
+
+/** Debian's qemu-system-x86_64 with TCG: the reference machine. */
+export class QemuRunner implements GuestRunner {
+  readonly name = 'qemu-tcg';
+  readonly vendor = null;
+  constructor(private readonly binary = 'qemu-system-x86_64') {}
+  run(o: RunOptions): Promise<RunResult> {
+    return spawnVmm(this.binary, ['-accel', 'tcg', ...commonArgs(o)], o.timeoutMs ?? 30_000);
+  }
+}
+
+/** The qemu-lite CLI built from packages/qemu-lite (dist/cli.js), on one vendor module. */
+export const QEMU_LITE_CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../qemu-lite/dist/cli.js');
+
+export class QemuLiteRunner implements GuestRunner {
+  readonly name: string;
+  constructor(
+    readonly vendor: Vendor,
+    private readonly cli = QEMU_LITE_CLI,
+  ) {
+    this.name = `qemu-lite/kvm-${vendor}`;
+  }
+  run(o: RunOptions): Promise<RunResult> {
+    if (!existsSync(this.cli)) throw new KvmError('ENOENT', `${this.cli} missing: build qemu-lite first (nx run @kvmts/qemu-lite:build)`);
+    return spawnVmm(process.execPath, [this.cli, '-accel', `kvm-${this.vendor}`, ...commonArgs(o)], o.timeoutMs ?? 120_000);
+  }
+}
+
+/**
+ * The runner matrix. The qemu-lite legs are an explicit switch: set
+ * KVMTS_GUEST_RUNNERS=qemu,qemu-lite (default: qemu) once the VMM runs guests.
+ */
+export function runnerMatrix(env: string | undefined = process.env.KVMTS_GUEST_RUNNERS): { runner: GuestRunner; enabled: boolean }[] {
+  const on = new Set((env ?? 'qemu').split(',').map((s) => s.trim()));
+  return [
+    { runner: new QemuRunner(), enabled: on.has('qemu') },
+    { runner: new QemuLiteRunner('intel'), enabled: on.has('qemu-lite') },
+    { runner: new QemuLiteRunner('amd'), enabled: on.has('qemu-lite') },
+  ];
+}
+
+/** The RunOptions a manifest entry asks for. */
+export function runOptionsFor(entry: GuestEntry, kernel: string): RunOptions {
+  return {
+    kernel,
+    smp: entry.smp,
+    memory: entry.memory,
+    append: entry.append,
+    machine: entry.machine,
+    extraArgs: entry.vmmArgs,
+    timeoutMs: entry.timeoutMs,
+  };
+}
