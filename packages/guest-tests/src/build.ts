@@ -51,6 +51,7 @@ export function cflags(mode: GuestMode): string[] {
     '-fcf-protection',
     // Guests read low physical memory (BDA, EBDA): no null-page assumptions.
     '-fno-delete-null-pointer-checks',
+    '-fno-strict-aliasing',
     '--param=min-pagesize=0',
     '-mgeneral-regs-only',
     ...(mode === 64 ? ['-mno-red-zone'] : []),
