@@ -4,3 +4,5 @@ export { buildAll, buildGuest, cflags, checkToolchain, RUNTIME_COMMON, RUNTIME_G
 export type { BuildOptions, BuildResult } from './build';
 export { QEMU_LITE_CLI, QemuLiteRunner, QemuRunner, commonArgs, runOptionsFor, runnerMatrix } from './runner';
 export type { GuestRunner, RunOptions, RunResult } from './runner';
+export { QEMU_TCG_DIFFERENCES, blockOf, compareOutputs } from './compare';
+export type { Comparison, KnownDifference } from './compare';

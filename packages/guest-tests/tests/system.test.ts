@@ -1,0 +1,22 @@
+/** (c) The system-test guests: each VMM in the runner matrix must give the expected exit status and lines. */
+import { describe, expect, it } from 'vitest';
+import { runOptionsFor } from '../src/runner';
+import { RUNNER_SWITCH, build, matrix, systemGuests } from './helpers';
+
+for (const { runner, enabled } of matrix) {
+  describe.skipIf(!enabled)(`system guests on ${runner.name}${enabled ? '' : ` (off; enable with ${RUNNER_SWITCH})`}`, () => {
+    for (const entry of systemGuests) {
+      if (runner.vendor && !entry.vendors.includes(runner.vendor)) continue;
+      it(`${entry.name}`, { timeout: 180_000 }, async () => {
+        const b = build(entry);
+        const r = await runner.run(runOptionsFor(entry, b.elf));
+        const ctx = `${entry.name} on ${runner.name}:\n${r.serial}\n${r.stderr}`;
+        expect(r.timedOut, ctx).toBe(false);
+        expect(r.status, ctx).toBe(entry.exitCode);
+        expect(r.serial, ctx).not.toMatch(/^FAIL:/m);
+        expect(r.serial, ctx).not.toMatch(/Unhandled exception/);
+        for (const line of entry.expect) expect(r.serial, ctx).toContain(line);
+      });
+    }
+  });
+}
