@@ -25,6 +25,7 @@ boot_pd: .skip 4096 * 4
 boot_stack: .skip 16384
 boot_stack_top:
 
+	.weak pre_long_mode_hook
 	.text
 	.code32
 	.globl _start
@@ -38,7 +39,13 @@ _start:
 	sub %edi, %ecx
 	xor %eax, %eax
 	rep stosb
-	xor %esi, %esi			/* not an AP (see start64) */
+	mov $boot_stack_top, %esp
+	/* A guest may run 32-bit code before long mode (the demo reports what it sees). */
+	mov $pre_long_mode_hook, %eax
+	test %eax, %eax
+	jz 1f
+	call *%eax
+1:	xor %esi, %esi			/* not an AP (see start64) */
 
 	/* PML4[0] -> PDPT; PDPT[0..3] -> four page directories; 2048 2 MiB pages (P|RW|PS). */
 	mov $boot_pdpt + 3, %eax
