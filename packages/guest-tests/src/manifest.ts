@@ -41,6 +41,12 @@ export const GuestEntrySchema = z.strictObject({
   differential: z.boolean().default(false),
   /** Extra VMM options (QEMU spelling), e.g. ["-cpu", "max"] for the instructions the exercisers use. */
   vmmArgs: z.array(z.string()).default([]),
+  /**
+   * Reported checks (text after "FAIL: ") that QEMU's TCG is known to fail although the
+   * guest follows the SDM/APM; on qemu-tcg only these may fail (and the exit status is then
+   * that of a failing run, 3). Each needs a comment in the guest's source.
+   */
+  qemuTcgKnownFailures: z.array(z.string().min(1)).default([]),
   /** Per-run limit in milliseconds. */
   timeoutMs: z.number().int().positive().default(30_000),
 });
