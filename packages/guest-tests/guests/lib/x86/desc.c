@@ -24,6 +24,7 @@ struct tss tss __aligned(16);
 volatile ulong exception_fixup_rip;
 volatile int exception_last_vector = -1;
 volatile ulong exception_last_error_code;
+volatile ulong exception_last_cr2;
 
 void set_idt_entry(int vector, void *addr, int dpl)
 {
@@ -118,6 +119,8 @@ void isr_dispatch(struct ex_regs *regs)
 	if (exception_fixup_rip) {
 		exception_last_vector = v;
 		exception_last_error_code = regs->error_code;
+		if (v == PF_VECTOR)
+			exception_last_cr2 = read_cr2();
 		regs->rip = exception_fixup_rip;
 		exception_fixup_rip = 0;
 		return;

@@ -83,6 +83,7 @@ const char *exception_mnemonic(int vector);
 extern volatile ulong exception_fixup_rip;
 extern volatile int exception_last_vector;
 extern volatile ulong exception_last_error_code;
+extern volatile ulong exception_last_cr2; /* CR2 of the last caught #PF */
 #ifdef __x86_64__
 #define ASM_TRY(label) "movq $" label ", exception_fixup_rip\n\t"
 #else
