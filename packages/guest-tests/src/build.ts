@@ -110,6 +110,11 @@ export function checkToolchain(): string {
   return version;
 }
 
+/** The cache key of an entry: its inputs, the flags and the compiler version. */
+export function guestCacheKey(entry: GuestEntry): string {
+  return cacheKey(entry, checkToolchain());
+}
+
 function cacheKey(entry: GuestEntry, compiler: string): string {
   const h = createHash('sha256');
   h.update(compiler);

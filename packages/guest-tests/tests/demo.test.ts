@@ -4,9 +4,10 @@
  * 3 APs and powers off through ACPI S5 (exit status 0); without ACPI tables it falls
  * back to isa-debug-exit.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkToolchain, guestCacheKey } from '../src/build';
 import { GUESTS_DIR } from '../src/manifest';
 import { RUNNER_SWITCH, manifest, matrix } from './helpers';
 
@@ -16,6 +17,14 @@ const entry = manifest.find((g) => g.name === 'demo')!;
 describe('prebuilt demo guest', () => {
   it('is committed next to its sources', () => {
     expect(existsSync(DEMO_ELF)).toBe(true);
+  });
+
+  // With the compiler it was built with, the sources must still give the recorded key:
+  // otherwise demo.elf is stale (npm run build:demo -w @kvmts/guest-tests).
+  it('is up to date with its sources', (ctx) => {
+    const [compiler, key] = readFileSync(`${DEMO_ELF}.stamp`, 'utf8').split('\n');
+    if (compiler !== checkToolchain()) ctx.skip(`built with "${compiler}", this machine has another gcc`);
+    expect(guestCacheKey(entry), 'demo.elf is stale: npm run build:demo').toBe(key);
   });
 });
 

@@ -1,4 +1,5 @@
 /* C entry of every guest: console, descriptor tables, then main(); its return value exits. */
+#include "apic.h"
 #include "desc.h"
 #include "serial.h"
 #include "setup.h"
@@ -26,5 +27,11 @@ void __noreturn kvmts_start(u32 magic, u32 mbi)
 	multiboot_info = (struct multiboot_info *)(ulong)mbi;
 	setup_idt();
 	setup_tss();
+	/*
+	 * The firmware leaves the 8259 PIC on vectors 8-15 with the PIT's IRQ0 unmasked: with
+	 * interrupts enabled that would arrive as "#DF". Move it to 0x20-0x2f, all masked
+	 * (guests unmask what they use), as Linux does.
+	 */
+	pic_init(0x20, 0);
 	exit(main());
 }
