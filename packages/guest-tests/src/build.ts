@@ -22,6 +22,7 @@ export const RUNTIME_GUEST = [
   'lib/x86/smp.c',
   'lib/x86/trampoline.S',
   'lib/x86/acpi.c',
+  'lib/x86/vm.c',
 ];
 export const RUNTIME_HOST = ['lib/host/start.c'];
 /** Headers: part of the cache key. */
@@ -34,6 +35,7 @@ const HEADERS = [
   'lib/x86/apic.h',
   'lib/x86/smp.h',
   'lib/x86/acpi.h',
+  'lib/x86/vm.h',
   'lib/x86/boot-common.h',
   'exercisers/exerciser.h',
 ];

@@ -310,9 +310,82 @@ static void enter_leave(void)
 	block_end(&blk);
 }
 
+/*
+ * The other encodings of the same operations: immediate operands (sign-extended imm8,
+ * imm16/32), a memory destination with a register source, and a register destination
+ * with a memory source. The decoder paths differ; the results must not.
+ */
+#define DEF_FORMS(op, sz, T, imm8, imm)                                                        \
+	static void op##_forms_##sz(T a, T b, ulong fin, T *r, ulong *fl)                      \
+	{                                                                                      \
+		T m = a, x = a, y = a, z = a;                                                  \
+		ulong f0 = fin, f1 = fin, f2 = fin, f3 = fin;                                  \
+		asm volatile("push %[f]\n\tpopf\n\t" #op SFX_##sz " %[b], %[m]\n\tpushf\n\tpop %[f]" \
+			     : [m] "+m"(m), [f] "+r"(f0) : [b] CON_##sz(b) : "cc");                  \
+		asm volatile("push %[f]\n\tpopf\n\t" #op SFX_##sz " %[m], %[x]\n\tpushf\n\tpop %[f]" \
+			     : [x] "+" CON_##sz(x), [f] "+r"(f1) : [m] "m"(b) : "cc");                \
+		asm volatile("push %[f]\n\tpopf\n\t" #op SFX_##sz " $" #imm8 ", %[y]\n\tpushf\n\tpop %[f]" \
+			     : [y] "+" CON_##sz(y), [f] "+r"(f2) :: "cc");                            \
+		asm volatile("push %[f]\n\tpopf\n\t" #op SFX_##sz " $" #imm ", %[z]\n\tpushf\n\tpop %[f]" \
+			     : [z] "+m"(z), [f] "+r"(f3) :: "cc");                                    \
+		r[0] = m, r[1] = x, r[2] = y, r[3] = z;                                        \
+		fl[0] = f0, fl[1] = f1, fl[2] = f2, fl[3] = f3;                                \
+	}
+#define DEF_FORMS_ALL(op)                                                                      \
+	DEF_FORMS(op, b, u8, -3, 0x5a) DEF_FORMS(op, w, u16, -3, 0x1234)                       \
+	DEF_FORMS(op, l, u32, -3, 0x12345678) DEF_FORMS_Q(op)
+#ifdef __x86_64__
+#define DEF_FORMS_Q(op) DEF_FORMS(op, q, u64, -3, -0x12345678)
+#else
+#define DEF_FORMS_Q(op)
+#endif
+DEF_FORMS_ALL(add)
+DEF_FORMS_ALL(adc)
+DEF_FORMS_ALL(sub)
+DEF_FORMS_ALL(sbb)
+DEF_FORMS_ALL(and)
+DEF_FORMS_ALL(or)
+DEF_FORMS_ALL(xor)
+DEF_FORMS_ALL(cmp)
+
+#define RUN_FORMS(op, sz, T, mask)                                                             \
+	do {                                                                                   \
+		struct block blk;                                                              \
+		struct lcg g = { 0x4242 + sizeof(T) };                                         \
+		block_begin(&blk, #op "_forms_" #sz);                                         \
+		for (int i = 0; i < 40; i++) {                                                 \
+			T a = (T)operand(&g, i), b = (T)operand(&g, i + 11), r[4];             \
+			ulong fl[4];                                                           \
+			op##_forms_##sz(a, b, flags_in[i & 1], r, fl);                          \
+			block_add(&blk, "%llx %llx %lx -> %llx %lx %llx %lx %llx %lx %llx %lx",    \
+				  (unsigned long long)a, (unsigned long long)b, flags_in[i & 1],  \
+				  (unsigned long long)r[0], fl[0] & (mask), (unsigned long long)r[1], fl[1] & (mask), \
+				  (unsigned long long)r[2], fl[2] & (mask), (unsigned long long)r[3], fl[3] & (mask)); \
+		}                                                                              \
+		block_end(&blk);                                                               \
+	} while (0)
+#ifdef __x86_64__
+#define RUN_FORMS_ALL(op, mask) RUN_FORMS(op, b, u8, mask); RUN_FORMS(op, w, u16, mask); RUN_FORMS(op, l, u32, mask); RUN_FORMS(op, q, u64, mask)
+#else
+#define RUN_FORMS_ALL(op, mask) RUN_FORMS(op, b, u8, mask); RUN_FORMS(op, w, u16, mask); RUN_FORMS(op, l, u32, mask)
+#endif
+
+static void forms(void)
+{
+	RUN_FORMS_ALL(add, ARITH);
+	RUN_FORMS_ALL(adc, ARITH);
+	RUN_FORMS_ALL(sub, ARITH);
+	RUN_FORMS_ALL(sbb, ARITH);
+	RUN_FORMS_ALL(and, LOGIC_MASK);
+	RUN_FORMS_ALL(or, LOGIC_MASK);
+	RUN_FORMS_ALL(xor, LOGIC_MASK);
+	RUN_FORMS_ALL(cmp, ARITH);
+}
+
 int main(void)
 {
 	printf("ex-alu %d-bit\n", (int)sizeof(long) * 8);
+	forms();
 	alu();
 	cmpxchg();
 	setcc();

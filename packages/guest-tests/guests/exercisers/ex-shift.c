@@ -117,9 +117,47 @@ static ulong defined_flags(enum kind k, unsigned width, unsigned count)
 #define RUN_DSIZES(op) RUN(op, w, u16, DOUBLE); RUN(op, l, u32, DOUBLE)
 #endif
 
+/* The by-1 (D0/D1) and by-imm8 (C0/C1) encodings, 32-bit operand. */
+#define DEF_IMM(op)                                                                            \
+	static void op##_imm(u32 *r, ulong *fl)                                                \
+	{                                                                                      \
+		asm volatile("push %[f0]\n\tpopf\n\t" #op "l %[a0]\n\tpushf\n\tpop %[f0]\n\t"      \
+			     "push %[f1]\n\tpopf\n\t" #op "l $7, %[a1]\n\tpushf\n\tpop %[f1]\n\t"  \
+			     "push %[f2]\n\tpopf\n\t" #op "b $13, %b[a2]\n\tpushf\n\tpop %[f2]"     \
+			     : [a0] "+r"(r[0]), [a1] "+r"(r[1]), [a2] "+q"(r[2]), [f0] "+r"(fl[0]),       \
+			       [f1] "+r"(fl[1]), [f2] "+r"(fl[2])                                          \
+			     :                                                                             \
+			     : "cc");                                                                      \
+	}
+DEF_IMM(shl) DEF_IMM(shr) DEF_IMM(sar) DEF_IMM(rol) DEF_IMM(ror) DEF_IMM(rcl) DEF_IMM(rcr)
+
+#define RUN_IMM(op, k)                                                                         \
+	do {                                                                                   \
+		struct block blk;                                                              \
+		struct lcg g = { 777 };                                                        \
+		block_begin(&blk, #op "_imm");                                                 \
+		for (int i = 0; i < 40; i++) {                                                 \
+			u32 a = (u32)operand(&g, i);                                           \
+			u32 r[3] = { a, a, a };                                                \
+			ulong fin = (i & 1) ? 0x2 | ARITH : 0x2;                               \
+			ulong fl[3] = { fin, fin, fin };                                       \
+			op##_imm(r, fl);                                                       \
+			block_add(&blk, "%x %lx -> %x %lx %x %lx %x %lx", a, fin, r[0], fl[0] & defined_flags(k, 32, 1), \
+				  r[1], fl[1] & defined_flags(k, 32, 7), r[2], fl[2] & defined_flags(k, 8, 13)); \
+		}                                                                              \
+		block_end(&blk);                                                               \
+	} while (0)
+
 int main(void)
 {
 	printf("ex-shift %d-bit\n", (int)sizeof(long) * 8);
+	RUN_IMM(shl, SHIFT);
+	RUN_IMM(shr, SHIFT);
+	RUN_IMM(sar, SHIFT);
+	RUN_IMM(rol, ROTATE);
+	RUN_IMM(ror, ROTATE);
+	RUN_IMM(rcl, ROTATE);
+	RUN_IMM(rcr, ROTATE);
 	RUN_SIZES(shl, SHIFT);
 	RUN_SIZES(shr, SHIFT);
 	RUN_SIZES(sar, SHIFT);

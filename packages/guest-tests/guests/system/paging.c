@@ -10,6 +10,7 @@
  */
 #include "libc.h"
 #include "x86/desc.h"
+#include "x86/vm.h"
 
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
@@ -154,6 +155,19 @@ int main(void)
 	long ec = pf_write(va + 0x400000);
 	report(ec == PFEC_W && read_cr2() == (ulong)(va + 0x400000), "4-level: #PF non-present PDE: err=%lx", ec);
 
+	/* The lib/x86/vm.c helpers build the same kinds of mappings in a fresh root. */
+	u64 *root = vm_new_root();
+	ulong hva = 0x10000000000ul; /* 1 TiB */
+	bool ok = root && vm_install(root, hva, (ulong)frames[3], PT_WRITABLE, 1) &&
+		  vm_install(root, hva + 0x200000, 0x800000, PT_WRITABLE, 2);
+	report(ok && vm_translate(root, hva + 0x123) == (s64)(ulong)frames[3] + 0x123 &&
+		       vm_translate(root, hva + 0x201234) == 0x801234 && vm_translate(root, hva + 0x1000) == -1,
+	       "vm.c: software walk of installed 4K and 2M pages");
+	write_cr3((ulong)root);
+	frames[3][0x123] = 0x77;
+	barrier();
+	report(ok && *(volatile u8 *)(hva + 0x123) == 0x77 && *(volatile u32 *)(hva + 0x201234) == 0xcafef00d,
+	       "vm.c: hardware walk agrees");
 	write_cr3((ulong)boot_pml4);
 	return report_summary();
 }
