@@ -10,7 +10,13 @@
 #define TIMER_VECTOR 0x40
 #define IPI_VECTOR 0x41
 
-static volatile int timer_ticks, ipi_count;
+static volatile int timer_ticks, ipi_count, nmi_count;
+
+static void nmi_isr(struct ex_regs *regs)
+{
+	(void)regs;
+	nmi_count++;
+}
 
 static void timer_isr(struct ex_regs *regs)
 {
@@ -81,5 +87,12 @@ int main(void)
 	apic_self_ipi(IPI_VECTOR);
 	fired = wait_for(&ipi_count, 1);
 	report(fired && ipi_count == 1, "self-IPI delivered");
+	/* NMI to our own APIC ID through the ICR: delivered even with interrupts disabled. */
+	handle_exception(NMI_VECTOR, nmi_isr);
+	irq_disable();
+	apic_icr_write(APIC_DM_NMI | APIC_INT_ASSERT, apic_id());
+	for (int i = 0; i < 100000 && !nmi_count; i++)
+		cpu_relax();
+	report(nmi_count == 1, "NMI IPI to self delivered with IF=0");
 	return report_summary();
 }

@@ -5,7 +5,8 @@
  * protected mode), back into it (CR0.PG=1 with EFER.LME set) and a far jump to 64-bit code.
  *
  * void mode_switch_probe(u32 *out): out[0] = EAX after "mov $0x12345678; dec %eax",
- * out[1] = EFER in legacy protected mode, out[2] = EFER after re-enabling paging.
+ * out[1] = EFER in legacy protected mode, out[2] = EFER after re-enabling paging,
+ * out[3] = EAX as set by the handler of an int $0x83 issued in compatibility mode.
  */
 	.text
 	.code64
@@ -28,6 +29,8 @@ compat32:
 	.byte 0x48		/* DEC EAX here; a REX.W prefix in 64-bit mode */
 	nop
 	mov %eax, 0(%edi)
+	int $0x83		/* through the 64-bit IDT, IRETQ back to compatibility mode */
+	mov %eax, 12(%edi)	/* the handler's marker in EAX */
 	mov %cr0, %eax
 	and $0x7fffffff, %eax
 	mov %eax, %cr0		/* paging off: EFER.LMA=0, legacy protected mode */
