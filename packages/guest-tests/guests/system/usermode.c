@@ -1,7 +1,7 @@
 /*
  * Privilege levels: entering ring 3 with IRET, the ring-0 stack from the TSS on an
  * interrupt from ring 3 (RSP0/ESP0), a DPL-3 interrupt gate as the way back, #GP for a
- * privileged instruction at CPL 3, and in long mode: SYSCALL/SYSRET round trips (STAR,
+ * privileged instruction at CPL 3, SYSENTER/SYSEXIT in 32-bit mode, and in long mode: SYSCALL/SYSRET round trips (STAR,
  * LSTAR, SFMASK; RCX and R11), an IST stack switch, and a #PF with the U bit for a user
  * access to a supervisor page.
  */
@@ -132,8 +132,32 @@ static void user_main(void)
 		;
 }
 #else
+/* SYSENTER/SYSEXIT (legacy mode, both vendors): CS/SS from IA32_SYSENTER_CS, +16/+24 back. */
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+static volatile ulong se_esp, se_cs, se_ss, se_flags, se_count;
+static u8 sysenter_stack[1024] __aligned(16);
+extern void sysenter_entry(void);
+asm(".text\n"
+    ".globl sysenter_entry\n"
+    "sysenter_entry:\n\t"
+    "mov %esp, se_esp\n\t"
+    "mov %cs, %eax\n\tmov %eax, se_cs\n\t"
+    "mov %ss, %eax\n\tmov %eax, se_ss\n\t"
+    "pushf\n\tpopl se_flags\n\t"
+    "incl se_count\n\t"
+    "mov $0x5e5e, %eax\n\t"
+    "sysexit\n");
+static volatile ulong se_user_eax, se_user_cs;
+
 static void user_main(void)
 {
+	ulong eax;
+	/* EDX = return EIP, ECX = return ESP for SYSEXIT. */
+	asm volatile("mov $1f, %%edx\n\tmov %%esp, %%ecx\n\tsysenter\n1:" : "=a"(eax) :: "ecx", "edx", "memory");
+	se_user_eax = eax;
+	se_user_cs = read_cs();
 	user_cs = read_cs();
 	asm volatile(ASM_TRY("1f") "hlt\n\t1:");
 	user_gp_vector = (ulong)exception_vector();
@@ -171,6 +195,10 @@ int main(void)
 	wrmsr(MSR_STAR, ((u64)(USER_CS32 | 3) << 48) | ((u64)KERNEL_CS << 32));
 	wrmsr(MSR_LSTAR, (ulong)syscall_entry);
 	wrmsr(MSR_SYSCALL_MASK, X86_EFLAGS_IF | X86_EFLAGS_DF | X86_EFLAGS_TF | 0x40000 /* AC */);
+#else
+	wrmsr(MSR_IA32_SYSENTER_CS, KERNEL_CS);
+	wrmsr(MSR_IA32_SYSENTER_ESP, (ulong)sysenter_stack + sizeof(sysenter_stack));
+	wrmsr(MSR_IA32_SYSENTER_EIP, (ulong)sysenter_entry);
 #endif
 	enter_user(user_main, (ulong)user_stack + sizeof(user_stack));
 
@@ -180,6 +208,12 @@ int main(void)
 	ulong top = tss_stack_top();
 	report(ret_regs_addr < top && ret_regs_addr >= top - 512, "interrupt from ring 3 ran on the TSS ring-0 stack");
 	report(user_gp_vector == GP_VECTOR && user_gp_error == 0, "#GP(0) for a privileged instruction at CPL 3 (vector %ld)", (long)user_gp_vector);
+#ifndef __x86_64__
+	report(se_count == 1 && se_esp == (ulong)sysenter_stack + sizeof(sysenter_stack), "SYSENTER loaded ESP from IA32_SYSENTER_ESP");
+	report(se_cs == KERNEL_CS && se_ss == KERNEL_DS, "SYSENTER loaded CS/SS %lx/%lx", se_cs, se_ss);
+	report((se_flags & X86_EFLAGS_IF) == 0, "SYSENTER cleared IF (eflags %lx)", se_flags);
+	report(se_user_eax == 0x5e5e && se_user_cs == (USER_CS32 | 3), "SYSEXIT returned to ring 3 (cs %lx)", se_user_cs);
+#endif
 #ifdef __x86_64__
 	report(sys_count == 2, "two SYSCALL/SYSRET round trips");
 	report(sys_rcx == (ulong)after_syscall, "SYSCALL saved the return RIP in RCX");
