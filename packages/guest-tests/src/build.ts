@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KvmError } from '@kvmts/kvm-core';
 import { BUILD_DIR, GUESTS_DIR, type GuestEntry, type GuestMode } from './manifest';
@@ -25,20 +25,19 @@ export const RUNTIME_GUEST = [
   'lib/x86/vm.c',
 ];
 export const RUNTIME_HOST = ['lib/host/start.c'];
-/** Headers: part of the cache key. */
-const HEADERS = [
-  'lib/libc.h',
-  'lib/x86/processor.h',
-  'lib/x86/desc.h',
-  'lib/x86/serial.h',
-  'lib/x86/setup.h',
-  'lib/x86/apic.h',
-  'lib/x86/smp.h',
-  'lib/x86/acpi.h',
-  'lib/x86/vm.h',
-  'lib/x86/boot-common.h',
-  'exercisers/exerciser.h',
-];
+/** Every file under these directories is part of every guest's cache key (headers included). */
+const SHARED_DIRS = ['lib', 'exercisers/exerciser.h'];
+
+function sharedFiles(): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const p = join(GUESTS_DIR, rel);
+    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(`${rel}/${e}`);
+    else out.push(rel);
+  };
+  for (const d of SHARED_DIRS) walk(d);
+  return out;
+}
 
 /** Code generation flags shared by the guest and host builds (same code on both sides). */
 export function cflags(mode: GuestMode): string[] {
@@ -122,15 +121,7 @@ function cacheKey(entry: GuestEntry, compiler: string): string {
   h.update(compiler);
   h.update(JSON.stringify({ mode: entry.mode, sources: entry.sources, differential: entry.differential }));
   h.update(cflags(entry.mode).join(' '));
-  const files = [
-    ...RUNTIME_COMMON,
-    ...RUNTIME_GUEST,
-    ...RUNTIME_HOST,
-    ...HEADERS,
-    `lib/x86/boot${entry.mode}.S`,
-    `lib/guest${entry.mode}.ld`,
-    ...entry.sources,
-  ];
+  const files = [...sharedFiles(), ...entry.sources];
   for (const f of files) {
     const p = join(GUESTS_DIR, f);
     h.update(f);
