@@ -35,6 +35,8 @@ export interface GuestRunner {
   /** e.g. "qemu-tcg" or "qemu-lite/kvm-intel". */
   readonly name: string;
   readonly vendor: Vendor | null;
+  /** Factor applied to a run's time limit (an interpreter is slower than QEMU's JIT). */
+  readonly timeoutScale: number;
   run(options: RunOptions): Promise<RunResult>;
 }
 
@@ -99,9 +101,10 @@ function spawnVmm(cmd: string, args: string[], timeoutMs: number): Promise<RunRe
 export class QemuRunner implements GuestRunner {
   readonly name = 'qemu-tcg';
   readonly vendor = null;
+  readonly timeoutScale = 1;
   constructor(private readonly binary = 'qemu-system-x86_64') {}
   run(o: RunOptions): Promise<RunResult> {
-    return spawnVmm(this.binary, ['-accel', 'tcg', ...commonArgs(o)], o.timeoutMs ?? 30_000);
+    return spawnVmm(this.binary, ['-accel', 'tcg', ...commonArgs(o)], (o.timeoutMs ?? 30_000) * this.timeoutScale);
   }
 }
 
@@ -110,6 +113,7 @@ export const QEMU_LITE_CLI = resolve(dirname(fileURLToPath(import.meta.url)), '.
 
 export class QemuLiteRunner implements GuestRunner {
   readonly name: string;
+  readonly timeoutScale = 10;
   constructor(
     readonly vendor: Vendor,
     private readonly cli = QEMU_LITE_CLI,
@@ -118,7 +122,7 @@ export class QemuLiteRunner implements GuestRunner {
   }
   run(o: RunOptions): Promise<RunResult> {
     if (!existsSync(this.cli)) throw new KvmError('ENOENT', `${this.cli} missing: build qemu-lite first (nx run @kvmts/qemu-lite:build)`);
-    return spawnVmm(process.execPath, [this.cli, '-accel', `kvm-${this.vendor}`, ...commonArgs(o)], o.timeoutMs ?? 120_000);
+    return spawnVmm(process.execPath, [this.cli, '-accel', `kvm-${this.vendor}`, ...commonArgs(o)], (o.timeoutMs ?? 30_000) * this.timeoutScale);
   }
 }
 

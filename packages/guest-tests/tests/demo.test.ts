@@ -30,7 +30,7 @@ describe('prebuilt demo guest', () => {
 
 for (const { runner, enabled } of matrix) {
   describe.skipIf(!enabled)(`demo on ${runner.name}${enabled ? '' : ` (off; enable with ${RUNNER_SWITCH})`}`, () => {
-    it('boots, takes timer interrupts, starts 3 APs, powers off via ACPI S5', { timeout: 180_000 }, async () => {
+    it('boots, takes timer interrupts, starts 3 APs, powers off via ACPI S5', { timeout: 30_000 + entry.timeoutMs * runner.timeoutScale }, async () => {
       const r = await runner.run({ kernel: DEMO_ELF, smp: 4, timeoutMs: entry.timeoutMs });
       const ctx = `${r.serial}\n${r.stderr}`;
       expect(r.status, ctx).toBe(0);
@@ -40,7 +40,7 @@ for (const { runner, enabled } of matrix) {
       expect(r.serial).not.toContain('no ACPI power-off');
     });
 
-    it('falls back to isa-debug-exit without ACPI tables', { timeout: 180_000 }, async () => {
+    it('falls back to isa-debug-exit without ACPI tables', { timeout: 30_000 + entry.timeoutMs * runner.timeoutScale }, async () => {
       const r = await runner.run({ kernel: DEMO_ELF, smp: 1, machine: 'pc,acpi=off', timeoutMs: entry.timeoutMs });
       expect(r.status, r.serial).toBe(1);
       expect(r.serial).toContain('1 vCPU(s) online');

@@ -34,7 +34,7 @@ for (const { runner, enabled } of matrix) {
   describe.skipIf(!enabled)(`exercisers on ${runner.name}${enabled ? '' : ` (off; enable with ${RUNNER_SWITCH})`}`, () => {
     for (const entry of exercisers) {
       if (runner.vendor && !entry.vendors.includes(runner.vendor)) continue;
-      it(`${entry.name}: guest output == host output`, { timeout: 180_000 }, async () => {
+      it(`${entry.name}: guest output == host output`, { timeout: 30_000 + entry.timeoutMs * runner.timeoutScale }, async () => {
         const b = build(entry);
         const reference = host(entry.name, b.host!);
         const r = await runner.run(runOptionsFor(entry, b.elf));
