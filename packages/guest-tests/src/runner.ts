@@ -4,7 +4,7 @@
  * and report the exit status and the serial output.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KvmError } from '@kvmts/kvm-core';
@@ -150,4 +150,47 @@ export function runOptionsFor(entry: GuestEntry, kernel: string): RunOptions {
     extraArgs: entry.vmmArgs,
     timeoutMs: entry.timeoutMs,
   };
+}
+
+/**
+ * The CPUID features the exercisers test when present (Linux /proc/cpuinfo name -> QEMU
+ * -cpu property). An exerciser prints "skipped" for a missing feature, so the guest's CPU
+ * model must lack exactly what the host lacks: matchHostCpu() turns "-cpu max" into
+ * "-cpu max,-feat,..." for every feature the host does not have.
+ */
+export const EXERCISER_FEATURES: Readonly<Record<string, string>> = {
+  popcnt: 'popcnt',
+  abm: 'abm',
+  movbe: 'movbe',
+  bmi1: 'bmi1',
+  bmi2: 'bmi2',
+  adx: 'adx',
+  ssse3: 'ssse3',
+  sse4_1: 'sse4.1',
+  sse4_2: 'sse4.2',
+};
+
+/** The host's CPU flags from /proc/cpuinfo (empty set if unreadable). */
+export function hostCpuFlags(cpuinfo?: string): Set<string> {
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return new Set();
+    }
+  }
+  const line = text.split('\n').find((l) => l.startsWith('flags'));
+  return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
+}
+
+export function matchHostCpu(args: readonly string[], flags: Set<string> = hostCpuFlags()): string[] {
+  const out = [...args];
+  const i = out.indexOf('-cpu');
+  if (i < 0 || i + 1 >= out.length || flags.size === 0) return out;
+  const off = Object.entries(EXERCISER_FEATURES)
+    .filter(([linux]) => !flags.has(linux))
+    .map(([, qemu]) => `-${qemu}`);
+  if (off.length) out[i + 1] = `${out[i + 1]},${off.join(',')}`;
+  return out;
 }

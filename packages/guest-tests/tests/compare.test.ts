@@ -1,7 +1,7 @@
 /** The block-wise comparison: known differences excuse only their own blocks, guests and runner. */
 import { describe, expect, it } from 'vitest';
 import { QEMU_TCG_DIFFERENCES, blockOf, compareOutputs, type KnownDifference } from '../src/compare';
-import { commonArgs } from '../src/runner';
+import { commonArgs, matchHostCpu } from '../src/runner';
 
 const ref = ['ex-sse 64-bit', '  addps 1 -> 2', 'addps: n=1 crc=aaaa', '  addps.de 0 f', 'addps.de: n=1 crc=bbbb', 'ex-sse done', ''].join('\n');
 
@@ -53,5 +53,13 @@ describe('commonArgs', () => {
     expect(a.join(' ')).toBe(
       '-machine pc -kernel k.elf -append x=1 -m 256 -smp 4 -display none -vga none -monitor none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -cpu max',
     );
+  });
+});
+
+describe('matchHostCpu', () => {
+  it('turns off the exerciser features the host lacks', () => {
+    const flags = new Set(['popcnt', 'abm', 'movbe', 'bmi1', 'ssse3', 'sse4_1', 'sse4_2']);
+    expect(matchHostCpu(['-cpu', 'max'], flags)).toEqual(['-cpu', 'max,-bmi2,-adx']);
+    expect(matchHostCpu(['-m', '64'], flags)).toEqual(['-m', '64']);
   });
 });
