@@ -150,7 +150,9 @@ export function buildGuest(entry: GuestEntry, options: BuildOptions = {}): Build
     const src = (l: string[]) => l.map((f) => join(GUESTS_DIR, f));
     const flags = cflags(entry.mode);
     const link = ['-nostdlib', '-static', '-no-pie', '-Wl,--build-id=none', '-Wl,-z,max-page-size=0x1000', '-Wl,--no-warn-rwx-segments'];
-    const tmp = `${elf}.tmp`;
+    // Test files run in parallel processes and may build the same guest: each writes its
+    // own temporary files and renames them into place (atomic), the stamp last.
+    const tmp = `${elf}.${process.pid}.tmp`;
     run('gcc', [
       ...flags,
       ...link,
@@ -165,9 +167,12 @@ export function buildGuest(entry: GuestEntry, options: BuildOptions = {}): Build
     if (entry.mode === 64) run('objcopy', ['-O', 'elf32-i386', tmp, tmp]);
     renameSync(tmp, elf);
     if (host) {
-      run('gcc', [...flags, ...link, '-DHOST_BUILD', '-o', host, ...src([...RUNTIME_HOST, ...RUNTIME_COMMON, ...entry.sources]), '-lgcc']);
+      const hostTmp = `${host}.${process.pid}.tmp`;
+      run('gcc', [...flags, ...link, '-DHOST_BUILD', '-o', hostTmp, ...src([...RUNTIME_HOST, ...RUNTIME_COMMON, ...entry.sources]), '-lgcc']);
+      renameSync(hostTmp, host);
     }
-    writeFileSync(stamp, key);
+    writeFileSync(`${stamp}.${process.pid}.tmp`, key);
+    renameSync(`${stamp}.${process.pid}.tmp`, stamp);
   }
   const ms = Math.round(performance.now() - t0);
   log(`[guest-build] ${entry.name} (${entry.mode}-bit${host ? ', +host' : ''}) ${cached ? 'cached' : `built in ${ms} ms`}`);
