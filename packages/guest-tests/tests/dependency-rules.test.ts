@@ -56,7 +56,11 @@ describe('dependency rules (DESIGN.md)', () => {
         for (const m of readFileSync(file, 'utf8').matchAll(/from '@kvmts\/([a-z0-9-]+)/g)) {
           if (m[1] !== name && (!declared.has(m[1]!) || !allowed.includes(m[1]!))) bad.push(`${file.slice(root.length + 1)} -> @kvmts/${m[1]}`);
         }
-        for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.\.\/)+\.\.\/([a-z0-9-]+)\//g)) bad.push(`${file.slice(root.length + 1)} reaches into ../${m[2]}`);
+        // A relative import must stay inside its own package.
+        for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.\.?\/[^']*)'/g)) {
+          const target = resolve(dirname(file), m[1]!);
+          if (!target.startsWith(pkgDir(name) + '/')) bad.push(`${file.slice(root.length + 1)} reaches outside its package: ${m[1]}`);
+        }
       }
       expect(bad).toEqual([]);
     });
