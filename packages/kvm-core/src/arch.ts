@@ -68,6 +68,8 @@ export interface KvmArchVcpu {
   /** KVM_INTERRUPT: queue an external interrupt vector (no in-kernel irqchip). */
   interrupt?(irq: number): void;
   nmi?(): void;
+  /** The vCPU's statistics counters (KVM_GET_STATS_FD), by Linux's stat names. */
+  getStats?(): Record<string, number>;
   /** Any vCPU-fd ioctl the architecture adds (s390Interrupt, memOp, getLapic, ...). */
   readonly ioctls?: Readonly<Record<string, (...args: never[]) => unknown>>;
 }

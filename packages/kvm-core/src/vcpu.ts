@@ -103,6 +103,11 @@ export class Vcpu implements KvmVcpuContext {
     fn.call(this.archVcpu, parseArg(u8, irq, 'irq'));
   }
 
+  /** KVM_GET_STATS_FD: the vCPU's counters by name (exits, instructions_retired, ...). */
+  getStats(): Record<string, number> {
+    return this.need('getStats', this.archVcpu.getStats).call(this.archVcpu);
+  }
+
   /** KVM_NMI */
   nmi(): void {
     this.need('nmi', this.archVcpu.nmi).call(this.archVcpu);

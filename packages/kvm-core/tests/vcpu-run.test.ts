@@ -53,6 +53,17 @@ describe('vCPUs and KVM_RUN (through a fake vendor)', () => {
     expect(vcpu.getRegs().rip).toBe(0x105n);
   });
 
+  it('counts exits and retired instructions in the vCPU stats', () => {
+    ram.set([0xb0, 0x41, 0xe6, 0xe9, 0xf4], 0x100); // mov al,'A'; out 0xe9,al; hlt
+    const vcpu = vm.createVcpu(0);
+    vcpu.setRegs({ ...vcpu.getRegs(), rip: 0x100n });
+    expect(vcpu.getStats()).toEqual({ exits: 0, instructions_retired: 0 });
+    vcpu.run();
+    vcpu.run();
+    // The fake vendor exits once per instruction: mov, out, hlt.
+    expect(vcpu.getStats().exits).toBe(3);
+  });
+
   it('completes an IN with the data userspace wrote before the next run', () => {
     ram.set([0xe4, 0x60, 0xe6, 0x80, 0xf4], 0x200); // in al,0x60; out 0x80,al; hlt
     const vcpu = vm.createVcpu(0);

@@ -24,5 +24,6 @@ export function kvmVcpuInstructionBudget(vcpu: KvmVcpuX86, max = KVM_HOST_CLOCK_
 
 /** The engine retired `count` instructions: the virtual clock advances (no-op on host time). */
 export function kvmAccountInstructions(vcpu: KvmVcpuX86, count: number): void {
+  vcpu.stat.instructions_retired += count;
   vcpu.kvm.clock.advanceInstructions(count);
 }

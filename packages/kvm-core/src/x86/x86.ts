@@ -186,6 +186,8 @@ export class KvmVcpuX86 implements KvmArchVcpu {
   completeUserspaceIo: ((vcpu: KvmVcpuX86) => number) | null = null;
   /** A kick from another thread or the VMM (kvm_vcpu_kick): leave run() with KVM_EXIT_INTR. */
   requestExit = false;
+  /** Per-vCPU statistics, as KVM's stats fd names them (vcpu->stat). */
+  readonly stat = { exits: 0, instructions_retired: 0 };
 
   /** Vendor-private state (vcpu_vmx / vcpu_svm). */
   vendor: unknown = undefined;
@@ -356,6 +358,7 @@ export class KvmVcpuX86 implements KvmArchVcpu {
     if (this.pv.pvEoiGpa >= 0) kvmPvEoiSyncToGuest(this);
     if (ops.vcpuPreRun !== undefined && !ops.vcpuPreRun(this)) return 0;
     const fastpath = ops.vcpuRun(this);
+    this.stat.exits++;
     const r = ops.handleExit(this, fastpath);
     if (this.pv.pvEoiPending) kvmPvEoiSyncFromGuest(this);
     return r;
@@ -475,6 +478,11 @@ export class KvmVcpuX86 implements KvmArchVcpu {
   }
 
   /** KVM_GET_MP_STATE: pending INIT/SIPI are processed first; a PV kick reads as runnable. */
+  /** KVM_GET_STATS_FD's counters, read once. */
+  getStats(): Record<string, number> {
+    return { ...this.stat };
+  }
+
   getMpState(): KvmMpState {
     if (this.apic !== null && this.apic.pendingEvents !== 0) kvmApicAcceptEvents(this);
     if (this.mpState === KVM_MP_STATE_HALTED && this.apic?.pvUnhalted) return { mpState: KVM_MP_STATE_RUNNABLE };
