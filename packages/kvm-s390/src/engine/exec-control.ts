@@ -254,6 +254,7 @@ function execB2(c: S390Cpu, h0: number, h1: number): void {
     case 0x22: // IPM
       g[2 * r1 + 1] = ((g[2 * r1 + 1]! & 0x00ffffff) | (c.cc << 28) | (((c.pswMask0 >>> 8) & 15) << 24)) >>> 0;
       return;
+    case 0x52: g[2 * r1 + 1] = Math.imul(g[2 * r1 + 1]! | 0, g[2 * r2 + 1]! | 0) >>> 0; return; // MSR
     case 0x4e: c.ar[r1] = g[2 * r2 + 1]!; return; // SAR
     case 0x4f: g[2 * r1 + 1] = c.ar[r2]!; return; // EAR
     case 0x4d: c.ar[r1] = c.ar[r2]!; return; // CPYA

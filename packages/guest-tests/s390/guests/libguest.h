@@ -1,0 +1,12 @@
+/* The small runtime freestanding guests share: SCLP console output and formatting. */
+#ifndef LIBGUEST_H
+#define LIBGUEST_H
+typedef unsigned long size_t;
+int sclp_service_call(unsigned int cmd, void *sccb);
+void sclp_init(void);
+void puts_(const char *s);
+void putu(unsigned long v);
+void putx(unsigned long v);
+void putd(long v);
+size_t strlen_(const char *s);
+#endif

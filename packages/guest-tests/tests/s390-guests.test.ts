@@ -1,0 +1,48 @@
+/**
+ * s390x guests built with Debian's gcc-s390x-linux-gnu at test time, run on kvm-s390
+ * through qemu-lite's s390-ccw-virtio machine (SCLP console), as kvm-unit-tests does.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kvmS390 } from '@kvmts/kvm-s390';
+import { runS390Machine } from '@kvmts/qemu-lite';
+
+const GUESTS = resolve(__dirname, '../s390/guests');
+const haveCc = (() => {
+  try { execFileSync('s390x-linux-gnu-gcc', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+})();
+const out = mkdtempSync(join(tmpdir(), 's390-guests-'));
+
+function build(name: string): Uint8Array {
+  const elf = join(out, `${name}.elf`);
+  if (!existsSync(elf)) execFileSync('make', ['-s', '-C', GUESTS, `OUT=${out}`, elf], { stdio: 'pipe' });
+  return readFileSync(elf);
+}
+
+function boot(name: string, smp = 1) {
+  let text = '';
+  const dec = new TextDecoder();
+  const r = runS390Machine({ module: kvmS390, kernel: build(name), smp, output: (b) => { text += dec.decode(b); } });
+  return { ...r, text };
+}
+
+describe.skipIf(!haveCc)('s390x compiled guests (needs gcc-s390x-linux-gnu)', () => {
+  it('runs the programs guest and prints through the SCLP console', () => {
+    const r = boot('programs');
+    expect(r.text).toContain('hello from s390x\n');
+    expect(r.text).toContain('primes below 10000: 1229\n');
+    expect(r.text).toContain('crc32: cbf43926\n');
+    expect(r.text).toContain('sorted: 1 min<0: 1\n');
+    expect(r.text).toContain('reversed: x093s no stmvk\n');
+    expect(r.text).toContain(`div: -1234567890 ${18446744073709551615n / 7n}\n`);
+    let d = 1.5;
+    for (let i = 0; i < 10; i++) d = d * 1.25 + 0.5;
+    expect(r.text).toContain(`fp: ${Math.trunc(d * 1000)}\n`);
+    expect(r.reason).toBe('disabled-wait');
+    expect(r.exitCode).toBe(0);
+    expect(r.psw.addr).toBe(0xfffn);
+  });
+});
