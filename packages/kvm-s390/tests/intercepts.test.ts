@@ -1,0 +1,98 @@
+/**
+ * kvm-s390 through kvm-core's public API with hand-assembled z/Architecture code:
+ * instruction intercepts handled in KVM (STSI, SIGP, DIAG 0x308), what goes to
+ * userspace, program interruptions, and the validity intercept.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHost, KvmError, s390uapi, uapi, type Vcpu } from '@kvmts/kvm-core';
+import { kvmS390 } from '@kvmts/kvm-s390';
+
+const ENTRY = 0x10000;
+const PSW64 = 0x0000000180000000n;
+const DIAG_500 = [0x83, 0x00, 0x05, 0x00]; // exits to userspace (no in-kernel virtio notify)
+
+function setup(code: number[]) {
+  const host = createHost();
+  host.insmod(kvmS390);
+  const vm = host.open('/dev/kvm').createVm();
+  const ram = new Uint8Array(1 << 20);
+  vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: ram.length, userspaceAddr: ram });
+  ram.set(code, ENTRY);
+  const vcpu = vm.createVcpu(0);
+  vcpu.setInitialPsw({ mask: PSW64, addr: BigInt(ENTRY) });
+  return { vm, ram, vcpu };
+}
+
+const cc = (v: Vcpu) => Number((v.kvmRun.psw.mask >> 44n) & 3n);
+
+describe('kvm-s390 intercepts', () => {
+  it('registers as the s390 backend and creates VMs of type 0 only', () => {
+    const host = createHost();
+    host.insmod(kvmS390);
+    const kvm = host.open('/dev/kvm');
+    expect(kvm.checkExtension(uapi.KVM_CAP_S390_PSW)).toBe(1);
+    expect(() => kvm.createVm(1)).toThrow(KvmError);
+    expect(host.lsmod().map((m) => m.name)).toContain('kvm-s390');
+  });
+
+  it('handles STSI fc 0 in KVM and passes DIAG 0x500 to userspace', () => {
+    const { vcpu } = setup([0xa7, 0x09, 0x00, 0x00, 0xb2, 0x7d, 0x00, 0x00, ...DIAG_500]); // lghi 0,0; stsi 0; diag
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.s390Sieic).toEqual({ icptcode: 4, ipa: 0x8300, ipb: 0x05000000 });
+    expect(run.s390SyncRegs.gprs[0]).toBe(0x30000000n); // current configuration level 3
+    expect(cc(vcpu)).toBe(0);
+    expect(run.psw.addr).toBe(BigInt(ENTRY + 12));
+  });
+
+  it('answers SIGP sense: cc 3 for a missing CPU, cc 0 for itself', () => {
+    // lghi 3,5; sigp 4,3,1; ipm 6; lghi 3,0; sigp 4,3,1; ipm 7; diag 0x500
+    const { vcpu } = setup([0xa7, 0x39, 0x00, 0x05, 0xae, 0x43, 0x00, 0x01, 0xb2, 0x22, 0x00, 0x60,
+      0xa7, 0x39, 0x00, 0x00, 0xae, 0x43, 0x00, 0x01, 0xb2, 0x22, 0x00, 0x70, ...DIAG_500]);
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect((run.s390SyncRegs.gprs[6]! >> 28n) & 3n).toBe(3n);
+    expect((run.s390SyncRegs.gprs[7]! >> 28n) & 3n).toBe(0n);
+  });
+
+  it('exits with KVM_EXIT_S390_RESET for DIAG 0x308 subcode 3', () => {
+    const { vcpu } = setup([0xa7, 0x39, 0x00, 0x03, 0x83, 0x23, 0x03, 0x08]); // lghi 3,3; diag 2,3,0x308
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_RESET);
+    expect(run.s390Reset.flags).toBe(BigInt(s390uapi.KVM_S390_RESET_CLEAR | s390uapi.KVM_S390_RESET_SUBSYSTEM
+      | s390uapi.KVM_S390_RESET_IPL | s390uapi.KVM_S390_RESET_CPU_INIT));
+  });
+
+  it('delivers an operation exception through the program new PSW', () => {
+    const { ram, vcpu } = setup([0x00, 0x00]);
+    const dv = new DataView(ram.buffer);
+    dv.setBigUint64(0x1d0, PSW64); // program new PSW -> a DIAG 0x500 at 0x20000
+    dv.setBigUint64(0x1d8, 0x20000n);
+    ram.set(DIAG_500, 0x20000);
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.psw.addr).toBe(0x20004n);
+    expect(dv.getUint16(0x8e)).toBe(0x01); // operation exception
+    expect(dv.getUint16(0x8c)).toBe(2); // ILC: 2 bytes
+    expect(dv.getBigUint64(0x158)).toBe(BigInt(ENTRY + 2)); // old PSW past the instruction
+    const back = vcpu.memOp({ gaddr: 0x8en, size: 2, op: s390uapi.KVM_S390_MEMOP_LOGICAL_READ }) as Uint8Array;
+    expect([...back]).toEqual([0, 1]);
+  });
+
+  it('reports a validity intercept when the prefix area is not guest storage', () => {
+    const { vcpu } = setup(DIAG_500);
+    const run = vcpu.kvmRun;
+    run.s390SyncRegs.prefix = 0x7fffe000;
+    run.kvmDirtyRegs = s390uapi.KVM_SYNC_PREFIX;
+    expect(() => vcpu.run()).toThrow(/EINVAL: validity intercept 0x0037/);
+    expect(run.s390Sieic.icptcode).toBe(0x20);
+  });
+
+  it('validates s390Interrupt and memOp arguments with EINVAL naming the field', () => {
+    const { vm, vcpu } = setup(DIAG_500);
+    expect(() => vcpu.s390Interrupt({ type: 0x12345 })).toThrow(/irq.type/);
+    expect(() => vm.s390Interrupt({ type: s390uapi.KVM_S390_RESTART })).toThrow(/irq.type/);
+    expect(() => vcpu.memOp({ gaddr: 0n, size: 0, op: 0 })).toThrow(/op.size/);
+    expect(() => vcpu.memOp({ gaddr: 0x7fffffffn, size: 16, op: s390uapi.KVM_S390_MEMOP_ABSOLUTE_READ })).toThrow(/EFAULT/);
+  });
+});
