@@ -19,7 +19,7 @@ const out = mkdtempSync(join(tmpdir(), 's390-guests-'));
 function build(name: string): Uint8Array {
   const elf = join(out, `${name}.elf`);
   if (!existsSync(elf)) execFileSync('make', ['-s', '-C', GUESTS, `OUT=${out}`, elf], { stdio: 'pipe' });
-  return new Uint8Array(readFileSync(elf));
+  return readFileSync(elf);
 }
 
 function boot(name: string, smp = 1) {

@@ -18,7 +18,7 @@ const PSW_MASK_WAIT = 0x0002000000000000n;
 
 export const s390MachineConfigSchema = z.object({
   module: z.custom<KvmModule<unknown>>((m) => typeof m === 'object' && m !== null && 'init' in m, 'a KVM module object'),
-  kernel: z.instanceof(Uint8Array),
+  kernel: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'a Uint8Array (the image bytes)'),
   append: z.string().optional(),
   memoryMiB: z.number().int().min(1).max(4096).default(64),
   smp: z.number().int().min(1).max(64).default(1),
