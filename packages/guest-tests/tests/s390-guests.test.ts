@@ -11,13 +11,16 @@ import { kvmS390 } from '@kvmts/kvm-s390';
 import { runS390Machine } from '@kvmts/qemu-lite';
 
 const GUESTS = resolve(__dirname, '../s390/guests');
+const haveQemu = (() => {
+  try { execFileSync('qemu-s390x-static', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+})();
 const haveCc = (() => {
   try { execFileSync('s390x-linux-gnu-gcc', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
 })();
 const out = mkdtempSync(join(tmpdir(), 's390-guests-'));
 
-function build(name: string): Uint8Array {
-  const elf = join(out, `${name}.elf`);
+function build(name: string, kind: 'elf' | 'linux' = 'elf'): Uint8Array {
+  const elf = join(out, `${name}.${kind}`);
   if (!existsSync(elf)) execFileSync('make', ['-s', '-C', GUESTS, `OUT=${out}`, elf], { stdio: 'pipe' });
   return readFileSync(elf);
 }
@@ -44,5 +47,17 @@ describe.skipIf(!haveCc)('s390x compiled guests (needs gcc-s390x-linux-gnu)', ()
     expect(r.reason).toBe('disabled-wait');
     expect(r.exitCode).toBe(0);
     expect(r.psw.addr).toBe(0xfffn);
+  });
+});
+
+describe.skipIf(!haveCc || !haveQemu)('s390x exerciser vs qemu-s390x-static (needs qemu-user-static)', () => {
+  it('prints byte for byte what the same program prints as a Linux process under qemu-s390x-static', () => {
+    build('exerciser', 'linux');
+    const oracle = execFileSync('qemu-s390x-static', [join(out, 'exerciser.linux')], { maxBuffer: 16 << 20 }).toString();
+    const r = boot('exerciser');
+    expect(oracle.length).toBeGreaterThan(200_000);
+    expect(r.exitCode).toBe(0);
+    expect(r.text.length).toBe(oracle.length);
+    expect(r.text === oracle).toBe(true);
   });
 });

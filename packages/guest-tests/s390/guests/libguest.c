@@ -32,14 +32,19 @@ static void write_chunk(const char *s, size_t n)
 	sclp_service_call(0x00760005, &wed);
 }
 
+/* Output is line-buffered (as Linux's SCLP console buffers): one SERVC per line or
+ * per 200 bytes, not per call. */
+static char line[200];
+static size_t line_len;
+
 void puts_(const char *s)
 {
-	size_t n = strlen_(s);
-	while (n > 0) {
-		size_t k = n > 200 ? 200 : n;
-		write_chunk(s, k);
-		s += k;
-		n -= k;
+	for (; *s; s++) {
+		line[line_len++] = *s;
+		if (*s == '\n' || line_len == sizeof(line)) {
+			write_chunk(line, line_len);
+			line_len = 0;
+		}
 	}
 }
 
