@@ -24,10 +24,13 @@ export function handleIntercept(v: S390Vcpu, icpt: number): number {
   switch (icpt) {
     case ICPT_EXTREQ:
     case ICPT_IOREQ:
+      v.stats.exitExternalRequest++;
       return 1; // the pre-run delivers what became deliverable
     case ICPT_INST:
+      v.stats.exitInstruction++;
       return handleInstruction(v);
     case ICPT_PROGI: {
+      v.stats.exitProgramInterruption++;
       // handle_prog: reinject the program interruption into the guest.
       const c = v.cpu;
       c.pgmCode = sb.iprcc;
@@ -38,8 +41,10 @@ export function handleIntercept(v: S390Vcpu, icpt: number): number {
       return 1;
     }
     case ICPT_WAIT:
+      v.stats.exitWaitState++;
       return handleWait(v);
     case ICPT_VALIDITY: {
+      v.stats.exitValidity++;
       const vir = sb.ipb >>> 16;
       v.exitSieic(ICPT_VALIDITY, sb.ipa, sb.ipb);
       throw new KvmError('EINVAL', `validity intercept 0x${vir.toString(16).padStart(4, '0')}: the state description is not valid (prefix 0x${(sb.prefix >>> 0).toString(16)})`);
@@ -95,6 +100,7 @@ function handleWait(v: S390Vcpu): number {
   if (wake !== Infinity) {
     const clock = v.vm.clock;
     if (wake > clock.ns) clock.ns = Math.ceil(wake);
+    v.stats.haltWakeup++;
     void ckcPending; void cputmPending; void deliverPendingInterrupts;
     return 1;
   }

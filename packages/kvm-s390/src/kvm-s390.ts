@@ -14,6 +14,7 @@ import { TodClock } from './engine/clock';
 import { GuestStorage } from './engine/storage';
 import { PSW_MASK_EXT, PSW_MASK_IO, PSW_MASK_MCHECK, PSW_MASK_WAIT } from './engine/psw';
 import { deliverProgramInterruption } from './engine/run';
+import { ICTL_PINT } from './engine/exec-control';
 import { CPUSTAT_STOPPED, CPUSTAT_ZARCH, LCTL_CR0, SieBlock } from './sie/sie-block';
 import { sie64a } from './sie/sie';
 import {
@@ -40,6 +41,13 @@ const s390InterruptSchema = z.object({
   type: z.number().int().min(0).max(0xffffffff),
   parm: z.number().int().min(0).max(0xffffffff).optional(),
   parm64: z.bigint().min(0n).max((1n << 64n) - 1n).optional(),
+}).strict();
+
+const KVM_GUESTDBG_ENABLE = 0x1;
+const KVM_GUESTDBG_SINGLESTEP = 0x2;
+const guestDebugSchema = z.object({
+  control: z.number().int().min(0).max(0xffffffff),
+  debugreg: z.array(z.bigint()).optional(),
 }).strict();
 
 const pswSchema = z.object({
@@ -136,6 +144,11 @@ export class S390Vcpu implements KvmArchVcpu {
   userCpuStateCtrl = false;
   /** Enabled wait with nothing that can wake it: KVM_RUN returned and would block. */
   blocked = false;
+  /** Exit counters, as KVM's per-vCPU statistics (exit_instruction, exit_program_interruption, ...). */
+  readonly stats = {
+    exitInstruction: 0, exitProgramInterruption: 0, exitWaitState: 0, exitValidity: 0,
+    exitExternalRequest: 0, exitStopRequest: 0, exitNull: 0, haltWakeup: 0,
+  };
 
   constructor(readonly vm: S390Vm, readonly ctx: KvmVcpuContext) {
     this.run_ = ctx.kvmRun;
@@ -148,6 +161,8 @@ export class S390Vcpu implements KvmArchVcpu {
       initialReset: (() => this.initialReset()) as never,
       s390Interrupt: ((irq: unknown) => this.injectLocal(irq)) as never,
       memOp: ((op: unknown) => memOp(this, op)) as never,
+      setGuestDebug: ((dbg: unknown) => this.setGuestDebug(dbg)) as never,
+      getStats: (() => ({ ...this.stats })) as never,
     };
   }
 
@@ -228,6 +243,18 @@ export class S390Vcpu implements KvmArchVcpu {
     }
   }
 
+  /**
+   * KVM_SET_GUEST_DEBUG: while debugging, program interruptions are intercepted
+   * (ICTL_PINT) so KVM sees them first (PER events), then reinjected into the guest.
+   */
+  setGuestDebug(arg: unknown): void {
+    const dbg = parseArg(guestDebugSchema, arg, 'dbg');
+    if (dbg.control & ~(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP))
+      throw new KvmError('EINVAL', `dbg.control: unsupported bits 0x${dbg.control.toString(16)}`);
+    if (dbg.control & KVM_GUESTDBG_ENABLE) this.sb.ictl = this.sb.ictl | ICTL_PINT;
+    else this.sb.ictl = this.sb.ictl & ~ICTL_PINT;
+  }
+
   getMpState(): KvmMpState {
     return { mpState: this.stopped ? KVM_MP_STATE_STOPPED : KVM_MP_STATE_OPERATING };
   }
@@ -299,7 +326,7 @@ export class S390Vcpu implements KvmArchVcpu {
       c.sliceInsns = 0;
       // vcpu_post_run
       const icpt = this.sb.icptcode;
-      if (icpt === 0) continue; // the slice ended (host timer tick)
+      if (icpt === 0) { this.stats.exitNull++; continue; } // the slice ended (host timer tick)
       const rc = handleIntercept(this, icpt);
       if (rc === 0) break;
     }
