@@ -10,6 +10,7 @@ import {
 } from '@kvmts/kvm-core';
 import { z } from 'zod';
 import { S390Cpu } from './engine/cpu';
+import { Dat } from './engine/dat-translate';
 import { TodClock } from './engine/clock';
 import { GuestStorage } from './engine/storage';
 import { PSW_MASK_EXT, PSW_MASK_IO, PSW_MASK_MCHECK, PSW_MASK_WAIT } from './engine/psw';
@@ -34,8 +35,9 @@ export const RUN_SLICE = 1 << 22;
 
 /** The facility bits we offer (STFL/STFLE): z/Arch, STFLE, long displacement, extended
  * immediate, store clock fast, general-instructions extension, execute extensions,
- * FP-support enhancement, distinct operands / high word / interlocked / LOC / popcount. */
-export const FACILITY_BITS = [0, 1, 2, 7, 18, 19, 21, 25, 34, 35, 41, 45];
+ * FP-support enhancement, distinct operands / high word / interlocked / LOC / popcount,
+ * DAT-enhancement (IDTE), EDAT-1 and the floating-point extension. */
+export const FACILITY_BITS = [0, 1, 2, 3, 7, 8, 18, 19, 21, 25, 34, 35, 37, 41, 45];
 
 const s390InterruptSchema = z.object({
   type: z.number().int().min(0).max(0xffffffff),
@@ -154,6 +156,7 @@ export class S390Vcpu implements KvmArchVcpu {
     this.run_ = ctx.kvmRun;
     this.cpu = new S390Cpu(vm.storage, vm.clock);
     this.cpu.facilities = vm.facilities;
+    this.cpu.dat = new Dat();
     this.sb.cpuflags = CPUSTAT_ZARCH | CPUSTAT_STOPPED;
     this.initialReset();
     this.ioctls = {

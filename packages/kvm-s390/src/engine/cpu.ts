@@ -252,7 +252,7 @@ export class S390Cpu {
   logicalToReal(la: number, write: boolean, fetch: boolean): number {
     if ((this.pswMask0 & PSW_MASK_DAT) === 0) return la;
     if (this.dat === null) {
-      this.transExcCode = la;
+      this.transExcCode = la - (la % 4096);
       return this.pgm(PGM_SEGMENT_TRANSLATION);
     }
     return this.dat.translate(this, la, write, fetch);

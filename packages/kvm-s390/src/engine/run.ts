@@ -11,8 +11,8 @@ import { ICTL_PINT } from './exec-control';
 import {
   LC_DATA_EXC_CODE, LC_PGM_CODE, LC_PGM_ILC, LC_PROGRAM_NEW_PSW, LC_PROGRAM_OLD_PSW, LC_TRANS_EXC_CODE,
 } from './lowcore';
-import { PGM_DATA, pgmIsNullifying } from './pgm';
-import { PSW_MASK_WAIT } from './psw';
+import { PGM_DATA, PGM_PROTECTION, pgmIsNullifying } from './pgm';
+import { PSW_MASK_DAT, PSW_MASK_WAIT } from './psw';
 
 export const ICPT_PROGI = 0x08;
 export const ICPT_EXTREQ = 0x10;
@@ -62,9 +62,10 @@ export function deliverProgramInterruption(c: S390Cpu): void {
   c.wrReal(LC_PGM_ILC, 2, c.pgmIlc);
   c.wrReal(LC_PGM_CODE, 2, code);
   if (code === PGM_DATA) c.wrReal(LC_DATA_EXC_CODE, 4, c.dataExcCode);
-  if (pgmIsNullifying(code)) {
+  if (pgmIsNullifying(code) || (code === PGM_PROTECTION && (c.pswMask0 & PSW_MASK_DAT) !== 0)) {
+    // The translation-exception identification (page address | ASCE id).
     c.wrReal(LC_TRANS_EXC_CODE, 4, Math.floor(c.transExcCode / 4294967296) >>> 0);
-    c.wrReal(LC_TRANS_EXC_CODE + 4, 4, (c.transExcCode >>> 0) & ~0xfff);
+    c.wrReal(LC_TRANS_EXC_CODE + 4, 4, c.transExcCode >>> 0);
   }
   c.storePsw(LC_PROGRAM_OLD_PSW);
   c.loadPsw(LC_PROGRAM_NEW_PSW);
