@@ -95,4 +95,38 @@ describe('kvm-s390 intercepts', () => {
     expect(() => vcpu.memOp({ gaddr: 0n, size: 0, op: 0 })).toThrow(/op.size/);
     expect(() => vcpu.memOp({ gaddr: 0x7fffffffn, size: 16, op: s390uapi.KVM_S390_MEMOP_ABSOLUTE_READ })).toThrow(/EFAULT/);
   });
+
+  it('stores SYSIB 1.1.1 and 3.2.2 (the KVM VM level) for STSI, cc 3 for unknown selectors', () => {
+    // 1.1.1 at 0x20000: lghi0 0x10000001 via llilf; lghi 1,1; stsi 0x20000(r9); ipm 6
+    // 3.2.2 at 0x21000; 2.2.2 -> cc 3
+    const { ram, vcpu } = setup([
+      0xc0, 0x0f, 0x10, 0x00, 0x00, 0x01, 0xa7, 0x19, 0x00, 0x01, 0xc0, 0x9f, 0x00, 0x02, 0x00, 0x00,
+      0xb2, 0x7d, 0x90, 0x00, 0xb2, 0x22, 0x00, 0x60, // stsi 0(%r9); ipm %r6
+      0xc0, 0x0f, 0x30, 0x00, 0x00, 0x02, 0xa7, 0x19, 0x00, 0x02, 0xc0, 0x9f, 0x00, 0x02, 0x10, 0x00,
+      0xb2, 0x7d, 0x90, 0x00, 0xb2, 0x22, 0x00, 0x70,
+      0xc0, 0x0f, 0x20, 0x00, 0x00, 0x02, 0xa7, 0x19, 0x00, 0x02,
+      0xb2, 0x7d, 0x90, 0x00, 0xb2, 0x22, 0x00, 0x80,
+      ...DIAG_500,
+    ]);
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect((run.s390SyncRegs.gprs[6]! >> 28n) & 3n).toBe(0n);
+    expect((run.s390SyncRegs.gprs[7]! >> 28n) & 3n).toBe(0n);
+    expect((run.s390SyncRegs.gprs[8]! >> 28n) & 3n).toBe(3n);
+    expect([...ram.subarray(0x20000 + 32, 0x20000 + 35)]).toEqual([0xc9, 0xc2, 0xd4]); // "IBM" in EBCDIC
+    const d = new DataView(ram.buffer);
+    expect(ram[0x21000 + 31]! & 15).toBe(1); // one VM level
+    expect(d.getUint16(0x21000 + 32 + 4)).toBe(1); // cpus_total
+    expect([...ram.subarray(0x21000 + 32 + 12, 0x21000 + 32 + 20)]).toEqual([0xd2, 0xe5, 0xd4, 0x87, 0xa4, 0x85, 0xa2, 0xa3]); // "KVMguest"
+  });
+
+  it('stops the vCPU on SIGP STOP to itself and exits with ICPT_STOP', () => {
+    // lghi 3,0; sigp 4,3,STOP; (never reached) diag 0x500
+    const { vcpu } = setup([0xa7, 0x39, 0x00, 0x00, 0xae, 0x43, 0x00, 0x05, ...DIAG_500]);
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.s390Sieic.icptcode).toBe(0x28);
+    expect(vcpu.getMpState().mpState).toBe(uapi.KVM_MP_STATE_STOPPED);
+    expect(run.psw.addr).toBe(BigInt(ENTRY + 8));
+  });
 });
