@@ -50,6 +50,24 @@ describe.skipIf(!haveCc)('s390x compiled guests (needs gcc-s390x-linux-gnu)', ()
   });
 });
 
+describe.skipIf(!haveCc)('s390x SMP guest (SIGP between two vCPUs)', () => {
+  it('starts CPU 1 with SIGP SET PREFIX + RESTART and gets its emergency signal', () => {
+    const r = boot('smp', 2);
+    expect(r.text).toBe([
+      'smp: cpu0 up',
+      'sense cpu1: cc=1 status=40', // stopped
+      'sense cpu7: cc=3', // not operational
+      'set prefix: cc=0',
+      'restart: cc=0',
+      'emergency from cpu 1',
+      'cpu1 done=1 sum=500500',
+      'sense cpu1 again: cc=1 status=40', // it stopped itself with SIGP STOP
+      '',
+    ].join('\n'));
+    expect(r.exitCode).toBe(0);
+  });
+});
+
 describe.skipIf(!haveCc || !haveQemu)('s390x exerciser vs qemu-s390x-static (needs qemu-user-static)', () => {
   it('prints byte for byte what the same program prints as a Linux process under qemu-s390x-static', () => {
     build('exerciser', 'linux');

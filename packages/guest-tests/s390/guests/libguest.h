@@ -9,4 +9,7 @@ void putu(unsigned long v);
 void putx(unsigned long v);
 void putd(long v);
 size_t strlen_(const char *s);
+void wait_for_ext(void);
+/* CPU address of the last emergency signal's sender, -1 before any. */
+extern volatile long emergency_from;
 #endif

@@ -17,7 +17,7 @@ _start:
 2:	/* external new PSW: 64-bit, disabled, continue at sclp_resume */
 	larl	%r1, ext_new_psw
 	mvc	0x1b0(16), 0(%r1)
-	/* CR0: service-signal subclass mask (bit 54) */
+	/* CR0: service-signal (bit 54) and emergency-signal (bit 49) subclass masks */
 	larl	%r1, cr0_val
 	lctlg	%c0, %c0, 0(%r1)
 	brasl	%r14, main
@@ -43,15 +43,31 @@ sclp_service_call:
 	lpswe	0(%r1)
 	.globl sclp_resume
 sclp_resume:
-	lghi	%r2, 0
+	/* Any external interrupt resumes here with r14 intact: note an emergency
+	 * signal's sender in emergency_from, return 0. */
+	llgh	%r1, 0x86
+	cghi	%r1, 0x1201
+	jne	5f
+	larl	%r1, emergency_from
+	llgh	%r0, 0x84
+	stg	%r0, 0(%r1)
+5:	lghi	%r2, 0
 4:	br	%r14
+
+/* void wait_for_ext(void): enabled wait until an external interrupt arrives. */
+	.globl wait_for_ext
+wait_for_ext:
+	larl	%r1, wait_psw
+	lpswe	0(%r1)
 
 	.section .data
 	.align 8
 ext_new_psw:	.quad 0x0000000180000000, sclp_resume
 wait_psw:	.quad 0x0102000180000000, 0
 exit_psw:	.quad 0x0002000180000000, 0
-cr0_val:	.quad 0x0000000000000200
+	.globl emergency_from
+emergency_from:	.quad -1
+cr0_val:	.quad 0x0000000000004200	/* service signal, emergency signal */
 
 	.section .bss
 	.align 4096
