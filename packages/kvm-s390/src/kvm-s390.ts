@@ -15,7 +15,7 @@ import { TodClock } from './engine/clock';
 import { GuestStorage } from './engine/storage';
 import { PSW_MASK_EXT, PSW_MASK_IO, PSW_MASK_MCHECK, PSW_MASK_WAIT } from './engine/psw';
 import { deliverProgramInterruption } from './engine/run';
-import { ICTL_PINT } from './engine/exec-control';
+import { ICTL_ISKE, ICTL_PINT, ICTL_RRBE, ICTL_SSKE } from './engine/exec-control';
 import { CPUSTAT_STOPPED, CPUSTAT_ZARCH, LCTL_CR0, SieBlock } from './sie/sie-block';
 import { sie64a } from './sie/sie';
 import {
@@ -158,6 +158,8 @@ export class S390Vcpu implements KvmArchVcpu {
     this.cpu.facilities = vm.facilities;
     this.cpu.dat = new Dat();
     this.sb.cpuflags = CPUSTAT_ZARCH | CPUSTAT_STOPPED;
+    // Storage keys are enabled lazily: intercept the key instructions until first use.
+    if (!vm.skeysEnabled) this.sb.ictl = ICTL_ISKE | ICTL_SSKE | ICTL_RRBE;
     this.initialReset();
     this.ioctls = {
       setInitialPsw: ((p: unknown) => this.setInitialPsw(p)) as never,

@@ -129,4 +129,24 @@ describe('kvm-s390 intercepts', () => {
     expect(vcpu.getMpState().mpState).toBe(uapi.KVM_MP_STATE_STOPPED);
     expect(run.psw.addr).toBe(BigInt(ENTRY + 8));
   });
+
+  it('enables storage keys on the first key instruction, then interprets ISKE/SSKE/RRBE', () => {
+    const { vcpu } = setup([
+      0xa7, 0x19, 0x00, 0x36, // lghi %r1,0x36 (ACC 3, R, C)
+      0xc0, 0x2f, 0x00, 0x02, 0x00, 0x00, // llilf %r2,0x20000
+      0xb2, 0x2b, 0x00, 0x12, // sske %r1,%r2 (intercepted once: keys enabled, retried)
+      0xb2, 0x29, 0x00, 0x32, // iske %r3,%r2
+      0xb2, 0x2a, 0x00, 0x02, // rrbe 0,%r2 -> cc 3 (R and C were on), R reset
+      0xb2, 0x22, 0x00, 0x60, // ipm %r6
+      0xb2, 0x29, 0x00, 0x42, // iske %r4,%r2
+      ...DIAG_500,
+    ]);
+    const run = vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.s390SyncRegs.gprs[3]! & 0xffn).toBe(0x36n);
+    expect((run.s390SyncRegs.gprs[6]! >> 28n) & 3n).toBe(3n);
+    expect(run.s390SyncRegs.gprs[4]! & 0xffn).toBe(0x32n);
+    const stats = vcpu.archIoctl<{ exitInstruction: number }>('getStats');
+    expect(stats.exitInstruction).toBe(2); // the first SSKE and the DIAG
+  });
 });

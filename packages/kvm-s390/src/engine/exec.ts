@@ -437,7 +437,7 @@ function execTarget(c: S390Cpu, r1: number, t: number): void {
   let t0 = c.fetch16(t);
   if ((t0 >>> 8) === 0x44 || ((t0 >>> 8) === 0xc6 && (t0 & 15) === 0)) c.pgm(PGM_EXECUTE);
   if (r1 !== 0) t0 |= c.gr[2 * r1 + 1]! & 0xff;
-  const len = [2, 4, 4, 6][t0 >>> 14]!;
+  const len = (t0 >>> 14) === 0 ? 2 : (t0 >>> 14) === 3 ? 6 : 4;
   const t1 = len > 2 ? c.fetch16(c.wrapNum(t + 2)) : 0;
   const t2 = len > 4 ? c.fetch16(c.wrapNum(t + 4)) : 0;
   c.executing = true;
@@ -691,8 +691,7 @@ function execB9(c: S390Cpu, h0: number, h1: number): void {
     case 0x98: g[a1 + 1] = addU32(c, g[a1 + 1]!, g[b1 + 1]!, c.cc >>> 1); return; // ALCR
     case 0x99: g[a1 + 1] = subU32(c, g[a1 + 1]!, g[b1 + 1]!, (c.cc & 2) ? 0 : 1); return; // SLBR
     case 0xe1: { // POPCNT (per byte counts)
-      const pc = (v: number) => { let r = 0; for (let i = 0; i < 4; i++) { let b = (v >>> (24 - 8 * i)) & 0xff; let n = 0; while (b) { n += b & 1; b >>>= 1; } r = (r << 8) | n; } return r >>> 0; };
-      const hi = pc(g[b1]!); const lo = pc(g[b1 + 1]!);
+      const hi = popcntBytes(g[b1]!); const lo = popcntBytes(g[b1 + 1]!);
       c.set64(r1, hi, lo);
       c.cc = (hi | lo) !== 0 ? 1 : 0;
       return;
@@ -722,6 +721,13 @@ function execB9(c: S390Cpu, h0: number, h1: number): void {
     default:
       execControl(c, h0, h1, 0);
   }
+}
+
+/** Population count of each byte of a word, each in its byte (POPCNT). */
+function popcntBytes(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return ((x + (x >>> 4)) & 0x0f0f0f0f) >>> 0;
 }
 
 function bswap(v: number): number {
