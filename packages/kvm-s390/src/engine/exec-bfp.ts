@@ -7,6 +7,7 @@
  */
 import type { S390Cpu } from './cpu';
 import { PGM_DATA, PGM_OPERATION, PGM_SPECIFICATION } from './pgm';
+import { execBfpExt } from './exec-bfp-ext';
 
 const scratch = new ArrayBuffer(8);
 const f64 = new Float64Array(scratch);
@@ -153,6 +154,7 @@ export function execBfp(c: S390Cpu, h0: number, h1: number, h2: number): void {
 
 function execB3(c: S390Cpu, h0: number, h1: number): void {
   const sub = h0 & 0xff;
+  curCpu = c;
   const r1 = (h1 >>> 4) & 15;
   const r2 = h1 & 15;
   const m3 = h1 >>> 12;
@@ -226,10 +228,15 @@ function execB3(c: S390Cpu, h0: number, h1: number): void {
       return;
     }
     default:
-      c.pgm(PGM_OPERATION);
+      if (!execBfpExt(c, sub, h1, getLr, setLr)) c.pgm(PGM_OPERATION);
   }
   void bitsL;
 }
+
+/** FPR accessors handed to the extended-BFP code (bound once, not per call). */
+let curCpu: S390Cpu | null = null;
+function getLr(r: number): number { return getL(curCpu!, r); }
+function setLr(r: number, v: number): void { setL(curCpu!, r, v); }
 
 /** Division by zero: IEEE division-by-zero, trapping when its FPC mask bit is on. */
 function divCheck(c: S390Cpu, d: number): void {
