@@ -19,17 +19,21 @@ const haveCc = (() => {
 })();
 const out = mkdtempSync(join(tmpdir(), 's390-guests-'));
 
-function build(name: string, kind: 'elf' | 'linux' = 'elf', march = 'z196'): Uint8Array {
-  const dir = join(out, march);
+function build(name: string, kind: 'elf' | 'linux' = 'elf', march = 'z196', opt = '-O2'): Uint8Array {
+  const dir = join(out, `${march}${opt}`);
   const elf = join(dir, `${name}.${kind}`);
-  if (!existsSync(elf)) execFileSync('make', ['-s', '-C', GUESTS, `OUT=${dir}`, `MARCH=${march}`, elf], { stdio: 'pipe' });
+  if (!existsSync(elf)) execFileSync('make', ['-s', '-C', GUESTS, `OUT=${dir}`, `MARCH=${march}`, `OPT=${opt}`, elf], { stdio: 'pipe' });
   return readFileSync(elf);
 }
 
-function boot(name: string, smp = 1, march = 'z196') {
+function outDir(march: string, opt: string): string {
+  return join(out, `${march}${opt}`);
+}
+
+function boot(name: string, smp = 1, march = 'z196', opt = '-O2') {
   let text = '';
   const dec = new TextDecoder();
-  const r = runS390Machine({ module: kvmS390, kernel: build(name, 'elf', march), smp, output: (b) => { text += dec.decode(b); } });
+  const r = runS390Machine({ module: kvmS390, kernel: build(name, 'elf', march, opt), smp, output: (b) => { text += dec.decode(b); } });
   return { ...r, text };
 }
 
@@ -70,10 +74,10 @@ describe.skipIf(!haveCc)('s390x SMP guest (SIGP between two vCPUs)', () => {
 });
 
 describe.skipIf(!haveCc || !haveQemu)('s390x exerciser vs qemu-s390x-static (needs qemu-user-static)', () => {
-  it.each(['z10', 'z196', 'zEC12'])('prints byte for byte what the same program prints as a Linux process under qemu-s390x-static (-march=%s)', (march) => {
-    build('exerciser', 'linux', march);
-    const oracle = execFileSync('qemu-s390x-static', [join(out, march, 'exerciser.linux')], { maxBuffer: 16 << 20 }).toString();
-    const r = boot('exerciser', 1, march);
+  it.each([['z10', '-O2'], ['z196', '-O2'], ['zEC12', '-O2'], ['z10', '-Os'], ['zEC12', '-O3']])('prints byte for byte what the same program prints as a Linux process under qemu-s390x-static (-march=%s %s)', (march, opt) => {
+    build('exerciser', 'linux', march, opt);
+    const oracle = execFileSync('qemu-s390x-static', [join(outDir(march, opt), 'exerciser.linux')], { maxBuffer: 16 << 20 }).toString();
+    const r = boot('exerciser', 1, march, opt);
     expect(oracle.length).toBeGreaterThan(200_000);
     expect(r.exitCode).toBe(0);
     expect(r.text.length).toBe(oracle.length);
