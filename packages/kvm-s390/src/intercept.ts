@@ -7,7 +7,7 @@ import { KvmError } from '@kvmts/kvm-core';
 import type { S390Vcpu } from './kvm-s390';
 import { handleInstruction } from './priv';
 import { deliverProgramInterruption } from './engine/run';
-import { ckcPending, cputmPending, CR0_CLOCK_COMPARATOR_SUBMASK, CR0_CPU_TIMER_SUBMASK, deliverPendingInterrupts, extPendingMaskedByPsw } from './interrupt';
+import { CR0_CLOCK_COMPARATOR_SUBMASK, CR0_CPU_TIMER_SUBMASK, extPendingMaskedByPsw } from './interrupt';
 import { PSW_MASK_EXT } from './engine/psw';
 import { uapi } from '@kvmts/kvm-core';
 
@@ -101,7 +101,6 @@ function handleWait(v: S390Vcpu): number {
     const clock = v.vm.clock;
     if (wake > clock.ns) clock.ns = Math.ceil(wake);
     v.stats.haltWakeup++;
-    void ckcPending; void cputmPending; void deliverPendingInterrupts;
     return 1;
   }
   // Nothing can wake this vCPU from inside KVM: return so userspace (or another vCPU's

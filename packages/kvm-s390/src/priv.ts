@@ -63,7 +63,6 @@ function problemState(v: S390Vcpu): boolean {
 
 function handleB2(v: S390Vcpu, sub: number): number {
   const c = v.cpu;
-  const g = c.gr;
   if (problemState(v) && sub !== 0x7d) { v.injectProgram(PGM_PRIVILEGED_OP, ilen(v)); return 1; }
   switch (sub) {
     case 0x02: { // STIDP
@@ -118,7 +117,6 @@ function handleB2(v: S390Vcpu, sub: number): number {
     }
     default:
       // SERVC (SCLP) and the channel-subsystem instructions are userspace's.
-      void g;
       v.exitSieic(ICPT_INST, v.sb.ipa, v.sb.ipb);
       return 0;
   }

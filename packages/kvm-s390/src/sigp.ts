@@ -5,7 +5,7 @@
  */
 import type { S390Vcpu } from './kvm-s390';
 import { PGM_PRIVILEGED_OP } from './engine/pgm';
-import { PSW_MASK_PSTATE, PSW_MASK_WAIT } from './engine/psw';
+import { PSW_MASK_PSTATE } from './engine/psw';
 import { storeStatusAt } from './store-status';
 
 export const SIGP_SENSE = 0x01;
@@ -118,7 +118,6 @@ function sigpOrder(src: S390Vcpu, dst: S390Vcpu, order: number, parameter: numbe
       dst.initialReset();
       return SIGP_CC_ORDER_CODE_ACCEPTED;
     default:
-      void PSW_MASK_WAIT;
       return setStatus(src, r1, SIGP_STATUS_INVALID_ORDER);
   }
 }

@@ -6,7 +6,7 @@
  * nearest-even; the common short/long BFP path never comes here.
  */
 import type { S390Cpu } from './cpu';
-import { PGM_OPERATION, PGM_SPECIFICATION } from './pgm';
+import { PGM_SPECIFICATION } from './pgm';
 
 const BIAS = 16383;
 const FRAC = 112n;
@@ -215,7 +215,6 @@ export function execBfpExt(c: S390Cpu, sub: number, h1: number, getL: (r: number
       return true;
     }
     default:
-      void PGM_OPERATION;
       return false;
   }
 }

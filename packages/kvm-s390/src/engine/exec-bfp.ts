@@ -37,10 +37,6 @@ function setS(c: S390Cpu, r: number, v: number): void {
   c.fpr[2 * r] = u32[0]!;
 }
 
-function bitsL(v: number): void {
-  f64[0] = v;
-}
-
 function memL(c: S390Cpu, a: number): number {
   c.rd64(a);
   u32[1] = c.r0;
@@ -230,7 +226,6 @@ function execB3(c: S390Cpu, h0: number, h1: number): void {
     default:
       if (!execBfpExt(c, sub, h1, getLr, setLr)) c.pgm(PGM_OPERATION);
   }
-  void bitsL;
 }
 
 /** FPR accessors handed to the extended-BFP code (bound once, not per call). */

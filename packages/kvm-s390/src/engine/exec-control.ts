@@ -6,7 +6,6 @@
  * instruction interception (ICPT_INST) after the privilege check, as SIE does.
  */
 import type { S390Cpu } from './cpu';
-import { ccS64 } from './arith';
 import { PGM_OPERATION, PGM_PRIVILEGED_OP, PGM_SPECIFICATION } from './pgm';
 import { PSW_MASK0_INVALID, PSW_MASK_EA, PSW_MASK_BA, PSW_MASK_BIT12 } from './psw';
 import { clst, mvst, srst } from './exec-storage';
@@ -45,7 +44,6 @@ export function loadPswWords(c: S390Cpu, m0: number, m1: number, ah: number, al:
 
 export function execControl(c: S390Cpu, h0: number, h1: number, h2: number): void {
   const op = h0 >>> 8;
-  const g = c.gr;
   switch (op) {
     case 0x80: { // SSM
       privileged(c);
@@ -145,7 +143,6 @@ export function execControl(c: S390Cpu, h0: number, h1: number, h2: number): voi
     default:
       c.pgm(PGM_OPERATION);
   }
-  void g;
 }
 
 function lctlIntercepts(c: S390Cpu, r1: number, r3: number): boolean {
@@ -325,7 +322,6 @@ function execB2(c: S390Cpu, h0: number, h1: number): void {
     default:
       c.pgm(PGM_OPERATION);
   }
-  void ccS64;
 }
 
 /** ISKE / RRBE / SSKE interpreted on the per-frame key array (when not intercepted). */
