@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kvmS390 } from '@kvmts/kvm-s390';
-import { runS390Machine } from '@kvmts/qemu-lite';
+import { runS390Cli, runS390Machine } from '@kvmts/qemu-lite';
 
 const GUESTS = resolve(__dirname, '../s390/guests');
 const haveQemu = (() => {
@@ -52,6 +52,17 @@ describe.skipIf(!haveCc)('s390x compiled guests (needs gcc-s390x-linux-gnu)', ()
     expect(r.reason).toBe('disabled-wait');
     expect(r.exitCode).toBe(0);
     expect(r.psw.addr).toBe(0xfffn);
+  });
+});
+
+describe.skipIf(!haveCc)('qemu-lite command line for s390', () => {
+  it('runs -M s390-ccw-virtio -accel kvm-s390 -kernel programs.elf and exits 0', () => {
+    build('programs');
+    let text = '';
+    const status = runS390Cli(['-M', 's390-ccw-virtio', '-accel', 'kvm-s390', '-kernel', join(outDir('z196', '-O2'), 'programs.elf'), '-m', '32', '-nographic'],
+      kvmS390, (b) => { text += new TextDecoder().decode(b); });
+    expect(status).toBe(0);
+    expect(text).toContain('primes below 10000: 1229\n');
   });
 });
 
