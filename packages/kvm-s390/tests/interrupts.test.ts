@@ -117,4 +117,68 @@ describe('kvm-s390 interrupts', () => {
     expect(dv.getUint16(0x8c)).toBe(4);
     expect(stats.exitProgramInterruption).toBe(1);
   });
+
+  it('wakes an enabled wait with the CPU-timer interrupt', () => {
+    const { ram, dv, vcpus: [v] } = machine();
+    dv.setBigUint64(0x1b0, PSW64);
+    dv.setBigUint64(0x1b8, 0x20000n);
+    ram.set(DIAG_500, 0x20000);
+    dv.setBigUint64(0x300, 0x100000n); // 256 us of CPU time
+    dv.setBigUint64(0x310, 0x400n); // CR0: CPU-timer subclass
+    dv.setBigUint64(0x320, WAIT_EXT_PSW);
+    ram.set([
+      0xb2, 0x08, 0x03, 0x00, // spt 0x300
+      0xeb, 0x00, 0x03, 0x10, 0x00, 0x2f, // lctlg %c0,%c0,0x310
+      0xb2, 0xb2, 0x03, 0x20, // lpswe 0x320
+    ], 0x10000);
+    v.setInitialPsw({ mask: PSW64, addr: 0x10000n });
+    const run = v.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(dv.getUint16(0x86)).toBe(0x1005);
+    expect(run.s390SyncRegs.cputm >= -0x1000n && run.s390SyncRegs.cputm <= 0n).toBe(true); // just expired
+  });
+
+  it('delivers a SIGP external call with the sender, and reports it pending to SENSE', () => {
+    const { ram, dv, vcpus: [v0, v1] } = machine(2);
+    // CPU 0: external call to CPU 1 twice (the second finds it pending: cc 1, status 0x80)
+    ram.set([
+      0xa7, 0x39, 0x00, 0x01, 0xae, 0x43, 0x00, 0x02, 0xb2, 0x22, 0x00, 0x60,
+      0xae, 0x43, 0x00, 0x02, 0xb2, 0x22, 0x00, 0x70, ...DIAG_500,
+    ], 0x10000);
+    v0.setInitialPsw({ mask: PSW64, addr: 0x10000n });
+    let run = v0.run();
+    expect((run.s390SyncRegs.gprs[6]! >> 28n) & 3n).toBe(0n);
+    expect((run.s390SyncRegs.gprs[7]! >> 28n) & 3n).toBe(1n);
+    expect(run.s390SyncRegs.gprs[4]! & 0xffffffffn).toBe(0x80n);
+    dv.setBigUint64(0x8000 + 0x1b0, PSW64);
+    dv.setBigUint64(0x8000 + 0x1b8, 0x30000n);
+    ram.set(DIAG_500, 0x30000);
+    const r1 = v1.kvmRun;
+    r1.s390SyncRegs.prefix = 0x8000;
+    r1.s390SyncRegs.crs[0] = 0x2000n; // CR0: external-call subclass
+    r1.kvmDirtyRegs = s390uapi.KVM_SYNC_PREFIX | s390uapi.KVM_SYNC_CRS;
+    r1.psw.mask = WAIT_EXT_PSW;
+    r1.psw.addr = 0x40000n;
+    run = v1.run();
+    expect(run.psw.addr).toBe(0x30004n);
+    expect(dv.getUint16(0x8000 + 0x86)).toBe(0x1202);
+    expect(dv.getUint16(0x8000 + 0x84)).toBe(0);
+  });
+
+  it('memOp: logical accesses go through prefixing, check-only transfers nothing', () => {
+    const { ram, vcpus: [v] } = machine();
+    const r = v.kvmRun;
+    r.s390SyncRegs.prefix = 0x4000;
+    r.kvmDirtyRegs = s390uapi.KVM_SYNC_PREFIX;
+    ram.set([0x83, 0x00, 0x05, 0x00], 0x10000);
+    v.setInitialPsw({ mask: PSW64, addr: 0x10000n });
+    v.run();
+    v.memOp({ gaddr: 0x10n, size: 4, op: s390uapi.KVM_S390_MEMOP_LOGICAL_WRITE, buf: new Uint8Array([1, 2, 3, 4]) });
+    expect([...ram.subarray(0x4010, 0x4014)]).toEqual([1, 2, 3, 4]); // real 0x10 is absolute 0x4010
+    v.memOp({ gaddr: 0x20n, size: 4, op: s390uapi.KVM_S390_MEMOP_LOGICAL_WRITE, buf: new Uint8Array([9, 9, 9, 9]), flags: s390uapi.KVM_S390_MEMOP_F_CHECK_ONLY });
+    expect([...ram.subarray(0x4020, 0x4024)]).toEqual([0, 0, 0, 0]);
+    const abs = v.memOp({ gaddr: 0x4010n, size: 4, op: s390uapi.KVM_S390_MEMOP_ABSOLUTE_READ }) as Uint8Array;
+    expect([...abs]).toEqual([1, 2, 3, 4]);
+    expect(() => v.memOp({ gaddr: 0xffff0n, size: 0x20, op: s390uapi.KVM_S390_MEMOP_LOGICAL_READ })).toThrow(/program interruption 0x5/);
+  });
 });
