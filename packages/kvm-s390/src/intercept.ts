@@ -7,8 +7,8 @@ import { KvmError } from '@kvmts/kvm-core';
 import type { S390Vcpu } from './kvm-s390';
 import { handleInstruction } from './priv';
 import { deliverProgramInterruption } from './engine/run';
-import { CR0_CLOCK_COMPARATOR_SUBMASK, CR0_CPU_TIMER_SUBMASK, extPendingMaskedByPsw } from './interrupt';
-import { PSW_MASK_EXT } from './engine/psw';
+import { CR0_CLOCK_COMPARATOR_SUBMASK, CR0_CPU_TIMER_SUBMASK, extPendingMaskedByPsw, ioPendingMaskedByPsw } from './interrupt';
+import { PSW_MASK_EXT, PSW_MASK_IO } from './engine/psw';
 import { uapi } from '@kvmts/kvm-core';
 
 export const ICPT_INST = 0x04;
@@ -90,6 +90,7 @@ function handleWait(v: S390Vcpu): number {
   const fi = v.vm.fi;
   // Something deliverable now? The next pre-run delivers it.
   if (extPendingMaskedByPsw(c, v.li, fi) && (c.pswMask0 & PSW_MASK_EXT) !== 0) return 1;
+  if (ioPendingMaskedByPsw(c, fi) && (c.pswMask0 & PSW_MASK_IO) !== 0) return 1;
   if (v.li.restart || v.li.stop) return 1;
   const cr0 = c.cr[1]!;
   let wake = Infinity;

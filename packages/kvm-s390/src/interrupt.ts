@@ -5,10 +5,11 @@
  */
 import type { S390Cpu } from './engine/cpu';
 import {
+  LC_IO_INT_PARM, LC_IO_INT_WORD, LC_IO_NEW_PSW, LC_IO_OLD_PSW, LC_SUBCHANNEL_ID,
   LC_EXT_CPU_ADDR, LC_EXT_INT_CODE, LC_EXT_PARAMS, LC_EXT_PARAMS2, LC_EXTERNAL_NEW_PSW,
   LC_EXTERNAL_OLD_PSW, LC_RESTART_NEW_PSW, LC_RESTART_OLD_PSW,
 } from './engine/lowcore';
-import { PSW_MASK_EXT } from './engine/psw';
+import { PSW_MASK_EXT, PSW_MASK_IO } from './engine/psw';
 
 /** External-interruption codes. */
 export const EXT_IRQ_EMERGENCY_SIG = 0x1201;
@@ -32,6 +33,8 @@ export class FloatingInterrupts {
   servicePending = false;
   /** Pending virtio (0x2603) interrupts: [parm, parm64] pairs. */
   readonly virtio: { parm: number; parm64: bigint }[] = [];
+  /** Pending I/O interrupts (KVM_S390_INT_IO), in arrival order. */
+  readonly io: { subchannelId: number; subchannelNr: number; intParm: number; intWord: number }[] = [];
 
   get anyPending(): boolean {
     return this.servicePending || this.virtio.length > 0;
@@ -131,9 +134,41 @@ export function deliverPendingInterrupts(c: S390Cpu, li: LocalInterrupts, fi: Fl
       delivered = true;
       continue;
     }
+    if (fi.io.length > 0 && deliverIo(c, fi)) { delivered = true; continue; }
     break;
   }
   return delivered;
+}
+
+/** The interruption subclass (ISC) of an I/O interruption word. */
+function isc(intWord: number): number {
+  return (intWord >>> 27) & 7;
+}
+
+/** Deliver the first I/O interrupt the guest is enabled for (PSW I/O bit, CR6 ISC mask). */
+export function deliverIo(c: S390Cpu, fi: FloatingInterrupts): boolean {
+  if ((c.pswMask0 & PSW_MASK_IO) === 0) return false;
+  const cr6 = c.cr[13]!;
+  for (let i = 0; i < fi.io.length; i++) {
+    const io = fi.io[i]!;
+    if ((cr6 & (0x80000000 >>> isc(io.intWord))) === 0) continue;
+    fi.io.splice(i, 1);
+    c.wrReal(LC_SUBCHANNEL_ID, 2, io.subchannelId);
+    c.wrReal(LC_SUBCHANNEL_ID + 2, 2, io.subchannelNr);
+    c.wrReal(LC_IO_INT_PARM, 4, io.intParm);
+    c.wrReal(LC_IO_INT_WORD, 4, io.intWord);
+    c.storePsw(LC_IO_OLD_PSW);
+    c.loadPsw(LC_IO_NEW_PSW);
+    return true;
+  }
+  return false;
+}
+
+/** Is an I/O interrupt pending for an ISC the guest enabled in CR6 (PSW aside)? */
+export function ioPendingMaskedByPsw(c: S390Cpu, fi: FloatingInterrupts): boolean {
+  const cr6 = c.cr[13]!;
+  for (const io of fi.io) if (cr6 & (0x80000000 >>> isc(io.intWord))) return true;
+  return false;
 }
 
 /** Is an external interrupt pending that the guest has masked only in the PSW? */

@@ -20,7 +20,7 @@ import { CPUSTAT_STOPPED, CPUSTAT_ZARCH, LCTL_CR0, SieBlock } from './sie/sie-bl
 import { sie64a } from './sie/sie';
 import {
   CR0_CLOCK_COMPARATOR_SUBMASK, CR0_CPU_TIMER_SUBMASK, FloatingInterrupts, LocalInterrupts,
-  deliverPendingInterrupts, extPendingMaskedByPsw,
+  deliverPendingInterrupts, extPendingMaskedByPsw, ioPendingMaskedByPsw,
 } from './interrupt';
 import { handleIntercept } from './intercept';
 import { memOp } from './memop';
@@ -131,6 +131,16 @@ export class S390Vm implements KvmArchVm {
         this.fi.virtio.push({ parm: irq.parm ?? 0, parm64: irq.parm64 ?? 0n });
         return;
       default:
+        if (irq.type <= S.KVM_S390_INT_IO_MAX) {
+          // __inject_io: subchannel id/nr from parm, interruption parameter/word from parm64.
+          const parm = irq.parm ?? 0;
+          const p64 = irq.parm64 ?? 0n;
+          this.fi.io.push({
+            subchannelId: parm >>> 16, subchannelNr: parm & 0xffff,
+            intParm: Number(p64 >> 32n), intWord: Number(p64 & 0xffffffffn),
+          });
+          return;
+        }
         throw new KvmError('EINVAL', `irq.type: 0x${irq.type.toString(16)} is not a floating interrupt this VM can take`);
     }
   }
@@ -315,7 +325,8 @@ export class S390Vcpu implements KvmArchVcpu {
       deliverPendingInterrupts(c, li, this.vm.fi);
       // Intervention requests: exit SIE as soon as the guest enables for a pending class.
       const masked = extPendingMaskedByPsw(c, li, this.vm.fi);
-      c.interventionMask = masked && (c.pswMask0 & PSW_MASK_EXT) === 0 ? PSW_MASK_EXT : 0;
+      c.interventionMask = (masked && (c.pswMask0 & PSW_MASK_EXT) === 0 ? PSW_MASK_EXT : 0)
+        | (ioPendingMaskedByPsw(c, this.vm.fi) && (c.pswMask0 & PSW_MASK_IO) === 0 ? PSW_MASK_IO : 0);
       this.sb.lctl = masked ? LCTL_CR0 : 0;
       this.storeArchState();
       if (executed >= RUN_SLICE) { run.exitReason = KVM_EXIT_INTR; break; }

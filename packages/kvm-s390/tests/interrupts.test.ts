@@ -181,4 +181,25 @@ describe('kvm-s390 interrupts', () => {
     expect([...abs]).toEqual([1, 2, 3, 4]);
     expect(() => v.memOp({ gaddr: 0xffff0n, size: 0x20, op: s390uapi.KVM_S390_MEMOP_LOGICAL_READ })).toThrow(/program interruption 0x5/);
   });
+
+  it('delivers a floating I/O interrupt (KVM_S390_INT_IO) when the ISC is enabled in CR6', () => {
+    const { vm, ram, dv, vcpus: [v] } = machine();
+    dv.setBigUint64(0x1f0, PSW64); // I/O new PSW
+    dv.setBigUint64(0x1f8, 0x20000n);
+    ram.set(DIAG_500, 0x20000);
+    dv.setBigUint64(0x310, 0x10000000n); // CR6: ISC 3
+    dv.setBigUint64(0x320, 0x0202000180000000n); // I/O-enabled wait
+    ram.set([0xeb, 0x66, 0x03, 0x10, 0x00, 0x2f, 0xb2, 0xb2, 0x03, 0x20], 0x10000); // lctlg c6; lpswe
+    v.setInitialPsw({ mask: PSW64, addr: 0x10000n });
+    let run = v.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_INTR); // nothing pending: the wait would block
+    vm.s390Interrupt({ type: s390uapi.KVM_S390_INT_IO(0, 0, 0, 5), parm: 0x00010005, parm64: (0x1234n << 32n) | 0x18000000n });
+    run = v.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.psw.addr).toBe(0x20004n);
+    expect(dv.getUint16(0xb8)).toBe(0x0001);
+    expect(dv.getUint16(0xba)).toBe(0x0005);
+    expect(dv.getUint32(0xbc)).toBe(0x1234);
+    expect(dv.getUint32(0xc0)).toBe(0x18000000);
+  });
 });
