@@ -26,6 +26,22 @@ function setup(code: number[]) {
 const cc = (v: Vcpu) => Number((v.kvmRun.psw.mask >> 44n) & 3n);
 
 describe('kvm-s390 intercepts', () => {
+  it('lives next to an x86 vendor in one host; createVm picks by architecture; rmmod is EBUSY while a VM lives', async () => {
+    const { fakeVendorModule } = await import('../../kvm-core/tests/fake-vendor');
+    const host = createHost();
+    host.insmod(fakeVendorModule());
+    host.insmod(kvmS390);
+    const kvm = host.open('/dev/kvm');
+    expect(kvm.createVm().arch).toBe('x86');
+    const vm = kvm.createVm(0, 's390');
+    expect(vm.arch).toBe('s390');
+    expect(vm.moduleName).toBe('kvm-s390');
+    expect(() => host.rmmod('kvm-s390')).toThrow(/EBUSY/);
+    vm.destroy();
+    host.rmmod('kvm-s390');
+    expect(() => kvm.createVm(0, 's390')).toThrow(/ENODEV/);
+  });
+
   it('registers as the s390 backend and creates VMs of type 0 only', () => {
     const host = createHost();
     host.insmod(kvmS390);
