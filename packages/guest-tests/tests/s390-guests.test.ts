@@ -66,6 +66,33 @@ describe.skipIf(!haveCc)('qemu-lite command line for s390', () => {
   });
 });
 
+describe.skipIf(!haveCc)('s390x selftest guest (intercepts from compiled code)', () => {
+  it('gets KVM\'s answers for STIDP, STAP, STFL(E), STSI, SPX/STPX, SCK, SIGP, DIAG, keys, TPROT and handles its own interruptions', () => {
+    const r = boot('selftest');
+    expect(r.text).toBe([
+      'stidp: version=ff type=2827',
+      'stap: 0',
+      'stfl: f1803440', // facilities 0-3, 7, 8, 18, 19, 21, 25 in the first word
+      'stfle: cc=0 n=2 fac0=f180344034440000',
+      'stsi level: 3',
+      'stsi 3.2.2: cc=0 name=KVMguest cpus=1',
+      'stsi 1.1.1: cc=0 manufacturer=IBM',
+      'stsi 2.2.2: cc=3',
+      'spx/stpx: 1',
+      'sck/stck: 1',
+      'sigp sense self: cc=0',
+      'diag 44: ok',
+      'iske: 30',
+      'tprot: cc=0',
+      'operation: count=1 code=1',
+      'divide: count=2 code=9',
+      'svc: code=42',
+      '',
+    ].join('\n'));
+    expect(r.exitCode).toBe(0);
+  });
+});
+
 describe.skipIf(!haveCc)('s390x SMP guest (SIGP between two vCPUs)', () => {
   it('starts CPU 1 with SIGP SET PREFIX + RESTART and gets its emergency signal', () => {
     const r = boot('smp', 2);

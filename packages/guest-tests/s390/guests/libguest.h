@@ -12,4 +12,6 @@ size_t strlen_(const char *s);
 void wait_for_ext(void);
 /* CPU address of the last emergency signal's sender, -1 before any. */
 extern volatile long emergency_from;
+/* Program interruptions taken (and the last code), last SVC code. */
+extern volatile long pgm_count, pgm_last_code, svc_last_code;
 #endif

@@ -17,6 +17,12 @@ _start:
 2:	/* external new PSW: 64-bit, disabled, continue at sclp_resume */
 	larl	%r1, ext_new_psw
 	mvc	0x1b0(16), 0(%r1)
+	/* program and SVC new PSWs: count and return (the old PSW points past the
+	 * instruction for suppressing exceptions) */
+	larl	%r1, pgm_new_psw
+	mvc	0x1d0(16), 0(%r1)
+	larl	%r1, svc_new_psw
+	mvc	0x1c0(16), 0(%r1)
 	/* CR0: service-signal (bit 54) and emergency-signal (bit 49) subclass masks */
 	larl	%r1, cr0_val
 	lctlg	%c0, %c0, 0(%r1)
@@ -54,6 +60,28 @@ sclp_resume:
 5:	lghi	%r2, 0
 4:	br	%r14
 
+/* Program-interruption handler: note the code, count, resume. */
+pgm_handler:
+	stmg	%r1, %r2, 0x200
+	larl	%r1, pgm_last_code
+	llgh	%r2, 0x8e
+	stg	%r2, 0(%r1)
+	larl	%r1, pgm_count
+	lg	%r2, 0(%r1)
+	aghi	%r2, 1
+	stg	%r2, 0(%r1)
+	lmg	%r1, %r2, 0x200
+	lpswe	0x150
+
+/* SVC handler: note the code, resume after the SVC. */
+svc_handler:
+	stmg	%r1, %r2, 0x200
+	larl	%r1, svc_last_code
+	llgh	%r2, 0x8a
+	stg	%r2, 0(%r1)
+	lmg	%r1, %r2, 0x200
+	lpswe	0x140
+
 /* void wait_for_ext(void): enabled wait until an external interrupt arrives. */
 	.globl wait_for_ext
 wait_for_ext:
@@ -65,6 +93,12 @@ wait_for_ext:
 ext_new_psw:	.quad 0x0000000180000000, sclp_resume
 wait_psw:	.quad 0x0102000180000000, 0
 exit_psw:	.quad 0x0002000180000000, 0
+pgm_new_psw:	.quad 0x0000000180000000, pgm_handler
+svc_new_psw:	.quad 0x0000000180000000, svc_handler
+	.globl pgm_count, pgm_last_code, svc_last_code
+pgm_count:	.quad 0
+pgm_last_code:	.quad 0
+svc_last_code:	.quad 0
 	.globl emergency_from
 emergency_from:	.quad -1
 cr0_val:	.quad 0x0000000000004200	/* service signal, emergency signal */
