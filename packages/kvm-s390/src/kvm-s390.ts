@@ -160,6 +160,8 @@ export class S390Vcpu implements KvmArchVcpu {
   readonly stats = {
     exitInstruction: 0, exitProgramInterruption: 0, exitWaitState: 0, exitValidity: 0,
     exitExternalRequest: 0, exitStopRequest: 0, exitNull: 0, haltWakeup: 0,
+    /** Guest instructions executed (virtual time in ns advances by the same amount). */
+    instructions: 0,
   };
 
   constructor(readonly vm: S390Vm, readonly ctx: KvmVcpuContext) {
@@ -310,6 +312,7 @@ export class S390Vcpu implements KvmArchVcpu {
       const li = this.li;
       if (li.stop) {
         li.stop = false;
+        this.stats.exitStopRequest++;
         this.stop();
         this.exitSieic(0x28, 0, 0);
         break;
@@ -339,6 +342,7 @@ export class S390Vcpu implements KvmArchVcpu {
       sie64a(this.sb, c, budget);
       clock.ns += c.sliceInsns;
       executed += c.sliceInsns;
+      this.stats.instructions += c.sliceInsns;
       c.sliceInsns = 0;
       // vcpu_post_run
       const icpt = this.sb.icptcode;
