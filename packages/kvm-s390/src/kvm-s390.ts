@@ -24,6 +24,7 @@ import {
 } from './interrupt';
 import { handleIntercept } from './intercept';
 import { memOp } from './memop';
+import { storeStatusAt } from './store-status';
 
 const { KVM_EXIT_INTR, KVM_MP_STATE_OPERATING, KVM_MP_STATE_STOPPED, KVM_MP_STATE_LOAD, KVM_MP_STATE_CHECK_STOP } = uapi;
 const S = s390uapi;
@@ -50,6 +51,12 @@ const KVM_GUESTDBG_SINGLESTEP = 0x2;
 const guestDebugSchema = z.object({
   control: z.number().int().min(0).max(0xffffffff),
   debugreg: z.array(z.bigint()).optional(),
+}).strict();
+
+const storeStatusSchema = z.number().int().min(-2).max(Number.MAX_SAFE_INTEGER);
+const fpuSchema = z.object({
+  fpc: z.number().int().min(0).max(0xffffffff),
+  fprs: z.array(z.bigint().min(0n).max((1n << 64n) - 1n)).length(16),
 }).strict();
 
 const pswSchema = z.object({
@@ -180,6 +187,11 @@ export class S390Vcpu implements KvmArchVcpu {
       memOp: ((op: unknown) => memOp(this, op)) as never,
       setGuestDebug: ((dbg: unknown) => this.setGuestDebug(dbg)) as never,
       getStats: (() => ({ ...this.stats })) as never,
+      storeStatus: ((addr: unknown) => this.storeStatus(addr)) as never,
+      normalReset: (() => this.normalReset()) as never,
+      clearReset: (() => this.clearReset()) as never,
+      getFpu: (() => this.getFpu()) as never,
+      setFpu: ((fpu: unknown) => this.setFpu(fpu)) as never,
     };
   }
 
@@ -236,6 +248,57 @@ export class S390Vcpu implements KvmArchVcpu {
     this.li.pgmCode = 0;
     this.li.setPrefix = -1;
     this.stop();
+  }
+
+  /**
+   * KVM_S390_STORE_STATUS: addr is an absolute address (512-byte save area at
+   * addr..), or KVM_S390_STORE_STATUS_PREFIXED (the CPU's own lowcore save areas) or
+   * KVM_S390_STORE_STATUS_NOADDR (absolute 0x1200.., as for the IPL CPU).
+   */
+  storeStatus(arg: unknown): void {
+    const addr = parseArg(storeStatusSchema, arg, 'addr');
+    if (addr === S.KVM_S390_STORE_STATUS_PREFIXED) { storeStatusAt(this, 0, true); return; }
+    const a = addr === S.KVM_S390_STORE_STATUS_NOADDR ? 0x1200 : addr;
+    if (!this.vm.storage.accessible(a, 0x200)) throw new KvmError('EFAULT', `addr: 0x${a.toString(16)} is not guest storage`);
+    storeStatusAt(this, a, false);
+  }
+
+  /** KVM_S390_NORMAL_RESET: drop pending local interrupts and the stop state's requests. */
+  normalReset(): void {
+    this.li.emergency.clear();
+    this.li.extCallSrc = -1;
+    this.li.restart = false;
+    this.li.stop = false;
+    this.li.pgmCode = 0;
+    this.li.setPrefix = -1;
+    this.blocked = false;
+    this.stop();
+  }
+
+  /** KVM_S390_CLEAR_RESET: initial reset plus cleared GPRs, FPRs, access registers. */
+  clearReset(): void {
+    this.initialReset();
+    this.cpu.gr.fill(0);
+    this.cpu.fpr.fill(0);
+    this.cpu.ar.fill(0);
+    this.sb.todpr = 0;
+    for (const r of [14, 15] as const) { this.sb.setGgWord(r, 0, 0); this.sb.setGgWord(r, 1, 0); }
+  }
+
+  /** KVM_GET_FPU on s390: struct kvm_fpu { fpc; fprs[16] }. */
+  getFpu(): { fpc: number; fprs: bigint[] } {
+    const f = this.cpu.fpr;
+    const fprs: bigint[] = [];
+    for (let r = 0; r < 16; r++) fprs.push((BigInt(f[2 * r]!) << 32n) | BigInt(f[2 * r + 1]!));
+    return { fpc: this.cpu.fpc, fprs };
+  }
+
+  /** KVM_SET_FPU: an invalid FPC (reserved bits) is EINVAL, as test_fp_ctl fails. */
+  setFpu(arg: unknown): void {
+    const fpu = parseArg(fpuSchema, arg, 'fpu');
+    if (fpu.fpc & 0x0707ff0c) throw new KvmError('EINVAL', `fpu.fpc: reserved bits set (0x${fpu.fpc.toString(16)})`);
+    this.cpu.fpc = fpu.fpc;
+    for (let r = 0; r < 16; r++) { const v = fpu.fprs[r]!; this.cpu.fpr[2 * r] = Number(v >> 32n); this.cpu.fpr[2 * r + 1] = Number(v & 0xffffffffn); }
   }
 
   /** KVM_S390_INTERRUPT on the vCPU fd (local interrupts). */

@@ -165,4 +165,22 @@ describe('kvm-s390 intercepts', () => {
     const stats = vcpu.archIoctl<{ exitInstruction: number }>('getStats');
     expect(stats.exitInstruction).toBe(2); // the first SSKE and the DIAG
   });
+
+  it('KVM_S390_STORE_STATUS, KVM_GET/SET_FPU and the resets', () => {
+    const { ram, vcpu } = setup([0xa7, 0x79, 0x12, 0x34, ...DIAG_500]); // lghi %r7,0x1234
+    vcpu.run();
+    vcpu.storeStatus(0x20000);
+    const dv = new DataView(ram.buffer);
+    expect(dv.getBigUint64(0x20000 + 0x80 + 7 * 8)).toBe(0x1234n); // GPR 7 save area
+    expect(dv.getBigUint64(0x20000 + 0x100 + 8)).toBe(BigInt(ENTRY + 8)); // PSW address
+    expect(() => vcpu.storeStatus(0x7fffff00)).toThrow(/EFAULT/);
+    const fprs = Array.from({ length: 16 }, (_, i) => BigInt(i) << 52n);
+    vcpu.setFpu({ fpc: 0x00000001, fprs });
+    expect(vcpu.getFpu()).toEqual({ fpc: 1, fprs });
+    expect(() => vcpu.setFpu({ fpc: 0x4, fprs })).toThrow(/fpu.fpc/);
+    expect(() => vcpu.setFpu({ fpc: 0, fprs: [1n] })).toThrow(/fpu.fprs/);
+    vcpu.archIoctl('clearReset');
+    expect(vcpu.getMpState().mpState).toBe(uapi.KVM_MP_STATE_STOPPED);
+    expect((vcpu.getFpu() as { fprs: bigint[] }).fprs.every((v) => v === 0n)).toBe(true);
+  });
 });
