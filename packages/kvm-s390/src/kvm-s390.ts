@@ -365,7 +365,12 @@ export class S390Vcpu implements KvmArchVcpu {
       this.syncRegsToRun();
       return;
     }
-    if (this.stopped && !this.userCpuStateCtrl) this.start();
+    // Without user CPU-state control KVM_RUN starts the CPU; with it, a stopped CPU
+    // cannot run (kvm_arch_vcpu_ioctl_run: "can't run stopped vcpu").
+    if (this.stopped) {
+      if (this.userCpuStateCtrl) throw new KvmError('EINVAL', `can't run stopped vCPU ${this.id} (KVM_SET_MP_STATE it to OPERATING first)`);
+      this.start();
+    }
     this.blocked = false;
     const c = this.cpu;
     const clock = this.vm.clock;

@@ -183,4 +183,13 @@ describe('kvm-s390 intercepts', () => {
     expect(vcpu.getMpState().mpState).toBe(uapi.KVM_MP_STATE_STOPPED);
     expect((vcpu.getFpu() as { fprs: bigint[] }).fprs.every((v) => v === 0n)).toBe(true);
   });
+
+  it('refuses to run a vCPU userspace stopped with KVM_SET_MP_STATE', () => {
+    const { vcpu } = setup(DIAG_500);
+    vcpu.setMpState({ mpState: uapi.KVM_MP_STATE_STOPPED });
+    expect(() => vcpu.run()).toThrow(/EINVAL: can't run stopped vCPU 0/);
+    vcpu.setMpState({ mpState: uapi.KVM_MP_STATE_OPERATING });
+    expect(vcpu.run().exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(() => vcpu.setMpState({ mpState: uapi.KVM_MP_STATE_LOAD })).toThrow(/state.mpState/);
+  });
 });
