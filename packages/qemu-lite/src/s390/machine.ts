@@ -45,10 +45,13 @@ export function runS390Machine(config: S390MachineConfig): S390MachineResult {
   const ram = new Uint8Array(cfg.memoryMiB << 20);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: ram.length, userspaceAddr: ram });
   const img = loadS390Image(cfg.kernel, ram);
-  if (cfg.append !== undefined) {
-    // The command line goes where s390 Linux reads it (COMMAND_LINE at 0x10480).
+  if (cfg.append !== undefined && isLinuxKernel(ram)) {
+    // As QEMU's s390 IPL: a Linux kernel ("S390EP" at 0x10008) reads its command line
+    // from the parameter area (COMMAND_LINE at 0x10480); other images are left alone.
     const bytes = new TextEncoder().encode(cfg.append);
-    if (0x10480 + bytes.length < ram.length) ram.set(bytes, 0x10480);
+    if (bytes.length >= 896) throw new Error('append: the command line is longer than the kernel parameter area (895 bytes)');
+    ram.fill(0, 0x10480, 0x10480 + 896);
+    ram.set(bytes, 0x10480);
   }
   const sclp = new Sclp({ memoryBytes: ram.length, cpus: cfg.smp, output: cfg.output });
   const vcpus: Vcpu[] = [];
@@ -96,6 +99,12 @@ export function runS390Machine(config: S390MachineConfig): S390MachineResult {
     if (idleRounds > 64) return { exitCode: 1, reason: 'hang', psw: { ...vcpus[0]!.kvmRun.psw } };
   }
   return { exitCode: 1, reason: 'limit', psw: { ...vcpus[0]!.kvmRun.psw } };
+}
+
+/** The s390 Linux kernel image marker ("S390EP" at 0x10008). */
+function isLinuxKernel(ram: Uint8Array): boolean {
+  const magic = [0x53, 0x33, 0x39, 0x30, 0x45, 0x50];
+  return magic.every((b, i) => ram[0x10008 + i] === b);
 }
 
 function serviceCall(vm: ReturnType<ReturnType<ReturnType<typeof createHost>['open']>['createVm']>, vcpu: Vcpu, sclp: Sclp, ipb: number): void {
