@@ -192,4 +192,24 @@ describe('kvm-s390 intercepts', () => {
     expect(vcpu.run().exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
     expect(() => vcpu.setMpState({ mpState: uapi.KVM_MP_STATE_LOAD })).toThrow(/state.mpState/);
   });
+
+  it('runs in 31-bit addressing mode: LA wraps to 31 bits, BRAS links with the mode bit', () => {
+    const host = createHost();
+    host.insmod(kvmS390);
+    const vm = host.open('/dev/kvm').createVm();
+    const ram = new Uint8Array(1 << 20);
+    vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: ram.length, userspaceAddr: ram });
+    ram.set([
+      0xc0, 0x1f, 0xff, 0xff, 0xff, 0xff, // llilf %r1,0xffffffff
+      0x41, 0x21, 0x00, 0x02, // la %r2,2(%r1) -> 1 (31-bit wrap)
+      0xa7, 0x35, 0x00, 0x02, // bras %r3,.+4
+      ...DIAG_500,
+    ], 0x10000);
+    const v = vm.createVcpu(0);
+    v.setInitialPsw({ mask: 0x0000000080000000n, addr: 0x10000n }); // BA only: 31-bit
+    const run = v.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.s390SyncRegs.gprs[2]! & 0xffffffffn).toBe(1n);
+    expect(run.s390SyncRegs.gprs[3]! & 0xffffffffn).toBe(0x80010000n + 14n); // link: mode bit | next address
+  });
 });
