@@ -9,6 +9,8 @@ import { PSW_MASK_PSTATE } from './engine/psw';
 import { guestAccessOk } from './priv';
 
 const ICPT_INST = 0x04;
+/** gpr 1 function code of DIAG 0x500 for a virtio-ccw queue notification. */
+const KVM_S390_VIRTIO_CCW_NOTIFY = 3;
 /** Pfault token state per vCPU (DIAG 0x258). */
 const pfaultTokens = new WeakMap<S390Vcpu, bigint>();
 
@@ -37,7 +39,21 @@ export function handleDiag(v: S390Vcpu): number {
       v.run_.exitReason = uapi.KVM_EXIT_S390_RESET;
       return 0;
     }
-    case 0x500: // virtio-ccw notify: no in-kernel ioeventfd here, userspace handles it
+    case 0x500: { // virtio-ccw notify: an ioeventfd if one matches, else userspace
+      const g = c.gr;
+      if (g[2] === 0 && g[3] === KVM_S390_VIRTIO_CCW_NOTIFY) {
+        const schid = g[5]!;
+        const queue = (BigInt(g[6]!) << 32n) | BigInt(g[7]!);
+        const n = v.vm.ccwNotify.find((x) => x.schid === schid && x.queue === queue);
+        if (n !== undefined) {
+          n.eventfd.signal();
+          g[4] = 0; g[5] = 0; // the cookie (none) in gpr 2
+          return 1;
+        }
+      }
+      v.exitSieic(ICPT_INST, sb.ipa, sb.ipb);
+      return 0;
+    }
     default:
       v.exitSieic(ICPT_INST, sb.ipa, sb.ipb);
       return 0;

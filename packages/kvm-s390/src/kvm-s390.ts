@@ -4,7 +4,7 @@
  * state description and the run loop (vcpu_pre_run / sie64a / vcpu_post_run).
  */
 import {
-  KvmError, parseArg, s390uapi, uapi,
+  EventFd, KvmError, parseArg, s390uapi, uapi,
   type KvmArchBackend, type KvmArchVcpu, type KvmArchVm, type KvmMpState, type KvmRun,
   type KvmVcpuContext, type KvmVmContext,
 } from '@kvmts/kvm-core';
@@ -51,6 +51,14 @@ const KVM_GUESTDBG_SINGLESTEP = 0x2;
 const guestDebugSchema = z.object({
   control: z.number().int().min(0).max(0xffffffff),
   debugreg: z.array(z.bigint()).optional(),
+}).strict();
+
+const ioeventfdSchema = z.object({
+  eventfd: z.instanceof(EventFd, { message: 'must be an EventFd' }),
+  addr: z.number().int().min(0).max(0xffffffff),
+  len: z.number().int(),
+  datamatch: z.bigint().optional(),
+  flags: z.number().int().min(0).optional(),
 }).strict();
 
 const storeStatusSchema = z.number().int().min(-2).max(Number.MAX_SAFE_INTEGER);
@@ -109,6 +117,7 @@ export class S390Vm implements KvmArchVm {
     this.clock.base = (BigInt(Date.UTC(2026, 0, 1)) + 2208988800000n) * 1000n * 4096n;
     this.ioctls = {
       s390Interrupt: ((irq: unknown) => this.injectFloating(irq)) as never,
+      ioeventfd: ((args: unknown) => this.ioeventfd(args)) as never,
     };
   }
 
@@ -121,6 +130,31 @@ export class S390Vm implements KvmArchVm {
 
   destroy(): void {
     this.vcpus.clear();
+  }
+
+  /** Virtio-ccw notification eventfds (KVM_VIRTIO_CCW_NOTIFY_BUS): subchannel id + queue. */
+  readonly ccwNotify: { schid: number; queue: bigint; eventfd: EventFd }[] = [];
+
+  /**
+   * KVM_IOEVENTFD on s390: only the virtio-ccw notify bus exists
+   * (KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, addr = subchannel id, datamatch = queue).
+   */
+  ioeventfd(arg: unknown): void {
+    const a = parseArg(ioeventfdSchema, arg, 'args');
+    const flags = a.flags ?? 0;
+    if ((flags & uapi.KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY) === 0)
+      throw new KvmError('EINVAL', 'args.flags: s390 has only the virtio-ccw notify bus (KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY)');
+    if (a.len !== 8) throw new KvmError('EINVAL', `args.len: ${a.len} (the virtio-ccw notify bus takes 8)`);
+    if ((flags & uapi.KVM_IOEVENTFD_FLAG_DATAMATCH) === 0) throw new KvmError('EINVAL', 'args.flags: a virtio-ccw notifier needs DATAMATCH (the queue index)');
+    const queue = a.datamatch ?? 0n;
+    const i = this.ccwNotify.findIndex((n) => n.schid === a.addr && n.queue === queue && n.eventfd === a.eventfd);
+    if (flags & uapi.KVM_IOEVENTFD_FLAG_DEASSIGN) {
+      if (i < 0) throw new KvmError('ENOENT', 'args: no such ioeventfd');
+      this.ccwNotify.splice(i, 1);
+      return;
+    }
+    if (this.ccwNotify.some((n) => n.schid === a.addr && n.queue === queue)) throw new KvmError('EEXIST', 'args: this subchannel/queue already has an ioeventfd');
+    this.ccwNotify.push({ schid: a.addr, queue, eventfd: a.eventfd });
   }
 
   /** KVM_S390_INTERRUPT on the VM fd: service signal, virtio, I/O (floating). */

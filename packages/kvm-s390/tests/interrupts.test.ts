@@ -5,7 +5,7 @@
  * guest debugging makes SIE intercept program interruptions.
  */
 import { describe, expect, it } from 'vitest';
-import { createHost, s390uapi, uapi } from '@kvmts/kvm-core';
+import { createHost, EventFd, s390uapi, uapi } from '@kvmts/kvm-core';
 import { kvmS390 } from '@kvmts/kvm-s390';
 
 const PSW64 = 0x0000000180000000n;
@@ -201,5 +201,22 @@ describe('kvm-s390 interrupts', () => {
     expect(dv.getUint16(0xba)).toBe(0x0005);
     expect(dv.getUint32(0xbc)).toBe(0x1234);
     expect(dv.getUint32(0xc0)).toBe(0x18000000);
+  });
+
+  it('signals a virtio-ccw ioeventfd from DIAG 0x500 in the kernel, else exits to userspace', () => {
+    const { vm, ram, vcpus: [v] } = machine();
+    const efd = new EventFd();
+    vm.ioeventfd({ eventfd: efd, addr: 0x00010005, len: 8, datamatch: 2n,
+      flags: uapi.KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY | uapi.KVM_IOEVENTFD_FLAG_DATAMATCH });
+    // lghi 1,3; llilf 2,0x10005; lghi 3,2; diag 2,4,0x500 (queue 2: eventfd); lghi 3,1; diag (queue 1: userspace)
+    ram.set([0xa7, 0x19, 0x00, 0x03, 0xc0, 0x2f, 0x00, 0x01, 0x00, 0x05, 0xa7, 0x39, 0x00, 0x02, 0x83, 0x24, 0x05, 0x00,
+      0xa7, 0x39, 0x00, 0x01, 0xc0, 0x2f, 0x00, 0x01, 0x00, 0x05, 0x83, 0x24, 0x05, 0x00], 0x10000);
+    v.setInitialPsw({ mask: PSW64, addr: 0x10000n });
+    const run = v.run();
+    expect(efd.read()).toBe(1n);
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_S390_SIEIC);
+    expect(run.s390Sieic.ipa).toBe(0x8324);
+    expect(run.psw.addr).toBe(0x10000n + 32n);
+    expect(() => vm.ioeventfd({ eventfd: efd, addr: 1, len: 8, flags: 0 })).toThrow(/args.flags/);
   });
 });
