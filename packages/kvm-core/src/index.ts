@@ -15,7 +15,7 @@ export { Vcpu } from './vcpu';
 export { KvmRun, KVM_VCPU_MMAP_SIZE } from './kvm-run';
 export type {
   KvmRunIo, KvmRunMmio, KvmRunFailEntry, KvmRunException, KvmRunHypercall, KvmRunInternal,
-  KvmRunSystemEvent, KvmRunDebug, KvmRunS390Sieic, KvmRunS390Reset,
+  KvmRunSystemEvent, KvmRunDebug, KvmRunS390Sieic, KvmRunS390Reset, KvmSyncRegsS390,
 } from './kvm-run';
 export { Memslots, PAGE_SHIFT, MAX_GUEST_PHYS_ADDR } from './memory/memslots';
 export type { MemorySlot, MemslotChange } from './memory/memslots';
@@ -24,6 +24,7 @@ export type {
 } from './arch';
 export { parseArg } from './schemas';
 export * as uapi from './uapi/kvm';
+export * as s390uapi from './uapi/s390';
 export { KVM_IOCTLS, ioc } from './uapi/ioctls';
 export type { IoctlInfo, IoctlFd } from './uapi/ioctls';
 export type {

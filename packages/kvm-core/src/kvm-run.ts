@@ -72,6 +72,24 @@ export interface KvmRunS390Reset {
   flags: bigint;
 }
 
+/**
+ * s390 struct kvm_sync_regs (kvm_run.s.regs): the register state KVM and userspace
+ * exchange through kvm_run without extra ioctls. KVM fills the parts named in
+ * kvmValidRegs on every exit; userspace marks what it changed in kvmDirtyRegs
+ * (KVM_SYNC_* bits) before the next KVM_RUN.
+ */
+export interface KvmSyncRegsS390 {
+  prefix: number;
+  readonly gprs: BigUint64Array;
+  readonly acrs: Uint32Array;
+  readonly crs: BigUint64Array;
+  todpr: number;
+  cputm: bigint;
+  ckc: bigint;
+  readonly fprs: BigUint64Array;
+  fpc: number;
+}
+
 /** The x86 KVM_GET_VCPU_MMAP_SIZE: the kvm_run page, the PIO page, the coalesced-MMIO ring. */
 export const KVM_VCPU_MMAP_SIZE = 3 * PAGE_SIZE;
 
@@ -113,6 +131,14 @@ export class KvmRun {
   readonly s390Reset: KvmRunS390Reset = { flags: 0n };
   /** s390: the PSW, which kvm_run carries ahead of the exit union. */
   readonly psw = { mask: 0n, addr: 0n };
+  /** kvm_run.kvm_valid_regs / kvm_dirty_regs (KVM_SYNC_* bits). */
+  kvmValidRegs = 0;
+  kvmDirtyRegs = 0;
+  /** s390: kvm_run.s.regs (struct kvm_sync_regs). */
+  readonly s390SyncRegs: KvmSyncRegsS390 = {
+    prefix: 0, gprs: new BigUint64Array(16), acrs: new Uint32Array(16), crs: new BigUint64Array(16),
+    todpr: 0, cputm: 0n, ckc: 0n, fprs: new BigUint64Array(16), fpc: 0,
+  };
 
   /** Fill the io arm for an exit; returns the data view userspace reads or fills. */
   setIo(direction: number, size: number, port: number, count: number): Uint8Array {

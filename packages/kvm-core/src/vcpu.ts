@@ -170,6 +170,11 @@ export class Vcpu implements KvmVcpuContext {
     this.archIoctl('s390Interrupt', irq);
   }
 
+  /** s390: KVM_S390_STORE_STATUS (addr, or KVM_S390_STORE_STATUS_NOADDR / _PREFIXED). */
+  storeStatus(addr: number): void {
+    this.archIoctl('storeStatus', addr);
+  }
+
   /** s390: KVM_S390_MEM_OP (logical or absolute read/write, optionally check-only). */
   memOp(op: { gaddr: bigint; size: number; op: number; buf?: Uint8Array; ar?: number; flags?: number }): Uint8Array | void {
     return this.archIoctl('memOp', op);

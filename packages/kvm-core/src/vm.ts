@@ -198,6 +198,11 @@ export class Vm implements KvmVmContext {
     this.archIoctl('setIdentityMapAddr', addr);
   }
 
+  /** s390: KVM_S390_INTERRUPT on the VM fd (a floating interrupt: service signal, virtio, I/O). */
+  s390Interrupt(irq: { type: number; parm?: number; parm64?: bigint }): void {
+    this.archIoctl('s390Interrupt', irq);
+  }
+
   /** KVM_ENABLE_CAP on the VM fd. */
   enableCap(cap: number, args: readonly bigint[] = []): void {
     this.archIoctl('enableCap', cap, args);

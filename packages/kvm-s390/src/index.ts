@@ -1,4 +1,10 @@
 export { kvmS390, kvmS390ParamsSchema } from './module';
 export type { KvmS390Params } from './module';
+export { S390Backend, S390Vm, S390Vcpu, SIE_SLICE, RUN_SLICE, FACILITY_BITS } from './kvm-s390';
+export { SieBlock, SIE_BLOCK_SIZE } from './sie/sie-block';
+export { sie64a, VIR_PREFIX_UNMAPPED, VIR_NOT_ZARCH } from './sie/sie';
+export { S390Cpu } from './engine/cpu';
+export { GuestStorage } from './engine/storage';
+export { TodClock } from './engine/clock';
 import { kvmS390 } from './module';
 export default kvmS390;

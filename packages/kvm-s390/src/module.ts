@@ -1,8 +1,10 @@
 /**
- * The kvm-s390 module object: `host.insmod(kvmS390)`.
+ * The kvm-s390 module object: `host.insmod(kvmS390)` registers the s390 architecture
+ * backend with kvm-core (kvm_s390_init -> kvm_init).
  */
-import { defineModule, KvmError, paramInt } from '@kvmts/kvm-core';
+import { defineModule, kvmArchExit, kvmArchInit, paramInt } from '@kvmts/kvm-core';
 import { z } from 'zod';
+import { S390Backend } from './kvm-s390';
 
 export const kvmS390ParamsSchema = z
   .object({
@@ -15,9 +17,10 @@ export type KvmS390Params = z.infer<typeof kvmS390ParamsSchema>;
 export const kvmS390 = defineModule<KvmS390Params>({
   name: 'kvm-s390',
   paramsSchema: kvmS390ParamsSchema,
-  init() {
-    // The SIE backend lands with issue 9; until then loading reports the truth.
-    throw new KvmError('ENODEV', 'kvm-s390: the SIE model is not built yet');
+  init(host) {
+    kvmArchInit(host, new S390Backend('kvm-s390'));
   },
-  exit() {},
+  exit(host) {
+    kvmArchExit(host, 's390');
+  },
 });

@@ -52,3 +52,11 @@ export { loadLinux } from './loaders/linux';
 export { installAcpiTables } from './firmware/acpi';
 export { installMpTable } from './firmware/mptable';
 export { setupBiosAreas, bootPrologue } from './firmware/bios';
+
+// The s390-ccw-virtio machine
+export { runS390Machine, s390MachineConfigSchema, PSW_MASK_64 } from './s390/machine';
+export type { S390MachineConfig, S390MachineResult } from './s390/machine';
+export { Sclp } from './s390/sclp';
+export { loadS390Image } from './s390/elf';
+export { parseS390Args, runS390Cli, s390ArgsSchema, S390_MACHINE_NAME } from './s390/args';
+export type { S390Args } from './s390/args';
