@@ -64,6 +64,23 @@ describe.skipIf(!haveCc)('qemu-lite command line for s390', () => {
     expect(status).toBe(0);
     expect(text).toContain('primes below 10000: 1229\n');
   });
+
+  it('the qemu-lite executable dispatches -M s390-ccw-virtio to the s390 machine', () => {
+    build('programs');
+    const cli = resolve(__dirname, '../../qemu-lite/src/cli.ts');
+    const stdout = execFileSync(process.execPath, ['--conditions=@kvmts/source', '--import', 'tsx', cli,
+      '-M', 's390-ccw-virtio', '-accel', 'kvm-s390', '-kernel', join(outDir('z196', '-O2'), 'programs.elf'), '-nographic'], { encoding: 'utf8' });
+    expect(stdout).toContain('hello from s390x\n');
+    expect(stdout).toContain('crc32: cbf43926\n');
+    let err: { status?: number; stderr?: string } = {};
+    try {
+      execFileSync(process.execPath, ['--conditions=@kvmts/source', '--import', 'tsx', cli, '-M', 's390-ccw-virtio', '-accel', 'kvm-s390', '-kernel', '/nonexistent.elf'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.status).toBe(1);
+    expect(err.stderr).toMatch(/nonexistent/);
+  });
 });
 
 describe.skipIf(!haveCc)('s390x selftest guest (intercepts from compiled code)', () => {

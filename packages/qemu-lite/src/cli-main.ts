@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { CliError, HELP_TEXT, parseCommandLine } from './cli-args';
 import type { RunMachineOptions } from './run-machine';
 import { QEMU_LITE_VERSION } from './version';
+import { loadAccelModule } from './accel';
+/** The s390 machine's name (s390/args.ts has the same; kept here so the s390 code loads lazily). */
+const S390_MACHINE_NAME = 's390-ccw-virtio';
 
 /** Where guest-tests ships the prebuilt demo (the agreed path first, then its source tree). */
 export const DEMO_GUEST_CANDIDATES = ['../../guest-tests/demo/demo.elf', '../../guest-tests/guests/demo/demo.elf'] as const;
@@ -29,7 +32,29 @@ export interface CliOptions {
   demoPath?: string;
 }
 
+/** `-M s390-ccw-virtio` (or `-machine s390-ccw-virtio,...`) selects the s390 machine. */
+function wantsS390Machine(argv: readonly string[]): boolean {
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const a = argv[i]!.replace(/^--/, '-');
+    if ((a === '-M' || a === '-machine') && argv[i + 1]!.split(',')[0] === S390_MACHINE_NAME) return true;
+  }
+  return false;
+}
+
+async function runS390(argv: readonly string[], io: CliIo, runOpts: RunMachineOptions): Promise<number> {
+  const { runS390Cli, parseS390Args } = await import('./s390/args');
+  try {
+    parseS390Args(argv);
+  } catch (e) {
+    io.err(`${(e as Error).message}\n`);
+    return 1;
+  }
+  const module = runOpts.module ?? (await loadAccelModule('kvm-s390'));
+  return runS390Cli(argv, module, (b) => io.out(Buffer.from(b).toString('utf8')));
+}
+
 export async function cliMain(argv: readonly string[], io: CliIo, runOpts: RunMachineOptions = {}, cli: CliOptions = {}): Promise<number> {
+  if (wantsS390Machine(argv)) return runS390(argv, io, runOpts);
   let action;
   try {
     action = parseCommandLine(argv);
