@@ -46,3 +46,9 @@ export {
 } from './x86/x86';
 export type { X86VendorInfo } from './x86/x86';
 export * as x86Regs from './x86/regs';
+
+// The x86 execution engine (the silicon the vendors drive): see x86/engine/index.ts and guest-mode.ts.
+export * as x86Engine from './x86/engine/index';
+export { X86Cpu } from './x86/engine/cpu';
+export { EngineExit } from './x86/engine/guest-mode';
+export type { GuestModeController, TdpHook, InterruptSource } from './x86/engine/guest-mode';

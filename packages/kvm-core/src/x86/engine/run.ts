@@ -1,0 +1,182 @@
+/**
+ * The execution loop: event injection on entry, NMI / interrupt windows and external
+ * interrupts at instruction boundaries (honouring STI and MOV SS blocking), one
+ * instruction per step, exceptions with the double-fault and triple-fault rules, and
+ * the exits to the vendor.
+ */
+import {
+  DB_VECTOR, DF_VECTOR, EVENT_TYPE_EXT_INTR, EVENT_TYPE_HW_EXCEPTION, EVENT_TYPE_NMI, FLAG_IF, FLAG_TF, NMI_VECTOR,
+  PF_VECTOR,
+} from './constants';
+import type { X86Cpu } from './cpu';
+import { d } from './decoder';
+import { step } from './execute';
+import { EXIT, FAULT } from './fault';
+import {
+  ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_EXTINT, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_INTR_WINDOW,
+  ENGINE_EXIT_MMIO, ENGINE_EXIT_NMI, ENGINE_EXIT_NMI_WINDOW, ENGINE_EXIT_TRIPLE_FAULT,
+} from './guest-mode';
+import { deliverEvent, makesDoubleFault } from './interrupts';
+
+const NO_EXIT = -1;
+
+/**
+ * Run until an exit or until `budget` instructions retired. Returns ENGINE_EXIT_*.
+ * ENGINE_EXIT_BUDGET with cpu.halted set means the CPU is in the HLT state waiting for
+ * an interrupt (HLT not intercepted).
+ */
+export function runCpu(cpu: X86Cpu, budget: number): number {
+  cpu.resetExitReason();
+  if (cpu.shutdown) return triple(cpu);
+  if (cpu.injectPending) {
+    cpu.injectPending = false;
+    cpu.rip += cpu.injectInstrLen;
+    const r = deliverWithDoubleFault(cpu, cpu.injectVector, cpu.injectType, cpu.injectErrorCode, cpu.injectHasErrorCode);
+    if (r !== NO_EXIT) return r;
+  }
+  const exit = cpu.exit;
+  let n = 0;
+  while (n < budget) {
+    if (!cpu.stiBlocking && !cpu.movSsBlocking) {
+      if (cpu.requestNmiWindow && !cpu.nmiBlocking) {
+        exit.reason = ENGINE_EXIT_NMI_WINDOW;
+        exit.instrLen = 0;
+        return ENGINE_EXIT_NMI_WINDOW;
+      }
+      if (cpu.nmiPending && !cpu.nmiBlocking) {
+        exit.reason = ENGINE_EXIT_NMI;
+        exit.instrLen = 0;
+        if (cpu.controller.intercept(cpu, exit)) return ENGINE_EXIT_NMI;
+        cpu.nmiPending = false;
+        cpu.nmiBlocking = true;
+        const r = deliverWithDoubleFault(cpu, NMI_VECTOR, EVENT_TYPE_NMI, 0, false);
+        if (r !== NO_EXIT) return r;
+        continue;
+      }
+      if (cpu.flags & FLAG_IF) {
+        if (cpu.requestInterruptWindow) {
+          exit.reason = ENGINE_EXIT_INTR_WINDOW;
+          exit.instrLen = 0;
+          return ENGINE_EXIT_INTR_WINDOW;
+        }
+        const src = cpu.interruptSource;
+        if (src !== null && src.hasInterrupt()) {
+          exit.reason = ENGINE_EXIT_EXTINT;
+          exit.instrLen = 0;
+          if (cpu.controller.intercept(cpu, exit)) return ENGINE_EXIT_EXTINT;
+          const vector = src.acknowledge();
+          const r = deliverWithDoubleFault(cpu, vector & 0xff, EVENT_TYPE_EXT_INTR, 0, false);
+          if (r !== NO_EXIT) return r;
+          continue;
+        }
+      }
+    }
+    if (cpu.halted) return ENGINE_EXIT_BUDGET;
+    const tf = cpu.flags & FLAG_TF;
+    cpu.stiBlocking = false;
+    cpu.movSsBlocking = false;
+    try {
+      step(cpu);
+      cpu.rip = d.ip;
+      cpu.instret++;
+      n++;
+    } catch (e) {
+      cpu.rip = d.ipStart;
+      if (e === FAULT) {
+        cpu.mmioWritePending = false;
+        const r = raiseException(cpu, cpu.faultVector, cpu.faultErrorCode, cpu.faultHasErrorCode);
+        if (r !== NO_EXIT) return r;
+        n++;
+        continue;
+      }
+      if (e === EXIT) return exit.reason;
+      // A host exception inside the engine is an engine bug; the guest never sees it.
+      exit.internalMessage = `host exception: ${e instanceof Error ? `${e.message}\n${e.stack}` : String(e)}`;
+      exit.reason = ENGINE_EXIT_INTERNAL_ERROR;
+      return ENGINE_EXIT_INTERNAL_ERROR;
+    }
+    if (cpu.mmioWritePending) {
+      cpu.mmioWritePending = false;
+      exit.reason = ENGINE_EXIT_MMIO;
+      exit.instrLen = 0;
+      cpu.controller.intercept(cpu, exit);
+      return ENGINE_EXIT_MMIO;
+    }
+    if (tf) {
+      // Single-step trap after the instruction (DR6.BS).
+      cpu.dr[6] = (cpu.dr[6]! | 0x4000) >>> 0;
+      const r = raiseException(cpu, DB_VECTOR, 0, false);
+      if (r !== NO_EXIT) return r;
+    }
+  }
+  return ENGINE_EXIT_BUDGET;
+}
+
+/** An exception raised by an instruction: the exception-bitmap check, CR2, then delivery. */
+export function raiseException(cpu: X86Cpu, vector: number, errorCode: number, hasErrorCode: boolean): number {
+  const e = cpu.exit;
+  e.reason = ENGINE_EXIT_EXCEPTION;
+  e.vector = vector;
+  e.errorCode = errorCode;
+  e.hasErrorCode = hasErrorCode;
+  e.instrLen = 0;
+  e.linearAddress = vector === PF_VECTOR ? cpu.pfAddress : 0;
+  if (cpu.controller.intercept(cpu, e)) return ENGINE_EXIT_EXCEPTION;
+  if (vector === PF_VECTOR) cpu.cr2 = cpu.pfAddress;
+  return deliverWithDoubleFault(cpu, vector, vector === NMI_VECTOR ? EVENT_TYPE_NMI : EVENT_TYPE_HW_EXCEPTION, errorCode, hasErrorCode);
+}
+
+/** Deliver an event; faults during delivery combine per SDM Table 6-5 (#DF, then shutdown). */
+export function deliverWithDoubleFault(cpu: X86Cpu, vector: number, type: number, errorCode: number, hasErrorCode: boolean): number {
+  let v = vector;
+  let t = type;
+  let ec = errorCode;
+  let he = hasErrorCode;
+  const savedRip = cpu.rip;
+  for (;;) {
+    try {
+      deliverEvent(cpu, v, t, ec, he);
+      return NO_EXIT;
+    } catch (err) {
+      cpu.rip = savedRip;
+      if (err === EXIT) return cpu.exit.reason;
+      if (err !== FAULT) {
+        cpu.exit.internalMessage = `host exception: ${err instanceof Error ? `${err.message}\n${err.stack}` : String(err)}`;
+        cpu.exit.reason = ENGINE_EXIT_INTERNAL_ERROR;
+        return ENGINE_EXIT_INTERNAL_ERROR;
+      }
+      const v2 = cpu.faultVector;
+      if (v === DF_VECTOR) return triple(cpu);
+      const e = cpu.exit;
+      // The second exception is offered to the controller with the first as vectoring information.
+      e.vectoringVector = v;
+      e.vectoringType = t;
+      e.vectoringErrorCode = ec;
+      e.vectoringHasErrorCode = he;
+      if (makesDoubleFault(v, v2) || (t !== EVENT_TYPE_HW_EXCEPTION && t !== EVENT_TYPE_NMI && false)) {
+        v = DF_VECTOR; ec = 0; he = true;
+      } else {
+        v = v2; ec = cpu.faultErrorCode; he = cpu.faultHasErrorCode;
+      }
+      t = EVENT_TYPE_HW_EXCEPTION;
+      e.reason = ENGINE_EXIT_EXCEPTION;
+      e.vector = v;
+      e.errorCode = ec;
+      e.hasErrorCode = he;
+      e.instrLen = 0;
+      e.linearAddress = v === PF_VECTOR ? cpu.pfAddress : 0;
+      if (cpu.controller.intercept(cpu, e)) return ENGINE_EXIT_EXCEPTION;
+      e.vectoringVector = -1;
+      if (v === PF_VECTOR) cpu.cr2 = cpu.pfAddress;
+    }
+  }
+}
+
+function triple(cpu: X86Cpu): number {
+  cpu.shutdown = true;
+  const e = cpu.exit;
+  e.reason = ENGINE_EXIT_TRIPLE_FAULT;
+  e.instrLen = 0;
+  cpu.controller.intercept(cpu, e);
+  return ENGINE_EXIT_TRIPLE_FAULT;
+}
