@@ -52,3 +52,53 @@ export * as x86Engine from './x86/engine/index';
 export { X86Cpu } from './x86/engine/cpu';
 export { EngineExit } from './x86/engine/guest-mode';
 export type { GuestModeController, TdpHook, InterruptSource } from './x86/engine/guest-mode';
+
+// x86 in-kernel irqchip, timers, clock and paravirt (issue 5).
+export { VmClock, hostMonotonicNs, VIRTUAL_CLOCK_DEFAULT_EPOCH_NS } from './clock';
+export type { VmClockMode, VmClockOptions } from './clock';
+export {
+  KVM_DEFAULT_TIME_SLICE_NS, kvmVcpuReset, kvmApicAcceptEvents, kvmGetCr8, kvmSetCr8, kvmGetMsr, kvmSetMsr,
+  kvmVcpuMmioRead, kvmVcpuMmioWrite,
+} from './x86/x86';
+export { KvmIoBus, KVM_MMIO_BUS, KVM_PIO_BUS, ioDataGet, ioDataSet } from './x86/io-bus';
+export type { KvmIoDevice } from './x86/io-bus';
+export { KvmPic, KvmKpicState, PIC_NUM_PINS, KVM_PIC_STATE_FIELDS } from './x86/irqchip/i8259';
+export type { KvmPicState } from './x86/irqchip/i8259';
+export { KvmIoapic, IOAPIC_DEFAULT_BASE_ADDRESS, IOAPIC_NUM_PINS } from './x86/irqchip/ioapic';
+export type { KvmIoapicState } from './x86/irqchip/ioapic';
+export { KvmLapic, newLapicIrq, KVM_APIC_INIT, KVM_APIC_SIPI } from './x86/irqchip/lapic';
+export type { KvmLapicIrq, KvmLapicEnv } from './x86/irqchip/lapic';
+export * as lapicRegs from './x86/irqchip/lapic-regs';
+export { KvmIrqchip } from './x86/irqchip/irqchip';
+export type { KvmIrqAckNotifier } from './x86/irqchip/irqchip';
+export {
+  KVM_IRQ_ROUTING_IRQCHIP, KVM_IRQ_ROUTING_MSI, KVM_MSI_VALID_DEVID, KVM_MAX_IRQ_ROUTES,
+  KVM_USERSPACE_IRQ_SOURCE_ID, KVM_IRQFD_RESAMPLE_IRQ_SOURCE_ID, KVM_PIT_IRQ_SOURCE_ID,
+  buildRoutingTable, defaultRoutingEntries, kvmSetMsiIrq,
+} from './x86/irqchip/irq-routing';
+export type { KvmIrqRoutingEntry, KvmIrqRoutingIrqchip, KvmIrqRoutingMsi, KvmMsi } from './x86/irqchip/irq-routing';
+export { kvmCpuHasExtint, kvmCpuHasInjectableIntr, kvmCpuGetInterrupt } from './x86/irqchip/irq';
+export type { KvmIrqfd } from './x86/irqchip/irqfd';
+export type { KvmIoeventfd } from './x86/ioeventfd';
+export type { KvmVcpuEvents } from './x86/irqchip/irqchip-ioctls';
+export {
+  KvmPit, KVM_PIT_FREQ, KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON,
+} from './x86/i8254';
+export type { KvmPitState2, KvmPitChannelState } from './x86/i8254';
+export {
+  KvmVcpuTsc, kvmTscCpuidLeaves, KVM_DEFAULT_TSC_KHZ, MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX,
+} from './x86/tsc';
+export {
+  MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
+  MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN, KVM_MSR_ENABLED, PVCLOCK_TSC_STABLE_BIT, KVM_CLOCK_TSC_STABLE,
+  KVM_CLOCK_REALTIME, kvmGetTimeScale, pvclockScaleDelta,
+} from './x86/kvmclock';
+export { kvmGetMsrCommon, kvmSetMsrCommon, KVM_COMMON_MSRS } from './x86/msr-common';
+export { kvmEmulateHypercall, isLongModeCode } from './x86/hypercall';
+export * as kvmHypercall from './x86/hypercall';
+export * as kvmPara from './x86/kvm-para';
+export { kvmParavirtCpuidLeaves, KVM_SUPPORTED_PV_FEATURES } from './x86/kvm-para';
+export { kvmPvEoiSyncToGuest, kvmPvEoiSyncFromGuest, KVM_PV_EOI_ENABLED } from './x86/pv-eoi';
+export { kvmRecordStealTime, kvmStealTimeSetPreempted, KVM_STEAL_TIME_SIZE, KVM_VCPU_PREEMPTED } from './x86/steal-time';
+export { kvmIrqchipInterruptSource } from './x86/irqchip/irq';
+export { kvmVcpuInstructionBudget, kvmAccountInstructions, KVM_HOST_CLOCK_BUDGET } from './x86/run-budget';

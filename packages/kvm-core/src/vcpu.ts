@@ -13,6 +13,7 @@ import type {
 } from './uapi/structs';
 import type { Vm } from './vm';
 import { z } from 'zod';
+import type { KvmVcpuEvents } from './x86/irqchip/irqchip-ioctls';
 
 export class Vcpu implements KvmVcpuContext {
   /** The vCPU's kvm_run (what the mmap of the vCPU fd shows on Linux). */
@@ -120,7 +121,7 @@ export class Vcpu implements KvmVcpuContext {
   }
 
   /** KVM_GET_VCPU_EVENTS */
-  getVcpuEvents<T = unknown>(): T {
+  getVcpuEvents<T = KvmVcpuEvents>(): T {
     return this.archIoctl('getVcpuEvents');
   }
 

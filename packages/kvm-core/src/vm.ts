@@ -12,6 +12,9 @@ import type { KvmUserspaceMemoryRegion } from './uapi/structs';
 import { genericCheckExtension } from './kvm';
 import { Vcpu } from './vcpu';
 import type { EventFd } from './eventfd';
+import type { KvmPicState } from './x86/irqchip/i8259';
+import type { KvmIoapicState } from './x86/irqchip/ioapic';
+import type { KvmPitState2 } from './x86/i8254';
 
 export class Vm implements KvmVmContext {
   readonly memslots = new Memslots();
@@ -104,7 +107,7 @@ export class Vm implements KvmVmContext {
   }
 
   /** KVM_GET_IRQCHIP (chipId: KVM_IRQCHIP_PIC_MASTER/SLAVE/IOAPIC). */
-  getIrqchip<T = unknown>(chipId: number): T {
+  getIrqchip<T = KvmPicState | KvmIoapicState>(chipId: number): T {
     return this.archIoctl('getIrqchip', chipId);
   }
 
@@ -119,7 +122,7 @@ export class Vm implements KvmVmContext {
   }
 
   /** KVM_GET_PIT2 */
-  getPit2<T = unknown>(): T {
+  getPit2<T = KvmPitState2>(): T {
     return this.archIoctl('getPit2');
   }
 
@@ -156,6 +159,33 @@ export class Vm implements KvmVmContext {
   /** KVM_SET_CLOCK */
   setClock(data: { clock: bigint; flags?: number }): void {
     this.archIoctl('setClock', data);
+  }
+
+  /**
+   * kvmts: pick the VM clock before creating vCPUs: `{ mode: 'host' }` (default) or
+   * `{ mode: 'virtual', nsPerInstruction? }` for deterministic runs (EBUSY after vCPUs exist).
+   */
+  setClockSource(opts: { mode: 'host' | 'virtual'; nsPerInstruction?: number; realtimeAtZeroNs?: number }): void {
+    this.archIoctl('setClockSource', opts);
+  }
+
+  /** kvmts: the VM clock (ns since creation, host or virtual). */
+  clockNowNs(): number {
+    return this.archIoctl('clockNowNs');
+  }
+
+  /**
+   * kvmts: the earliest armed timer deadline (PIT, LAPIC timers) in VM-clock ns, or -1.
+   * When every vCPU is blocked (run() returned KVM_EXIT_INTR with mpState not RUNNABLE),
+   * a VMM sleeps until this deadline (host clock) or warps to it (virtual clock).
+   */
+  nextTimerDeadline(): number {
+    return this.archIoctl('nextTimerDeadline');
+  }
+
+  /** kvmts: advance a virtual clock to `ns` while all vCPUs idle (no-op on host time). */
+  warpClock(ns: number): void {
+    this.archIoctl('warpClock', ns);
   }
 
   /** KVM_SET_TSS_ADDR (x86, VMX real-mode TSS). */

@@ -125,7 +125,13 @@ describe('vCPUs and KVM_RUN (through a fake vendor)', () => {
   });
 
   it('keeps the MP state and CPUID table that userspace sets', () => {
-    const vcpu = vm.createVcpu(0);
+    // MP states other than RUNNABLE need the in-kernel LAPIC (EINVAL without, as in Linux).
+    expectErrno(() => vm.createVcpu(1).setMpState({ mpState: uapi.KVM_MP_STATE_HALTED }), 'EINVAL', /LAPIC/);
+    const host = createHost();
+    host.insmod(fakeVendorModule());
+    const vm2 = host.open('/dev/kvm').createVm();
+    vm2.createIrqchip();
+    const vcpu = vm2.createVcpu(0);
     expect(vcpu.getMpState()).toEqual({ mpState: uapi.KVM_MP_STATE_RUNNABLE });
     vcpu.setMpState({ mpState: uapi.KVM_MP_STATE_HALTED });
     expect(vcpu.getMpState().mpState).toBe(uapi.KVM_MP_STATE_HALTED);

@@ -1,0 +1,121 @@
+/**
+ * kvm_get_msr_common / kvm_set_msr_common (arch/x86/kvm/x86.c): the MSRs the generic
+ * x86 layer owns, which vendors fall back to for any index they do not handle
+ * themselves: IA32_APICBASE (0x1b), IA32_TSC (0x10), IA32_TSC_ADJUST (0x3b),
+ * IA32_TSC_DEADLINE (0x6e0), the x2APIC range (0x800-0x8ff), TSC_AUX, and KVM's
+ * paravirt MSRs (kvmclock old and new, PV EOI).
+ */
+import {
+  APIC_BASE_MSR, MSR_IA32_APICBASE, MSR_IA32_APICBASE_BSP,
+  MSR_IA32_TSC_DEADLINE, X2APIC_MSR_LAST,
+} from './irqchip/lapic-regs';
+import {
+  KVM_MSR_ENABLED, MSR_KVM_PV_EOI_EN, MSR_KVM_STEAL_TIME, MSR_KVM_SYSTEM_TIME, MSR_KVM_SYSTEM_TIME_NEW,
+  MSR_KVM_WALL_CLOCK, MSR_KVM_WALL_CLOCK_NEW,
+} from './kvmclock';
+import { KVM_STEAL_RESERVED_MASK } from './steal-time';
+import { MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX } from './tsc';
+import type { KvmVcpuX86 } from './x86';
+
+/** The MSRs KVM_GET_MSR_INDEX_LIST gains from this layer (save/restore list). */
+export const KVM_COMMON_MSRS: readonly number[] = [
+  MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_DEADLINE, MSR_TSC_AUX,
+  MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
+  MSR_KVM_PV_EOI_EN, MSR_KVM_STEAL_TIME,
+];
+
+function isX2apicMsr(index: number): boolean {
+  return index >= APIC_BASE_MSR && index <= X2APIC_MSR_LAST;
+}
+
+/** kvm_get_msr_common: the value, or undefined (#GP / KVM_GET_MSRS stops). */
+export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undefined {
+  switch (index) {
+    case MSR_IA32_APICBASE:
+      return BigInt(vcpu.apic !== null ? vcpu.apic.apicBase : vcpu.apicBase);
+    case MSR_IA32_TSC:
+      return BigInt.asUintN(64, BigInt(vcpu.tsc.read()));
+    case MSR_IA32_TSC_ADJUST:
+      return BigInt.asUintN(64, BigInt(vcpu.tsc.adjust));
+    case MSR_TSC_AUX:
+      return BigInt(vcpu.tsc.aux >>> 0);
+    case MSR_IA32_TSC_DEADLINE:
+      return vcpu.apic !== null ? vcpu.apic.getTscDeadline() : 0n;
+    case MSR_KVM_WALL_CLOCK:
+    case MSR_KVM_WALL_CLOCK_NEW:
+      return vcpu.kvm.wallClockMsr;
+    case MSR_KVM_SYSTEM_TIME:
+    case MSR_KVM_SYSTEM_TIME_NEW:
+      return vcpu.pv.systemTimeMsr;
+    case MSR_KVM_PV_EOI_EN:
+      return vcpu.pv.pvEoiMsr;
+    case MSR_KVM_STEAL_TIME:
+      return vcpu.steal.msr;
+    default:
+      if (isX2apicMsr(index)) return vcpu.apic?.x2apicMsrRead(index);
+      return undefined;
+  }
+}
+
+/** kvm_set_msr_common: true when written; false means #GP (or KVM_SET_MSRS stops). */
+export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, hostInitiated: boolean): boolean {
+  switch (index) {
+    case MSR_IA32_APICBASE: {
+      if (data >= 1n << 52n) return false;
+      const v = Number(data);
+      if (vcpu.apic === null) {
+        vcpu.apicBase = v;
+        return true;
+      }
+      // The BSP flag is read-only to the guest.
+      const bsp = vcpu.apic.apicBase & MSR_IA32_APICBASE_BSP;
+      const ok = vcpu.apic.setBase(hostInitiated ? v : (v & ~MSR_IA32_APICBASE_BSP) | bsp, hostInitiated);
+      if (ok) vcpu.apicBase = vcpu.apic.apicBase;
+      return ok;
+    }
+    case MSR_IA32_TSC:
+      vcpu.tsc.write(Number(BigInt.asIntN(64, data)), hostInitiated);
+      vcpu.requestClockUpdate();
+      return true;
+    case MSR_IA32_TSC_ADJUST:
+      vcpu.tsc.writeAdjust(Number(BigInt.asIntN(64, data)));
+      vcpu.requestClockUpdate();
+      return true;
+    case MSR_TSC_AUX:
+      if (!hostInitiated && data >> 32n) return false;
+      vcpu.tsc.aux = Number(data & 0xffffffffn);
+      return true;
+    case MSR_IA32_TSC_DEADLINE:
+      vcpu.apic?.setTscDeadline(data);
+      return true;
+    case MSR_KVM_WALL_CLOCK:
+    case MSR_KVM_WALL_CLOCK_NEW:
+      vcpu.kvm.wallClockMsr = data;
+      vcpu.kvm.writeWallClock(Number(data & ~1n));
+      return true;
+    case MSR_KVM_SYSTEM_TIME:
+    case MSR_KVM_SYSTEM_TIME_NEW:
+      vcpu.pv.systemTimeMsr = data;
+      vcpu.pv.systemTimeGpa = data & BigInt(KVM_MSR_ENABLED) ? Number(data & ~1n) : -1;
+      vcpu.requestClockUpdate();
+      return true;
+    case MSR_KVM_PV_EOI_EN: {
+      // Bit 0 enables; the area is a 4-byte aligned u32 (bits 3:1 reserved).
+      if (data & 0xen) return false;
+      vcpu.pv.pvEoiMsr = data;
+      vcpu.pv.pvEoiGpa = data & 1n ? Number(data & ~0xfn) : -1;
+      vcpu.pv.pvEoiPending = false;
+      return true;
+    }
+    case MSR_KVM_STEAL_TIME:
+      if (data & KVM_STEAL_RESERVED_MASK) return false;
+      vcpu.steal.msr = data;
+      vcpu.steal.gpa = data & 1n ? Number(data & ~0x3fn) : -1;
+      vcpu.steal.pendingNs = 0;
+      return true;
+    default:
+      if (isX2apicMsr(index)) return vcpu.apic !== null && vcpu.apic.x2apicMsrWrite(index, data);
+      return false;
+  }
+}
+
