@@ -102,3 +102,18 @@ export { kvmPvEoiSyncToGuest, kvmPvEoiSyncFromGuest, KVM_PV_EOI_ENABLED } from '
 export { kvmRecordStealTime, kvmStealTimeSetPreempted, KVM_STEAL_TIME_SIZE, KVM_VCPU_PREEMPTED } from './x86/steal-time';
 export { kvmIrqchipInterruptSource } from './x86/irqchip/irq';
 export { kvmVcpuInstructionBudget, kvmAccountInstructions, KVM_HOST_CLOCK_BUDGET } from './x86/run-budget';
+
+// Drivers on the engine: the TDP MMU and instruction emulation (issue 4's driver side).
+export {
+  TdpMmu, TdpPagePool, TDP_POOL_BASE, RET_PF_FIXED, RET_PF_EMULATE, RET_PF_INVALID,
+} from './x86/mmu/tdp-mmu';
+export type { TdpFormat } from './x86/mmu/tdp-mmu';
+export {
+  kvmEmulateInstruction, kvmEmulateStringIo, kvmEmulateCpuid, kvmCpuid, kvmFixHypercall, kvmEmulationFailure,
+  KvmStringIo, lastEmulationError,
+} from './x86/emulate';
+export type { EngineEmulationHost } from './x86/emulate';
+export {
+  kvmSetCr0, kvmSetCr4, kvmHandleCrAccess, kvmEmulateRdmsr, kvmEmulateWrmsr, kvmEmulateRdtsc, kvmInjectGp, kvmInjectUd,
+  KVM_CR4_GUEST_SUPPORTED,
+} from './x86/exit-handlers';
