@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BOOT_TO_LONG, LIB64 } from '../../kvm-core/tests/engine/guest-lib';
 
 export interface EngineGuest {
   file: string;
@@ -64,10 +63,12 @@ export function loadEngineGuests(): EngineGuest[] {
   const out: EngineGuest[] = [];
   for (const file of ENGINE_GUEST_FILES) {
     const text = readFileSync(DIR + file, 'utf8');
-    const env: Record<string, string> = { BOOT_TO_LONG, LIB64 };
-    for (const m of text.matchAll(/^const (\w+) = `/gm)) {
+    const env: Record<string, string> = {};
+    // guest-lib.ts's shared sources first, then the file's own constants.
+    const lib = readFileSync(DIR + 'guest-lib.ts', 'utf8');
+    for (const src of [lib, text]) for (const m of src.matchAll(/^(?:export )?const (\w+) = `/gm)) {
       const start = m.index! + m[0].length;
-      env[m[1]!] = evalTemplate(text.slice(start, templateEnd(text, start)), env);
+      env[m[1]!] = evalTemplate(src.slice(start, templateEnd(src, start)), env);
     }
     const its = [...text.matchAll(/\bit\('((?:[^'\\]|\\.)*)'/g)];
     for (let k = 0; k < its.length; k++) {

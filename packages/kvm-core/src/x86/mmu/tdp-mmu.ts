@@ -17,8 +17,17 @@
  * Shadow paging (ept=0 / npt=0 with guest paging) is not implemented: those modules run
  * the guest without TDP (gpa used directly by the engine).
  */
-import type { Memslots } from '../../memory/memslots';
-import { KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY } from '../../uapi/kvm';
+
+/** What the MMU needs from the VM's memslots (memory/memslots.ts's Memslots). */
+export interface TdpMemslots {
+  find(gpa: number): { readonly flags: number } | undefined;
+  markDirty(gpa: number): void;
+  onChange(listener: () => void): void;
+}
+
+// Memory-region flags (uapi: KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY).
+const KVM_MEM_LOG_DIRTY_PAGES = 1 << 0;
+const KVM_MEM_READONLY = 1 << 1;
 
 /** The vendor's TDP entry format (the subset the MMU needs). */
 export interface TdpFormat {
@@ -111,7 +120,7 @@ export class TdpMmu {
   stats = { fixed: 0, mmio: 0, dirty: 0, zaps: 0 };
   private readonly zapListeners: (() => void)[] = [];
 
-  constructor(readonly memslots: Memslots, readonly format: TdpFormat, readonly rootLevel = 4, poolBase = TDP_POOL_BASE) {
+  constructor(readonly memslots: TdpMemslots, readonly format: TdpFormat, readonly rootLevel = 4, poolBase = TDP_POOL_BASE) {
     this.pool = new TdpPagePool(poolBase);
     this.root = this.pool.allocPage();
     memslots.onChange(() => this.zapAll());
