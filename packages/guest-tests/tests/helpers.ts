@@ -1,0 +1,22 @@
+/** Shared by the suites: the manifest, one build per process (cached on disk), the runner matrix. */
+import { buildGuest, type BuildResult } from '../src/build';
+import { loadManifest, type GuestEntry } from '../src/manifest';
+import { runnerMatrix } from '../src/runner';
+
+export const manifest = loadManifest();
+export const exercisers = manifest.filter((g) => g.differential);
+export const systemGuests = manifest.filter((g) => !g.differential);
+export const matrix = runnerMatrix();
+
+const built = new Map<string, BuildResult>();
+export function build(entry: GuestEntry): BuildResult {
+  let r = built.get(entry.name);
+  if (!r) {
+    r = buildGuest(entry);
+    built.set(entry.name, r);
+  }
+  return r;
+}
+
+/** The switch that turns a runner leg on, for the names of skipped suites. */
+export const RUNNER_SWITCH = 'KVMTS_GUEST_RUNNERS=qemu,qemu-lite';
