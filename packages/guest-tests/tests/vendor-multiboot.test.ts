@@ -59,17 +59,22 @@ function writeMbi(mem: Uint8Array, cmdline: string): void {
   dv.setUint32(MBI + 48, mmap, true);
 }
 
-function runMultiboot(mod: KvmModule<never>, elfPath: string, cmdline: string): { out: string; exit: number } {
+function runMultiboot(mod: KvmModule<never>, elfPath: string, cmdline: string, smp: number): { out: string; exit: number } {
   const host = createHost();
   host.insmod(mod, {} as never);
   const kvm = host.open('/dev/kvm');
   const vm = kvm.createVm(0);
+  // A pc-like board: in-kernel PIC/IOAPIC/LAPICs and PIT.
+  vm.createIrqchip();
+  vm.createPit2();
   const mem = new Uint8Array(RAM);
   const entry = loadElf(mem, new Uint8Array(readFileSync(elfPath)));
   writeMbi(mem, cmdline);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: RAM, userspaceAddr: mem });
-  const vcpu = vm.createVcpu(0);
-  vcpu.setCpuid2(kvm.getSupportedCpuid());
+  const cpuid = kvm.getSupportedCpuid();
+  const vcpus = Array.from({ length: smp }, (_, i) => vm.createVcpu(i));
+  for (const v of vcpus) v.setCpuid2(cpuid);
+  const vcpu = vcpus[0]!;
   const s = vcpu.getSregs();
   const flat = (type: number) => ({ base: 0n, limit: 0xffffffff, selector: type === 0xb ? 0x10 : 0x18, type, present: 1, dpl: 0, db: 1, s: 1, l: 0, g: 1, avl: 0, unusable: 0 });
   s.cs = flat(0xb);
@@ -83,31 +88,42 @@ function runMultiboot(mod: KvmModule<never>, elfPath: string, cmdline: string): 
   r.rflags = 2n;
   vcpu.setRegs(r);
   let out = '';
-  for (let i = 0; i < 5_000_000; i++) {
-    const k = vcpu.run();
+  const deadline = Date.now() + 20_000;
+  for (let i = 0; Date.now() < deadline; i++) {
+    const v = vcpus[i % smp]!;
+    const k = v.run();
     if (k.exitReason === uapi.KVM_EXIT_INTR) continue;
-    if (k.exitReason !== uapi.KVM_EXIT_IO) throw new Error(`exit ${k.exitReason} after ${JSON.stringify(out)} at rip 0x${vcpu.getRegs().rip.toString(16)} ${vcpu.archIoctl<string>("dumpState").split("\n").filter((l) => /CR|RIP|EXIT|IDT|GDT|CS_|EFER|last/.test(l)).join(" | ")}`);
+    if (k.exitReason === uapi.KVM_EXIT_SHUTDOWN) return { out, exit: 0 };
+    if (k.exitReason !== uapi.KVM_EXIT_IO) throw new Error(`exit ${k.exitReason} after ${JSON.stringify(out)}`);
     const io = k.io;
     if (io.direction === uapi.KVM_EXIT_IO_OUT) {
       if (io.port === 0x3f8) out += String.fromCharCode(io.data[0]!);
-      else if (io.port === 0xf4) return { out, exit: (io.data[0]! << 1) | 1 };
+      else if (io.port === 0xf4) return { out, exit: ((io.data[0]! << 1) | 1) & 0xff };
     } else {
-      // COM1 LSR: transmitter empty; everything else reads as 0.
-      io.data.fill(0);
+      // COM1 LSR: transmitter empty; everything else (no device) reads as all ones, except COM1's other registers.
+      io.data.fill(io.port >= 0x3f8 && io.port <= 0x3ff ? 0 : 0xff);
       if (io.port === 0x3fd) io.data[0] = 0x60;
     }
   }
-  throw new Error('no exit');
+  throw new Error(`no exit; output so far ${JSON.stringify(out)}`);
 }
 
 const manifest = loadManifest();
-const hello = manifest.filter((g) => g.name === 'hello-32' || g.name === 'hello-64');
+/**
+ * The guests checked here (KVMTS_MB_GUESTS overrides). Measured with the fpu-sse engine
+ * branch merged (every guest's runtime executes FNINIT): these and the exercisers ex-alu,
+ * ex-string, ex-sse, ex-x87 pass on kvm-intel; smp-32 needs ACPI MADT tables and
+ * pit-irq-32 stops after its IOAPIC step on this bare board (firmware is qemu-lite's job).
+ */
+const RUNS = (process.env.KVMTS_MB_GUESTS ??
+  'hello-32,hello-64,exceptions-32,exceptions-64,paging-32,paging-64,usermode-64,realmode-32,modes-64,apic-timer-64,triple-fault-64,unhandled-64').split(',');
+const hello = manifest.filter((g) => RUNS.includes(g.name));
 
 describe.each(VENDORS)('%s: multiboot C guests', (_name, mod) => {
   for (const g of hello) {
     it(`${g.name} prints its report and exits with ${g.exitCode}`, () => {
       const built = buildGuest(g, { log: () => {} });
-      const r = runMultiboot(mod, built.elf, g.append ?? '');
+      const r = runMultiboot(mod, built.elf, g.append ?? '', g.smp ?? 1);
       for (const line of g.expect ?? []) expect(r.out).toContain(line);
       expect(r.exit).toBe(g.exitCode);
     }, 120_000);
