@@ -46,3 +46,9 @@ export {
 } from './svm/instruction-intercepts';
 export type { SvmInterceptName } from './svm/instruction-intercepts';
 export { svmSegmentAttrib, svmWriteSegment, svmReadSegment } from './svm/segments';
+
+// The driver (svm.c) and the silicon in action (VMRUN/#VMEXIT on the engine).
+export { createSvmOps, dumpVmcb, VcpuSvm, NPT_TDP_FORMAT, SVM_PASSTHROUGH_MSRS } from './svm';
+export type { SvmDriverParams, KvmSvm } from './svm';
+export { SvmSilicon, SVM_RUN_OK, SVM_RUN_INVALID, SVM_SEG_OFFSETS, svmAttribToAr, arToSvmAttrib } from './svm-silicon';
+export { svmSupportedCpuid, svmMsrIndexList, SVM_ENGINE_FEATURES } from './module';

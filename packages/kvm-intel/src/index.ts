@@ -67,3 +67,9 @@ export { vmxSegmentAccessRights, vmxWriteGuestSegment, vmxReadGuestSegment } fro
 export type { VmxSegmentName } from './vmx/segments';
 export { vmxVmEntry } from './vmx/vm-entry';
 export type { VmxEntryOutcome, VmxEntryHooks } from './vmx/vm-entry';
+
+// The driver (vmx.c) and the silicon in action (VM entry/exit on the engine).
+export { createVmxOps, dumpVmcs, VcpuVmx, EPT_TDP_FORMAT, VMX_PASSTHROUGH_MSRS } from './vmx';
+export type { VmxDriverParams, KvmVmx } from './vmx';
+export { VmxSilicon, VMX_ENTRY_OK, VMX_ENTRY_VMFAIL, VMX_ENTRY_FAILED, VMX_SEG_NAMES } from './vmx-silicon';
+export { vmxSupportedCpuid, vmxMsrIndexList, VMX_ENGINE_FEATURES } from './module';

@@ -203,7 +203,18 @@ export function deliverWithDoubleFault(cpu: X86Cpu, vector: number, type: number
       return NO_EXIT;
     } catch (err) {
       cpu.rip = savedRip;
-      if (err === EXIT) return cpu.exit.reason;
+      if (err === EXIT) {
+        // An exit during delivery (TDP fault on the IDT or stack): the event is the
+        // exit's vectoring information, so the vendor can re-inject it (IDT-vectoring info / EXITINTINFO).
+        const e = cpu.exit;
+        if (e.vectoringVector < 0) {
+          e.vectoringVector = v;
+          e.vectoringType = t;
+          e.vectoringErrorCode = ec;
+          e.vectoringHasErrorCode = he;
+        }
+        return e.reason;
+      }
       if (err !== FAULT) {
         cpu.exit.internalMessage = `host exception: ${err instanceof Error ? `${err.message}\n${err.stack}` : String(err)}`;
         cpu.exit.reason = ENGINE_EXIT_INTERNAL_ERROR;

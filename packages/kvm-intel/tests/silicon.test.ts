@@ -1,0 +1,228 @@
+/**
+ * The VMX silicon in action, through the public KVM API: VM-entry failures, bitmap-driven
+ * I/O and MSR exits, CR read shadows, EPT violations and misconfigurations leading to
+ * MMIO exits, event injection with interrupt windows, hypercall patching, CPUID, and
+ * hosts with different vendors side by side.
+ */
+import { describe, expect, it } from 'vitest';
+import { uapi, type X86ExitInfo } from '@kvmts/kvm-core';
+import { kvmIntel as vendorModule } from '@kvmts/kvm-intel';
+import { assemble, realModeMachine, runToHlt, type Machine } from './guest-helpers';
+
+const V = {
+  name: 'kvm-intel',
+  vendor: 'GenuineIntel',
+  ioExit: { reasonName: 'EXIT_REASON_IO_INSTRUCTION', info1: 0x00810000n },
+  mmioFirst: 'EXIT_REASON_EPT_VIOLATION',
+  mmioAgain: 'EXIT_REASON_EPT_MISCONFIG',
+  ownHypercall: [0x0f, 0x01, 0xc1],
+  otherHypercall: 'vmmcall',
+};
+
+/** Real-mode prologue: stack, IVT entries for #GP (13) and vector 0x20, and a 4-byte console print. */
+const PRO = `
+  .code16
+  start:
+    xor %ax, %ax
+    mov %ax, %ds
+    mov %ax, %ss
+    mov $0x7000, %sp
+    movw $gp_handler, 13*4
+    movw $0, 13*4+2
+    movw $irq_handler, 0x20*4
+    movw $0, 0x20*4+2
+    jmp main
+  gp_handler:
+    mov $'G', %al
+    out %al, $0xe9
+    hlt
+  irq_handler:
+    push %ax
+    mov $'I', %al
+    out %al, $0xe9
+    pop %ax
+    iret
+  out4:
+    push %cx
+    mov $4, %cx
+  1: out %al, $0xe9
+    shr $8, %eax
+    loop 1b
+    pop %cx
+    ret
+  main:
+`;
+
+function machine(body: string, params: object = {}): Machine {
+  return realModeMachine(vendorModule, params, assemble(PRO + body, 0x1000), 0x1000, 0xe0000);
+}
+
+function exitInfo(m: Machine): X86ExitInfo {
+  return m.vcpu.archIoctl<X86ExitInfo>('getExitInfo');
+}
+
+describe(`${V.name}: the silicon in action`, () => {
+  it('CPUID answers from KVM_SET_CPUID2: the vendor string and KVM\'s paravirt signature', () => {
+    const m = machine(`
+      xor %eax, %eax
+      cpuid
+      mov %ebx, %eax
+      call out4
+      mov %edx, %eax
+      call out4
+      mov %ecx, %eax
+      call out4
+      mov $0x40000000, %eax
+      cpuid
+      mov %ebx, %eax
+      call out4
+      mov %ecx, %eax
+      call out4
+      mov %edx, %eax
+      call out4
+      hlt
+    `);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe(`${V.vendor}KVMKVMKVM\0\0\0`);
+  });
+
+  it('I/O bitmap: port 0x80 does not exit, port 0x81 exits with the vendor exit information', () => {
+    const m = machine(`
+      mov $0x55, %al
+      out %al, $0x80
+      mov $1, %al
+      out %al, $0x81
+      hlt
+    `);
+    const run = m.vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_IO);
+    expect(run.io.port).toBe(0x81);
+    const info = exitInfo(m);
+    expect(info.reasonName).toBe(V.ioExit.reasonName);
+    expect(info.info1).toBe(V.ioExit.info1);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.outs).toEqual([]);
+  });
+
+  it('MSR bitmap: LSTAR passes through; an unknown MSR exits and KVM injects #GP', () => {
+    const m = machine(`
+      mov $0xc0000082, %ecx
+      mov $0x11223344, %eax
+      mov $0xffffffff, %edx
+      wrmsr
+      xor %eax, %eax
+      xor %edx, %edx
+      rdmsr
+      call out4
+      mov $0x12345, %ecx
+      rdmsr
+      mov $'X', %al
+      out %al, $0xe9
+      hlt
+    `);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('\x44\x33\x22\x11G');
+    expect(m.vcpu.getMsrs([0xc0000082])).toEqual([{ index: 0xc0000082, data: 0xffffffff11223344n }]);
+  });
+
+  it('TDP: the first MMIO access is a violation, the next one on that page hits the MMIO SPTE', () => {
+    const m = machine(`
+      mov $0xf000, %bx
+      mov %bx, %ds
+      movl $0xabcd, %ds:0x10
+      movl %ds:0x20, %eax
+      call out4
+      hlt
+    `);
+    m.mmioRead = () => 0x64636261;
+    let run = m.vcpu.run();
+    while (run.exitReason === uapi.KVM_EXIT_INTR) run = m.vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_MMIO);
+    expect(run.mmio.isWrite).toBe(1);
+    expect(run.mmio.physAddr).toBe(0xf0010);
+    expect(exitInfo(m).reasonName).toBe(V.mmioFirst);
+    expect(exitInfo(m).info2).toBe(0xf0010n);
+    run = m.vcpu.run();
+    expect(run.exitReason).toBe(uapi.KVM_EXIT_MMIO);
+    expect(run.mmio.isWrite).toBe(0);
+    expect(exitInfo(m).reasonName).toBe(V.mmioAgain);
+    run.mmio.data.set([0x61, 0x62, 0x63, 0x64]);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('abcd');
+  });
+
+  it('a read-only memslot: reads hit RAM, writes exit as MMIO and leave the bytes alone', () => {
+    const m = machine(`
+      mov $0x10, %bx
+      mov %bx, %ds
+      mov %ds:0, %eax
+      call out4
+      movl $0x99999999, %ds:4
+      hlt
+    `);
+    const rom = new Uint8Array(0x1000).fill(0);
+    rom.set([0x52, 0x4f, 0x4d, 0x21]);
+    m.vm.setUserMemoryRegion({ slot: 1, flags: uapi.KVM_MEM_READONLY, guestPhysAddr: 0xe0000, memorySize: 0x1000, userspaceAddr: rom });
+    // DS = 0x10 -> 0x100: remap so DS:0 is the ROM at 0xe0000.
+    m.mem.set(assemble(PRO + `
+      mov $0xe000, %bx
+      mov %bx, %ds
+      mov %ds:0, %eax
+      call out4
+      movl $0x99999999, %ds:4
+      hlt
+    `, 0x1000), 0x1000);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('ROM!');
+    expect(m.mmio).toEqual([{ addr: 0xe0004, len: 4, write: true, value: 0x99999999 }]);
+    expect(Array.from(rom.subarray(4, 8))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('event injection: KVM_INTERRUPT while IF=0 waits for the interrupt window (after the STI shadow)', () => {
+    const m = machine(`
+      cli
+      mov $'A', %al
+      out %al, $0xe9
+      mov $'B', %al
+      sti
+      out %al, $0xe9
+      mov $'C', %al
+      out %al, $0xe9
+      hlt
+    `);
+    m.vcpu.interrupt(0x20);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    // The instruction after STI still runs in the shadow; the interrupt comes right after it.
+    expect(m.console).toBe('ABIC');
+  });
+
+  it(`hypercall patching: a guest using ${V.otherHypercall} still gets its answer`, () => {
+    const m = machine(`
+      mov $99, %eax
+      ${V.otherHypercall}
+      call out4
+      mov $1, %eax
+      ${V.otherHypercall}
+      call out4
+      hlt
+    `);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    // KVM_HC 99 is unknown: -KVM_ENOSYS (truncated to 32 bits outside long mode); HC 1 returns 0.
+    expect(m.console).toBe('\x18\xfc\xff\xff\0\0\0\0');
+    const code = Array.from(m.mem.subarray(0x1000, 0x1200));
+    let patched = 0;
+    for (let i = 0; i + 2 < code.length; i++) {
+      if (code[i] === V.ownHypercall[0] && code[i + 1] === V.ownHypercall[1] && code[i + 2] === V.ownHypercall[2]) patched++;
+    }
+    expect(patched).toBe(2);
+  });
+
+  it('dumpState shows the control structure with the last exit', () => {
+    const m = machine('hlt');
+    runToHlt(m);
+    const dump = m.vcpu.archIoctl<string>('dumpState');
+    expect(dump).toMatch(/last exit: HLT|last exit: 120|last exit: .*HLT/);
+    expect(dump.split('\n').length).toBeGreaterThan(20);
+  });
+
+});
