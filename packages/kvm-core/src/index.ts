@@ -33,27 +33,6 @@ export type {
 } from './uapi/structs';
 export { KVM_REGS_FIELDS, KVM_SREGS_SEGMENTS, KVM_CPUID_FLAG_SIGNIFCANT_INDEX } from './uapi/structs';
 
-// x86: the vendor backend interface and the generic layer vendors build on.
-export {
-  KVM_X86_OPS_TABLE, checkX86Ops, EXIT_FASTPATH_NONE, EXIT_FASTPATH_REENTER_GUEST,
-  EXIT_FASTPATH_EXIT_HANDLED, EXIT_FASTPATH_EXIT_USERSPACE,
-} from './x86/kvm-x86-ops';
-export type {
-  KvmX86Ops, KvmX86OpsSignatures, X86OpMark, X86QueuedException, X86ExitInfo,
-} from './x86/kvm-x86-ops';
-export {
-  KvmX86Vm, KvmVcpuX86, kvmX86VendorInit, kvmX86VendorExit, kvmFastPio, kvmEmulateHalt,
-  kvmQueueException,
-} from './x86/x86';
-export type { X86VendorInfo } from './x86/x86';
-export * as x86Regs from './x86/regs';
-
-// The x86 execution engine (the silicon the vendors drive): see x86/engine/index.ts and guest-mode.ts.
-export * as x86Engine from './x86/engine/index';
-export { X86Cpu } from './x86/engine/cpu';
-export { EngineExit } from './x86/engine/guest-mode';
-export type { GuestModeController, TdpHook, InterruptSource } from './x86/engine/guest-mode';
-
 // x86 in-kernel irqchip, timers, clock and paravirt (issue 5).
 export { VmClock, hostMonotonicNs, VIRTUAL_CLOCK_DEFAULT_EPOCH_NS } from './clock';
 export type { VmClockMode, VmClockOptions } from './clock';
@@ -124,6 +103,7 @@ export * as x86Engine from './x86/engine/index';
 export { X86Cpu } from './x86/engine/cpu';
 export { EngineExit } from './x86/engine/guest-mode';
 export type { GuestModeController, TdpHook, InterruptSource } from './x86/engine/guest-mode';
+
 // Drivers on the engine: the TDP MMU and instruction emulation (issue 4's driver side).
 export {
   TdpMmu, TdpPagePool, TDP_POOL_BASE, RET_PF_FIXED, RET_PF_EMULATE, RET_PF_INVALID,
