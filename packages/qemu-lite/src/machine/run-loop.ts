@@ -78,7 +78,10 @@ export class RunLoop {
     const events = this.m.events;
     for (;;) {
       for (const s of this.slots) {
-        if (s.halted || events.pending !== null) continue;
+        if (events.pending !== null) continue;
+        // Every vCPU gets its turn: a blocked one returns at once (the in-kernel irqchip
+        // decides whether an interrupt or SIPI woke it) and is marked halted again.
+        s.halted = false;
         const start = performance.now();
         for (let n = 0; n < maxExits; n++) {
           let run: KvmRun;
