@@ -29,8 +29,17 @@ interface BenchResult {
 }
 
 async function runOne(guest: string, vendor: AccelName, elf: string, smp: number): Promise<BenchResult> {
-  let machine: PcMachine | undefined;
+  let instructions = 0;
+  let exits = 0;
   let serial = '';
+  // Read the vCPUs' KVM stats at the end of each boot, before the VM goes away.
+  const onMachineEnd = (m: PcMachine) => {
+    for (const v of m.vcpus) {
+      const s = v.getStats();
+      instructions += s.instructions_retired ?? 0;
+      exits += s.exits ?? 0;
+    }
+  };
   const t0 = performance.now();
   try {
     const module = await loadAccelModule(vendor);
@@ -41,15 +50,8 @@ async function runOne(guest: string, vendor: AccelName, elf: string, smp: number
       serial: [{ kind: 'callback', write: (b: Uint8Array) => { serial += Buffer.from(b).toString('latin1'); } }],
       devices: [{ driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }],
       noReboot: true,
-    }, { module, stderr: () => {}, onMachine: (m) => { machine = m; } });
+    }, { module, stderr: () => {}, onMachineEnd });
     const seconds = (performance.now() - t0) / 1000;
-    let instructions = 0;
-    let exits = 0;
-    for (const v of machine?.vcpus ?? []) {
-      const s = v.getStats();
-      instructions += s.instructions_retired ?? 0;
-      exits += s.exits ?? 0;
-    }
     const ok = guest === 'demo' ? r.status === 0 : r.status === 1 && serial.includes('bench: sieve 6542 ');
     return { guest, vendor, ok, status: r.status, seconds, instructions, exits, mips: instructions / seconds / 1e6, ...(ok ? {} : { error: `${r.reason}; serial: ${serial.slice(-200)}` }) };
   } catch (e) {

@@ -37,6 +37,8 @@ export interface RunMachineOptions {
   defaultKernel?: string;
   /** Called with each machine once built (tests inspect devices; monitors attach). */
   onMachine?: (m: PcMachine, loop: RunLoop) => void;
+  /** Called when a boot ends, before the VM is destroyed (e.g. to read vCPU stats). */
+  onMachineEnd?: (m: PcMachine) => void;
 }
 
 export interface RunMachineResult {
@@ -140,6 +142,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
     return await loop.run();
   } finally {
     detach();
+    if (machine !== undefined) opts.onMachineEnd?.(machine);
     machine?.close();
     vm.destroy();
     if (logFd >= 0) closeSync(logFd);
