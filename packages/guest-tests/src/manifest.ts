@@ -47,6 +47,12 @@ export const GuestEntrySchema = z.strictObject({
    * that of a failing run, 3). Each needs a comment in the guest's source.
    */
   qemuTcgKnownFailures: z.array(z.string().min(1)).default([]),
+  /**
+   * Known gaps of our own stack (engine, vendors, qemu-lite) for this guest, by vendor
+   * ("intel" | "amd" | "all") with the reason. Such a run is an expected failure (vitest
+   * it.fails): when the gap is fixed the test turns red until the entry is removed.
+   */
+  qemuLiteKnownGaps: z.partialRecord(z.enum(['intel', 'amd', 'all']), z.string().min(1)).default({}),
   /** Per-run limit in milliseconds. */
   timeoutMs: z.number().int().positive().default(30_000),
 });

@@ -127,11 +127,11 @@ export class QemuLiteRunner implements GuestRunner {
 }
 
 /**
- * The runner matrix. The qemu-lite legs are an explicit switch: set
- * KVMTS_GUEST_RUNNERS=qemu,qemu-lite (default: qemu) once the VMM runs guests.
+ * The runner matrix: QEMU's TCG (the reference) and our qemu-lite on each vendor module.
+ * KVMTS_GUEST_RUNNERS picks a subset (e.g. "qemu" or "qemu-lite"); default: all.
  */
 export function runnerMatrix(env: string | undefined = process.env.KVMTS_GUEST_RUNNERS): { runner: GuestRunner; enabled: boolean }[] {
-  const on = new Set((env ?? 'qemu').split(',').map((s) => s.trim()));
+  const on = new Set((env ?? 'qemu,qemu-lite').split(',').map((s) => s.trim()));
   return [
     { runner: new QemuRunner(), enabled: on.has('qemu') },
     { runner: new QemuLiteRunner('intel'), enabled: on.has('qemu-lite') },

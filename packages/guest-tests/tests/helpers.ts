@@ -20,3 +20,10 @@ export function build(entry: GuestEntry): BuildResult {
 
 /** The switch that turns a runner leg on, for the names of skipped suites. */
 export const RUNNER_SWITCH = 'KVMTS_GUEST_RUNNERS=qemu,qemu-lite';
+
+/** The known gap of our own stack for this guest on this runner, if any (see the manifest). */
+export function knownGap(entry: GuestEntry, runner: { name: string; vendor: string | null }): string | undefined {
+  if (!runner.name.startsWith('qemu-lite')) return undefined;
+  const gaps = entry.qemuLiteKnownGaps as Partial<Record<string, string>>;
+  return gaps.all ?? (runner.vendor ? gaps[runner.vendor] : undefined);
+}
