@@ -113,7 +113,7 @@ export const QEMU_LITE_CLI = resolve(dirname(fileURLToPath(import.meta.url)), '.
 
 export class QemuLiteRunner implements GuestRunner {
   readonly name: string;
-  readonly timeoutScale = 10;
+  readonly timeoutScale = 4;
   constructor(
     readonly vendor: Vendor,
     private readonly cli = QEMU_LITE_CLI,
