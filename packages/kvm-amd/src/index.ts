@@ -25,8 +25,8 @@ export { vmrunConsistencyChecks, svmVmrun, recordVmexit, defaultSvmRunConfig, SV
 export type { SvmRunConfig, VmrunCheckResult } from './svm/vmrun-checks';
 export { nptWalk, NptWalkResult, NptBuilder, NPT_WALK_OK, NPT_WALK_FAULT, NPT_ACCESS_READ, NPT_ACCESS_WRITE, NPT_ACCESS_FETCH } from './svm/npt';
 export type { NptWalkConfig, NptPerms } from './svm/npt';
-export { PageTablePool } from './svm/page-table-memory';
-export type { PageTableMemory } from './svm/page-table-memory';
+export { PageTablePool } from '@kvmts/kvm-core';
+export type { PageTableMemory } from '@kvmts/kvm-core';
 export { IOPM_SIZE, iopmIntercepts, setIopmIntercept, ioioExits } from './svm/iopm';
 export { MSRPM_SIZE, msrpmBitIndex, msrpmIntercepts, msrExits, setMsrpmIntercept } from './svm/msrpm';
 export {
@@ -38,8 +38,8 @@ export type { SvmFeatureLeaf } from './svm/svm-features';
 export { SvmAsidTlb } from './svm/asid-tlb';
 export { supportedCpuid, kvmParavirtCpuidEntries, AMD_VENDOR_STRING } from './svm/cpuid';
 export type { SupportedCpuidOptions } from './svm/cpuid';
-export { CPUID_FEATURE_BITS, featureMask, supportedCpuidOptionsSchema, parseCpuidOptions } from './svm/cpuid-features';
-export type { CpuidFeature, CpuidBit } from './svm/cpuid-features';
+export { CPUID_FEATURE_BITS, featureMask, supportedCpuidOptionsSchema, parseCpuidOptions } from '@kvmts/kvm-core';
+export type { CpuidFeature, CpuidBit } from '@kvmts/kvm-core';
 export { VMMCALL_BYTES, VMCALL_BYTES, svmPatchHypercall } from './svm/hypercall';
 export {
   SVM_INTERCEPTS, svmInterceptExitCode, svmExceptionExitCode, svmCrExitCode, svmDrExitCode, svmCr0WriteExitCode,

@@ -9,7 +9,7 @@ import {
 } from '@kvmts/kvm-core';
 import { z } from 'zod';
 import { supportedCpuid } from './svm/cpuid';
-import type { CpuidFeature } from './svm/cpuid-features';
+import type { CpuidFeature } from '@kvmts/kvm-core';
 import { createSvmOps, SVM_PASSTHROUGH_MSRS } from './svm';
 
 export const kvmAmdParamsSchema = z

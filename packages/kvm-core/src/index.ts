@@ -118,3 +118,12 @@ export {
   kvmSetCr0, kvmSetCr4, kvmHandleCrAccess, kvmEmulateRdmsr, kvmEmulateWrmsr, kvmEmulateRdtsc, kvmInjectGp, kvmInjectUd,
   KVM_CR4_GUEST_SUPPORTED,
 } from './x86/exit-handlers';
+
+// Shared by the x86 vendors: CPUID feature bits and page-table memory for EPT/NPT walkers.
+export {
+  CPUID_FEATURE_BITS, AMD_ONLY_FEATURES, AMD_LEAF1_EDX_MIRROR_MASK, featureMask, cpuidString4,
+  supportedCpuidOptionsSchema, parseCpuidOptions,
+} from './x86/cpuid-features';
+export type { CpuidFeature, CpuidBit, CpuidRegister } from './x86/cpuid-features';
+export { PageTablePool } from './x86/mmu/page-table-memory';
+export type { PageTableMemory } from './x86/mmu/page-table-memory';

@@ -44,16 +44,16 @@ export {
   EPT_ACCESS_READ, EPT_ACCESS_WRITE, EPT_ACCESS_FETCH,
 } from './vmx/ept';
 export type { EptpFields, EptWalkConfig } from './vmx/ept';
-export { PageTablePool } from './vmx/page-table-memory';
-export type { PageTableMemory } from './vmx/page-table-memory';
+export { PageTablePool } from '@kvmts/kvm-core';
+export type { PageTableMemory } from '@kvmts/kvm-core';
 export {
   ioBitmapHit, ioInstructionExits, msrAccessExits, setMsrBitmapIntercept, setIoBitmapIntercept, crReadValue, movToCrExits,
   crWriteResult, cltsExits, lmswExits, movToCr3Exits, movFromCr3Exits, exceptionExits, VMX_BITMAP_SIZE,
 } from './vmx/bitmaps';
 export { supportedCpuid, kvmParavirtCpuidEntries, intelCpuidSyscallVisible, INTEL_VENDOR_STRING } from './vmx/cpuid';
 export type { SupportedCpuidOptions } from './vmx/cpuid';
-export { CPUID_FEATURE_BITS, featureMask, supportedCpuidOptionsSchema, parseCpuidOptions } from './vmx/cpuid-features';
-export type { CpuidFeature, CpuidBit } from './vmx/cpuid-features';
+export { CPUID_FEATURE_BITS, featureMask, supportedCpuidOptionsSchema, parseCpuidOptions } from '@kvmts/kvm-core';
+export type { CpuidFeature, CpuidBit } from '@kvmts/kvm-core';
 export { VMCALL_BYTES, VMMCALL_BYTES, vmxPatchHypercall } from './vmx/hypercall';
 export {
   vmxRecordExit, vmxRecordGuestLinearAddress, vmxRecordEptViolation, vmxRecordEptMisconfig, vmxRecordIoExit,

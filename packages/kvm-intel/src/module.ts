@@ -11,7 +11,7 @@ import {
 import { z } from 'zod';
 import { vmxCapabilities } from './vmx/capabilities';
 import { supportedCpuid } from './vmx/cpuid';
-import type { CpuidFeature } from './vmx/cpuid-features';
+import type { CpuidFeature } from '@kvmts/kvm-core';
 import { createVmxOps, VMX_PASSTHROUGH_MSRS } from './vmx';
 
 export const kvmIntelParamsSchema = z

@@ -5,7 +5,7 @@
  * descriptions in 0x80000005/6 and no Intel leaf 2/4; plus KVM's paravirt leaves.
  */
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '@kvmts/kvm-core';
-import { AMD_LEAF1_EDX_MIRROR_MASK, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from './cpuid-features';
+import { AMD_LEAF1_EDX_MIRROR_MASK, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from '@kvmts/kvm-core';
 
 export const AMD_VENDOR_STRING = 'AuthenticAMD';
 export const KVM_CPUID_SIGNATURE = 0x40000000;

@@ -9,7 +9,7 @@
  * `nptWalk` runs on every TLB miss: it writes into a caller-owned NptWalkResult and
  * allocates nothing.
  */
-import type { PageTableMemory } from './page-table-memory';
+import type { PageTableMemory } from '@kvmts/kvm-core';
 import {
   PFERR_FETCH_MASK, PFERR_GUEST_FINAL_HI, PFERR_GUEST_PAGE_HI, PFERR_PRESENT_MASK, PFERR_RSVD_MASK, PFERR_USER_MASK, PFERR_WRITE_MASK,
 } from './exit-info';

@@ -4,7 +4,7 @@
  * 0x80000001 visible only in 64-bit mode), plus KVM's paravirt leaves at 0x40000000.
  */
 import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '@kvmts/kvm-core';
-import { AMD_ONLY_FEATURES, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from './cpuid-features';
+import { AMD_ONLY_FEATURES, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from '@kvmts/kvm-core';
 
 export const INTEL_VENDOR_STRING = 'GenuineIntel';
 export const KVM_CPUID_SIGNATURE = 0x40000000;

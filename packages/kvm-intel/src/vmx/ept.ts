@@ -25,7 +25,7 @@ import {
   EPT_VIOLATION_GVA_IS_VALID,
   EPT_VIOLATION_GVA_TRANSLATED,
 } from './exit-info';
-import type { PageTableMemory } from './page-table-memory';
+import type { PageTableMemory } from '@kvmts/kvm-core';
 
 // EPT pointer (SDM 25.6.11), Linux's VMX_EPTP_* names
 export const VMX_EPTP_MT_MASK = 0x7;

@@ -1,5 +1,5 @@
 /**
- * The memory that holds translation tables (NPT here), seen as little-endian 32-bit words
+ * The memory that holds translation tables (EPT or NPT), seen as little-endian 32-bit words
  * at host-physical addresses. 64-bit entries are read as two halves so no BigInt is needed.
  * kvm-core's MMU builds its tables in such a pool; tests use `PageTablePool`.
  */

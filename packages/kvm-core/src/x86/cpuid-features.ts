@@ -3,7 +3,7 @@
  * lives (leaf, subleaf, register, bit). The engine lists the features it implements as a
  * typed parameter; the vendor's supportedCpuid() reports exactly those.
  */
-import { KvmError } from '@kvmts/kvm-core';
+import { KvmError } from '../errors';
 import { z } from 'zod';
 
 export type CpuidRegister = 'eax' | 'ebx' | 'ecx' | 'edx';
