@@ -120,7 +120,8 @@ function cacheKey(entry: GuestEntry, compiler: string): string {
   const h = createHash('sha256');
   h.update(compiler);
   h.update(JSON.stringify({ mode: entry.mode, sources: entry.sources, differential: entry.differential }));
-  h.update(cflags(entry.mode).join(' '));
+  // Relative to the guests folder: the key must not depend on where the repository lives.
+  h.update(cflags(entry.mode).map((f) => (f.startsWith(GUESTS_DIR) ? `<guests>${f.slice(GUESTS_DIR.length)}` : f)).join(' '));
   const files = [...sharedFiles(), ...entry.sources];
   for (const f of files) {
     const p = join(GUESTS_DIR, f);

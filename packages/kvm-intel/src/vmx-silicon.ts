@@ -195,8 +195,17 @@ export class VmxSilicon implements GuestModeController, TdpHook {
     v.writeNumber(F.GUEST_CR3, cpu.cr3);
     v.write32(F.GUEST_CR4, cpu.cr4);
     v.write32(F.GUEST_IA32_EFER, cpu.efer);
+    // In virtual-8086 mode every data/code segment is base = selector << 4, limit 0xffff,
+    // a DPL-3 read/write accessed data segment (AR 0xf3): the form SDM 26.3.1.2 checks.
+    const v86 = (cpu.getFlags() & 0x20000) !== 0;
     for (let s = 0; s < 8; s++) {
       v.write32(SEG_SEL[s]!, cpu.segSel[s]!);
+      if (v86 && s <= 5) {
+        v.writeNumber(SEG_BASE[s]!, (cpu.segSel[s]! & 0xffff) * 16);
+        v.write32(SEG_LIMIT[s]!, 0xffff);
+        v.write32(SEG_AR[s]!, 0xf3);
+        continue;
+      }
       v.writeNumber(SEG_BASE[s]!, cpu.segBase[s]!);
       v.write32(SEG_LIMIT[s]!, cpu.segLimit[s]!);
       v.write32(SEG_AR[s]!, cpu.segAr[s]!);

@@ -35,7 +35,7 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -m SIZE               RAM size (MiB, or with a K/M/G suffix; default 128M)
   -smp N                number of vCPUs
   -accel kvm-intel|kvm-amd|kvm-s390   vendor module (default: the host CPU's)
-  -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME]
+  -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME][,acpi=on|off]
   -cpu MODEL[,+feat,-feat,feat=on|off,vendor=STR]   qemu64, kvm64, qemu32, max, host
   -serial stdio|file:PATH|none   next serial port's backend
   -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
@@ -169,7 +169,10 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
         for (const [k, val] of kv) {
           if (k === 'type') continue;
           if (k === 'accel') accel = parseAccel(val, opt);
-          else throw new CliError(`${opt}: unknown machine property '${k}'`);
+          else if (k === 'acpi') {
+            if (val !== 'on' && val !== 'off') throw new CliError(`${opt}: acpi must be on or off, not '${val}'`);
+            cfg.acpi = val === 'on';
+          } else throw new CliError(`${opt}: unknown machine property '${k}'`);
         }
         break;
       }

@@ -65,6 +65,8 @@ export const machineConfigSchema = z.object({
   /** COM1, COM2 backends, in order. */
   serial: z.array(serialBackendSchema).max(4).default([{ kind: 'stdio' }]),
   noReboot: z.boolean().default(false),
+  /** -machine acpi=on|off: whether the firmware tables include ACPI (RSDP, FADT, MADT, DSDT). */
+  acpi: z.boolean().default(true),
   /** Ctrl-C on a stdio TTY ends qemu-lite (QEMU's stdio signal=on); -nographic passes it to the guest. */
   stdioSignals: z.boolean().default(true),
   startPaused: z.boolean().default(false),

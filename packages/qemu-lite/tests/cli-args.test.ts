@@ -35,6 +35,13 @@ describe('command line', () => {
     expect(c).toMatchObject({ machine: 'pc', memSize: 128 * 1024 * 1024, noReboot: true, accel: 'kvm-intel' });
   });
 
+  it('-machine acpi=on|off decides whether the firmware has ACPI tables', () => {
+    expect(config('-kernel', kernel).acpi).toBeUndefined(); // the schema's default: on
+    expect(config('-kernel', kernel, '-machine', 'pc,acpi=off').acpi).toBe(false);
+    expect(config('-kernel', kernel, '-M', 'pc,acpi=on').acpi).toBe(true);
+    expect(() => parseCommandLine(['-kernel', kernel, '-machine', 'pc,acpi=maybe'])).toThrow(/acpi must be on or off/);
+  });
+
   it('-machine accel= and -accel kvm (the host default)', () => {
     expect(config('-machine', 'pc,accel=kvm-intel').accel).toBe('kvm-intel');
     const a = parseCommandLine(['-accel', 'kvm']);

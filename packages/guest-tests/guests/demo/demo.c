@@ -22,7 +22,10 @@ static volatile u32 ap_mask;
 static void timer_isr(struct ex_regs *regs)
 {
 	(void)regs;
-	ticks++;
+	/* Mask the timer from the handler itself, so a tick already pending when the main
+	 * loop sees TICKS cannot make it TICKS + 1. */
+	if (++ticks >= TICKS)
+		apic_write(APIC_LVTT, APIC_LVT_MASKED | TIMER_VECTOR);
 	apic_eoi();
 }
 

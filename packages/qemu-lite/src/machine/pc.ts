@@ -256,7 +256,7 @@ export class PcMachine {
   private setupFirmware(): void {
     const mem = this.mem;
     setupBiosAreas(mem, { serialPorts: this.serialPorts });
-    if (this.isPc) {
+    if (this.isPc && this.config.acpi) {
       installAcpiTables(mem, {
         cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ,
         resetPort: PIIX_RCR_PORT, resetValue: PIIX_RCR_RESET_VALUE,
