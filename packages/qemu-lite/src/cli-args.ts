@@ -3,9 +3,9 @@
  * dashes, "-opt value" or "--opt=value", QemuOpts-style "key=value,key=value" arguments.
  * Produces a MachineConfig (validated) or a one-line error naming the option.
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type DeviceConfig, type LogItem, type MachineConfigInput, type SerialBackend } from './config';
+import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type DeviceConfig, type DriveConfig, type LogItem, type MachineConfigInput, type NetdevConfig, type SerialBackend } from './config';
 import { parseCpuSpec } from './cpu-model';
 import { parseMemSize } from './machine/pc-layout';
 
@@ -26,6 +26,7 @@ const OPTIONS: Record<string, OptDef> = {
   D: { arg: true }, version: { arg: false }, h: { arg: false }, help: { arg: false }, vnc: { arg: true },
   vga: { arg: true }, monitor: { arg: true },
   'enable-kvm': { arg: false },
+  drive: { arg: true }, netdev: { arg: true },
 };
 
 export const HELP_TEXT = `usage: qemu-lite [options]
@@ -40,6 +41,10 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -serial stdio|file:PATH|none   next serial port's backend
   -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
   -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
+  -device virtio-blk-pci,drive=ID[,addr=SLOT,serial=S] | virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx,addr=SLOT]
+  -drive file=PATH[,format=raw][,if=virtio|none][,readonly=on][,id=ID]
+  -netdev socket,id=ID,listen=HOST:PORT|connect=HOST:PORT
+  -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
   -global DRIVER.PROP=VALUE
   -name NAME, -S (start paused: monitor on stdio), -d ITEM[,ITEM] (${LOG_ITEMS.join(', ')}), -D LOGFILE
   -version, -h
@@ -102,6 +107,8 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   const globals: { driver: string; prop: string; value: string }[] = [];
   const log: LogItem[] = [];
   let monitor: 'stdio' | 'none' = 'stdio';
+  const drives: DriveConfig[] = [];
+  const netdevs: NetdevConfig[] = [];
 
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -211,6 +218,8 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
       case 'no-reboot': cfg.noReboot = true; break;
       case 'enable-kvm': accel = 'host'; break;
       case 'device': devices.push(parseDevice(v, opt)); break;
+      case 'drive': drives.push(parseDrive(v, opt, drives.length)); break;
+      case 'netdev': netdevs.push(parseNetdev(v, opt)); break;
       case 'global': {
         const m = /^([a-z0-9-]+)\.([a-z0-9-]+)=(.*)$/i.exec(v);
         if (m === null) throw new CliError(`${opt}: '${v}' is not of the form driver.property=value`);
@@ -244,7 +253,10 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   if (serial.length > 0) cfg.serial = serial;
   else if (nodefaults && !nographic) cfg.serial = [];
   else cfg.serial = [{ kind: 'stdio' }];
+  checkBackends(drives, netdevs, devices);
   cfg.devices = devices;
+  cfg.drives = drives;
+  cfg.netdevs = netdevs;
   cfg.log = log;
   if (nographic) cfg.stdioSignals = false;
   if (accel !== undefined && accel !== 'host') cfg.accel = accel;
@@ -278,6 +290,35 @@ function parseDevice(v: string, opt: string): DeviceConfig {
     case 'pci-testdev':
       known([]);
       return { driver };
+    case 'virtio-blk-pci': {
+      known(['drive', 'addr', 'serial', 'id', 'disable-legacy', 'disable-modern']);
+      checkModernOnly(kv, opt, driver);
+      const drive = kv.get('drive');
+      if (drive === undefined || drive === '') throw new CliError(`${opt}: virtio-blk-pci needs drive=ID`);
+      const d: DeviceConfig = { driver, drive };
+      if (kv.has('addr')) d.addr = parsePciAddr(kv.get('addr')!, opt);
+      if (kv.has('serial')) {
+        const serial = kv.get('serial')!;
+        if (serial.length > 20) throw new CliError(`${opt}: serial '${serial}' is longer than 20 characters`);
+        d.serial = serial;
+      }
+      return d;
+    }
+    case 'virtio-net-pci': {
+      known(['netdev', 'mac', 'addr', 'id', 'disable-legacy', 'disable-modern']);
+      checkModernOnly(kv, opt, driver);
+      const netdev = kv.get('netdev');
+      if (netdev === undefined || netdev === '') throw new CliError(`${opt}: virtio-net-pci needs netdev=ID`);
+      const d: DeviceConfig = { driver, netdev };
+      if (kv.has('mac')) {
+        const mac = kv.get('mac')!;
+        if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw new CliError(`${opt}: mac '${mac}' is not a MAC address (xx:xx:xx:xx:xx:xx)`);
+        if (parseInt(mac.slice(0, 2), 16) & 1) throw new CliError(`${opt}: mac '${mac}' is a multicast address`);
+        d.mac = mac;
+      }
+      if (kv.has('addr')) d.addr = parsePciAddr(kv.get('addr')!, opt);
+      return d;
+    }
     case 'loader': {
       known(['file', 'addr', 'cpu-num', 'mode']);
       const file = kv.get('file');
@@ -294,4 +335,127 @@ function parseDevice(v: string, opt: string): DeviceConfig {
     default:
       throw new CliError(`${opt}: '${driver}' is not a valid device model name`);
   }
+}
+
+/** virtio devices here are modern-only (QEMU's disable-legacy=on); disable-modern=on cannot work. */
+function checkModernOnly(kv: Map<string, string>, opt: string, driver: string): void {
+  const dm = kv.get('disable-modern');
+  if (dm !== undefined && dm !== 'off' && dm !== 'false') throw new CliError(`${opt}: ${driver}: disable-modern=${dm} is not supported (qemu-lite's virtio is modern-only)`);
+  const dl = kv.get('disable-legacy');
+  if (dl !== undefined && !['on', 'off', 'auto', 'true', 'false'].includes(dl)) throw new CliError(`${opt}: ${driver}: disable-legacy must be on, off or auto, not '${dl}'`);
+}
+
+/** addr=SLOT or addr=SLOT.FN (function 0 only), QEMU's PCI address syntax. */
+function parsePciAddr(v: string, opt: string): number {
+  const m = /^(?:0x)?([0-9a-f]{1,2})(?:\.0)?$/i.exec(v);
+  if (m === null) throw new CliError(`${opt}: addr '${v}' is not a PCI slot (e.g. addr=0x5 or addr=05.0)`);
+  const slot = parseInt(m[1]!, 16);
+  if (slot < 2 || slot > 31) throw new CliError(`${opt}: addr '${v}': slot ${slot} is not free (0 and 1 are the host bridge and PIIX; at most 31)`);
+  return slot;
+}
+
+function onOff(v: string, opt: string, key: string): boolean {
+  if (v === 'on' || v === 'true' || v === 'yes') return true;
+  if (v === 'off' || v === 'false' || v === 'no') return false;
+  throw new CliError(`${opt}: ${key} must be on or off, not '${v}'`);
+}
+
+/** -drive file=PATH,format=raw,if=virtio|none[,readonly=on][,id=ID] */
+function parseDrive(v: string, opt: string, index: number): DriveConfig {
+  const kv = parseKeyValues(v, opt);
+  for (const k of kv.keys())
+    if (!['file', 'format', 'if', 'readonly', 'id', 'cache', 'media', 'index', 'discard', 'aio'].includes(k)) throw new CliError(`${opt}: invalid parameter '${k}'`);
+  const file = kv.get('file');
+  if (file === undefined || file === '') throw new CliError(`${opt}: file= is required`);
+  checkReadableFile(file, opt);
+  const format = kv.get('format') ?? 'raw';
+  if (format !== 'raw') throw new CliError(`${opt}: format '${format}' is not supported (only raw)`);
+  const iface = kv.get('if') ?? 'ide';
+  if (iface !== 'virtio' && iface !== 'none') throw new CliError(`${opt}: if=${iface} is not supported (use if=virtio or if=none)`);
+  const media = kv.get('media');
+  if (media !== undefined && media !== 'disk') throw new CliError(`${opt}: media=${media} is not supported (only disk)`);
+  const readonly = kv.has('readonly') ? onOff(kv.get('readonly')!, opt, 'readonly') : false;
+  if (!readonly) {
+    try {
+      accessSync(file, fsConstants.W_OK);
+    } catch {
+      throw new CliError(`${opt}: could not open '${file}': Permission denied (use readonly=on)`);
+    }
+  }
+  const id = kv.get('id') ?? (iface === 'virtio' ? `virtio${index}` : undefined);
+  if (id === undefined || id === '') throw new CliError(`${opt}: if=none needs id=`);
+  return { id, file, format: 'raw', interface: iface, readonly };
+}
+
+function hostPort(s: string, opt: string, key: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  if (i < 0) throw new CliError(`${opt}: ${key}='${s}' is not HOST:PORT`);
+  const port = s.slice(i + 1);
+  if (!/^\d+$/.test(port) || Number(port) > 65535) throw new CliError(`${opt}: ${key}='${s}': port '${port}' is not a number from 0 to 65535`);
+  return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(port) };
+}
+
+/** -netdev socket,id=,listen=|connect= and -netdev dgram,id=,local.*=,remote.*= */
+function parseNetdev(v: string, opt: string): NetdevConfig {
+  const kv = parseKeyValues(v, opt, 'type');
+  const type = kv.get('type');
+  const id = kv.get('id');
+  if (type === undefined) throw new CliError(`${opt}: no backend type given (socket or dgram)`);
+  if (id === undefined || id === '') throw new CliError(`${opt}: ${type}: id= is required`);
+  const allow = (keys: string[]) => {
+    for (const k of kv.keys()) if (k !== 'type' && k !== 'id' && !keys.includes(k)) throw new CliError(`${opt}: ${type}: invalid parameter '${k}'`);
+  };
+  if (type === 'socket') {
+    allow(['listen', 'connect']);
+    const listen = kv.get('listen');
+    const connect = kv.get('connect');
+    if ((listen === undefined) === (connect === undefined)) throw new CliError(`${opt}: socket: exactly one of listen= and connect= is needed`);
+    return listen !== undefined
+      ? { type, id, mode: 'listen', addr: hostPort(listen, opt, 'listen') }
+      : { type, id, mode: 'connect', addr: hostPort(connect!, opt, 'connect') };
+  }
+  if (type === 'dgram') {
+    allow(['local.type', 'local.host', 'local.port', 'remote.type', 'remote.host', 'remote.port']);
+    const side = (which: 'local' | 'remote') => {
+      const t = kv.get(`${which}.type`);
+      if (t !== 'inet') throw new CliError(`${opt}: dgram: ${which}.type must be inet${t === undefined ? '' : `, not '${t}'`}`);
+      const host = kv.get(`${which}.host`);
+      const port = kv.get(`${which}.port`);
+      if (host === undefined || port === undefined) throw new CliError(`${opt}: dgram: ${which}.host and ${which}.port are required`);
+      if (!/^\d+$/.test(port) || Number(port) > 65535) throw new CliError(`${opt}: dgram: ${which}.port '${port}' is not a number from 0 to 65535`);
+      return { host, port: Number(port) };
+    };
+    return { type, id, local: side('local'), remote: side('remote') };
+  }
+  throw new CliError(`${opt}: backend type '${type}' is not supported (socket or dgram)`);
+}
+
+/** Every -device names an existing backend, once; if=virtio drives get their device. */
+function checkBackends(drives: DriveConfig[], netdevs: NetdevConfig[], devices: DeviceConfig[]): void {
+  const seen = new Set<string>();
+  for (const d of drives) {
+    if (seen.has(d.id)) throw new CliError(`-drive: duplicate ID '${d.id}'`);
+    seen.add(d.id);
+  }
+  const nseen = new Set<string>();
+  for (const n of netdevs) {
+    if (nseen.has(n.id)) throw new CliError(`-netdev: duplicate ID '${n.id}'`);
+    nseen.add(n.id);
+  }
+  const usedDrives = new Set<string>();
+  const usedNetdevs = new Set<string>();
+  for (const d of devices) {
+    if (d.driver === 'virtio-blk-pci') {
+      const drive = drives.find((x) => x.id === d.drive);
+      if (drive === undefined) throw new CliError(`-device virtio-blk-pci: drive '${d.drive}' not found`);
+      if (drive.interface !== 'none') throw new CliError(`-device virtio-blk-pci: drive '${d.drive}' is already in use (if=${drive.interface}; use if=none)`);
+      if (usedDrives.has(d.drive)) throw new CliError(`-device virtio-blk-pci: drive '${d.drive}' is already in use by another device`);
+      usedDrives.add(d.drive);
+    } else if (d.driver === 'virtio-net-pci') {
+      if (!nseen.has(d.netdev)) throw new CliError(`-device virtio-net-pci: netdev '${d.netdev}' not found`);
+      if (usedNetdevs.has(d.netdev)) throw new CliError(`-device virtio-net-pci: netdev '${d.netdev}' is already in use by another device`);
+      usedNetdevs.add(d.netdev);
+    }
+  }
+  for (const d of drives) if (d.interface === 'virtio') devices.push({ driver: 'virtio-blk-pci', drive: d.id });
 }

@@ -32,6 +32,22 @@ export const deviceConfigSchema = z.discriminatedUnion('driver', [
   }),
   z.object({ driver: z.literal('pc-testdev') }),
   z.object({ driver: z.literal('pci-testdev') }),
+  /** virtio-blk on PCI, backed by a -drive (by its id). */
+  z.object({
+    driver: z.literal('virtio-blk-pci'),
+    drive: z.string().min(1),
+    /** PCI slot (addr=); default: the lowest free one. */
+    addr: z.number().int().min(2).max(31).optional(),
+    /** GET_ID answer (default: the drive id). */
+    serial: z.string().max(20).optional(),
+  }),
+  /** virtio-net on PCI, backed by a -netdev (by its id). */
+  z.object({
+    driver: z.literal('virtio-net-pci'),
+    netdev: z.string().min(1),
+    mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i, 'mac: must be six hex bytes separated by colons').optional(),
+    addr: z.number().int().min(2).max(31).optional(),
+  }),
   z.object({
     driver: z.literal('loader'),
     file: z.string().min(1),
@@ -43,6 +59,31 @@ export const deviceConfigSchema = z.discriminatedUnion('driver', [
   }),
 ]);
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
+
+/** -drive: a raw image file (if=virtio makes its virtio-blk-pci; if=none waits for a -device). */
+export const driveConfigSchema = z.object({
+  id: z.string().min(1),
+  file: z.string().min(1),
+  format: z.literal('raw').default('raw'),
+  interface: z.enum(['virtio', 'none']).default('none'),
+  readonly: z.boolean().default(false),
+});
+export type DriveConfig = z.infer<typeof driveConfigSchema>;
+
+const hostPortSchema = z.object({ host: z.string(), port: z.number().int().min(0).max(65535) });
+
+/** -netdev socket (stream of 4-byte big-endian length + frame) or dgram (a UDP datagram per frame). */
+export const netdevConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('socket'), id: z.string().min(1), mode: z.enum(['listen', 'connect']), addr: hostPortSchema }),
+  z.object({ type: z.literal('dgram'), id: z.string().min(1), local: hostPortSchema, remote: hostPortSchema }),
+  /** In-process backend (tests): frames go to `send`, the NIC gets frames through `attach`. */
+  z.object({
+    type: z.literal('callback'), id: z.string().min(1),
+    send: z.custom<(frame: Uint8Array) => void>((v) => typeof v === 'function'),
+    attach: z.custom<(receive: (frame: Uint8Array) => void) => void>((v) => typeof v === 'function'),
+  }),
+]);
+export type NetdevConfig = z.infer<typeof netdevConfigSchema>;
 
 export const cpuSpecSchema = z.object({
   model: z.string(),
@@ -74,6 +115,10 @@ export const machineConfigSchema = z.object({
   log: z.array(z.enum(LOG_ITEMS)).default([]),
   logfile: z.string().optional(),
   devices: z.array(deviceConfigSchema).default([]),
+  /** -drive entries (block backends). */
+  drives: z.array(driveConfigSchema).default([]),
+  /** -netdev entries (network backends). */
+  netdevs: z.array(netdevConfigSchema).default([]),
   /** Wall-clock seconds the RTC starts from (default: the host's time at start). */
   rtcBaseSec: z.number().optional(),
 });

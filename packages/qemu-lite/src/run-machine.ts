@@ -128,6 +128,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
       traceUnimp: config.log.includes('unimp') || config.log.includes('guest_errors'),
       log,
     });
+    m.deviceKick = () => loop.kick();
     opts.onMachine?.(m, loop);
     if (config.startPaused) {
       const stdin = opts.stdin;

@@ -33,10 +33,20 @@ import { Serial } from '../devices/serial';
 import { installAcpiTables } from '../firmware/acpi';
 import { BIOS_PROLOGUE_ADDR, bootPrologue, setupBiosAreas } from '../firmware/bios';
 import { installMpTable } from '../firmware/mptable';
-import { SharedIrqLine, type IrqLine } from '../irq';
+import { NO_IRQ, SharedIrqLine, type IrqLine } from '../irq';
 import { loadFlat, loadKernel, type KernelEntry } from '../loaders/kernel';
 import { PciHost, PCI_CONFIG_ADDRESS, PCI_CONFIG_DATA } from '../pci/pci-host';
-import { i440fxHostBridge, piix3IsaBridge, Piix4Pm } from '../pci/piix';
+import { i440fxHostBridge, pciSlotPirq, piix3IsaBridge, Piix4Pm, type Piix3 } from '../pci/piix';
+import { assignPciResources, pcPciWindows } from '../pci/pci-assign';
+import { MsiRoutes } from '../pci/msi-routes';
+import { PCI_INTERRUPT_PIN } from '../pci/pci-device';
+import { RawImage } from '../block/raw-image';
+import { VirtioBlk } from '../devices/virtio-blk';
+import { parseMac, VirtioNet } from '../devices/virtio-net';
+import { DgramNetBackend } from '../net/dgram';
+import type { NetBackend } from '../net/net-client';
+import { SocketNetBackend } from '../net/socket';
+import { VirtioPciDevice } from '../virtio/virtio-pci';
 import { setBootCpuState } from './boot-cpu-state';
 import { openCharBackend, type CharBackend } from './char-backend';
 import { GuestMemory } from './guest-memory';
@@ -98,6 +108,16 @@ export class PcMachine {
   pcTestdev: PcTestdev | undefined;
   kernel: KernelEntry | undefined;
   private pmRegisteredAt = -1;
+  /** PIIX3 with the PIRQ router (pc only). */
+  piix3: Piix3 | undefined;
+  /** MSI routes (GSI routing + irqfd) for MSI-X, created with the first MSI-X device. */
+  private msiRoutes: MsiRoutes | undefined;
+  /** virtio PCI devices, in creation order. */
+  readonly virtio: VirtioPciDevice[] = [];
+  /** -netdev backends by id. */
+  readonly netdevs = new Map<string, NetBackend>();
+  /** Set by the run loop's owner: wake halted vCPUs after asynchronous device work. */
+  deviceKick: () => void = () => {};
 
   constructor(
     readonly config: MachineConfig,
@@ -162,14 +182,25 @@ export class PcMachine {
       // SMI_CMD is 0 in our FADT, so the system starts in ACPI mode (SCI_EN set).
       pm.pm1Cnt = 1;
       this.pm = pm;
+      const piix3 = piix3IsaBridge((irq) => this.irq(irq));
+      this.piix3 = piix3;
+      this.pci.setSlotContext((device, _fn, pin) => ({
+        pio: this.pio, mmio: this.mmio, warn: io.warn,
+        intx: pin === 0 ? NO_IRQ : piix3.intxLine(device, pin),
+      }));
       this.pci.addFunction(0, 0, i440fxHostBridge());
-      this.pci.addFunction(1, 0, piix3IsaBridge());
+      this.pci.addFunction(1, 0, piix3);
       this.pmFunction = new Piix4Pm(ACPI_PM_BASE, ACPI_SCI_IRQ, (base, enabled) => this.mapPm(base, enabled));
       this.pci.addFunction(1, 3, this.pmFunction);
       this.mapPm(ACPI_PM_BASE, true);
     }
 
+    for (const n of config.netdevs) this.netdevs.set(n.id, this.openNetdev(n));
     for (const d of config.devices) this.addDevice(d);
+    if (this.isPc && this.piix3 !== undefined) {
+      const piix3 = this.piix3;
+      assignPciResources(this.pci, pcPciWindows(this.layout.belowFourGEnd), (slot, pin) => piix3.pirqIrq(pciSlotPirq(slot, pin)));
+    }
 
     this.setupFirmware();
     this.setupVcpus(defaultKernel);
@@ -248,9 +279,80 @@ export class PcMachine {
         this.pci.addFunction(slot, 0, t);
         break;
       }
+      case 'virtio-blk-pci': {
+        const drive = this.config.drives.find((x) => x.id === d.drive);
+        if (drive === undefined) throw new Error(`-device virtio-blk-pci: drive '${d.drive}' not found`);
+        const image = new RawImage(drive.file, drive.readonly);
+        this.addVirtio(new VirtioBlk({ image, serial: d.serial ?? drive.id }), d.addr, 'virtio-blk-pci');
+        break;
+      }
+      case 'virtio-net-pci': {
+        const backend = this.netdevs.get(d.netdev);
+        if (backend === undefined) throw new Error(`-device virtio-net-pci: netdev '${d.netdev}' not found`);
+        // QEMU's default MAC: 52:54:00:12:34:56 plus the NIC's index.
+        const mac = parseMac(d.mac ?? `52:54:00:12:34:${(0x56 + this.virtio.filter((v) => v.model instanceof VirtioNet).length).toString(16)}`)!;
+        this.addVirtio(new VirtioNet(mac, backend), d.addr, 'virtio-net-pci');
+        break;
+      }
       case 'loader':
         break; // loaded with the kernel, after the firmware tables
     }
+  }
+
+  private addVirtio(model: VirtioBlk | VirtioNet, addr: number | undefined, what: string): void {
+    if (!this.isPc) throw new Error(`-device ${what}: no PCI bus on this machine (use -M pc)`);
+    this.msiRoutes ??= new MsiRoutes(this.vm);
+    const dev = new VirtioPciDevice(model, {
+      mem: this.mem, msi: this.msiRoutes, vm: this.vm, kick: () => this.deviceKick(), warn: (m) => this.io.warn(`qemu-lite: ${m}`),
+    });
+    const slot = addr ?? this.pci.freeSlot();
+    if (this.pci.getFunction(slot, 0) !== undefined) throw new Error(`-device ${what}: PCI slot ${slot} is already in use`);
+    this.pci.addFunction(slot, 0, dev);
+    this.virtio.push(dev);
+  }
+
+  private openNetdev(n: MachineConfig['netdevs'][number]): NetBackend {
+    const fail = (m: string) => {
+      this.events.exit(1, m);
+      this.deviceKick();
+    };
+    switch (n.type) {
+      case 'socket':
+        return n.mode === 'listen'
+          ? SocketNetBackend.listen(n.id, n.addr.host, n.addr.port, fail)
+          : SocketNetBackend.connect(n.id, n.addr.host, n.addr.port, fail);
+      case 'dgram':
+        return new DgramNetBackend(n.id, n.local, n.remote, fail);
+      case 'callback': {
+        const b: NetBackend = {
+          id: n.id, stats: { tx: 0, rx: 0, dropped: 0 },
+          send: (f) => {
+            b.stats.tx++;
+            n.send(f);
+          },
+          receive: () => {},
+          close: () => {},
+        };
+        n.attach((f) => {
+          b.stats.rx++;
+          b.receive(f);
+        });
+        return b;
+      }
+    }
+  }
+
+  /** PCI functions with an interrupt pin and the ISA IRQ their PIRQ link is steered to (MP table, _PRT). */
+  pciIntx(): { slot: number; pin: number; irq: number }[] {
+    const piix3 = this.piix3;
+    if (piix3 === undefined) return [];
+    const out: { slot: number; pin: number; irq: number }[] = [];
+    for (const { device, fn, f } of this.pci.list()) {
+      const pin = f.config[PCI_INTERRUPT_PIN]!;
+      if (fn !== 0 || pin === 0 || device < 2) continue;
+      out.push({ slot: device, pin, irq: piix3.pirqIrq(pciSlotPirq(device, pin)) });
+    }
+    return out;
   }
 
   private setupFirmware(): void {
@@ -353,5 +455,7 @@ export class PcMachine {
 
   close(): void {
     for (const b of this.backends) b.close();
+    for (const v of this.virtio) v.close();
+    for (const n of this.netdevs.values()) n.close();
   }
 }

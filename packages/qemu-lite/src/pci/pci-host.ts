@@ -6,7 +6,7 @@
  */
 import type { BusDevice } from '../bus';
 import { dataToU32, u32ToData } from '../bus';
-import type { PciFunction } from './pci-device';
+import { PCI_INTERRUPT_PIN, type PciFunction, type PciSlotContext } from './pci-device';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
@@ -22,10 +22,19 @@ export class PciHost {
   /** Bus 0's functions by devfn. */
   private readonly functions = new Map<number, PciFunction>();
 
+  /** The board's wiring for plugged functions (BAR buses, INTx routing); set before adding. */
+  private slotContext: ((device: number, fn: number, pin: number) => PciSlotContext) | undefined;
+
+  setSlotContext(ctx: (device: number, fn: number, pin: number) => PciSlotContext): void {
+    this.slotContext = ctx;
+  }
+
   addFunction(device: number, fn: number, f: PciFunction): void {
     const devfn = pciDevfn(device, fn);
+    if (device < 0 || device > 31 || fn < 0 || fn > 7) throw new RangeError(`PCI slot ${device}.${fn} does not exist on bus 0`);
     if (this.functions.has(devfn)) throw new RangeError(`PCI slot 00:${device.toString(16).padStart(2, '0')}.${fn} is already used`);
     this.functions.set(devfn, f);
+    if (this.slotContext !== undefined) f.plug(this.slotContext(device, fn, f.config[PCI_INTERRUPT_PIN]!));
   }
 
   getFunction(device: number, fn: number): PciFunction | undefined {
