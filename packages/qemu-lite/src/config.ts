@@ -38,7 +38,7 @@ export const deviceConfigSchema = z.discriminatedUnion('driver', [
     drive: z.string().min(1),
     /** PCI slot (addr=); default: the lowest free one. */
     addr: z.number().int().min(2).max(31).optional(),
-    /** GET_ID answer (default: the drive id). */
+    /** GET_ID answer (default: empty, as QEMU). */
     serial: z.string().max(20).optional(),
   }),
   /** virtio-net on PCI, backed by a -netdev (by its id). */

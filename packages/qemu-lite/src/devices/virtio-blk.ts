@@ -51,7 +51,7 @@ export const VIRTIO_BLK_MAX_DISCARD_SECTORS = 0x3fffff;
 
 export interface VirtioBlkOptions {
   image: RawImage;
-  /** GET_ID answer (QEMU: the serial= property; we default to the drive id). */
+  /** GET_ID answer (QEMU: the serial= property, empty by default). */
   serial: string;
 }
 

@@ -283,7 +283,7 @@ export class PcMachine {
         const drive = this.config.drives.find((x) => x.id === d.drive);
         if (drive === undefined) throw new Error(`-device virtio-blk-pci: drive '${d.drive}' not found`);
         const image = new RawImage(drive.file, drive.readonly);
-        this.addVirtio(new VirtioBlk({ image, serial: d.serial ?? drive.id }), d.addr, 'virtio-blk-pci');
+        this.addVirtio(new VirtioBlk({ image, serial: d.serial ?? '' }), d.addr, 'virtio-blk-pci');
         break;
       }
       case 'virtio-net-pci': {
