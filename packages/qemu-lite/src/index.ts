@@ -60,3 +60,31 @@ export { Sclp } from './s390/sclp';
 export { loadS390Image } from './s390/elf';
 export { parseS390Args, runS390Cli, s390ArgsSchema, S390_MACHINE_NAME } from './s390/args';
 export type { S390Args } from './s390/args';
+
+// PCI infrastructure (BARs, capabilities, MSI-X, INTx routing) and virtio (issue 8).
+export {
+  PciFunction, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_COMMAND_MASTER, PCI_COMMAND_INTX_DISABLE,
+  PCI_BASE_ADDRESS_0, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_CAPABILITY_LIST, PCI_CAP_ID_MSIX, PCI_CAP_ID_VNDR,
+  PCI_STATUS, PCI_STATUS_CAP_LIST, PCI_STATUS_INTERRUPT,
+} from './pci/pci-device';
+export type { PciBarRegion, PciBarType, PciSlotContext, PciFunctionIds } from './pci/pci-device';
+export { Piix3, pciSlotPirq, PIIX_PIRQRC, SEABIOS_PCI_IRQS } from './pci/piix';
+export { assignPciResources, pcPciWindows, PciAssignError } from './pci/pci-assign';
+export type { PciWindows } from './pci/pci-assign';
+export { Msix, PCI_MSIX_ENTRY_SIZE, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL, PCI_MSIX_ENTRY_CTRL_MASKBIT } from './pci/msix';
+export { MsiRoutes, MsiRoute, MSI_FIRST_GSI } from './pci/msi-routes';
+export { Virtqueue, VirtqueueError, DescChain, vringNeedEvent, VIRTQUEUE_MAX_SIZE } from './virtio/virtqueue';
+export type { VirtqueueMemory } from './virtio/virtqueue';
+export { VirtioPciDevice, VIRTIO_PCI_MODERN_BAR, VIRTIO_PCI_MSIX_BAR } from './virtio/virtio-pci';
+export type { VirtioPciContext } from './virtio/virtio-pci';
+export type { VirtioDeviceModel, VirtioTransport } from './virtio/virtio-device';
+export * as virtioIds from './virtio/virtio-ids';
+export { VirtioBlk, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_UNSUPP } from './devices/virtio-blk';
+export { VirtioNet, parseMac, VIRTIO_NET_HDR_SIZE } from './devices/virtio-net';
+export { RawImage, BlockError } from './block/raw-image';
+export { SocketNetBackend } from './net/socket';
+export { DgramNetBackend } from './net/dgram';
+export type { NetBackend } from './net/net-client';
+export { buildDsdt, amlPci0 } from './firmware/acpi';
+export type { PciIrqRoute } from './firmware/acpi';
+export { buildMpConfigTable } from './firmware/mptable';

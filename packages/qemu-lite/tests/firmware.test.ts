@@ -1,10 +1,10 @@
 /** Firmware tables in guest memory: ACPI (checksums, layout, \_S5 AML), MP table, IVT/BDA. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { amlPkgLength, amlS5 } from '../src/firmware/acpi';
+import { amlPci0, amlPkgLength, amlS5, buildDsdt } from '../src/firmware/acpi';
 import { bootPrologue, irq0Handler } from '../src/firmware/bios';
 import { sum8 } from '../src/firmware/checksum';
 import type { GuestMemory } from '../src/machine/guest-memory';
@@ -66,8 +66,10 @@ describe('ACPI tables', () => {
     const dsdt = table(mem, mem.readU32(fadt + 40));
     expect(dsdt.sig).toBe('DSDT');
     expect(sum8(dsdt.bytes)).toBe(0);
-    // The AML: Name(_S5_, Package(4){0,0,0,0})
-    expect([...dsdt.bytes.subarray(36)]).toEqual([0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0, 0, 0, 0]);
+    // The AML: Name(_S5_, Package(4){0,0,0,0}), then Scope(\_SB) { Device(PCI0) { ... _PRT } }
+    expect([...dsdt.bytes.subarray(36, 48)]).toEqual([0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0, 0, 0, 0]);
+    expect(dsdt.bytes[48]).toBe(0x10); // ScopeOp
+    expect(Buffer.from(dsdt.bytes).includes(Buffer.from('_PRT'))).toBe(true);
     expect(mem.readU32(fadt + 140)).toBe(mem.readU32(fadt + 40)); // X_DSDT
     // RESET_REG: system I/O 0xcf9, value 6
     expect(mem.readU8(fadt + 116)).toBe(1);
@@ -86,7 +88,8 @@ describe('ACPI tables', () => {
     const io = entries.find((e) => e[0] === 1)!;
     expect(io[4]! | (io[5]! << 8) | (io[6]! << 16) | ((io[7]! << 24) >>> 0)).toBe(0xfec00000 | 0);
     const ovr = entries.filter((e) => e[0] === 2).map((e) => [e[3], e[4], e[8]]);
-    expect(ovr).toEqual([[0, 2, 0], [9, 9, 0x0d]]);
+    // IRQ 10 and 11 (the PCI links, as SeaBIOS steers them) are level, active high like QEMU's.
+    expect(ovr).toEqual([[0, 2, 0], [9, 9, 0x0d], [10, 10, 0x0d], [11, 11, 0x0d]]);
   });
 
   it('AML package lengths use the 1-, 2- and 3-byte encodings', () => {
@@ -179,5 +182,31 @@ describe.skipIf(!haveObjdump)('16/32-bit firmware code (disassembled with binuti
   it('the real-mode prologue uses operand-size prefixes and a far jump', () => {
     const d = dis(bootPrologue(0x17c00, 0, 0x1234, 'real'), 'i8086');
     expect(d.slice(-3)).toEqual(['mov eax,0x0', 'mov ebx,0x1234', 'jmp 0x1000:0x7c00']);
+  });
+});
+
+describe('DSDT PCI routing (_PRT)', () => {
+  const routes: { slot: number; pin: number; gsi: number }[] = [];
+  for (let slot = 0; slot < 32; slot++) for (let pin = 1; pin <= 4; pin++) routes.push({ slot, pin, gsi: [10, 10, 11, 11][(slot - 1 + pin - 1) & 3]! });
+
+  it('encodes Device(PCI0) with _HID PNP0A03 and one _PRT package per slot and pin', () => {
+    const aml = amlPci0(routes);
+    const b = Buffer.from(aml);
+    expect(b.includes(Buffer.from([0x5b, 0x82]))).toBe(true); // DeviceOp
+    expect(b.includes(Buffer.from([0x0c, 0x41, 0xd0, 0x0a, 0x03]))).toBe(true); // EISAID("PNP0A03")
+    // Slot 2 INTA: Package(4) { 0x0002FFFF, Zero, Zero, 0x0A }
+    expect(b.includes(Buffer.from([0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x0a, 0x0a]))).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/iasl'))('disassembles with ACPICA iasl into the routes we meant (apt-get install acpica-tools)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsdt-'));
+    writeFileSync(join(dir, 'dsdt.aml'), buildDsdt(routes));
+    execFileSync('iasl', ['-d', join(dir, 'dsdt.aml')], { stdio: 'pipe' });
+    const dsl = readFileSync(join(dir, 'dsdt.dsl'), 'utf8');
+    expect(dsl).toContain('Device (PCI0)');
+    expect(dsl).toContain('EisaId ("PNP0A03")');
+    expect(dsl).toContain('Name (_PRT, Package (0x80)');
+    expect(dsl.replace(/\s+/g, ' ')).toContain('Package (0x04) { 0x0002FFFF, Zero, Zero, 0x0A }');
+    expect(dsl.replace(/\s+/g, ' ')).toContain('Package (0x04) { 0x0003FFFF, Zero, Zero, 0x0B }');
   });
 });

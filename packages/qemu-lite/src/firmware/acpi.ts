@@ -42,8 +42,21 @@ export const AML_ZERO_OP = 0x00;
 export const AML_NAME_OP = 0x08;
 export const AML_PACKAGE_OP = 0x12;
 
+/** A PCI interrupt route for the _PRT: slot, pin (1 = INTA) and the GSI it reaches. */
+export interface PciIrqRoute {
+  slot: number;
+  pin: number;
+  gsi: number;
+}
+
 export interface AcpiConfig {
   cpus: number;
+  /**
+   * PCI INTx routes, one per slot and pin (all 32 slots x 4 pins, as QEMU's _PRT lists
+   * them): with them the DSDT gets \_SB.PCI0 (PNP0A03) and its _PRT, and the MADT
+   * overrides for those GSIs (level, active high, as QEMU's for IRQ 5, 9, 10, 11).
+   */
+  pciRoutes?: readonly PciIrqRoute[];
   pmBase: number;
   sciIrq: number;
   /** The reset register (PIIX3 RCR at 0xcf9) and the value that resets. */
@@ -105,8 +118,53 @@ export function amlS5(): number[] {
   return [AML_NAME_OP, 0x5f, 0x53, 0x35, 0x5f, AML_PACKAGE_OP, ...amlPkgLength(body.length), ...body];
 }
 
-export function buildDsdt(): Uint8Array {
-  const aml = amlS5();
+export const AML_BYTE_PREFIX = 0x0a;
+export const AML_DWORD_PREFIX = 0x0c;
+export const AML_ONE_OP = 0x01;
+export const AML_SCOPE_OP = 0x10;
+export const AML_EXT_OP_PREFIX = 0x5b;
+export const AML_DEVICE_OP = 0x82;
+/** EISAID("PNP0A03"), the PCI host bridge, as the DWORD AML stores it. */
+export const EISA_ID_PNP0A03 = 0x030ad041;
+
+function amlName(seg: string): number[] {
+  return [...seg.padEnd(4, '_')].map((c) => c.charCodeAt(0));
+}
+
+/** The smallest AML encoding of an integer (ZeroOp, OneOp, ByteConst or DWordConst). */
+export function amlInteger(v: number): number[] {
+  if (v === 0) return [AML_ZERO_OP];
+  if (v === 1) return [AML_ONE_OP];
+  if (v <= 0xff) return [AML_BYTE_PREFIX, v];
+  return [AML_DWORD_PREFIX, ...le32(v)];
+}
+
+function amlPackage(elements: number[][]): number[] {
+  const body = [elements.length, ...elements.flat()];
+  return [AML_PACKAGE_OP, ...amlPkgLength(body.length), ...body];
+}
+
+/**
+ * Scope(\_SB) { Device(PCI0) { Name(_HID, EISAID("PNP0A03")) Name(_ADR, 0) Name(_UID, 0)
+ * Name(_PRT, Package() { Package() { 0xSSSSFFFF, pin, 0, GSI }, ... }) } }: the PCI
+ * routing table with GSIs directly (Source 0), as ACPI 6.x 6.2.13 allows.
+ */
+export function amlPci0(routes: readonly PciIrqRoute[]): number[] {
+  const prt = amlPackage(routes.map((r) => amlPackage([amlInteger(((r.slot << 16) | 0xffff) >>> 0), amlInteger(r.pin - 1), [AML_ZERO_OP], amlInteger(r.gsi)])));
+  const body = [
+    ...amlName('PCI0'),
+    AML_NAME_OP, ...amlName('_HID'), AML_DWORD_PREFIX, ...le32(EISA_ID_PNP0A03),
+    AML_NAME_OP, ...amlName('_ADR'), AML_ZERO_OP,
+    AML_NAME_OP, ...amlName('_UID'), AML_ZERO_OP,
+    AML_NAME_OP, ...amlName('_PRT'), ...prt,
+  ];
+  const device = [AML_EXT_OP_PREFIX, AML_DEVICE_OP, ...amlPkgLength(body.length), ...body];
+  const scope = [0x5c, ...amlName('_SB_'), ...device];
+  return [AML_SCOPE_OP, ...amlPkgLength(scope.length), ...scope];
+}
+
+export function buildDsdt(pciRoutes: readonly PciIrqRoute[] = []): Uint8Array {
+  const aml = [...amlS5(), ...(pciRoutes.length > 0 ? amlPci0(pciRoutes) : [])];
   const t = new TableWriter(ACPI_TABLE_HEADER_SIZE + aml.length);
   header(t, 'DSDT', 2);
   t.buf.set(aml, ACPI_TABLE_HEADER_SIZE);
@@ -168,6 +226,9 @@ export function buildMadt(cfg: AcpiConfig): Uint8Array {
   // IRQ0 is wired to IOAPIC pin 2 (the PIT through the override); IRQ9 (SCI) level, active high.
   entries.push([MADT_INT_SRC_OVR, 10, 0, 0, ...le32(2), 0, 0]);
   entries.push([MADT_INT_SRC_OVR, 10, 0, cfg.sciIrq, ...le32(cfg.sciIrq), 0x0d, 0x00]);
+  // The ISA IRQs the PIRQ links are steered to are level, active high (QEMU's 10 and 11).
+  const pciIrqs = [...new Set((cfg.pciRoutes ?? []).map((r) => r.gsi))].filter((g) => g < 16 && g !== cfg.sciIrq).sort((a, b) => a - b);
+  for (const irq of pciIrqs) entries.push([MADT_INT_SRC_OVR, 10, 0, irq, ...le32(irq), 0x0d, 0x00]);
   entries.push([MADT_LOCAL_APIC_NMI, 6, 0xff, 0, 0, 1]);
   const bodyLen = entries.reduce((n, e) => n + e.length, 0);
   const t = new TableWriter(ACPI_TABLE_HEADER_SIZE + 8 + bodyLen);
@@ -225,7 +286,7 @@ export function installAcpiTables(mem: GuestMemory, cfg: AcpiConfig, tablesBase:
     return addr;
   };
   const facs = place(buildFacs(), 64);
-  const dsdt = place(buildDsdt(), 16);
+  const dsdt = place(buildDsdt(cfg.pciRoutes ?? []), 16);
   const fadt = place(buildFadt(cfg, facs, dsdt), 16);
   const madt = place(buildMadt(cfg), 16);
   const rsdt = place(buildRsdt([fadt, madt]), 16);

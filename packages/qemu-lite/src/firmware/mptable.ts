@@ -20,8 +20,21 @@ export const MP_SPEC_REV = 4;
 export const MPC_HEADER_SIZE = 44;
 export const MPF_SIZE = 16;
 
+/** An MP interrupt entry for a PCI device: bus 0 slot/pin to the IOAPIC pin `irq`. */
+export interface MpPciIntsrc {
+  slot: number;
+  /** 1 = INTA */
+  pin: number;
+  irq: number;
+}
+
+/** MP irqflag: level-triggered (bits 3:2 = 3), active high (bits 1:0 = 1). */
+export const MP_IRQFLAG_LEVEL_HIGH = 0x0d;
+
 export interface MpTableConfig {
   cpus: number;
+  /** PCI INTx entries (SeaBIOS lists each PCI function's pin). */
+  pciIntsrc?: readonly MpPciIntsrc[];
   /** CPUID.1 EAX (signature) and EDX (features), as SeaBIOS copies them. */
   cpuSignature: number;
   cpuFeatures: number;
@@ -40,6 +53,9 @@ export function buildMpConfigTable(cfg: MpTableConfig): Uint8Array {
     if (irq === 2) continue; // the cascade; IRQ 0 takes pin 2
     entries.push([MPC_INTSRC, MP_INT, 0, 0, ISA_BUS, irq, IOAPIC_ID, irq === 0 ? 2 : irq]);
   }
+  // PCI: source bus IRQ is (device << 2) | (pin - 1) (MP spec D.3).
+  for (const p of cfg.pciIntsrc ?? [])
+    entries.push([MPC_INTSRC, MP_INT, MP_IRQFLAG_LEVEL_HIGH, 0, 0, ((p.slot << 2) | (p.pin - 1)) & 0xff, IOAPIC_ID, p.irq]);
   entries.push([MPC_LINTSRC, MP_EXTINT, 0, 0, ISA_BUS, 0, 0xff, 0]);
   entries.push([MPC_LINTSRC, MP_NMI, 0, 0, ISA_BUS, 0, 0xff, 1]);
   const len = MPC_HEADER_SIZE + entries.reduce((n, e) => n + e.length, 0);

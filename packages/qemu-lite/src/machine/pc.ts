@@ -200,6 +200,7 @@ export class PcMachine {
     if (this.isPc && this.piix3 !== undefined) {
       const piix3 = this.piix3;
       assignPciResources(this.pci, pcPciWindows(this.layout.belowFourGEnd), (slot, pin) => piix3.pirqIrq(pciSlotPirq(slot, pin)));
+      this.setPciElcr();
     }
 
     this.setupFirmware();
@@ -342,6 +343,28 @@ export class PcMachine {
     }
   }
 
+  /**
+   * As SeaBIOS's PIIX setup: the ISA IRQs PCI links are steered to are level-triggered in
+   * the PIC's ELCR (0x4d0/0x4d1), so a PIC-mode guest sees INTx as level interrupts.
+   */
+  private setPciElcr(): void {
+    const piix3 = this.piix3;
+    if (piix3 === undefined || this.pciIntx().length === 0) return;
+    let bits = 0;
+    for (let i = 0; i < 4; i++) {
+      const irq = piix3.pirqIrq(i);
+      if (irq >= 0) bits |= 1 << irq;
+    }
+    for (const [chip, shift] of [[uapi.KVM_IRQCHIP_PIC_MASTER, 0], [uapi.KVM_IRQCHIP_PIC_SLAVE, 8]] as const) {
+      const mine = (bits >> shift) & 0xff;
+      if (mine === 0) continue;
+      optionalIoctl(() => {
+        const st = this.vm.getIrqchip<{ elcr: number; elcrMask: number }>(chip);
+        this.vm.setIrqchip(chip, { ...st, elcr: (st.elcr | mine) & st.elcrMask });
+      });
+    }
+  }
+
   /** PCI functions with an interrupt pin and the ISA IRQ their PIRQ link is steered to (MP table, _PRT). */
   pciIntx(): { slot: number; pin: number; irq: number }[] {
     const piix3 = this.piix3;
@@ -359,8 +382,17 @@ export class PcMachine {
     const mem = this.mem;
     setupBiosAreas(mem, { serialPorts: this.serialPorts });
     if (this.isPc && this.config.acpi) {
+      const piix3 = this.piix3;
+      const pciRoutes = [];
+      if (piix3 !== undefined) {
+        for (let slot = 0; slot < 32; slot++)
+          for (let pin = 1; pin <= 4; pin++) {
+            const gsi = piix3.pirqIrq(pciSlotPirq(slot, pin));
+            if (gsi >= 0) pciRoutes.push({ slot, pin, gsi });
+          }
+      }
       installAcpiTables(mem, {
-        cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ,
+        cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ, pciRoutes,
         resetPort: PIIX_RCR_PORT, resetValue: PIIX_RCR_RESET_VALUE,
       }, ACPI_TABLES_BASE, RSDP_ADDR);
     }
@@ -439,7 +471,7 @@ export class PcMachine {
       }
     }
     const sig = cpuSignature(this.vcpus[0]!.getCpuid2());
-    installMpTable(this.mem, { cpus: cfg.smp, cpuSignature: sig.eax, cpuFeatures: sig.edx }, MP_FLOATING_ADDR);
+    installMpTable(this.mem, { cpus: cfg.smp, cpuSignature: sig.eax, cpuFeatures: sig.edx, pciIntsrc: this.pciIntx() }, MP_FLOATING_ADDR);
   }
 
   /** Device timers (RTC) and output flushing; called by the run loop between slices. */

@@ -7,13 +7,13 @@ import { MachineEvents, ManualClock, parseMachineConfig, PcMachine, type Machine
 import { fakeVendorModule } from './fake-vendor';
 import { Prog } from './guest';
 
-export function buildPc(input: MachineConfigInput = {}) {
+export function buildPc(input: MachineConfigInput = {}, extraDevices: NonNullable<MachineConfigInput['devices']> = []) {
   const dir = mkdtempSync(join(tmpdir(), 'qemu-lite-pc-'));
   const img = join(dir, 'guest.bin');
   writeFileSync(img, new Prog().hlt().build());
   const config = parseMachineConfig({
     memSize: 32 * 1024 * 1024, serial: [], rtcBaseSec: 0,
-    devices: [{ driver: 'loader', file: img, addr: 0x100000, cpuNum: 0 }],
+    devices: [{ driver: 'loader', file: img, addr: 0x100000, cpuNum: 0 }, ...extraDevices],
     ...input,
   });
   const host = createHost();
