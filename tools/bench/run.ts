@@ -6,11 +6,12 @@
  * module. Guest MIPS = instructions retired by the vCPUs (KVM's per-vCPU stats) divided
  * by the wall time of the run. The results go to stdout and to bench-results.json.
  */
-import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuest, loadManifest } from '@kvmts/guest-tests';
-import { loadAccelModule, runMachine, type AccelName, type PcMachine } from '@kvmts/qemu-lite';
+import { loadAccelModule, runMachine, VirtioBlk, type AccelName, type PcMachine } from '@kvmts/qemu-lite';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VENDORS: AccelName[] = ['kvm-intel', 'kvm-amd'];
@@ -76,10 +77,76 @@ async function main(): Promise<void> {
         : `${name.padEnd(9)} ${vendor.padEnd(9)} FAILED: ${r.error}\n`);
     }
   }
+  const devices: DeviceBenchResult[] = [];
+  for (const vendor of VENDORS) {
+    process.stderr.write(`bench: virtio-blk disk throughput on ${vendor} ...\n`);
+    const d = await diskBench(manifest, vendor);
+    devices.push(d);
+    process.stdout.write(d.ok
+      ? `virtio-blk ${vendor.padEnd(9)} ${(DISK_BENCH_BYTES / 2 ** 20).toFixed(0)} MiB image: read ${d.readMBps!.toFixed(1)} MB/s, write ${d.writeMBps!.toFixed(1)} MB/s (64 KiB requests, guest driver)\n`
+      : `virtio-blk ${vendor.padEnd(9)} FAILED: ${d.error}\n`);
+  }
   const out = resolve(root, 'bench-results.json');
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, results, devices }, null, 2) + '\n');
+  if (devices.some((d) => !d.ok)) process.exitCode = 1;
   process.stdout.write(`bench: results written to ${out}\n`);
   if (results.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+interface DeviceBenchResult {
+  bench: string;
+  vendor: string;
+  ok: boolean;
+  readMBps?: number;
+  writeMBps?: number;
+  error?: string;
+}
+
+/** The disk the virtio-blk guest streams through in bench mode. */
+const DISK_BENCH_BYTES = 16 * 2 ** 20;
+
+/**
+ * Disk throughput: the virtio-blk guest (guests/devices/virtio-blk.c, -append bench) reads
+ * the whole image, then writes it, in 64 KiB requests through its own driver. MB/s is the
+ * bytes the device moved over the host time from the first request to the last completion
+ * of each kind (the device's stats), so guest boot time does not count.
+ * Network throughput between two guests is the next hook here (the virtio-net guest pair).
+ */
+async function diskBench(manifest: ReturnType<typeof loadManifest>, vendor: AccelName): Promise<DeviceBenchResult> {
+  const entry = manifest.find((g) => g.name === 'virtio-blk');
+  if (entry === undefined) return { bench: 'virtio-blk', vendor, ok: false, error: 'no virtio-blk guest in the manifest' };
+  const built = buildGuest(entry, { log: (l) => process.stderr.write(`${l}\n`) });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-disk-'));
+  const file = join(dir, 'disk.raw');
+  const img = new Uint8Array(DISK_BENCH_BYTES);
+  img.set(new TextEncoder().encode('KVMTS virtio-blk'), 0);
+  for (let i = 32; i < 512; i++) img[i] = (i * 7) & 0xff;
+  writeFileSync(file, img);
+  let serial = '';
+  let stats: VirtioBlk['stats'] | undefined;
+  try {
+    const module = await loadAccelModule(vendor);
+    const r = await runMachine({
+      kernel: built.elf, memSize: 128 * 1024 * 1024, append: 'bench',
+      serial: [{ kind: 'callback', write: (b: Uint8Array) => { serial += Buffer.from(b).toString('latin1'); } }],
+      devices: [{ driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }, { driver: 'virtio-blk-pci', drive: 'd0' }],
+      drives: [{ id: 'd0', file, interface: 'none' }],
+      noReboot: true,
+    }, {
+      module, stderr: () => {},
+      onMachine: (m) => {
+        const model = m.virtio[0]?.model;
+        if (model instanceof VirtioBlk) stats = model.stats;
+      },
+    });
+    if (r.status !== 1 || !serial.includes('PASS: bench:') || stats === undefined) return { bench: 'virtio-blk', vendor, ok: false, error: `${r.reason}; serial: ${serial.slice(-300)}` };
+    const s = stats;
+    const readMs = Math.max(1, s.readEndMs - s.readStartMs);
+    const writeMs = Math.max(1, s.writeEndMs - s.writeStartMs);
+    return { bench: 'virtio-blk', vendor, ok: true, readMBps: s.readBytes / 1e6 / (readMs / 1000), writeMBps: s.writeBytes / 1e6 / (writeMs / 1000) };
+  } catch (e) {
+    return { bench: 'virtio-blk', vendor, ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 await main();

@@ -70,6 +70,8 @@ export class VirtioBlk implements VirtioDeviceModel {
   private readonly inflightWrites = new Set<Promise<unknown>>();
   /** Requests completed (tests, bench). */
   completed = 0;
+  /** Throughput accounting for the bench: bytes moved and the host time span of the requests (ms). */
+  readonly stats = { readBytes: 0, writeBytes: 0, readStartMs: -1, readEndMs: -1, writeStartMs: -1, writeEndMs: -1 };
   private readonly hdr = new Uint8Array(16);
   private readonly hdrView = new DataView(this.hdr.buffer);
 
@@ -144,15 +146,25 @@ export class VirtioBlk implements VirtioDeviceModel {
       case VIRTIO_BLK_T_IN: {
         const len = statusAt;
         if (len % VIRTIO_BLK_SECTOR_SIZE !== 0 || !inRange(len)) return finish(VIRTIO_BLK_S_IOERR, 0);
+        if (this.stats.readStartMs < 0) this.stats.readStartMs = performance.now();
         image.read(sector * VIRTIO_BLK_SECTOR_SIZE, chain.writableRange(0, len)).then(
-          () => finish(VIRTIO_BLK_S_OK, len), () => finish(VIRTIO_BLK_S_IOERR, 0));
+          () => {
+            this.stats.readBytes += len;
+            this.stats.readEndMs = performance.now();
+            finish(VIRTIO_BLK_S_OK, len);
+          }, () => finish(VIRTIO_BLK_S_IOERR, 0));
         return;
       }
       case VIRTIO_BLK_T_OUT: {
         const len = chain.readLen - 16;
         if (image.readonly || len % VIRTIO_BLK_SECTOR_SIZE !== 0 || !inRange(len)) return finish(VIRTIO_BLK_S_IOERR, 0);
+        if (this.stats.writeStartMs < 0) this.stats.writeStartMs = performance.now();
         this.track(image.write(sector * VIRTIO_BLK_SECTOR_SIZE, chain.readableFrom(16)).then(
-          () => finish(VIRTIO_BLK_S_OK, 0), () => finish(VIRTIO_BLK_S_IOERR, 0)));
+          () => {
+            this.stats.writeBytes += len;
+            this.stats.writeEndMs = performance.now();
+            finish(VIRTIO_BLK_S_OK, 0);
+          }, () => finish(VIRTIO_BLK_S_IOERR, 0)));
         return;
       }
       case VIRTIO_BLK_T_FLUSH: {

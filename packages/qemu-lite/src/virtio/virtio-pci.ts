@@ -116,12 +116,21 @@ export class VirtioPciDevice extends PciFunction implements VirtioTransport {
   protected override barMapped(n: number, addr: number): void {
     if (n !== VIRTIO_PCI_MODERN_BAR) return;
     const vm = this.ctx.vm;
+    // A guest can program overlapping BARs: an ioeventfd that cannot be (de)assigned is
+    // reported and the notify region's userspace path still works.
+    const ioctl = (args: Parameters<VirtioPciVm['ioeventfd']>[0]) => {
+      try {
+        vm.ioeventfd(args);
+      } catch (e) {
+        this.ctx.warn(`${this.name}: ioeventfd at 0x${args.addr.toString(16)}: ${(e as Error).message}`);
+      }
+    };
     if (this.notifyBase >= 0) {
-      this.notifyFds.forEach((fd, i) => vm.ioeventfd({ eventfd: fd, addr: this.notifyBase + VIRTIO_PCI_NOTIFY_OFFSET + i * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER, len: 0, flags: uapi.KVM_IOEVENTFD_FLAG_DEASSIGN }));
+      this.notifyFds.forEach((fd, i) => ioctl({ eventfd: fd, addr: this.notifyBase + VIRTIO_PCI_NOTIFY_OFFSET + i * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER, len: 0, flags: uapi.KVM_IOEVENTFD_FLAG_DEASSIGN }));
       this.notifyBase = -1;
     }
     if (addr < 0) return;
-    this.notifyFds.forEach((fd, i) => vm.ioeventfd({ eventfd: fd, addr: addr + VIRTIO_PCI_NOTIFY_OFFSET + i * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER, len: 0 }));
+    this.notifyFds.forEach((fd, i) => ioctl({ eventfd: fd, addr: addr + VIRTIO_PCI_NOTIFY_OFFSET + i * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER, len: 0 }));
     this.notifyBase = addr;
   }
 
