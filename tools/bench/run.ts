@@ -7,6 +7,7 @@
  * by the wall time of the run. The results go to stdout and to bench-results.json.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +87,14 @@ async function main(): Promise<void> {
       ? `virtio-blk ${vendor.padEnd(9)} ${(DISK_BENCH_BYTES / 2 ** 20).toFixed(0)} MiB image: read ${d.readMBps!.toFixed(1)} MB/s, write ${d.writeMBps!.toFixed(1)} MB/s (64 KiB requests, guest driver)\n`
       : `virtio-blk ${vendor.padEnd(9)} FAILED: ${d.error}\n`);
   }
+  for (const vendor of VENDORS) {
+    process.stderr.write(`bench: virtio-net throughput between two guests on ${vendor} ...\n`);
+    const d = await netBench(manifest, vendor);
+    devices.push(d);
+    process.stdout.write(d.ok
+      ? `virtio-net ${vendor.padEnd(9)} guest to guest over -netdev socket: ${d.readMBps!.toFixed(1)} MB/s (${d.frames} frames of 1514 bytes received)\n`
+      : `virtio-net ${vendor.padEnd(9)} FAILED: ${d.error}\n`);
+  }
   const out = resolve(root, 'bench-results.json');
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, results, devices }, null, 2) + '\n');
   if (devices.some((d) => !d.ok)) process.exitCode = 1;
@@ -97,6 +106,7 @@ interface DeviceBenchResult {
   bench: string;
   vendor: string;
   ok: boolean;
+  frames?: number;
   readMBps?: number;
   writeMBps?: number;
   error?: string;
@@ -146,6 +156,66 @@ async function diskBench(manifest: ReturnType<typeof loadManifest>, vendor: Acce
     return { bench: 'virtio-blk', vendor, ok: true, readMBps: s.readBytes / 1e6 / (readMs / 1000), writeMBps: s.writeBytes / 1e6 / (writeMs / 1000) };
   } catch (e) {
     return { bench: 'virtio-blk', vendor, ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * Network throughput: two virtio-net guests (guests/devices/virtio-net.c, -append bench)
+ * in this process, joined by -netdev socket on 127.0.0.1; after the ARP exchange one
+ * streams full-size frames to the other. MB/s is the frame bytes the receiving NIC put
+ * into the guest's buffers over the host time between its first and last such frame.
+ * Both guests share this one JavaScript thread.
+ */
+async function netBench(manifest: ReturnType<typeof loadManifest>, vendor: AccelName): Promise<DeviceBenchResult> {
+  const entry = manifest.find((g) => g.name === 'virtio-net');
+  if (entry === undefined) return { bench: 'virtio-net', vendor, ok: false, error: 'no virtio-net guest in the manifest' };
+  const built = buildGuest(entry, { log: (l) => process.stderr.write(`${l}\n`) });
+  const port = await new Promise<number>((res) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => res(p));
+    });
+  });
+  const serial = ['', ''];
+  let first = -1;
+  let last = -1;
+  let bytes = 0;
+  const guest = (i: number, mode: 'listen' | 'connect', mac: string) => async () => runMachine({
+    kernel: built.elf, memSize: 128 * 1024 * 1024, append: 'bench',
+    serial: [{ kind: 'callback', write: (b: Uint8Array) => { serial[i] += Buffer.from(b).toString('latin1'); } }],
+    devices: [{ driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }, { driver: 'virtio-net-pci', netdev: 'n0', mac }],
+    netdevs: [{ type: 'socket', id: 'n0', mode, addr: { host: '127.0.0.1', port } }],
+    noReboot: true,
+  }, {
+    module: await loadAccelModule(vendor), stderr: () => {},
+    onMachine: (m) => {
+      if (mode !== 'listen') return;
+      const be = m.netdevs.get('n0')!;
+      const deliver = be.receive;
+      // Count the bench frames as they reach the receiving NIC.
+      m.netdevs.get('n0')!.receive = (f: Uint8Array) => {
+        if (f.length === 1514 && f[12] === 0x88 && f[13] === 0xb6) {
+          const now = performance.now();
+          if (first < 0) first = now;
+          last = now;
+          bytes += f.length;
+        }
+        deliver(f);
+      };
+    },
+  });
+  try {
+    const receiver = guest(1, 'listen', '52:54:00:12:34:02')();
+    await new Promise((r) => setTimeout(r, 300));
+    const sender = guest(0, 'connect', '52:54:00:12:34:01')();
+    const [rs, rr] = await Promise.all([sender, receiver]);
+    const frames = Number(/bench: received (\d+) frames/.exec(serial[1]!)?.[1] ?? 0);
+    if (rs.status !== 1 || rr.status !== 1 || frames === 0 || first < 0)
+      return { bench: 'virtio-net', vendor, ok: false, error: `sender ${rs.reason}, receiver ${rr.reason}; ${serial[0]!.slice(-200)} | ${serial[1]!.slice(-200)}` };
+    return { bench: 'virtio-net', vendor, ok: true, frames, readMBps: bytes / 1e6 / (Math.max(1, last - first) / 1000) };
+  } catch (e) {
+    return { bench: 'virtio-net', vendor, ok: false, error: e instanceof Error ? e.message : String(e) };
   }
 }
 

@@ -20,8 +20,10 @@ export const VIRTIO_NET_RX_QUEUE = 0;
 export const VIRTIO_NET_TX_QUEUE = 1;
 /** struct virtio_net_config: mac[6], status, max_virtqueue_pairs, mtu. */
 export const VIRTIO_NET_CONFIG_SIZE = 12;
-/** Frames held for the guest while it has no receive buffers. */
+/** Frames held for the guest while it has no receive buffers (beyond: dropped). */
 export const VIRTIO_NET_RX_BACKLOG = 256;
+/** At this backlog the backend is asked to stop reading its peer; below half it resumes. */
+export const VIRTIO_NET_RX_PAUSE = 64;
 /** Largest frame taken from the guest (64 KiB + header; no GSO is offered). */
 export const VIRTIO_NET_MAX_TX = 65536 + VIRTIO_NET_HDR_SIZE;
 
@@ -61,6 +63,10 @@ export class VirtioNet implements VirtioDeviceModel {
 
   reset(): void {
     this.backlog.length = 0;
+    if (this.backendPaused) {
+      this.backendPaused = false;
+      this.backend.setReceiveReady?.(true);
+    }
   }
 
   /** The backend belongs to the machine (-netdev), which closes it. */
@@ -105,7 +111,13 @@ export class VirtioNet implements VirtioDeviceModel {
     }
     this.backlog.push(frame);
     this.flushBacklog();
+    if (this.backlog.length >= VIRTIO_NET_RX_PAUSE && !this.backendPaused) {
+      this.backendPaused = true;
+      this.backend.setReceiveReady?.(false);
+    }
   }
+
+  private backendPaused = false;
 
   /** Moves waiting frames into posted receive buffers; interrupts once for the batch. */
   private flushBacklog(): void {
@@ -138,6 +150,10 @@ export class VirtioNet implements VirtioDeviceModel {
     if (any) {
       this.t.notifyQueue(q);
       this.t.kick();
+    }
+    if (this.backendPaused && this.backlog.length < VIRTIO_NET_RX_PAUSE / 2) {
+      this.backendPaused = false;
+      this.backend.setReceiveReady?.(true);
     }
   }
 }

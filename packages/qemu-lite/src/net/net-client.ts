@@ -8,6 +8,12 @@ export interface NetBackend {
   send(frame: Uint8Array): void;
   /** Set by the NIC: a frame arrived from outside. */
   receive: (frame: Uint8Array) => void;
+  /**
+   * Flow control from the NIC (QEMU's can_receive): false while its receive backlog is
+   * full, so a stream backend stops reading its peer (TCP then pushes back) instead of
+   * dropping frames. Datagram backends cannot push back and ignore it.
+   */
+  setReceiveReady?(ready: boolean): void;
   /** Frames sent / received / dropped (tests, bench). */
   readonly stats: { tx: number; rx: number; dropped: number };
   close(): void;

@@ -54,6 +54,7 @@ export class SocketNetBackend implements NetBackend {
   private attach(s: Socket): void {
     this.sock = s;
     s.setNoDelay(true);
+    if (this.paused) s.pause();
     s.on('data', (d: Buffer) => this.onData(d));
     s.on('close', () => {
       if (this.sock === s) this.sock = undefined;
@@ -80,6 +81,14 @@ export class SocketNetBackend implements NetBackend {
       this.receive(frame);
     }
   }
+
+  setReceiveReady(ready: boolean): void {
+    this.paused = !ready;
+    if (ready) this.sock?.resume();
+    else this.sock?.pause();
+  }
+
+  private paused = false;
 
   send(frame: Uint8Array): void {
     const s = this.sock;
