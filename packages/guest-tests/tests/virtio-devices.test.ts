@@ -43,11 +43,12 @@ function expectedSector1(): Uint8Array {
   return s;
 }
 
-async function runBlk(runner: GuestRunner, readonly: boolean): Promise<{ r: RunResult; before: Uint8Array; after: Uint8Array }> {
+async function runBlk(runner: GuestRunner, readonly: boolean, smp = 1): Promise<{ r: RunResult; before: Uint8Array; after: Uint8Array }> {
   const dir = mkdtempSync(join(tmpdir(), 'virtio-blk-'));
   const path = makeImage(dir);
   const before = new Uint8Array(readFileSync(path));
   const o = runOptionsFor(blk, build(blk).elf);
+  o.smp = smp;
   o.extraArgs = [
     '-drive', `file=${path},format=raw,if=none,id=d0${readonly ? ',readonly=on' : ',discard=unmap'}`,
     '-device', 'virtio-blk-pci,drive=d0,serial=KVMTS-SERIAL-01,disable-legacy=on',
@@ -86,6 +87,15 @@ for (const { runner, enabled } of matrix) {
       expect(r.serial, ctx).toContain('PASS: read-only drive: write refused with IOERR (status 1)');
       expect(after).toEqual(before);
       blkRuns.set(`${runner.name} ro`, r.serial);
+    });
+
+    it('with -smp 2 (the completion MSI goes to the BSP while the AP is parked)', { timeout: 120_000 }, async () => {
+      const { r, after } = await runBlk(runner, false, 2);
+      const ctx = `${runner.name}:\n${r.serial}\n${r.stderr}`;
+      expect(r.serial, ctx).not.toMatch(/^FAIL/m);
+      expect(r.status, ctx).toBe(1);
+      expect(r.serial, ctx).toContain('SUMMARY: 19 tests, 0 failures');
+      expect(sector(after, 1)).toEqual(expectedSector1());
     });
   });
 }
