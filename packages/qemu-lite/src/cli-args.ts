@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type DeviceConfig, type DriveConfig, type LogItem, type MachineConfigInput, type NetdevConfig, type SerialBackend } from './config';
 import { parseCpuSpec } from './cpu-model';
 import { parseMemSize } from './machine/pc-layout';
+import { isQcow2 } from './block/qcow2';
 
 export type CliAction =
   | { kind: 'run'; config: MachineConfigInput; hostAccel: boolean }
@@ -42,7 +43,7 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
   -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
   -device virtio-blk-pci,drive=ID[,addr=SLOT,serial=S] | virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx,addr=SLOT]
-  -drive file=PATH[,format=raw][,if=virtio|none][,readonly=on][,id=ID]
+  -drive file=PATH[,format=raw|qcow2][,if=virtio|none][,readonly=on][,id=ID]
   -netdev socket,id=ID,listen=HOST:PORT|connect=HOST:PORT
   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
   -global DRIVER.PROP=VALUE
@@ -368,8 +369,10 @@ function parseDrive(v: string, opt: string, index: number): DriveConfig {
   const file = kv.get('file');
   if (file === undefined || file === '') throw new CliError(`${opt}: file= is required`);
   checkReadableFile(file, opt);
-  const format = kv.get('format') ?? 'raw';
-  if (format !== 'raw') throw new CliError(`${opt}: format '${format}' is not supported (only raw)`);
+  // Without format= QEMU probes the image; so do we (qcow2 magic, else raw).
+  const format = kv.get('format') ?? (isQcow2(file) ? 'qcow2' : 'raw');
+  if (format !== 'raw' && format !== 'qcow2') throw new CliError(`${opt}: format '${format}' is not supported (raw or qcow2)`);
+  if (format === 'qcow2' && !isQcow2(file)) throw new CliError(`${opt}: '${file}' is not a qcow2 image`);
   const iface = kv.get('if') ?? 'ide';
   if (iface !== 'virtio' && iface !== 'none') throw new CliError(`${opt}: if=${iface} is not supported (use if=virtio or if=none)`);
   const media = kv.get('media');
@@ -384,7 +387,7 @@ function parseDrive(v: string, opt: string, index: number): DriveConfig {
   }
   const id = kv.get('id') ?? (iface === 'virtio' ? `virtio${index}` : undefined);
   if (id === undefined || id === '') throw new CliError(`${opt}: if=none needs id=`);
-  return { id, file, format: 'raw', interface: iface, readonly };
+  return { id, file, format, interface: iface, readonly };
 }
 
 function hostPort(s: string, opt: string, key: string): { host: string; port: number } {

@@ -64,7 +64,7 @@ export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
 export const driveConfigSchema = z.object({
   id: z.string().min(1),
   file: z.string().min(1),
-  format: z.literal('raw').default('raw'),
+  format: z.enum(['raw', 'qcow2']).default('raw'),
   interface: z.enum(['virtio', 'none']).default('none'),
   readonly: z.boolean().default(false),
 });

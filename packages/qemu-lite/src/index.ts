@@ -82,6 +82,8 @@ export * as virtioIds from './virtio/virtio-ids';
 export { VirtioBlk, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_UNSUPP } from './devices/virtio-blk';
 export { VirtioNet, parseMac, VIRTIO_NET_HDR_SIZE } from './devices/virtio-net';
 export { RawImage, BlockError } from './block/raw-image';
+export { Qcow2Image, isQcow2, QCOW2_MAGIC } from './block/qcow2';
+export type { BlockDriver } from './block/block-driver';
 export { SocketNetBackend } from './net/socket';
 export { DgramNetBackend } from './net/dgram';
 export type { NetBackend } from './net/net-client';

@@ -46,7 +46,8 @@ describe('-drive / -device virtio-blk-pci', () => {
     expect(error('-drive', `file=${join(dir, 'nope.raw')},format=raw,if=virtio`)).toBe(`-drive: could not open '${join(dir, 'nope.raw')}': No such file or directory`);
     expect(error('-drive', `file=${dir},if=virtio`)).toBe(`-drive: '${dir}' is not a regular file`);
     expect(error('-drive', 'format=raw,if=virtio')).toBe('-drive: file= is required');
-    expect(error('-drive', `file=${disk},format=qcow2,if=virtio`)).toBe("-drive: format 'qcow2' is not supported (only raw)");
+    expect(error('-drive', `file=${disk},format=vmdk,if=virtio`)).toBe("-drive: format 'vmdk' is not supported (raw or qcow2)");
+    expect(error('-drive', `file=${disk},format=qcow2,if=virtio`)).toBe(`-drive: '${disk}' is not a qcow2 image`);
     expect(error('-drive', `file=${disk}`)).toBe('-drive: if=ide is not supported (use if=virtio or if=none)');
     expect(error('-drive', `file=${disk},if=none`)).toBe('-drive: if=none needs id=');
     expect(error('-drive', `file=${disk},if=virtio,readonly=maybe`)).toBe("-drive: readonly must be on or off, not 'maybe'");

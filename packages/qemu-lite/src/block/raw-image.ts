@@ -5,6 +5,7 @@
  * discard / write-zeroes (Node has no fallocate(PUNCH_HOLE); zeroes read back the same).
  */
 import { closeSync, fdatasync, fstatSync, openSync, readv, writev } from 'node:fs';
+import type { BlockDriver } from './block-driver';
 
 export class BlockError extends Error {
   constructor(message: string) {
@@ -17,7 +18,7 @@ export class BlockError extends Error {
 const ZERO_CHUNK = 1 << 20;
 let zeroBuffer: Uint8Array | undefined;
 
-export class RawImage {
+export class RawImage implements BlockDriver {
   private fd: number;
   /** Size in bytes at open (the capacity the guest sees). */
   readonly size: number;

@@ -7,7 +7,7 @@
  * DISCARD and WRITE_ZEROES zero the ranges, GET_ID returns the drive's serial.
  * A read-only drive offers VIRTIO_BLK_F_RO and fails writes with IOERR.
  */
-import type { RawImage } from '../block/raw-image';
+import type { BlockDriver } from '../block/block-driver';
 import type { VirtioDeviceModel, VirtioTransport } from '../virtio/virtio-device';
 import { VIRTIO_ID_BLOCK } from '../virtio/virtio-ids';
 import { VirtqueueError, type DescChain } from '../virtio/virtqueue';
@@ -50,7 +50,7 @@ export const VIRTIO_BLK_MAX_DISCARD_SEG = 1;
 export const VIRTIO_BLK_MAX_DISCARD_SECTORS = 0x3fffff;
 
 export interface VirtioBlkOptions {
-  image: RawImage;
+  image: BlockDriver;
   /** GET_ID answer (QEMU: the serial= property, empty by default). */
   serial: string;
 }

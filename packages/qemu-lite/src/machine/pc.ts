@@ -41,6 +41,7 @@ import { assignPciResources, pcPciWindows } from '../pci/pci-assign';
 import { MsiRoutes } from '../pci/msi-routes';
 import { PCI_INTERRUPT_PIN } from '../pci/pci-device';
 import { RawImage } from '../block/raw-image';
+import { Qcow2Image } from '../block/qcow2';
 import { VirtioBlk } from '../devices/virtio-blk';
 import { parseMac, VirtioNet } from '../devices/virtio-net';
 import { DgramNetBackend } from '../net/dgram';
@@ -283,7 +284,7 @@ export class PcMachine {
       case 'virtio-blk-pci': {
         const drive = this.config.drives.find((x) => x.id === d.drive);
         if (drive === undefined) throw new Error(`-device virtio-blk-pci: drive '${d.drive}' not found`);
-        const image = new RawImage(drive.file, drive.readonly);
+        const image = drive.format === 'qcow2' ? new Qcow2Image(drive.file, drive.readonly) : new RawImage(drive.file, drive.readonly);
         this.addVirtio(new VirtioBlk({ image, serial: d.serial ?? '' }), d.addr, 'virtio-blk-pci');
         break;
       }
