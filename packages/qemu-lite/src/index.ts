@@ -87,6 +87,6 @@ export type { BlockDriver } from './block/block-driver';
 export { SocketNetBackend } from './net/socket';
 export { DgramNetBackend } from './net/dgram';
 export type { NetBackend } from './net/net-client';
-export { buildDsdt, amlPci0 } from './firmware/acpi';
-export type { PciIrqRoute } from './firmware/acpi';
+export { buildDsdt, amlPci0, amlPciCrs } from './firmware/acpi';
+export type { PciIrqRoute, PciHostWindows } from './firmware/acpi';
 export { buildMpConfigTable } from './firmware/mptable';

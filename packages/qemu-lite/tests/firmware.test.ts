@@ -200,7 +200,7 @@ describe('DSDT PCI routing (_PRT)', () => {
 
   it.skipIf(!existsSync('/usr/bin/iasl'))('disassembles with ACPICA iasl into the routes we meant (apt-get install acpica-tools)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dsdt-'));
-    writeFileSync(join(dir, 'dsdt.aml'), buildDsdt(routes));
+    writeFileSync(join(dir, 'dsdt.aml'), buildDsdt(routes, { memBase: 0xe0000000, memEnd: 0xfec00000 }));
     execFileSync('iasl', ['-d', join(dir, 'dsdt.aml')], { stdio: 'pipe' });
     const dsl = readFileSync(join(dir, 'dsdt.dsl'), 'utf8');
     expect(dsl).toContain('Device (PCI0)');
@@ -208,5 +208,11 @@ describe('DSDT PCI routing (_PRT)', () => {
     expect(dsl).toContain('Name (_PRT, Package (0x80)');
     expect(dsl.replace(/\s+/g, ' ')).toContain('Package (0x04) { 0x0002FFFF, Zero, Zero, 0x0A }');
     expect(dsl.replace(/\s+/g, ' ')).toContain('Package (0x04) { 0x0003FFFF, Zero, Zero, 0x0B }');
+    // _CRS: the bus range, config ports, the I/O windows around them, VGA and the 32-bit hole.
+    const crs = dsl.replace(/\s+/g, ' ').replace(/ \/\/ [A-Za-z ]+?(?= 0x| ,|\))/g, '');
+    expect(crs).toContain('WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0x0000, 0x0000, 0x00FF, 0x0000, 0x0100');
+    expect(crs).toContain('IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08');
+    expect(crs).toContain('0x0D00, 0xFFFF, 0x0000, 0xF300');
+    expect(crs).toContain('0xE0000000, 0xFEBFFFFF, 0x00000000, 0x1EC00000');
   });
 });

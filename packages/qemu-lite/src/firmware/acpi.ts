@@ -57,6 +57,8 @@ export interface AcpiConfig {
    * overrides for those GSIs (level, active high, as QEMU's for IRQ 5, 9, 10, 11).
    */
   pciRoutes?: readonly PciIrqRoute[];
+  /** The host bridge's 32-bit MMIO window (its _CRS). */
+  pciWindows?: PciHostWindows;
   pmBase: number;
   sciIrq: number;
   /** The reset register (PIIX3 RCR at 0xcf9) and the value that resets. */
@@ -149,13 +151,53 @@ function amlPackage(elements: number[][]): number[] {
  * Name(_PRT, Package() { Package() { 0xSSSSFFFF, pin, 0, GSI }, ... }) } }: the PCI
  * routing table with GSIs directly (Source 0), as ACPI 6.x 6.2.13 allows.
  */
-export function amlPci0(routes: readonly PciIrqRoute[]): number[] {
+/** ACPI 6.4.3 resource descriptors for the host bridge's _CRS. */
+const RES_GENERAL_PRODUCER_FIXED = 0x0c; // producer, positive decode, min and max fixed
+function le16(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff];
+}
+function wordAddress(type: number, typeFlags: number, min: number, max: number): number[] {
+  return [0x88, 0x0d, 0x00, type, RES_GENERAL_PRODUCER_FIXED, typeFlags, ...le16(0), ...le16(min), ...le16(max), ...le16(0), ...le16(max - min + 1)];
+}
+function dwordMemory(min: number, max: number): number[] {
+  // Type-specific flags: read-write, cacheable (as QEMU's DWordMemory).
+  return [0x87, 0x17, 0x00, 0, RES_GENERAL_PRODUCER_FIXED, 0x03, ...le32(0), ...le32(min), ...le32(max), ...le32(0), ...le32(max - min + 1)];
+}
+
+/** The PCI windows the host bridge decodes (QEMU's i440FX _CRS without the 64-bit window). */
+export interface PciHostWindows {
+  /** The 32-bit MMIO window [memBase, memEnd). */
+  memBase: number;
+  memEnd: number;
+}
+
+/**
+ * ResourceTemplate() { WordBusNumber 0-0xff, IO(Decode16, 0xcf8, 0xcf8, 1, 8),
+ * WordIO 0-0xcf7, WordIO 0xd00-0xffff, DWordMemory 0xa0000-0xbffff (VGA), DWordMemory the
+ * PCI hole }: without it Linux's ACPI host bridge has no windows for the BARs.
+ */
+export function amlPciCrs(w: PciHostWindows): number[] {
+  const res = [
+    ...wordAddress(2, 0, 0, 0xff),
+    0x47, 0x01, ...le16(0xcf8), ...le16(0xcf8), 0x01, 0x08,
+    ...wordAddress(1, 0x03, 0x0000, 0x0cf7),
+    ...wordAddress(1, 0x03, 0x0d00, 0xffff),
+    ...dwordMemory(0xa0000, 0xbffff),
+    ...dwordMemory(w.memBase, w.memEnd - 1),
+    0x79, 0x00,
+  ];
+  const body = [...amlInteger(res.length), ...res];
+  return [AML_NAME_OP, ...amlName('_CRS'), 0x11, ...amlPkgLength(body.length), ...body];
+}
+
+export function amlPci0(routes: readonly PciIrqRoute[], windows?: PciHostWindows): number[] {
   const prt = amlPackage(routes.map((r) => amlPackage([amlInteger(((r.slot << 16) | 0xffff) >>> 0), amlInteger(r.pin - 1), [AML_ZERO_OP], amlInteger(r.gsi)])));
   const body = [
     ...amlName('PCI0'),
     AML_NAME_OP, ...amlName('_HID'), AML_DWORD_PREFIX, ...le32(EISA_ID_PNP0A03),
     AML_NAME_OP, ...amlName('_ADR'), AML_ZERO_OP,
     AML_NAME_OP, ...amlName('_UID'), AML_ZERO_OP,
+    ...(windows !== undefined ? amlPciCrs(windows) : []),
     AML_NAME_OP, ...amlName('_PRT'), ...prt,
   ];
   const device = [AML_EXT_OP_PREFIX, AML_DEVICE_OP, ...amlPkgLength(body.length), ...body];
@@ -163,8 +205,8 @@ export function amlPci0(routes: readonly PciIrqRoute[]): number[] {
   return [AML_SCOPE_OP, ...amlPkgLength(scope.length), ...scope];
 }
 
-export function buildDsdt(pciRoutes: readonly PciIrqRoute[] = []): Uint8Array {
-  const aml = [...amlS5(), ...(pciRoutes.length > 0 ? amlPci0(pciRoutes) : [])];
+export function buildDsdt(pciRoutes: readonly PciIrqRoute[] = [], windows?: PciHostWindows): Uint8Array {
+  const aml = [...amlS5(), ...(pciRoutes.length > 0 ? amlPci0(pciRoutes, windows) : [])];
   const t = new TableWriter(ACPI_TABLE_HEADER_SIZE + aml.length);
   header(t, 'DSDT', 2);
   t.buf.set(aml, ACPI_TABLE_HEADER_SIZE);
@@ -286,7 +328,7 @@ export function installAcpiTables(mem: GuestMemory, cfg: AcpiConfig, tablesBase:
     return addr;
   };
   const facs = place(buildFacs(), 64);
-  const dsdt = place(buildDsdt(cfg.pciRoutes ?? []), 16);
+  const dsdt = place(buildDsdt(cfg.pciRoutes ?? [], cfg.pciWindows), 16);
   const fadt = place(buildFadt(cfg, facs, dsdt), 16);
   const madt = place(buildMadt(cfg), 16);
   const rsdt = place(buildRsdt([fadt, madt]), 16);

@@ -394,6 +394,7 @@ export class PcMachine {
       }
       installAcpiTables(mem, {
         cpus: this.config.smp, pmBase: ACPI_PM_BASE, sciIrq: ACPI_SCI_IRQ, pciRoutes,
+        pciWindows: pcPciWindows(this.layout.belowFourGEnd),
         resetPort: PIIX_RCR_PORT, resetValue: PIIX_RCR_RESET_VALUE,
       }, ACPI_TABLES_BASE, RSDP_ADDR);
     }
