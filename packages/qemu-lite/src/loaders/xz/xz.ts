@@ -211,7 +211,7 @@ function deltaDecode(buf: Uint8Array, start: number, end: number, distance: numb
  * padding (zero bytes in multiples of four), as `xz -d` accepts.
  */
 export function xzDecompress(input: Uint8Array): Uint8Array {
-  let out = new Uint8Array(0);
+  let out: Uint8Array = new Uint8Array(0);
   let outPos = 0;
   let p = 0;
   do {
