@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadKernel } from '../src/loaders/kernel';
 import { bzImagePayload } from '../src/loaders/bzimage-payload';
@@ -155,6 +156,18 @@ describe('linux-fast-boot: the payload decompressed on the host', () => {
     expect(cstr(mem2, mem2.readU32(0x10000 + 0x228))).toBe('quiet');
     const k3 = loadKernel(memory(64 * MiB), compressedBzImage(vmlinuxElf(code, 0x1000000, { elf64: true })), { ...base, append: '', modules: [], fastBoot: true });
     expect(k3).toMatchObject({ linuxPath: 'vmlinux-64', mode: 'long', entry: 0x1000000, esi: 0x10000 });
+  });
+
+  it('a gzip payload (the gzip trailer carries the size) decompresses through node:zlib; other formats are refused by name', () => {
+    const vmlinux = vmlinuxElf(code, 0x1000000, { pvhEntry: 0x1000000 });
+    const gz = new Uint8Array(gzipSync(vmlinux));
+    const mem = memory(64 * MiB);
+    const k = loadKernel(mem, bzImage(gz, { payload: { offset: 0, length: gz.length } }), { ...base, append: '', modules: [], fastBoot: true });
+    expect(k.linuxPath).toBe('pvh');
+    expect([...mem.read(0x1000000, code.length)]).toEqual([...code]);
+    const zstd = Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0);
+    expect(() => loadKernel(memory(64 * MiB), bzImage(zstd, { payload: { offset: 0, length: zstd.length } }), { ...base, append: '', modules: [], fastBoot: true }))
+      .toThrow(/linux-fast-boot cannot decompress a zstd kernel payload/);
   });
 
   it('without fast boot the same image takes the boot protocol; corrupt XZ is a LoaderError naming the image', () => {
