@@ -31,13 +31,15 @@ const OPTIONS: Record<string, OptDef> = {
 };
 
 export const HELP_TEXT = `usage: qemu-lite [options]
-  -kernel FILE          multiboot, Linux bzImage or ELF kernel (none: the built-in demo guest)
-  -initrd "FILE [ARGS],..."  multiboot modules
+  -kernel FILE          multiboot, Linux bzImage, PVH ELF (vmlinux) or ELF kernel (none: the built-in demo guest)
+  -initrd "FILE [ARGS],..."  multiboot modules; Linux/PVH: the initrd (several files are concatenated)
   -append STRING        kernel command line
   -m SIZE               RAM size (MiB, or with a K/M/G suffix; default 128M)
   -smp N                number of vCPUs
   -accel kvm-intel|kvm-amd|kvm-s390   vendor module (default: the host CPU's)
-  -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME][,acpi=on|off]
+  -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME][,acpi=on|off][,linux-fast-boot=on|off]
+                        linux-fast-boot=on: decompress a bzImage's kernel (xz, gzip) on the host and
+                        enter it directly (PVH if the ELF has the note); default off: the boot protocol
   -cpu MODEL[,+feat,-feat,feat=on|off,vendor=STR]   qemu64, kvm64, qemu32, max, host
   -serial stdio|file:PATH|none   next serial port's backend
   -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
@@ -180,6 +182,9 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
           else if (k === 'acpi') {
             if (val !== 'on' && val !== 'off') throw new CliError(`${opt}: acpi must be on or off, not '${val}'`);
             cfg.acpi = val === 'on';
+          } else if (k === 'linux-fast-boot') {
+            if (val !== 'on' && val !== 'off') throw new CliError(`${opt}: linux-fast-boot must be on or off, not '${val}'`);
+            cfg.linuxFastBoot = val === 'on';
           } else throw new CliError(`${opt}: unknown machine property '${k}'`);
         }
         break;

@@ -108,6 +108,12 @@ export const machineConfigSchema = z.object({
   noReboot: z.boolean().default(false),
   /** -machine acpi=on|off: whether the firmware tables include ACPI (RSDP, FADT, MADT, DSDT). */
   acpi: z.boolean().default(true),
+  /**
+   * -machine linux-fast-boot=on: a bzImage's payload is decompressed by qemu-lite and the
+   * kernel ELF entered directly (PVH when it has the note), skipping the guest's own
+   * decompressor. Off by default: the unmodified boot protocol.
+   */
+  linuxFastBoot: z.boolean().default(false),
   /** Ctrl-C on a stdio TTY ends qemu-lite (QEMU's stdio signal=on); -nographic passes it to the guest. */
   stdioSignals: z.boolean().default(true),
   startPaused: z.boolean().default(false),

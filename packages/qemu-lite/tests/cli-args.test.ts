@@ -40,6 +40,10 @@ describe('command line', () => {
     expect(config('-kernel', kernel, '-machine', 'pc,acpi=off').acpi).toBe(false);
     expect(config('-kernel', kernel, '-M', 'pc,acpi=on').acpi).toBe(true);
     expect(() => parseCommandLine(['-kernel', kernel, '-machine', 'pc,acpi=maybe'])).toThrow(/acpi must be on or off/);
+    expect(config('-kernel', kernel).linuxFastBoot).toBeUndefined(); // the schema's default: off
+    expect(config('-kernel', kernel, '-machine', 'pc,linux-fast-boot=on').linuxFastBoot).toBe(true);
+    expect(config('-kernel', kernel, '-M', 'linux-fast-boot=off').linuxFastBoot).toBe(false);
+    expect(() => parseCommandLine(['-kernel', kernel, '-machine', 'linux-fast-boot=yes'])).toThrow(/^-machine: linux-fast-boot must be on or off, not 'yes'$/);
   });
 
   it('-machine accel= and -accel kvm (the host default)', () => {

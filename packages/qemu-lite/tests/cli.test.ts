@@ -2,13 +2,13 @@
  * The CLI as a process: option errors exit 1 with a one-line message before any guest
  * runs; guest exits map to QEMU's statuses (isa-debug-exit, power-off, -no-reboot).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Prog, elf32 } from './helpers/guest';
+import { Prog, bzImage, elf32 } from './helpers/guest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../src/cli.ts');
@@ -101,5 +101,20 @@ describe('qemu-lite process', () => {
     expect(r.stdout).toMatch(/\(qemu\) CPU#0\nRAX=/);
     expect(r.status).toBe(9);
     expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-S'], 'q\n').status).toBe(0);
+  });
+
+  it('-machine linux-fast-boot=on with a corrupt XZ kernel payload: one line naming the file, exit 1', () => {
+    const vmlinux = elf32(new Prog().hlt().build(), 0x1000000);
+    const z = new Uint8Array(execFileSync('xz', ['-c', '--check=crc32', '--x86', '--lzma2=,dict=1MiB'], { input: vmlinux }));
+    const payload = new Uint8Array(z.length + 4);
+    payload.set(z);
+    new DataView(payload.buffer).setUint32(z.length, vmlinux.length, true);
+    payload[z.length - 20] ^= 0xff; // the index
+    const path = join(dir, 'bad-bzImage');
+    writeFileSync(path, bzImage(payload, { payload: { offset: 0, length: payload.length } }));
+    const r = run(fake, ['-kernel', path, '-machine', 'linux-fast-boot=on', '-nodefaults']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^qemu-lite: bad-bzImage: cannot decompress the kernel payload: (xz|LZMA2) data is (corrupt|truncated) \([^\n]*\)\n$/);
+    expect(run(cli, ['-h']).stdout).toMatch(/linux-fast-boot=on\|off/);
   });
 });

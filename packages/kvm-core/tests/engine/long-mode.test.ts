@@ -100,4 +100,36 @@ describe('engine: real -> protected -> long mode', () => {
     expect(m.cpu.mode64).toBe(true);
     expect(m.cpu.cr2).toBe(0x40000123);
   });
+
+  it('TEST r/m, imm with a RIP-relative operand addresses from the end of the instruction (after the immediate)', () => {
+    const code = assemble(`${BOOT_TO_LONG}
+      # Linux head_64.S: testl $1, __pgtable_l5_enabled(%rip) with a 1 just before the variable.
+      testl $1, flag(%rip)
+      jnz bad
+      testb $0x80, flag8(%rip)
+      jz bad
+      testw $0x8000, flag16(%rip)
+      jz bad
+      testq $1, flag(%rip)
+      jnz bad
+      mov $'K', %al
+      call putc
+      hlt
+    bad:
+      mov $'X', %al
+      call putc
+      hlt
+      .balign 8
+    before: .long 1
+    flag: .long 0, 0
+    before8: .byte 0
+    flag8: .byte 0x80
+    before16: .word 0
+    flag16: .word 0x8000
+    ${LIB64}
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    runToHlt(m);
+    expect(consoleText(m)).toBe('RPLK');
+  });
 });

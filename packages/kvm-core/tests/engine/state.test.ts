@@ -21,4 +21,19 @@ describe('engine: uapi state conversions', () => {
     expect(getRip(cpu)).toBe(0xffffffff81000000n);
     expect(u64ToAddr(addrToU64(-4096))).toBe(-4096);
   });
+
+  it('setRip from VMCS/VMCB halves keeps an upper-half RIP exact (high half as signed or unsigned)', () => {
+    const cpu = new X86Cpu(new Memslots());
+    cpu.efer = 0x500;
+    cpu.cr0 = 0x80000011;
+    setSegment(cpu, 1, { base: 0n, limit: 0xffffffff, selector: 0x10, type: 0xb, present: 1, dpl: 0, db: 0, s: 1, l: 1, g: 1, avl: 0, unusable: 0 });
+    // 0xffffffff83085e1f is not a double: stored unsigned it would round to ...83086000.
+    cpu.setRip(0x83085e1f, 0xffffffff);
+    expect(cpu.rip).toBe(-0x7cf7a1e1);
+    cpu.setRip(0x83085e1f | 0, -1);
+    expect(cpu.rip).toBe(-0x7cf7a1e1);
+    expect(getRip(cpu)).toBe(0xffffffff83085e1fn);
+    cpu.setRip(0x1000, 0x7fff);
+    expect(cpu.rip).toBe(0x7fff00001000);
+  });
 });

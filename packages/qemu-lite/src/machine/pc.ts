@@ -429,7 +429,7 @@ export class PcMachine {
       const modules = cfg.initrd.map((m) => ({ cmdline: m, data: readFileSync(m.split(/\s+/)[0]!) }));
       this.kernel = loadKernel(this.mem, image, {
         kernelPath, append: cfg.append, modules, belowFourGEnd: this.layout.belowFourGEnd, e820,
-        rsdpAddr: this.isPc ? RSDP_ADDR : undefined,
+        rsdpAddr: this.isPc ? RSDP_ADDR : undefined, fastBoot: cfg.linuxFastBoot,
       });
       this.fwCfg.addU32(FW_CFG_KERNEL_SIZE, image.length);
       this.fwCfg.add(FW_CFG_KERNEL_DATA, image);

@@ -91,7 +91,14 @@ export function aoutKludge(code: Uint8Array, loadAddr: number, bss = 0): Uint8Ar
 }
 
 /** A bzImage-shaped image (boot.rst): one setup sector, the setup header, then `kernel`. */
-export function bzImage(kernel: Uint8Array, opts: { version?: number; cmdlineSize?: number; initSize?: number; initrdAddrMax?: number } = {}): Uint8Array {
+export function bzImage(
+  kernel: Uint8Array,
+  opts: {
+    version?: number; cmdlineSize?: number; initSize?: number; initrdAddrMax?: number; xloadflags?: number; prefAddress?: number;
+    /** payload_offset/payload_length (relative to the protected-mode code). */
+    payload?: { offset: number; length: number };
+  } = {},
+): Uint8Array {
   const setupSects = 1;
   const setup = new Uint8Array((setupSects + 1) * 512);
   const dv = new DataView(setup.buffer);
@@ -106,8 +113,81 @@ export function bzImage(kernel: Uint8Array, opts: { version?: number; cmdlineSiz
   dv.setUint32(0x22c, opts.initrdAddrMax ?? 0x37ffffff, true);
   dv.setUint32(0x238, opts.cmdlineSize ?? 2047, true);
   dv.setUint32(0x260, opts.initSize ?? 0x10000, true);
+  dv.setUint16(0x236, opts.xloadflags ?? 0, true);
+  dv.setBigUint64(0x258, BigInt(opts.prefAddress ?? 0), true);
+  if (opts.payload !== undefined) {
+    dv.setUint32(0x248, opts.payload.offset, true);
+    dv.setUint32(0x24c, opts.payload.length, true);
+  }
   const out = new Uint8Array(setup.length + kernel.length);
   out.set(setup);
   out.set(kernel, setup.length);
+  return out;
+}
+
+/**
+ * A vmlinux-shaped ELF32 (EM_386 or, with `machine: 62`, an ELF64) with one PT_LOAD of
+ * `code` at `paddr` and, when `pvhEntry` is given, a PT_NOTE holding Linux's
+ * XEN_ELFNOTE_PHYS32_ENTRY ("Xen", type 18) with that address.
+ */
+export function vmlinuxElf(code: Uint8Array, paddr: number, opts: { pvhEntry?: number; elf64?: boolean; vaddr?: number } = {}): Uint8Array {
+  const is64 = opts.elf64 === true;
+  const ehdr = is64 ? 64 : 52;
+  const phsz = is64 ? 56 : 32;
+  const phnum = opts.pvhEntry !== undefined ? 2 : 1;
+  const descsz = is64 ? 8 : 4;
+  const note = new Uint8Array(12 + 4 + descsz);
+  const ndv = new DataView(note.buffer);
+  ndv.setUint32(0, 4, true);
+  ndv.setUint32(4, descsz, true);
+  ndv.setUint32(8, 18, true);
+  note.set([0x58, 0x65, 0x6e, 0], 12); // "Xen"
+  if (is64) ndv.setBigUint64(16, BigInt(opts.pvhEntry ?? 0), true);
+  else ndv.setUint32(16, opts.pvhEntry ?? 0, true);
+  const noteOff = ehdr + phsz * phnum;
+  const codeOff = noteOff + (phnum === 2 ? note.length : 0);
+  const out = new Uint8Array(codeOff + code.length);
+  const dv = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, is64 ? 2 : 1, 1, 1]);
+  dv.setUint16(16, 2, true);
+  dv.setUint16(18, is64 ? 62 : 3, true);
+  dv.setUint32(20, 1, true);
+  const vaddr = opts.vaddr ?? paddr;
+  if (is64) {
+    dv.setBigUint64(24, BigInt(paddr), true); // e_entry: physical, as vmlinux's phys_startup_64
+    dv.setBigUint64(32, BigInt(ehdr), true);
+    dv.setUint16(52, ehdr, true);
+    dv.setUint16(54, phsz, true);
+    dv.setUint16(56, phnum, true);
+  } else {
+    dv.setUint32(24, vaddr, true);
+    dv.setUint32(28, ehdr, true);
+    dv.setUint16(40, ehdr, true);
+    dv.setUint16(42, phsz, true);
+    dv.setUint16(44, phnum, true);
+  }
+  const ph = (i: number, type: number, off: number, va: number, pa: number, size: number) => {
+    const p = ehdr + phsz * i;
+    dv.setUint32(p, type, true);
+    if (is64) {
+      dv.setBigUint64(p + 8, BigInt(off), true);
+      dv.setBigUint64(p + 16, BigInt.asUintN(64, BigInt(va)), true);
+      dv.setBigUint64(p + 24, BigInt(pa), true);
+      dv.setBigUint64(p + 32, BigInt(size), true);
+      dv.setBigUint64(p + 40, BigInt(size), true);
+    } else {
+      dv.setUint32(p + 4, off, true);
+      dv.setUint32(p + 8, va >>> 0, true);
+      dv.setUint32(p + 12, pa, true);
+      dv.setUint32(p + 16, size, true);
+      dv.setUint32(p + 20, size, true);
+    }
+  };
+  ph(0, 1, codeOff, vaddr, paddr, code.length);
+  if (phnum === 2) {
+    ph(1, 4, noteOff, 0, 0, note.length);
+    out.set(note, noteOff);
+  }
+  out.set(code, codeOff);
   return out;
 }

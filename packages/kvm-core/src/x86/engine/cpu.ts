@@ -722,9 +722,14 @@ export class X86Cpu {
     return Math.floor(this.rip / TWO32) | 0;
   }
 
-  /** Set RIP from halves (vendors loading the VMCS/VMCB guest RIP). */
+  /**
+   * Set RIP from halves (vendors loading the VMCS/VMCB guest RIP). The high half is taken
+   * as signed: a canonical upper-half RIP (a kernel's 0xffffffff8...) must come back as the
+   * same negative number cpu.rip uses, not as an unsigned value above 2^53 that loses its
+   * low bits.
+   */
   setRip(lo: number, hi: number): void {
-    this.rip = this.mode64 || this.longMode ? hi * TWO32 + (lo >>> 0) : lo >>> 0;
+    this.rip = this.mode64 || this.longMode ? (hi | 0) * TWO32 + (lo >>> 0) : lo >>> 0;
   }
 
   /** Flags the guest can observe (EFLAGS with bit 1 set). */

@@ -290,6 +290,16 @@ export function decodeModrm(immBytes: number): void {
 }
 
 /** a + b (b a signed 32-bit displacement) in 64-bit wraparound, signed result. */
+/**
+ * A RIP-relative operand decoded with decodeModrm(0) whose instruction turns out to have
+ * `n` immediate bytes after it (group 3's TEST): move the address to the instruction's end.
+ */
+export function ripRelPastImmediate(n: number): void {
+  d.ea = d.adsize === 8 ? addWrap64(d.ea, n) : (d.ea + n) >>> 0;
+  d.eaLo = d.ea | 0;
+  d.eaHi = d.adsize === 8 ? Math.floor(d.ea / TWO32) | 0 : 0;
+}
+
 export function addWrap64(a: number, b: number): number {
   let r = a + b;
   if (r >= 0x8000_0000_0000_0000) r -= 0x1_0000_0000_0000_0000;

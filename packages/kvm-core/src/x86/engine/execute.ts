@@ -13,8 +13,8 @@ import {
 } from './constants';
 import type { X86Cpu } from './cpu';
 import {
-  d, decodeModrm, eaLinear, fetch16, fetch32, fetch8, fetchImm, fetchS8, getReg, readMem, readRm, setReg, writeMem,
-  writeRm,
+  d, decodeModrm, eaLinear, fetch16, fetch32, fetch8, fetchImm, fetchS8, getReg, readMem, readRm, ripRelPastImmediate, setReg,
+  writeMem, writeRm,
 } from './decoder';
 import { exec0f } from './execute-0f';
 import { farCall, farJmp, farRet } from './far';
@@ -855,6 +855,9 @@ function group3(cpu: X86Cpu, b: number): void {
   const sub = d.reg & 7;
   if (sub === 0 || sub === 1) {
     checkLock(false);
+    // TEST r/m, imm: the ModRM was decoded before the group was known, so a RIP-relative
+    // operand still counts from before the immediate; move it past the immediate's bytes.
+    if (cpu.mode64 && (d.modrm & 0xc7) === 0x05) ripRelPastImmediate(b === 8 ? 4 : b);
     const a = readRm(b);
     const ahi = d.hi;
     const imm = b === 1 ? fetch8() : b === 2 ? fetch16() : fetch32();
