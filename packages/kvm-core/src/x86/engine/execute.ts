@@ -1130,7 +1130,9 @@ function bcdAdjust(cpu: X86Cpu, op: number): void {
   let ax = R[0]! & 0xffff;
   if ((al & 0xf) > 9 || (f & FLAG_AF)) {
     if (sub) {
-      ax = ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+      // AX <- AX - 6 is a 16-bit subtraction (AL's borrow reaches AH), then AH <- AH - 1,
+      // as the SDM's AAS pseudo-code says and the host CPU does.
+      ax = (ax - 6 - 0x100) & 0xffff;
     } else {
       ax = (ax + 0x106) & 0xffff;
     }
