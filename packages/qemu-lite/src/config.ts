@@ -74,6 +74,12 @@ export const machineConfigSchema = z.object({
   log: z.array(z.enum(LOG_ITEMS)).default([]),
   logfile: z.string().optional(),
   devices: z.array(deviceConfigSchema).default([]),
+  /**
+   * -icount shift=N: the VM runs on the deterministic virtual clock, 2^N ns per executed
+   * instruction, skipping idle time (KVM's clock source 'virtual'). The RTC then starts at
+   * the virtual clock's fixed wall time unless rtcBaseSec says otherwise.
+   */
+  icountShift: z.number().int().min(0).max(10).optional(),
   /** Wall-clock seconds the RTC starts from (default: the host's time at start). */
   rtcBaseSec: z.number().optional(),
 });

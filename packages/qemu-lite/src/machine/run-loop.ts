@@ -18,6 +18,9 @@ export interface RunLoopMachine {
   poll(): void;
   nextDeadlineNs(): number;
   readonly clock: { nowNs(): number };
+  /** True when the VM runs on the virtual clock: idle time is skipped, not slept. */
+  readonly virtualClock?: boolean;
+  warpClock?(ns: number): void;
 }
 
 export interface RunLoopOptions {
@@ -105,11 +108,29 @@ export class RunLoop {
     }
   }
 
-  /** All vCPUs halted: sleep until the next device deadline (or a kick), then retry. */
+  /**
+   * All vCPUs halted: sleep until the next deadline (a device's or an in-kernel timer's)
+   * or a kick, then retry. On the virtual clock the time in between is skipped instead.
+   * Waking late makes the PIT queue ticks that its reinjection then delivers back to back,
+   * so a deadline under a millisecond away (setTimeout's granularity) is waited for by
+   * yielding to the event loop rather than by a timer.
+   */
   private async idle(): Promise<void> {
     const maxIdle = this.opts.maxIdleMs ?? 10;
-    const until = this.m.nextDeadlineNs() - this.m.clock.nowNs();
+    const deadline = this.m.nextDeadlineNs();
+    if (this.m.virtualClock && this.m.warpClock !== undefined && Number.isFinite(deadline)) {
+      if (deadline > this.m.clock.nowNs()) this.m.warpClock(deadline);
+      for (const s of this.slots) s.halted = false;
+      await new Promise<void>((r) => setImmediate(r));
+      return;
+    }
+    const until = deadline - this.m.clock.nowNs();
     const ms = Math.max(0, Math.min(maxIdle, until / 1e6));
+    if (ms < 1) {
+      await new Promise<void>((r) => setImmediate(r));
+      for (const s of this.slots) s.halted = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.wake = null;
