@@ -149,7 +149,12 @@ export class RunLoop {
   dispatch(s: VcpuSlot, run: KvmRun): boolean {
     const reason = run.exitReason;
     this.exitCounts.set(reason, (this.exitCounts.get(reason) ?? 0) + 1);
-    if (this.opts.traceExits) this.log(`vcpu${s.vcpu.vcpuId}: ${describeExit(run)}`);
+    if (this.opts.traceExits) {
+      // The vendor's view first (Linux's kvm_exit tracepoint), then the KVM_RUN exit.
+      const hw = vendorExitView(s.vcpu);
+      if (hw !== '') this.log(`vcpu${s.vcpu.vcpuId}: ${hw}`);
+      this.log(`vcpu${s.vcpu.vcpuId}: ${describeExit(run)}`);
+    }
     const events = this.m.events;
     switch (reason) {
       case uapi.KVM_EXIT_IO: {
@@ -243,6 +248,38 @@ export function describeExit(run: KvmRun): string {
     default:
       return name;
   }
+}
+
+/** The architectural exit as the vendor recorded it (vcpu.archIoctl('getExitInfo')). */
+interface VendorExitInfo {
+  kind: string;
+  reasonName: string;
+  info1: bigint;
+  info2: bigint;
+  intrInfo: number;
+  errorCode: number;
+}
+
+const hex64 = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`;
+const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+/**
+ * The last hardware exit in the vendor's terms, formatted like Linux's kvm_exit
+ * tracepoint: the VMX basic exit reason and exit qualification (info1) / guest-physical
+ * address (info2), or the SVM EXITCODE with EXITINFO1/EXITINFO2; then the IDT-vectoring
+ * info (EXITINTINFO) and its error code. '' when the vCPU has no such ioctl.
+ */
+export function vendorExitView(vcpu: Vcpu): string {
+  let info: VendorExitInfo;
+  let rip: bigint;
+  try {
+    info = vcpu.archIoctl<VendorExitInfo>('getExitInfo');
+    rip = vcpu.getRegs().rip;
+  } catch {
+    return '';
+  }
+  return `kvm_exit: ${info.kind} reason ${info.reasonName} rip 0x${rip.toString(16)} info1 ${hex64(info.info1)} info2 ${hex64(info.info2)}`
+    + ` intr_info ${hex32(info.intrInfo)} error_code ${hex32(info.errorCode)}`;
 }
 
 /** QEMU prints the registers after an internal error; so do we (when the vCPU can tell). */
