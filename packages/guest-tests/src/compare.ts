@@ -50,13 +50,13 @@ export const QEMU_TCG_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: 'bmi1-blsi-cf',
     guests: /^ex-misc-/,
-    block: /^blsi\.cf$/,
+    block: /^blsi(64)?\.cf$/,
     why: 'BLSI sets CF when the source is nonzero; TCG inverts it',
   },
   {
     id: 'adx',
     guests: /^ex-misc-/,
-    block: /^adcx_adox$/,
+    block: /^adcx_adox(64)?$/,
     why: 'TCG computes ADCX/ADOX carries wrongly (CF/OF from the wrong flag or input)',
   },
 ];

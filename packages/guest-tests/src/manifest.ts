@@ -53,6 +53,10 @@ export const GuestEntrySchema = z.strictObject({
    * it.fails): when the gap is fixed the test turns red until the entry is removed.
    */
   qemuLiteKnownGaps: z.partialRecord(z.enum(['intel', 'amd', 'all']), z.string().min(1)).default({}),
+  /** Also run on QEMU's TCG (false: the guest needs KVM's paravirtual interface, which TCG lacks). */
+  tcg: z.boolean().default(true),
+  /** Typed into COM1 (the VMM's stdin) once `after` appears on the console. */
+  input: z.strictObject({ after: z.string().min(1), data: z.string().min(1) }).optional(),
   /** Per-run limit in milliseconds. */
   timeoutMs: z.number().int().positive().default(30_000),
 });

@@ -19,6 +19,8 @@ export interface RunOptions {
   /** Extra options in QEMU's spelling. */
   extraArgs?: string[];
   timeoutMs?: number;
+  /** Bytes for the guest's COM1 (the VMM's stdin), written once `after` appears in its output. */
+  input?: { after: string; data: string };
 }
 
 export interface RunResult {
@@ -67,19 +69,28 @@ export function commonArgs(o: RunOptions): string[] {
   ];
 }
 
-function spawnVmm(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+function spawnVmm(cmd: string, args: string[], timeoutMs: number, input?: RunOptions['input']): Promise<RunResult> {
   const t0 = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
+    let fed = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdin?.on('error', () => {}); // the VMM may exit before reading it
+    child.stdout!.on('data', (d: Buffer) => {
+      out.push(d);
+      // The guest said it is ready: type the input (stdin stays open, as a terminal would).
+      if (input && !fed && Buffer.concat(out).toString('latin1').includes(input.after)) {
+        fed = true;
+        child.stdin!.write(input.data);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(e.code === 'ENOENT' ? new KvmError('ENOENT', `${cmd} not found (apt-get install qemu-system-x86)`) : e);
@@ -104,7 +115,7 @@ export class QemuRunner implements GuestRunner {
   readonly timeoutScale = 1;
   constructor(private readonly binary = 'qemu-system-x86_64') {}
   run(o: RunOptions): Promise<RunResult> {
-    return spawnVmm(this.binary, ['-accel', 'tcg', ...commonArgs(o)], (o.timeoutMs ?? 30_000) * this.timeoutScale);
+    return spawnVmm(this.binary, ['-accel', 'tcg', ...commonArgs(o)], (o.timeoutMs ?? 30_000) * this.timeoutScale, o.input);
   }
 }
 
@@ -122,7 +133,7 @@ export class QemuLiteRunner implements GuestRunner {
   }
   run(o: RunOptions): Promise<RunResult> {
     if (!existsSync(this.cli)) throw new KvmError('ENOENT', `${this.cli} missing: build qemu-lite first (nx run @kvmts/qemu-lite:build)`);
-    return spawnVmm(process.execPath, [this.cli, '-accel', `kvm-${this.vendor}`, ...commonArgs(o)], (o.timeoutMs ?? 30_000) * this.timeoutScale);
+    return spawnVmm(process.execPath, [this.cli, '-accel', `kvm-${this.vendor}`, ...commonArgs(o)], (o.timeoutMs ?? 30_000) * this.timeoutScale, o.input);
   }
 }
 
@@ -149,6 +160,7 @@ export function runOptionsFor(entry: GuestEntry, kernel: string): RunOptions {
     machine: entry.machine,
     extraArgs: entry.vmmArgs,
     timeoutMs: entry.timeoutMs,
+    ...(entry.input ? { input: entry.input } : {}),
   };
 }
 

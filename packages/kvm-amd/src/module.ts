@@ -28,6 +28,9 @@ export const SVM_ENGINE_FEATURES: readonly CpuidFeature[] = [
   'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'cx16', 'movbe', 'popcnt', 'xsave', 'x2apic', 'tsc_deadline_timer',
   'hypervisor', 'arat', 'fsgsbase', 'smep', 'smap', 'umip', 'rdpid', 'syscall', 'nx', 'pdpe1gb', 'rdtscp', 'lm',
   'lahf_lm', 'abm', 'constant_tsc',
+  // SSE3..SSE4.2 (the fpu-sse unit), BMI1/BMI2 (engine/bmi.ts, VEX) and ADX: each checked
+  // against the host CPU by the ex-sse and ex-misc exercisers.
+  'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
 ];
 
 /** KVM_GET_SUPPORTED_CPUID on AMD: AuthenticAMD, KVM's paravirt leaves (with the timing leaf). */

@@ -162,6 +162,64 @@ describe('i8254 PIT', () => {
     expectErrno(() => irqVm().vm.archIoctl('reinjectControl', { pitReinject: 1 }), 'ENXIO');
   });
 
+  it('keeps ticking after the PIC is re-initialized over an unacknowledged IRQ0 (kvm_pic_reset acks edge IRR)', () => {
+    // The PIT ticked while interrupts were off; the guest then reprograms the PIC (ICW1
+    // drops the edge request). That drop counts as the acknowledgement, so reinjection
+    // does not wait forever for an EOI that cannot come.
+    const t = irqVm({ pit: true });
+    initPics(t);
+    const pic = t.kvm.irqchip!.pic;
+    t.outb(0x43, 0x34);
+    t.outb(0x40, 0xa9);
+    t.outb(0x40, 0x04);
+    advance(t, tickNs(1193));
+    expect(pic.output).toBe(1); // IRQ0 pending, never acknowledged
+    initPics(t);
+    expect(pic.output).toBe(0); // the reset dropped the request...
+    advance(t, tickNs(1193));
+    expect(pic.output).toBe(1); // ...and the next tick arrives
+    expect(pic.readIrq()).toBe(0x20);
+  });
+
+  it('forgets ticks queued while IRQ0 was masked once it is unmasked (PIC OCW1 and IOAPIC mask notifiers)', () => {
+    const t = irqVm({ pit: true });
+    initPics(t);
+    const pic = t.kvm.irqchip!.pic;
+    t.outb(0x43, 0x34);
+    t.outb(0x40, 0xa9);
+    t.outb(0x40, 0x04);
+    t.outb(0x21, 0x01); // mask IRQ0
+    advance(t, tickNs(1193 * 5));
+    expect(t.kvm.pit!.pending).toBe(5);
+    t.outb(0x21, 0x00); // unmask: pit_mask_notifer resets reinjection
+    expect(t.kvm.pit!.pending).toBe(0);
+    // The request latched while masked is still delivered once; then one per period.
+    expect(pic.readIrq()).toBe(0x20);
+    t.outb(0x20, 0x20);
+    expect(pic.output).toBe(0);
+    advance(t, tickNs(1193));
+    expect(pic.readIrq()).toBe(0x20);
+
+    // The same through the IOAPIC with the PC routing (GSI 0 -> pin 2).
+    const u = irqVm({ pit: true });
+    u.vm.setGsiRouting([
+      { gsi: 0, type: 1, irqchip: { irqchip: 0, pin: 0 } },
+      { gsi: 0, type: 1, irqchip: { irqchip: 2, pin: 2 } },
+    ]);
+    u.outb(0x21, 0xff); // PIC fully masked
+    u.outb(0x43, 0x34);
+    u.outb(0x40, 0xa9);
+    u.outb(0x40, 0x04);
+    advance(u, tickNs(1193 * 4));
+    expect(u.kvm.pit!.pending).toBe(4);
+    u.mmio32w(0, 0xfee000f0, 0x1ff);
+    u.mmio32w(0, 0xfec00000, 0x14);
+    u.mmio32w(0, 0xfec00010, 0x0030); // unmask pin 2
+    expect(u.kvm.pit!.pending).toBe(0);
+    advance(u, tickNs(1193));
+    expect(u.x86[0]!.apic!.hasInterrupt()).toBe(0x30);
+  });
+
   it('suppresses IRQ0 in HPET legacy mode', () => {
     const t = irqVm({ pit: true });
     initPics(t);

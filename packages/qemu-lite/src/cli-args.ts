@@ -28,6 +28,7 @@ const OPTIONS: Record<string, OptDef> = {
   vga: { arg: true }, monitor: { arg: true },
   'enable-kvm': { arg: false },
   drive: { arg: true }, netdev: { arg: true },
+  icount: { arg: true },
 };
 
 export const HELP_TEXT = `usage: qemu-lite [options]
@@ -49,6 +50,7 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -netdev socket,id=ID,listen=HOST:PORT|connect=HOST:PORT
   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
   -global DRIVER.PROP=VALUE
+  -icount shift=N[,sleep=off]   deterministic virtual clock: 2^N ns per guest instruction
   -name NAME, -S (start paused: monitor on stdio), -d ITEM[,ITEM] (${LOG_ITEMS.join(', ')}), -D LOGFILE
   -version, -h
 `;
@@ -240,6 +242,20 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
           log.push(item as LogItem);
         }
         break;
+      case 'icount': {
+        // QEMU's -icount: time follows executed instructions (2^shift ns each); idle
+        // time is skipped (sleep=off), so the same guest gives the same output.
+        const kv = parseKeyValues(v, opt, 'shift');
+        for (const k of kv.keys()) if (k !== 'shift' && k !== 'sleep' && k !== 'align') throw new CliError(`${opt}: unknown property '${k}'`);
+        const shift = kv.get('shift') ?? '0';
+        if (shift === 'auto') throw new CliError(`${opt}: shift=auto is not supported (give shift=N)`);
+        const n = parseNumber(shift, opt, 'shift');
+        if (n > 10) throw new CliError(`${opt}: shift ${n} is too big (at most 10)`);
+        const sleep = kv.get('sleep');
+        if (sleep !== undefined && sleep !== 'on' && sleep !== 'off') throw new CliError(`${opt}: sleep must be on or off, not '${sleep}'`);
+        cfg.icountShift = n;
+        break;
+      }
       case 'D':
         if (!existsSync(dirname(v) || '.')) throw new CliError(`${opt}: could not open log file '${v}': No such file or directory`);
         cfg.logfile = v;

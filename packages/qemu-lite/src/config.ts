@@ -125,6 +125,12 @@ export const machineConfigSchema = z.object({
   drives: z.array(driveConfigSchema).default([]),
   /** -netdev entries (network backends). */
   netdevs: z.array(netdevConfigSchema).default([]),
+  /**
+   * -icount shift=N: the VM runs on the deterministic virtual clock, 2^N ns per executed
+   * instruction, skipping idle time (KVM's clock source 'virtual'). The RTC then starts at
+   * the virtual clock's fixed wall time unless rtcBaseSec says otherwise.
+   */
+  icountShift: z.number().int().min(0).max(10).optional(),
   /** Wall-clock seconds the RTC starts from (default: the host's time at start). */
   rtcBaseSec: z.number().optional(),
 });

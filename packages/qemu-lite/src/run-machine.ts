@@ -116,6 +116,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
   if (config.logfile !== undefined) logFd = openSync(config.logfile, 'a');
   const log = (line: string) => (logFd >= 0 ? appendFileSync(logFd, `${line}\n`) : stderr(line));
   const vm = kvm.createVm(0);
+  if (config.icountShift !== undefined) vm.setClockSource({ mode: 'virtual', nsPerInstruction: 2 ** config.icountShift });
   const clock = opts.clock ?? new KvmClock(vm);
   let machine: PcMachine | undefined;
   let detach = () => {};

@@ -79,6 +79,12 @@ describe('command line', () => {
     ]);
   });
 
+  it('-icount shift=N picks the virtual clock at 2^N ns per instruction (a bare number is the shift)', () => {
+    expect(config('-kernel', kernel).icountShift).toBeUndefined();
+    expect(config('-kernel', kernel, '-icount', 'shift=3,sleep=off').icountShift).toBe(3);
+    expect(config('-kernel', kernel, '-icount', '0').icountShift).toBe(0);
+  });
+
   it('-version and -h', () => {
     expect(parseCommandLine(['-version']).kind).toBe('version');
     expect(parseCommandLine(['--help']).kind).toBe('help');
@@ -117,6 +123,10 @@ describe('command line', () => {
     [['-monitor', 'tcp:1'], /unsupported monitor backend/],
     [['-S', '-monitor', 'none'], /no monitor/],
     [['--no-reboot=yes'], /takes no argument/],
+    [['-icount', 'shift=auto'], /^-icount: shift=auto is not supported/],
+    [['-icount', 'shift=11'], /^-icount: shift 11 is too big/],
+    [['-icount', 'shift=1,speed=9'], /^-icount: unknown property 'speed'/],
+    [['-icount', 'sleep=maybe'], /^-icount: sleep must be on or off/],
   ];
   for (const [argv, msg] of bad) {
     it(`rejects ${argv.join(' ')}`, () => {

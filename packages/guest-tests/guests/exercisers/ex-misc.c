@@ -174,6 +174,58 @@ static void bmi(void)
 		}
 		block_end(&blk);
 	}
+#ifdef __x86_64__
+	/* The 64-bit forms (VEX.W1 / REX.W) and memory source operands. */
+	if (has_bmi1 && has_bmi2) {
+		struct block cfb;
+		block_begin(&blk, "bmi64");
+		block_begin(&cfb, "blsi64.cf");
+		for (int i = 0; i < 80; i++) {
+			u64 a = operand(&g, i), b = operand(&g, i + 5), ctl = lcg_next(&g) >> 48, n = lcg_next(&g) >> 56;
+			u64 r[13], hi, lo;
+			ulong f[6];
+#define BMI(i, text, ...) asm(text "\n\tpushf\n\tpop %[f]" : [r] "=&r"(r[i]), [f] "=r"(f[i]) : __VA_ARGS__ : "cc")
+			BMI(0, "andn %[b], %[a], %[r]", [a] "r"(a), [b] "m"(b));
+			BMI(1, "bextr %[c], %[b], %[r]", [b] "m"(b), [c] "r"(ctl));
+			BMI(2, "blsi %[a], %[r]", [a] "m"(a));
+			BMI(3, "blsmsk %[a], %[r]", [a] "r"(a));
+			BMI(4, "blsr %[a], %[r]", [a] "m"(a));
+			BMI(5, "bzhi %[n], %[a], %[r]", [a] "r"(a), [n] "r"(n));
+#undef BMI
+			asm("pdep %[b], %[a], %[r]" : [r] "=r"(r[6]) : [a] "r"(a), [b] "m"(b));
+			asm("pext %[b], %[a], %[r]" : [r] "=r"(r[7]) : [a] "r"(a), [b] "r"(b));
+			asm("rorx $37, %[a], %[r]" : [r] "=r"(r[8]) : [a] "m"(a));
+			asm("sarx %[n], %[a], %[r]" : [r] "=r"(r[9]) : [a] "r"(a), [n] "r"(n));
+			asm("shlx %[n], %[a], %[r]" : [r] "=r"(r[10]) : [a] "m"(a), [n] "r"(n));
+			asm("shrx %[n], %[a], %[r]" : [r] "=r"(r[11]) : [a] "r"(a), [n] "r"(n));
+			asm("mulx %[b], %[lo], %[hi]" : [lo] "=&r"(lo), [hi] "=&r"(hi) : "d"(a), [b] "m"(b));
+			asm("mulx %[b], %[hi], %[hi]" : [hi] "=&r"(r[12]) : "d"(a), [b] "r"(b)); /* same destination: the high half */
+			block_add(&blk, "%llx %llx %llx %llx -> %llx %lx %llx %lx %llx %lx %llx %lx %llx %lx %llx %lx", (unsigned long long)a,
+				  (unsigned long long)b, (unsigned long long)ctl, (unsigned long long)n, (unsigned long long)r[0], f[0] & BMI_MASK,
+				  (unsigned long long)r[1], f[1] & (ZF | CF | OF), (unsigned long long)r[2], f[2] & (BMI_MASK & ~CF),
+				  (unsigned long long)r[3], f[3] & BMI_MASK, (unsigned long long)r[4], f[4] & BMI_MASK,
+				  (unsigned long long)r[5], f[5] & (ZF | CF | SF | OF));
+			block_add(&blk, "= %llx %llx %llx %llx %llx %llx %llx:%llx %llx", (unsigned long long)r[6], (unsigned long long)r[7],
+				  (unsigned long long)r[8], (unsigned long long)r[9], (unsigned long long)r[10], (unsigned long long)r[11],
+				  (unsigned long long)hi, (unsigned long long)lo, (unsigned long long)r[12]);
+			block_add(&cfb, "%llx -> %lx", (unsigned long long)a, f[2] & CF);
+		}
+		block_end(&blk);
+		block_end(&cfb);
+	}
+	if (has_adx) {
+		block_begin(&blk, "adcx_adox64");
+		for (int i = 0; i < 60; i++) {
+			u64 a = operand(&g, i), b = operand(&g, i + 2), x = a, y = a;
+			ulong fin = (i & 1 ? CF : 0) | (i & 2 ? OF : 0) | 0x2, f1 = fin, f2 = fin;
+			asm("push %[f]\n\tpopf\n\tadcx %[b], %[x]\n\tpushf\n\tpop %[f]" : [x] "+r"(x), [f] "+r"(f1) : [b] "m"(b) : "cc");
+			asm("push %[f]\n\tpopf\n\tadox %[b], %[y]\n\tpushf\n\tpop %[f]" : [y] "+r"(y), [f] "+r"(f2) : [b] "r"(b) : "cc");
+			block_add(&blk, "%llx %llx %lx -> %llx %lx %llx %lx", (unsigned long long)a, (unsigned long long)b, fin,
+				  (unsigned long long)x, f1 & ARITH, (unsigned long long)y, f2 & ARITH);
+		}
+		block_end(&blk);
+	}
+#endif
 	if (!has_adx) {
 		printf("adx skipped\n");
 	} else {

@@ -1,6 +1,9 @@
 /*
  * Real mode: the guest drops from 32-bit protected mode to real mode, takes PIT IRQ0
  * through the 8259 PIC and the real-mode IVT there, and comes back (realmode-switch.S).
+ * The manifest runs it with -icount: on host time, ticks that expire while the VMM is not
+ * running the guest are reinjected back to back by KVM's PIT (its lost-tick policy), and
+ * a burst after the 20th tick would be counted too.
  */
 #include "libc.h"
 #include "x86/apic.h"

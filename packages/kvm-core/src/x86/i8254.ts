@@ -214,6 +214,12 @@ export class KvmPit {
     if (this.pending > 0) this.doWork();
   }
 
+  /** kvm_pit_reset_reinject: drop queued ticks and stop waiting for an acknowledgement. */
+  resetReinject(): void {
+    this.pending = 0;
+    this.irqAck = true;
+  }
+
   /** KVM_REINJECT_CONTROL */
   setReinject(on: boolean): void {
     this.reinject = on;

@@ -20,6 +20,8 @@ const TEMPLATES: { asm: string; mask: number }[] = [
   { asm: 'das', mask: CF | AF | SF | ZF | PF },
   { asm: 'aaa', mask: CF | AF },
   { asm: 'aas', mask: CF | AF },
+  // AL in 1..4 with AF set: AAS's AX - 6 borrows from AH (then AH - 1 again).
+  { asm: 'andb $0x13, %al\nsubb $0x0f, %al\naas', mask: CF | AF },
   { asm: 'aam', mask: SF | ZF | PF },
   { asm: 'aam $7', mask: SF | ZF | PF },
   { asm: 'aad', mask: SF | ZF | PF },

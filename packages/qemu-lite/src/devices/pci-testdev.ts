@@ -11,7 +11,8 @@ import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, Pc
 
 export const PCI_VENDOR_ID_REDHAT = 0x1b36;
 export const PCI_DEVICE_ID_REDHAT_TEST = 0x0005;
-export const PCI_CLASS_OTHERS = 0xff0000;
+/** QEMU's class_id PCI_CLASS_OTHERS (0x00ff: base class 0x00, subclass 0xff), as class/subclass/prog-if. */
+export const PCI_CLASS_OTHERS = 0x00ff00;
 export const IOTEST_IOSIZE = 128;
 export const IOTEST_MEMSIZE = 2048;
 export const IOTEST_DATAMATCH = 0xfa;

@@ -52,6 +52,7 @@ import { setBootCpuState } from './boot-cpu-state';
 import { openCharBackend, type CharBackend } from './char-backend';
 import { GuestMemory } from './guest-memory';
 import type { MachineEvents } from './machine-events';
+import { pcGsiRouting } from './pc-irq-routing';
 import { pcE820, pcMemoryLayout, pcRamRegions, type PcMemoryLayout } from './pc-layout';
 
 export const COM_PORTS = [0x3f8, 0x2f8, 0x3e8, 0x2e8] as const;
@@ -140,6 +141,7 @@ export class PcMachine {
     optionalIoctl(() => vm.setTssAddr(PC_TSS_ADDR));
     // In-kernel irqchip and PIT, as QEMU with kernel-irqchip=on.
     vm.createIrqchip();
+    vm.setGsiRouting(pcGsiRouting());
     vm.createPit2({ flags: uapi.KVM_PIT_SPEAKER_DUMMY });
 
     const actions = { reset: () => events.reset('keyboard controller reset') };
@@ -152,7 +154,9 @@ export class PcMachine {
       this.serialPorts.push(COM_PORTS[i]!);
       this.pio.register({ base: COM_PORTS[i]!, size: 8 }, s);
     });
-    this.rtc = new CmosRtc(this.irq(RTC_IRQ), clock, config.rtcBaseSec ?? Math.floor(Date.now() / 1000));
+    // Under -icount the RTC starts at the VM clock's own wall time, so runs repeat exactly.
+    const rtcBase = config.rtcBaseSec ?? (config.icountShift !== undefined ? Number(vm.getClock().realtime ?? 0n) / 1e9 : Date.now() / 1000);
+    this.rtc = new CmosRtc(this.irq(RTC_IRQ), clock, Math.floor(rtcBase));
     this.rtc.setMemoryFields(this.layout.belowFourGEnd, this.layout.aboveFourG, config.smp);
     this.pio.register({ base: 0x70, size: 2 }, this.rtc);
     this.pio.register({ base: 0x80, size: 1 }, this.port80);
@@ -482,9 +486,23 @@ export class PcMachine {
     for (const b of this.backends) b.flush();
   }
 
-  /** The earliest device deadline in VM-clock ns (Infinity: none). */
+  /**
+   * The earliest deadline in VM-clock ns (Infinity: none): the VMM's devices (RTC) and
+   * the in-kernel timers (PIT, LAPIC timers), which wake halted vCPUs.
+   */
   nextDeadlineNs(): number {
-    return this.rtc.nextDeadlineNs();
+    const rtc = this.rtc.nextDeadlineNs();
+    const kernel = this.vm.nextTimerDeadline();
+    return kernel >= 0 && kernel < rtc ? kernel : rtc;
+  }
+
+  /** Under -icount every vCPU idle means time jumps to the next deadline (QEMU's sleep=off). */
+  get virtualClock(): boolean {
+    return this.config.icountShift !== undefined;
+  }
+
+  warpClock(ns: number): void {
+    this.vm.warpClock(ns);
   }
 
   close(): void {

@@ -18,6 +18,9 @@ export interface RunLoopMachine {
   poll(): void;
   nextDeadlineNs(): number;
   readonly clock: { nowNs(): number };
+  /** True when the VM runs on the virtual clock: idle time is skipped, not slept. */
+  readonly virtualClock?: boolean;
+  warpClock?(ns: number): void;
 }
 
 export interface RunLoopOptions {
@@ -105,11 +108,29 @@ export class RunLoop {
     }
   }
 
-  /** All vCPUs halted: sleep until the next device deadline (or a kick), then retry. */
+  /**
+   * All vCPUs halted: sleep until the next deadline (a device's or an in-kernel timer's)
+   * or a kick, then retry. On the virtual clock the time in between is skipped instead.
+   * Waking late makes the PIT queue ticks that its reinjection then delivers back to back,
+   * so a deadline under a millisecond away (setTimeout's granularity) is waited for by
+   * yielding to the event loop rather than by a timer.
+   */
   private async idle(): Promise<void> {
     const maxIdle = this.opts.maxIdleMs ?? 10;
-    const until = this.m.nextDeadlineNs() - this.m.clock.nowNs();
+    const deadline = this.m.nextDeadlineNs();
+    if (this.m.virtualClock && this.m.warpClock !== undefined && Number.isFinite(deadline)) {
+      if (deadline > this.m.clock.nowNs()) this.m.warpClock(deadline);
+      for (const s of this.slots) s.halted = false;
+      await new Promise<void>((r) => setImmediate(r));
+      return;
+    }
+    const until = deadline - this.m.clock.nowNs();
     const ms = Math.max(0, Math.min(maxIdle, until / 1e6));
+    if (ms < 1) {
+      await new Promise<void>((r) => setImmediate(r));
+      for (const s of this.slots) s.halted = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.wake = null;
@@ -128,7 +149,12 @@ export class RunLoop {
   dispatch(s: VcpuSlot, run: KvmRun): boolean {
     const reason = run.exitReason;
     this.exitCounts.set(reason, (this.exitCounts.get(reason) ?? 0) + 1);
-    if (this.opts.traceExits) this.log(`vcpu${s.vcpu.vcpuId}: ${describeExit(run)}`);
+    if (this.opts.traceExits) {
+      // The vendor's view first (Linux's kvm_exit tracepoint), then the KVM_RUN exit.
+      const hw = vendorExitView(s.vcpu);
+      if (hw !== '') this.log(`vcpu${s.vcpu.vcpuId}: ${hw}`);
+      this.log(`vcpu${s.vcpu.vcpuId}: ${describeExit(run)}`);
+    }
     const events = this.m.events;
     switch (reason) {
       case uapi.KVM_EXIT_IO: {
@@ -222,6 +248,38 @@ export function describeExit(run: KvmRun): string {
     default:
       return name;
   }
+}
+
+/** The architectural exit as the vendor recorded it (vcpu.archIoctl('getExitInfo')). */
+interface VendorExitInfo {
+  kind: string;
+  reasonName: string;
+  info1: bigint;
+  info2: bigint;
+  intrInfo: number;
+  errorCode: number;
+}
+
+const hex64 = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`;
+const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+/**
+ * The last hardware exit in the vendor's terms, formatted like Linux's kvm_exit
+ * tracepoint: the VMX basic exit reason and exit qualification (info1) / guest-physical
+ * address (info2), or the SVM EXITCODE with EXITINFO1/EXITINFO2; then the IDT-vectoring
+ * info (EXITINTINFO) and its error code. '' when the vCPU has no such ioctl.
+ */
+export function vendorExitView(vcpu: Vcpu): string {
+  let info: VendorExitInfo;
+  let rip: bigint;
+  try {
+    info = vcpu.archIoctl<VendorExitInfo>('getExitInfo');
+    rip = vcpu.getRegs().rip;
+  } catch {
+    return '';
+  }
+  return `kvm_exit: ${info.kind} reason ${info.reasonName} rip 0x${rip.toString(16)} info1 ${hex64(info.info1)} info2 ${hex64(info.info2)}`
+    + ` intr_info ${hex32(info.intrInfo)} error_code ${hex32(info.errorCode)}`;
 }
 
 /** QEMU prints the registers after an internal error; so do we (when the vCPU can tell). */

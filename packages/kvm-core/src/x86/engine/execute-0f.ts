@@ -3,6 +3,8 @@
  * instructions; x87/MMX/SSE opcodes are routed to the FPU/SSE unit (fpu-sse/) after the
  * CR0.EM/TS and CR4.OSFXSR checks.
  */
+import { execAdx } from './bmi';
+import { crc32Word } from './fpu-sse/sse42';
 import { alu, alu64, PARITY, r64, SIZE_MASK, szp } from './alu';
 import {
   AR_S, AR_UNUSABLE, CR0_EM, CR0_TS, CR4_OSFXSR, FLAG_CF, FLAG_OF, FLAG_ZF, FLAG_SF, FLAG_PF, FLAG_AF, NM_VECTOR, UD_VECTOR, GP_VECTOR,
@@ -68,6 +70,12 @@ export function exec0f(cpu: X86Cpu): void {
   if (op === 0x38 || op === 0x3a) {
     const op3 = fetch8();
     if (op === 0x38 && (op3 === 0xf0 || op3 === 0xf1) && d.rep !== 0xf2) { movbe(cpu, op3); return; }
+    if (op === 0x38 && op3 === 0xf1 && d.rep === 0xf2 && d.has66 && !d.rexW) { // CRC32 r32, r/m16
+      decodeModrm(0);
+      setReg(4, d.reg, crc32Word(getReg(4, d.reg), readRm(2)) | 0, 0);
+      return;
+    }
+    if (op === 0x38 && op3 === 0xf6 && (d.rep === 0xf3 || (d.has66 && d.rep === 0))) { execAdx(cpu); return; }
     routeSse(cpu, op === 0x38 ? 0x0f38 : 0x0f3a, op3);
     return;
   }

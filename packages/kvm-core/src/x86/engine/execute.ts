@@ -3,6 +3,7 @@
  * instruction. The 0F map is in execute-0f.ts, string and port I/O in string-io.ts,
  * far transfers in far.ts, system instructions in system.ts.
  */
+import { execVex, isVexPrefix } from './bmi';
 import {
   ALU_CMP, alu, alu64, incDec, incDec64, muls64, mulu64, PARITY, r64, shift, shift64, SIGN_BIT, SIZE_MASK, szp,
 } from './alu';
@@ -561,8 +562,8 @@ export function exec1(cpu: X86Cpu, op: number): void {
       setStackPointer(spAdd(stackPointer(), sz + n));
       break;
     }
-    case 0xc4: case 0xc5: { // LES / LDS (VEX prefixes in 64-bit mode: not supported -> #UD)
-      if (cpu.mode64) cpu.raise(UD_VECTOR);
+    case 0xc4: case 0xc5: { // LES / LDS, or a VEX prefix (BMI1/BMI2 only; bmi.ts)
+      if (isVexPrefix(cpu)) { execVex(cpu, op); break; }
       loadFarPointer(cpu, op === 0xc4 ? 0 : 3);
       break;
     }
@@ -1133,7 +1134,9 @@ function bcdAdjust(cpu: X86Cpu, op: number): void {
   let ax = R[0]! & 0xffff;
   if ((al & 0xf) > 9 || (f & FLAG_AF)) {
     if (sub) {
-      ax = ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+      // AX <- AX - 6 is a 16-bit subtraction (AL's borrow reaches AH), then AH <- AH - 1,
+      // as the SDM's AAS pseudo-code says and the host CPU does.
+      ax = (ax - 6 - 0x100) & 0xffff;
     } else {
       ax = (ax + 0x106) & 0xffff;
     }

@@ -81,10 +81,14 @@ export class KvmPic {
   /**
    * @param onOutputRaised kvm_vcpu_kick of the vCPUs that accept PIC interrupts.
    * @param onAck kvm_notify_acked_irq(KVM_IRQCHIP_PIC_*, pin 0..15) (irqfd resample).
+   * @param onMask kvm_fire_mask_notifiers(KVM_IRQCHIP_PIC_*, pin 0..15, masked) on OCW1 changes.
+   * @param anyVcpuAcceptsPic whether some vCPU takes ExtINT (kvm_apic_accept_pic_intr).
    */
   constructor(
     private readonly onOutputRaised: () => void = () => {},
     private readonly onAck: (irq: number) => void = () => {},
+    private readonly onMask: (irq: number, masked: boolean) => void = () => {},
+    private readonly anyVcpuAcceptsPic: () => boolean = () => true,
   ) {}
 
   /** kvm_pic_set_irq: returns 1 delivered, 0 coalesced (already pending), -1 masked. */
@@ -204,6 +208,9 @@ export class KvmPic {
 
   /** ICW1: the initialization sequence's reset (datasheet "Initialization Command Words"). */
   private initReset(s: KvmKpicState): void {
+    // Edge requests dropped by the reset count as acknowledged (kvm_pic_reset), so a
+    // source waiting for its ack (the PIT's reinjection) is not stuck forever.
+    const edgeIrr = s.irr & ~s.elcr;
     s.lastIrr = 0;
     s.irr &= s.elcr;
     s.imr = 0;
@@ -216,6 +223,8 @@ export class KvmPic {
     s.autoEoi = 0;
     s.rotateOnAutoEoi = 0;
     s.specialFullyNestedMode = 0;
+    if (edgeIrr === 0 || !this.anyVcpuAcceptsPic()) return;
+    for (let irq = 0; irq < 8; irq++) if (edgeIrr & (1 << irq)) this.clearIsr(s, irq);
   }
 
   /** pic_ioport_write; `port` is 0 (command) or 1 (data) of chip `s`. */
@@ -275,10 +284,14 @@ export class KvmPic {
       return;
     }
     switch (s.initState) {
-      case 0: // OCW1: the mask register
+      case 0: { // OCW1: the mask register; mask notifiers see each pin that changed
+        const diff = s.imr ^ (val & 0xff);
         s.imr = val & 0xff;
+        const off = s.isMaster ? 0 : 8;
+        if (diff) for (let irq = 0; irq < 8; irq++) if (diff & (1 << irq)) this.onMask(irq + off, (s.imr & (1 << irq)) !== 0);
         this.updateIrq();
         break;
+      }
       case 1: // ICW2: vector base (T7-T3)
         s.irqBase = val & 0xf8;
         s.initState = s.single ? (s.init4 ? 3 : 0) : 2;

@@ -54,10 +54,12 @@ export class KvmIoapic {
   /**
    * @param deliver kvm_irq_delivery_to_apic: returns how many LAPICs accepted (-1 none).
    * @param onAck kvm_notify_acked_irq(KVM_IRQCHIP_IOAPIC, pin) on EOI (irqfd resample).
+   * @param onMask kvm_fire_mask_notifiers(KVM_IRQCHIP_IOAPIC, pin, masked) when a pin's mask bit changes.
    */
   constructor(
     private readonly deliver: (irq: KvmLapicIrq) => number,
     private readonly onAck: (pin: number) => void = () => {},
+    private readonly onMask: (pin: number, masked: boolean) => void = () => {},
   ) {
     this.reset();
   }
@@ -171,6 +173,7 @@ export class KvmIoapic {
         // Switching a pin to edge clears Remote IRR (what Linux and Xen expect of hardware).
         if (!(lo & IOAPIC_RTE_LEVEL)) lo &= ~IOAPIC_RTE_REMOTE_IRR;
         this.rteLo[index] = lo;
+        if ((old ^ lo) & IOAPIC_RTE_MASKED) this.onMask(index, (lo & IOAPIC_RTE_MASKED) !== 0);
         const mask = 1 << index;
         if (!(lo & IOAPIC_RTE_MASKED) && this.irr & mask && (lo & IOAPIC_RTE_LEVEL) && !(lo & IOAPIC_RTE_REMOTE_IRR)) {
           // Unmasking an asserted level pin delivers it now.

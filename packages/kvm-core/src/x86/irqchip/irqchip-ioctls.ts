@@ -109,6 +109,10 @@ export function x86VmIrqchipIoctls(kvm: KvmX86Vm): Record<string, (...args: neve
       chip.registerAckNotifier((gsi) => {
         if (gsi === 0) pit.ackIrq();
       });
+      // pit_mask_notifer: unmasking IRQ0 forgets the ticks queued while it was masked.
+      chip.registerMaskNotifier((gsi, masked) => {
+        if (gsi === 0 && !masked) pit.resetReinject();
+      });
       kvm.pit = pit;
     },
     /** KVM_REINJECT_CONTROL: the PIT's lost-tick policy (ENXIO without a PIT). */

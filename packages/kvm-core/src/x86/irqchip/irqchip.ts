@@ -15,6 +15,8 @@ import {
 
 /** struct kvm_irq_ack_notifier: called when the guest acknowledges (EOIs) a GSI. */
 export type KvmIrqAckNotifier = (gsi: number) => void;
+/** struct kvm_irq_mask_notifier: called when the guest masks or unmasks a GSI's pin. */
+export type KvmIrqMaskNotifier = (gsi: number, masked: boolean) => void;
 
 export class KvmIrqchip {
   readonly pic: KvmPic;
@@ -23,12 +25,26 @@ export class KvmIrqchip {
   readonly lapics: KvmLapic[] = [];
   routing: KvmIrqRoutingTable = buildRoutingTable(defaultRoutingEntries());
   private readonly ackNotifiers = new Set<KvmIrqAckNotifier>();
+  private readonly maskNotifiers = new Set<KvmIrqMaskNotifier>();
   private readonly msiScratch = newLapicIrq();
 
-  /** @param kickPicTargets wake the vCPUs that accept ExtINT when the PIC raises INT. */
-  constructor(kickPicTargets: () => void) {
-    this.pic = new KvmPic(kickPicTargets, (irq) => this.notifyAcked(irq < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, irq));
-    this.ioapic = new KvmIoapic((irq) => this.deliverToApic(null, irq), (pin) => this.notifyAcked(KVM_IRQCHIP_IOAPIC, pin));
+  /**
+   * @param kickPicTargets wake the vCPUs that accept ExtINT when the PIC raises INT.
+   * @param anyVcpuAcceptsPic whether some vCPU takes ExtINT (default: every LAPIC asked).
+   */
+  constructor(kickPicTargets: () => void, anyVcpuAcceptsPic?: () => boolean) {
+    const picChip = (irq: number) => (irq < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE);
+    this.pic = new KvmPic(
+      kickPicTargets,
+      (irq) => this.notifyAcked(picChip(irq), irq),
+      (irq, masked) => this.fireMaskNotifiers(picChip(irq), irq, masked),
+      anyVcpuAcceptsPic ?? (() => this.lapics.length === 0 || this.lapics.some((a) => a.acceptsPicIntr())),
+    );
+    this.ioapic = new KvmIoapic(
+      (irq) => this.deliverToApic(null, irq),
+      (pin) => this.notifyAcked(KVM_IRQCHIP_IOAPIC, pin),
+      (pin, masked) => this.fireMaskNotifiers(KVM_IRQCHIP_IOAPIC, pin, masked),
+    );
   }
 
   /**
@@ -98,6 +114,20 @@ export class KvmIrqchip {
   registerAckNotifier(fn: KvmIrqAckNotifier): () => void {
     this.ackNotifiers.add(fn);
     return () => this.ackNotifiers.delete(fn);
+  }
+
+  /** kvm_register_irq_mask_notifier; returns the unregister function. */
+  registerMaskNotifier(fn: KvmIrqMaskNotifier): () => void {
+    this.maskNotifiers.add(fn);
+    return () => this.maskNotifiers.delete(fn);
+  }
+
+  /** kvm_fire_mask_notifiers: map the chip pin back to its GSI and tell the notifiers. */
+  private fireMaskNotifiers(irqchip: number, pin: number, masked: boolean): void {
+    if (this.maskNotifiers.size === 0) return;
+    const gsi = this.routing.gsiOfPin(irqchip, pin);
+    if (gsi < 0) return;
+    for (const fn of this.maskNotifiers) fn(gsi, masked);
   }
 
   /** kvm_notify_acked_irq: map the chip pin back to its GSI and tell the notifiers. */

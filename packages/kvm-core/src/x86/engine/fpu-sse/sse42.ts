@@ -117,10 +117,18 @@ for (let i = 0; i < 256; i++) {
   CRC32C[i] = c >>> 0;
 }
 
+/** CRC-32C of a 16-bit source (66 F2 0F 38 F1, decoded by the integer engine). */
+export function crc32Word(crc: number, v: number): number {
+  let c = crc >>> 0;
+  c = (CRC32C[(c ^ v) & 0xff]! ^ (c >>> 8)) >>> 0;
+  c = (CRC32C[(c ^ (v >>> 8)) & 0xff]! ^ (c >>> 8)) >>> 0;
+  return c;
+}
+
 /**
  * CRC32 r32/r64, r/m8 (F0) or r/m32, r/m64 (F1 with REX.W). The 16-bit source form
- * (66 F2 0F 38 F1) cannot be told apart through the contract's single mandatory prefix
- * and runs as the 32-bit form.
+ * (66 F2 0F 38 F1) cannot be told apart through the contract's single mandatory prefix;
+ * the integer engine runs it with crc32Word.
  */
 export function crc32(host: FpuSseHost, op: number, reg: number, rm: number, ea: number, rexW: boolean): void {
   let lo: number; let hi = 0; let bytes: number;
