@@ -7,7 +7,8 @@
  * The same test runs on Debian's QEMU with TCG (the reference, which proves the
  * initramfs and this harness) and on qemu-lite with each vendor module.
  * KVMTS_LINUX_RUNNERS picks the legs: default "qemu"; "qemu,qemu-lite" adds
- * qemu-lite/kvm-intel and qemu-lite/kvm-amd; "none" skips the suite.
+ * qemu-lite/kvm-intel and qemu-lite/kvm-amd (or name one: "kvm-intel", "kvm-amd");
+ * "none" skips the suite. KVMTS_LINUX_ARCHES picks kernels (default "amd64,i386").
  * KVMTS_LINUX_TIMEOUT_SCALE multiplies qemu-lite's time limits (default 10).
  */
 import { createHash } from 'node:crypto';
@@ -18,8 +19,8 @@ import { LinuxConsole, type LinuxBootOptions, type LinuxVmm } from '../src/linux
 const legs = new Set((process.env.KVMTS_LINUX_RUNNERS ?? 'qemu').split(',').map((s) => s.trim()));
 const RUNNERS: { vmm: LinuxVmm; enabled: boolean; scale: number; vendor: RegExp }[] = [
   { vmm: 'qemu', enabled: legs.has('qemu'), scale: 1, vendor: /^(GenuineIntel|AuthenticAMD)$/ },
-  { vmm: 'kvm-intel', enabled: legs.has('qemu-lite'), scale: Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10), vendor: /^GenuineIntel$/ },
-  { vmm: 'kvm-amd', enabled: legs.has('qemu-lite'), scale: Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10), vendor: /^AuthenticAMD$/ },
+  { vmm: 'kvm-intel', enabled: legs.has('qemu-lite') || legs.has('kvm-intel'), scale: Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10), vendor: /^GenuineIntel$/ },
+  { vmm: 'kvm-amd', enabled: legs.has('qemu-lite') || legs.has('kvm-amd'), scale: Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10), vendor: /^AuthenticAMD$/ },
 ];
 const SWITCH = 'KVMTS_LINUX_RUNNERS=qemu,qemu-lite';
 
@@ -48,9 +49,11 @@ function interruptCount(table: string, name: RegExp): number | undefined {
 
 const cpuinfoField = (cpuinfo: string, key: string) => [...cpuinfo.matchAll(new RegExp(`^${key}\\s*: (.*)$`, 'gm'))].map((m) => m[1]!.trim());
 
+const arches = new Set((process.env.KVMTS_LINUX_ARCHES ?? LINUX_ARCHES.join(',')).split(',').map((s) => s.trim()));
+
 for (const arch of LINUX_ARCHES) {
-  const anyEnabled = RUNNERS.some((r) => r.enabled);
-  describe.skipIf(!anyEnabled)(`Debian ${arch} kernel to a busybox shell`, () => {
+  const enabled = RUNNERS.some((r) => r.enabled) && arches.has(arch);
+  describe.skipIf(!enabled)(`Debian ${arch} kernel to a busybox shell${enabled ? '' : ' (off: KVMTS_LINUX_RUNNERS / KVMTS_LINUX_ARCHES)'}`, () => {
     let assets: LinuxAssets;
     beforeAll(async () => {
       assets = await ensureLinuxAssets(arch as LinuxArch, { log: (l) => console.log(l) });
