@@ -127,10 +127,16 @@ export class LinuxConsole {
   waitFor(pattern: RegExp | string, timeoutMs: number, what: string): Promise<RegExpExecArray> {
     const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : new RegExp(pattern.source, pattern.flags.replace('g', ''));
     return new Promise((resolvePromise, reject) => {
+      // The patterns span at most a line and its leading newline, so each new chunk is
+      // searched from the newline before the last complete text onwards, not from the
+      // cursor: a boot log arriving byte by byte stays linear.
+      let scanned = this.cursor;
       const check = (): boolean => {
-        const m = re.exec(this.output.slice(this.cursor));
+        const from = Math.max(this.cursor, this.output.lastIndexOf('\n', scanned - 1));
+        scanned = this.output.length;
+        const m = re.exec(this.output.slice(from));
         if (m) {
-          m.index += this.cursor;
+          m.index += from;
           this.cursor = m.index + m[0].length;
           done();
           resolvePromise(m);

@@ -25,7 +25,7 @@ const RUNNERS: { vmm: LinuxVmm; enabled: boolean; scale: number; vendor: RegExp 
 const SWITCH = 'KVMTS_LINUX_RUNNERS=qemu,qemu-lite';
 
 /** Time limits on QEMU's TCG; qemu-lite's are scaled. */
-const BOOT_MS = 120_000;
+const BOOT_MS = 180_000;
 const CMD_MS = 60_000;
 const EXIT_MS = 30_000;
 
