@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLinuxAssets, LINUX_ARCHES, type LinuxArch, type LinuxAssets } from '../src/linux-assets';
-import { LinuxConsole, type LinuxBootOptions, type LinuxVmm } from '../src/linux-console';
+import { LINUX_PROMPT, LinuxConsole, type LinuxBootOptions, type LinuxVmm } from '../src/linux-console';
 
 const legs = new Set((process.env.KVMTS_LINUX_RUNNERS ?? 'qemu').split(',').map((s) => s.trim()));
 const RUNNERS: { vmm: LinuxVmm; enabled: boolean; scale: number; vendor: RegExp }[] = [
@@ -98,6 +98,13 @@ for (const arch of LINUX_ARCHES) {
           // The shell owns the serial line as its controlling tty (setsid cttyhack), and ACPI is on.
           expect(await sh(c, 'tty')).toBe('/dev/ttyS0\n');
           expect(await sh(c, '[ -d /sys/firmware/acpi/tables ] && echo acpi-on || echo acpi-off')).toBe('acpi-on\n');
+          // Job control: Ctrl-C on the line interrupts the foreground job (SIGINT through
+          // the tty's foreground process group, which ash sets before the job prints), and
+          // the shell prompts again. Without a controlling tty the sleep would never end.
+          c.send('sh -c "echo KVMTS_""S; exec sleep 1000"\n');
+          await c.waitFor(/\nKVMTS_S\r*\n/, CMD_MS * r.scale, 'the foreground job to start');
+          c.send('\x03');
+          await c.waitFor(LINUX_PROMPT, CMD_MS * r.scale, 'the prompt after Ctrl-C interrupts sleep 1000');
 
           expect(await sh(c, 'seq 1 200000 | md5sum')).toBe(`${SEQ_MD5}  -\n`);
           expect(await sh(c, 'false; echo $?')).toBe('1\n');
