@@ -69,6 +69,8 @@ interface LinuxBootResult {
   ok: boolean;
   /** Seconds from starting the VMM to the shell prompt. */
   secondsToPrompt?: number;
+  /** CPU seconds the VMM process used until the prompt (fairer than wall time on a busy host). */
+  cpuSecondsToPrompt?: number;
   skipped?: string;
   error?: string;
 }
@@ -83,8 +85,9 @@ async function linuxBoot(arch: LinuxArch, vmm: LinuxVmm): Promise<LinuxBootResul
   const con = LinuxConsole.start(vmm, { kernel: assets.vmlinuz, initrd: assets.initrd, append: 'console=ttyS0' });
   try {
     const secondsToPrompt = await con.waitForShell(assets.initReadyMarker, LINUX_TIMEOUT_S * 1000);
+    const cpuSecondsToPrompt = con.cpuSeconds();
     await con.exitWith('poweroff -f', 60_000).catch(() => undefined);
-    return { arch, vmm: name, kernel: assets.kernelRelease, ok: true, secondsToPrompt };
+    return { arch, vmm: name, kernel: assets.kernelRelease, ok: true, secondsToPrompt, cpuSecondsToPrompt };
   } catch (e) {
     const last = con.output.replace(/\r/g, '').trim().split('\n').slice(-1)[0] ?? '';
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
       process.stdout.write(r.skipped
         ? `${label} skipped: ${r.skipped}\n`
         : r.ok
-          ? `${label} ${r.kernel}: shell prompt after ${r.secondsToPrompt!.toFixed(1)} s\n`
+          ? `${label} ${r.kernel}: shell prompt after ${r.secondsToPrompt!.toFixed(1)} s (${r.cpuSecondsToPrompt?.toFixed(1) ?? '?'} s of CPU)\n`
           : `${label} ${r.kernel}: no shell prompt: ${r.error}\n`);
       if (r.skipped) break;
     }

@@ -9,7 +9,7 @@
  * matches "KVMTS_B_<n>" at the start of a line; line editing redraws cannot fake it.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { QEMU_LITE_CLI } from './runner';
 
 /** Which VMM boots the guest: Debian's QEMU with TCG (the reference) or qemu-lite on a vendor. */
@@ -110,6 +110,23 @@ export class LinuxConsole {
 
   get seconds(): number {
     return (performance.now() - this.started) / 1000;
+  }
+
+  /**
+   * CPU seconds the VMM process used so far (all its threads: utime + stime from
+   * /proc/PID/stat, in USER_HZ = 100 ticks), or undefined off Linux or after it exited.
+   * On a loaded machine this is the fairer figure than wall time.
+   */
+  cpuSeconds(): number | undefined {
+    if (this.child.pid === undefined || this.exitStatus !== undefined) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 (utime, stime); f[0] is field 3.
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return undefined;
+    }
   }
 
   private wake(): void {

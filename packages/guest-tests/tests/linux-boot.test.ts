@@ -69,7 +69,7 @@ for (const arch of LINUX_ARCHES) {
         const boot = async (o: Partial<LinuxBootOptions> = {}) => {
           con = LinuxConsole.start(r.vmm, { kernel: assets.vmlinuz, initrd: assets.initrd, ...o });
           const s = await con.waitForShell(assets.initReadyMarker, BOOT_MS * r.scale);
-          console.log(`${arch} on ${con.name}: shell prompt after ${s.toFixed(1)} s`);
+          console.log(`${arch} on ${con.name}: shell prompt after ${s.toFixed(1)} s (${con.cpuSeconds()?.toFixed(1) ?? '?'} s of CPU)`);
           return con;
         };
         const sh = async (c: LinuxConsole, cmd: string) => {
