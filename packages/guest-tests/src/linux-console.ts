@@ -35,7 +35,7 @@ export interface LinuxBootOptions {
 export const LINUX_PROMPT = /kvmts:[^\r\n]*# (?:\x1b\[[0-9;]*[A-Za-z])*$/;
 
 /** The command line both VMMs take (QEMU's names): COM1 on stdio, no display, no monitor, -no-reboot. */
-export function linuxVmmCommand(vmm: LinuxVmm, o: LinuxBootOptions): { cmd: string; args: string[] } {
+export function linuxVmmCommand(vmm: LinuxVmm, o: LinuxBootOptions, cli: string = QEMU_LITE_CLI): { cmd: string; args: string[] } {
   const common = [
     '-kernel', o.kernel,
     '-initrd', o.initrd,
@@ -50,7 +50,7 @@ export function linuxVmmCommand(vmm: LinuxVmm, o: LinuxBootOptions): { cmd: stri
     ...(o.extraArgs ?? []),
   ];
   if (vmm === 'qemu') return { cmd: 'qemu-system-x86_64', args: ['-accel', 'tcg', ...common] };
-  return { cmd: process.execPath, args: [QEMU_LITE_CLI, '-accel', vmm, ...common] };
+  return { cmd: process.execPath, args: [cli, '-accel', vmm, ...common] };
 }
 
 export class ConsoleTimeoutError extends Error {}
@@ -89,10 +89,14 @@ export class LinuxConsole {
     child.stdin.on('error', () => {});
   }
 
-  /** Start the VMM; onOutput sees console bytes as they come (e.g. to stream them to a person). */
-  static start(vmm: LinuxVmm, o: LinuxBootOptions, opts: { onOutput?: (s: string) => void } = {}): LinuxConsole {
-    if (vmm !== 'qemu' && !existsSync(QEMU_LITE_CLI)) throw new Error(`${QEMU_LITE_CLI} missing: build qemu-lite first (npx nx run @kvmts/qemu-lite:build)`);
-    const { cmd, args } = linuxVmmCommand(vmm, o);
+  /**
+   * Start the VMM; onOutput sees console bytes as they come (e.g. to stream them to a
+   * person). cli: another qemu-lite build (default this checkout's, or KVMTS_QEMU_LITE_CLI).
+   */
+  static start(vmm: LinuxVmm, o: LinuxBootOptions, opts: { onOutput?: (s: string) => void; cli?: string } = {}): LinuxConsole {
+    const cli = opts.cli ?? process.env.KVMTS_QEMU_LITE_CLI ?? QEMU_LITE_CLI;
+    if (vmm !== 'qemu' && !existsSync(cli)) throw new Error(`${cli} missing: build qemu-lite first (npx nx run @kvmts/qemu-lite:build)`);
+    const { cmd, args } = linuxVmmCommand(vmm, o, cli);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const c = new LinuxConsole(vmm === 'qemu' ? 'qemu-tcg' : `qemu-lite/${vmm}`, child, opts.onOutput);
     child.on('error', (e) => {
