@@ -10,6 +10,8 @@
  * qemu-lite/kvm-intel and qemu-lite/kvm-amd (or name one: "kvm-intel", "kvm-amd");
  * "none" skips the suite. KVMTS_LINUX_ARCHES picks kernels (default "amd64,i386").
  * KVMTS_LINUX_TIMEOUT_SCALE multiplies qemu-lite's time limits (default 10).
+ * KVMTS_LINUX_QEMU_LITE_ARGS adds options to the qemu-lite legs only (e.g.
+ * "-machine pc,linux-fast-boot=on"); KVMTS_QEMU_LITE_CLI runs another qemu-lite build.
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +25,7 @@ const RUNNERS: { vmm: LinuxVmm; enabled: boolean; scale: number; vendor: RegExp 
   { vmm: 'kvm-amd', enabled: legs.has('qemu-lite') || legs.has('kvm-amd'), scale: Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10), vendor: /^AuthenticAMD$/ },
 ];
 const SWITCH = 'KVMTS_LINUX_RUNNERS=qemu,qemu-lite';
+const QEMU_LITE_ARGS = (process.env.KVMTS_LINUX_QEMU_LITE_ARGS ?? '').split(/\s+/).filter((a) => a.length > 0);
 
 /** Time limits on QEMU's TCG; qemu-lite's are scaled. */
 const BOOT_MS = 180_000;
@@ -67,7 +70,8 @@ for (const arch of LINUX_ARCHES) {
           con = undefined;
         });
         const boot = async (o: Partial<LinuxBootOptions> = {}) => {
-          con = LinuxConsole.start(r.vmm, { kernel: assets.vmlinuz, initrd: assets.initrd, ...o });
+          const extraArgs = r.vmm === 'qemu' ? [] : QEMU_LITE_ARGS;
+          con = LinuxConsole.start(r.vmm, { kernel: assets.vmlinuz, initrd: assets.initrd, extraArgs, ...o });
           const s = await con.waitForShell(assets.initReadyMarker, BOOT_MS * r.scale);
           console.log(`${arch} on ${con.name}: shell prompt after ${s.toFixed(1)} s (${con.cpuSeconds()?.toFixed(1) ?? '?'} s of CPU)`);
           return con;
