@@ -6,3 +6,7 @@ export { EXERCISER_FEATURES, QEMU_LITE_CLI, QemuLiteRunner, QemuRunner, commonAr
 export type { GuestRunner, RunOptions, RunResult } from './runner';
 export { QEMU_TCG_DIFFERENCES, blockOf, compareOutputs } from './compare';
 export type { Comparison, KnownDifference } from './compare';
+export { GUEST_LINUX_TOOL, LINUX_ARCHES, LINUX_ASSETS_CACHE, LinuxAssetsSchema, ensureLinuxAssets, linuxAssetsJson, readLinuxAssets } from './linux-assets';
+export type { LinuxArch, LinuxAssets } from './linux-assets';
+export { ConsoleTimeoutError, LINUX_PROMPT, LINUX_VMMS, LinuxConsole, linuxVmmCommand } from './linux-console';
+export type { LinuxBootOptions, LinuxVmm } from './linux-console';
