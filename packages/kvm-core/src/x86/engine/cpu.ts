@@ -22,6 +22,7 @@ import {
   ENGINE_EXIT_BUDGET, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_MMIO, ENGINE_EXIT_TDP_FAULT, EngineExit,
   type GuestModeController, type InterruptSource, type TdpHook,
 } from './guest-mode';
+import { DecodeCache } from './decode-cache';
 import { walkPageTables, ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE } from './paging';
 import { runCpu } from './run';
 
@@ -157,6 +158,10 @@ export class X86Cpu {
   private readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
   private readonly tlbOff = new Int32Array(3 * TLB_SIZE);
   private readonly tlbGlobal = new Uint8Array(3 * TLB_SIZE);
+  /** Physical (memslot-space) page base of each entry: the decode cache's key. */
+  private readonly tlbHpa = new Float64Array(3 * TLB_SIZE);
+  /** Decoded instructions by physical address (decode-cache.ts). */
+  readonly dcache = new DecodeCache();
   /** 1 when the current access is a user-mode access (CPL 3 and not an implicit supervisor access). */
   accessUser = 0;
   /** Set while reading descriptor tables / TSS: supervisor accesses whatever the CPL. */
@@ -463,6 +468,8 @@ export class X86Cpu {
 
   /** The page of the last fetchPage(): the decoder reads instruction bytes straight from it. */
   winMem: Uint8Array = EMPTY;
+  /** The physical page base of winMem's page. */
+  winHpa = 0;
 
   /** Make la fetchable (translate, fill the fetch TLB) and point winMem at its page; returns la's index in winMem. */
   fetchPage(la: number): number {
@@ -472,6 +479,7 @@ export class X86Cpu {
       if (g < 0) this.internalError(`instruction fetch from MMIO at gpa 0x${(-g - 1).toString(16)}`);
     }
     this.winMem = this.tlbMem[i]!;
+    this.winHpa = this.tlbHpa[i]!;
     return this.tlbOff[i]! + (la & 0xfff);
   }
 
@@ -531,12 +539,14 @@ export class X86Cpu {
       this.tlbTag[i] = NaN;
       this.tlbMem[i] = slot.hva;
       this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
+      this.tlbHpa[i] = hpa - (hpa % 4096);
       return 1;
     }
     this.tlbTag[i] = pageBase + user;
     this.tlbMem[i] = slot.hva;
     this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
     this.tlbGlobal[i] = global;
+    this.tlbHpa[i] = hpa - (hpa % 4096);
     return 1;
   }
 
