@@ -155,11 +155,12 @@ export class X86Cpu {
 
   // ---- software TLB: [read | write | fetch] x TLB_SIZE, tags are page base + user bit ----
   private readonly tlbTag = new Float64Array(3 * TLB_SIZE).fill(NaN);
-  private readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
-  private readonly tlbOff = new Int32Array(3 * TLB_SIZE);
+  /** Entries' memory and page offset in it (the decode cache reads the fetch entries). */
+  readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
+  readonly tlbOff = new Int32Array(3 * TLB_SIZE);
   private readonly tlbGlobal = new Uint8Array(3 * TLB_SIZE);
   /** Physical (memslot-space) page base of each entry: the decode cache's key. */
-  private readonly tlbHpa = new Float64Array(3 * TLB_SIZE);
+  readonly tlbHpa = new Float64Array(3 * TLB_SIZE);
   /** Decoded instructions by physical address (decode-cache.ts). */
   readonly dcache = new DecodeCache();
   /** 1 when the current access is a user-mode access (CPL 3 and not an implicit supervisor access). */
@@ -468,8 +469,16 @@ export class X86Cpu {
 
   /** The page of the last fetchPage(): the decoder reads instruction bytes straight from it. */
   winMem: Uint8Array = EMPTY;
-  /** The physical page base of winMem's page. */
-  winHpa = 0;
+
+  /** Make la fetchable (translate, fill the fetch TLB); returns its fetch TLB entry (tlbMem/tlbOff/tlbHpa). */
+  fetchEntry(la: number): number {
+    const i = 2 * TLB_SIZE + ((la >>> 12) & TLB_MASK);
+    if (this.tlbTag[i] !== la - (la & 0xfff) + this.accessUser) {
+      const g = this.translateForAccess(la, ACCESS_FETCH);
+      if (g < 0) this.internalError(`instruction fetch from MMIO at gpa 0x${(-g - 1).toString(16)}`);
+    }
+    return i;
+  }
 
   /** Make la fetchable (translate, fill the fetch TLB) and point winMem at its page; returns la's index in winMem. */
   fetchPage(la: number): number {
@@ -479,7 +488,6 @@ export class X86Cpu {
       if (g < 0) this.internalError(`instruction fetch from MMIO at gpa 0x${(-g - 1).toString(16)}`);
     }
     this.winMem = this.tlbMem[i]!;
-    this.winHpa = this.tlbHpa[i]!;
     return this.tlbOff[i]! + (la & 0xfff);
   }
 

@@ -76,6 +76,8 @@ export class DecodeCache {
   readonly kind = new Uint8Array(DC_SIZE);
   readonly aux = new Uint8Array(DC_SIZE);
   readonly imm = new Int32Array(DC_SIZE);
+  /** 1 when the entry was decoded in 64-bit mode. */
+  readonly mode64 = new Uint8Array(DC_SIZE);
 
   /** Drop every entry (reset; entries are otherwise validated by their bytes). */
   clear(): void {

@@ -77,17 +77,15 @@ function sameBytes(c: DecodeCache, ci: number, m: Uint8Array, p: number, len: nu
  * loop and replays its ModRM; one decoded here is entered once it retires.
  */
 export function step(cpu: X86Cpu): void {
-  d.cpu = cpu;
-  d.regs = cpu.regs;
+  if (d.cpu !== cpu || d.regs !== cpu.regs) {
+    d.cpu = cpu;
+    d.regs = cpu.regs;
+  }
   const rip = cpu.rip;
   d.ipStart = rip;
-  d.ip = rip;
-  d.rpl = -1;
   const mode64 = cpu.mode64;
   const def32 = mode64 || cpu.csDefault32;
-  d.opsize = def32 ? 4 : 2;
-  d.adsize = mode64 ? 8 : def32 ? 4 : 2;
-  // Open the fetch window (up to 15 bytes, the page end and the CS limit), as fetch8 would.
+  // The fetch window: up to 15 bytes, the page end and the CS limit (as fetch8 opens it).
   let la: number;
   let avail: number;
   if (mode64) {
@@ -102,24 +100,35 @@ export function step(cpu: X86Cpu): void {
   }
   const po = la & 0xfff;
   if (4096 - po < avail) avail = 4096 - po;
-  const base = cpu.fetchPage(la);
-  const mem = cpu.winMem;
-  d.winMem = mem;
-  d.winBase = base;
-  d.winAvail = avail;
-  const pa = cpu.winHpa + po;
+  const ti = cpu.fetchEntry(la);
+  const mem = cpu.tlbMem[ti]!;
+  const base = cpu.tlbOff[ti]! + po;
+  const pa = cpu.tlbHpa[ti]! + po;
   const key = pa * 4 + (mode64 ? 2 : def32 ? 1 : 0);
   const c = cpu.dcache;
   const ci = pa & DC_MASK;
   if (c.tag[ci] === key) {
+    // Same page offset, so the entry lies in the page; the CS limit may have moved.
     const len = c.len[ci]!;
     if (len <= avail && sameBytes(c, ci, mem, base, len)) {
       const kind = c.kind[ci]!;
-      if (kind !== 0) execFast(cpu, c, ci, kind);
-      else replay(cpu, c, ci);
+      if (kind !== 0) {
+        execFast(cpu, c, ci, kind);
+        return;
+      }
+      d.winMem = mem;
+      d.winBase = base;
+      replay(cpu, c, ci);
       return;
     }
   }
+  d.ip = rip;
+  d.rpl = -1;
+  d.opsize = def32 ? 4 : 2;
+  d.adsize = mode64 ? 8 : def32 ? 4 : 2;
+  d.winMem = mem;
+  d.winBase = base;
+  d.winAvail = avail;
   if (d.prefixed) {
     // Only an instruction with prefixes leaves non-default decode state behind.
     d.prefixed = false;
@@ -219,7 +228,7 @@ function replay(cpu: X86Cpu, c: DecodeCache, ci: number): void {
   }
   d.ip = d.ipStart + c.opEnd[ci]!;
   d.winAvail = c.len[ci]!;
-  if (f & DCF_MODRM) d.rpl = ci;
+  d.rpl = f & DCF_MODRM ? ci : -1;
   exec1(cpu, c.op[ci]!);
 }
 
@@ -258,6 +267,8 @@ function dcEnter(c: DecodeCache, ci: number, key: number, op: number, w0: number
     c.eaSeg[ci] = d.eaSeg;
   }
   c.flags[ci] = f;
+  c.mode64[ci] = key % 4 === 2 ? 1 : 0;
+  if (!(f & DCF_PREFIXED)) { c.seg[ci] = 0; c.rex[ci] = 0; c.rep[ci] = 0; c.lastPrefix[ci] = 0; }
   c.kind[ci] = classifyFast(c, ci, w0, w1, w2, w3);
 }
 

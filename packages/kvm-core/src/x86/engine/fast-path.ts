@@ -6,13 +6,14 @@
  * (measured on the bench guests and the Linux XZ decompressor). Each form does exactly
  * what the general path in execute.ts does, through the same ALU and memory helpers.
  */
-import { ALU_CMP, alu, alu64, r64 } from './alu';
+import { ALU_CMP, alu, alu64, r64, shift, shift64 } from './alu';
 import { GP_VECTOR } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
 import {
   DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache,
 } from './decode-cache';
 import { addWrap64, d } from './decoder';
+import { peek, pop, push, setStackPointer, spAdd, stackPointer } from './stack';
 import { cond } from './execute';
 
 const TWO32 = 0x1_0000_0000;
@@ -40,6 +41,25 @@ export const FK_ALU_MI = 9;
 export const FK_JCC = 10;
 /** MOVZX/MOVSX reg, r/m8/16 (0F B6/B7/BE/BF); aux = source bytes | 4 when signed. */
 export const FK_MOVX = 11;
+
+/** PUSH reg (50+r); aux = stack operand size. */
+export const FK_PUSH = 12;
+/** POP reg (58+r); aux = stack operand size. */
+export const FK_POP = 13;
+/** CALL rel32 (E8); imm = displacement. */
+export const FK_CALL = 14;
+/** JMP rel8/rel32 (EB/E9); imm = displacement. */
+export const FK_JMP = 15;
+/** RET (C3). */
+export const FK_RET = 16;
+/** MOV reg, imm32 (B8+r, 32-bit operand size). */
+export const FK_MOV_RI = 17;
+/** MOV m, imm32 (C7 /0), sign-extended for 64-bit. */
+export const FK_MOV_MI = 18;
+/** Group 2 shift/rotate on r/m (C1, D1, D3); aux = operation | count source << 3 (0 imm8, 1 one, 2 CL). */
+export const FK_SHIFT = 19;
+/** MOVSXD reg, r/m32 (63 in 64-bit mode). */
+export const FK_MOVSXD = 20;
 
 /** aux bit: the ALU operation only sets flags (CMP, TEST). */
 const FA_NOWRITE = 8;
@@ -75,7 +95,54 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
     return FK_JCC;
   }
   if (!(f & DCF_MODRM)) {
-    if (op === 0x0f && !(f & DCF_PREFIXED) && len === opEnd + 5) {
+    const stack = c.mode64[ci] ? 8 : size;
+    const onlyRex = !(f & DCF_PREFIXED) || (c.seg[ci] === 0 && !(f & 6) && c.lastPrefix[ci] === 0 && c.adsize[ci] !== 2 &&
+      (c.mode64[ci] ? true : c.rex[ci] === 0));
+    if (op >= 0x50 && op <= 0x5f && onlyRex && len === opEnd) {
+      c.aux[ci] = stack;
+      c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 && (f & DCF_PREFIXED) ? 8 : 0);
+      return op < 0x58 ? FK_PUSH : FK_POP;
+    }
+    if (f & DCF_PREFIXED) {
+      if (op >= 0xb8 && op <= 0xbf && onlyRex && size === 4 && len === opEnd + 4) {
+        c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 ? 8 : 0);
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+        return FK_MOV_RI;
+      }
+      return FK_NONE;
+    }
+    switch (op) {
+      case 0xe8:
+        if (len !== opEnd + 4) return FK_NONE;
+        c.aux[ci] = stack;
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+        return FK_CALL;
+      case 0xe9:
+        if (len !== opEnd + 4) return FK_NONE;
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+        return FK_JMP;
+      case 0xeb:
+        c.imm[ci] = (byteAt(w0, w1, w2, w3, opEnd) << 24) >> 24;
+        return FK_JMP;
+      case 0xc3:
+        c.aux[ci] = stack;
+        return FK_RET;
+      case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: case 0xa9: {
+        // ALU eAX, imm32: the register-immediate form on register 0.
+        if (len !== opEnd + 4) return FK_NONE;
+        const aop = op === 0xa9 ? 4 : op >> 3;
+        c.aux[ci] = aop | (aop === ALU_CMP || op === 0xa9 ? FA_NOWRITE : 0);
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+        c.rm[ci] = 0;
+        return FK_ALU_RI;
+      }
+    }
+    if (op >= 0xb8 && op <= 0xbf && size === 4 && len === opEnd + 4) {
+      c.reg[ci] = op & 7;
+      c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+      return FK_MOV_RI;
+    }
+    if (op === 0x0f && len === opEnd + 5) {
       const op2 = byteAt(w0, w1, w2, w3, opEnd);
       if (op2 >= 0x80 && op2 <= 0x8f) {
         c.aux[ci] = op2 & 15;
@@ -129,6 +196,18 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       c.aux[ci] = aop | (aop === ALU_CMP ? FA_NOWRITE : 0);
       return isMem ? FK_ALU_MI : FK_ALU_RI;
     }
+    case 0xc7:
+      if (!isMem || (c.reg[ci]! & 7) !== 0 || len !== modrmEnd + 4) return FK_NONE;
+      c.imm[ci] = imm32At(w0, w1, w2, w3, modrmEnd);
+      return FK_MOV_MI;
+    case 0xc1: case 0xd1: case 0xd3:
+      if (len !== modrmEnd + (op === 0xc1 ? 1 : 0)) return FK_NONE;
+      c.aux[ci] = (c.reg[ci]! & 7) | ((op === 0xc1 ? 0 : op === 0xd1 ? 1 : 2) << 3);
+      if (op === 0xc1) c.imm[ci] = byteAt(w0, w1, w2, w3, modrmEnd);
+      return FK_SHIFT;
+    case 0x63:
+      if (!c.mode64[ci] || modrmEnd !== len) return FK_NONE;
+      return FK_MOVSXD;
     case 0x0f: {
       const op2 = byteAt(w0, w1, w2, w3, opEnd);
       if (op2 !== 0xb6 && op2 !== 0xb7 && op2 !== 0xbe && op2 !== 0xbf) return FK_NONE;
@@ -189,6 +268,27 @@ function lea(c: DecodeCache, ci: number, R: Int32Array, end: number, reg: number
   }
   R[2 * reg] = lo | 0;
   R[2 * reg + 1] = size === 8 && adsize === 8 ? (hi + Math.floor(lo / TWO32)) | 0 : 0;
+}
+
+/** A near branch to t (already wrapped to the mode's arithmetic): canonical / CS-limit check, as branchTo. */
+function nearBranch(cpu: X86Cpu, t: number): void {
+  if (cpu.mode64) {
+    if (!isCanonical(t)) cpu.raise(GP_VECTOR, 0);
+  } else if (t > cpu.segLimit[1]!) {
+    cpu.raise(GP_VECTOR, 0);
+  }
+  d.ip = t;
+}
+
+/** end + rel in the current mode's arithmetic (relTarget). */
+function relTarget(cpu: X86Cpu, end: number, rel: number): number {
+  const t = end + rel;
+  if (cpu.mode64) {
+    if (t >= 0x8000_0000_0000_0000) return t - 0x1_0000_0000_0000_0000;
+    if (t < -0x8000_0000_0000_0000) return t + 0x1_0000_0000_0000_0000;
+    return t;
+  }
+  return t >>> 0;
 }
 
 /** Execute fast form `kind` of entry ci; d.ipStart is the instruction's RIP. Sets d.ip to the next RIP. */
@@ -291,18 +391,80 @@ export function execFast(cpu: X86Cpu, c: DecodeCache, ci: number, kind: number):
       }
       return;
     }
-    case FK_JCC: {
-      if (!cond(cpu.flags, c.aux[ci]!)) return;
-      let t = end + c.imm[ci]!;
-      if (cpu.mode64) {
-        if (t >= 0x8000_0000_0000_0000) t -= 0x1_0000_0000_0000_0000;
-        else if (t < -0x8000_0000_0000_0000) t += 0x1_0000_0000_0000_0000;
-        if (!isCanonical(t)) cpu.raise(GP_VECTOR, 0);
+    case FK_JCC:
+      if (cond(cpu.flags, c.aux[ci]!)) nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
+      return;
+    case FK_JMP:
+      nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
+      return;
+    case FK_CALL: {
+      const sz = c.aux[ci]!;
+      nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
+      push(sz, end | 0, Math.floor(end / TWO32) | 0);
+      return;
+    }
+    case FK_RET: {
+      const sz = c.aux[ci]!;
+      const t = peek(sz, 0);
+      nearBranch(cpu, sz === 8 ? d.hi * TWO32 + (t >>> 0) : t >>> 0);
+      setStackPointer(spAdd(stackPointer(), sz));
+      return;
+    }
+    case FK_PUSH: {
+      const sz = c.aux[ci]!;
+      if (sz === 8) push(8, R[2 * reg]!, R[2 * reg + 1]!);
+      else push(4, R[2 * reg]!, 0);
+      return;
+    }
+    case FK_POP: {
+      const sz = c.aux[ci]!;
+      const v = pop(sz);
+      R[2 * reg] = v;
+      R[2 * reg + 1] = sz === 8 ? d.hi : 0;
+      return;
+    }
+    case FK_MOV_RI:
+      R[2 * reg] = c.imm[ci]!;
+      R[2 * reg + 1] = 0;
+      return;
+    case FK_MOV_MI: {
+      const imm = c.imm[ci]!;
+      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true);
+      if (size === 8) cpu.write64(la, imm, imm < 0 ? -1 : 0);
+      else cpu.write32(la, imm);
+      return;
+    }
+    case FK_SHIFT: {
+      const aux = c.aux[ci]!;
+      const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
+      const la = isMem ? cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true) : 0;
+      let a: number;
+      let ahi = 0;
+      if (size === 8) {
+        if (isMem) { a = cpu.read64(la); ahi = cpu.hi; } else { a = R[2 * rm]!; ahi = R[2 * rm + 1]!; }
       } else {
-        t >>>= 0;
-        if (t > cpu.segLimit[1]!) cpu.raise(GP_VECTOR, 0);
+        a = isMem ? cpu.read32(la) : R[2 * rm]!;
       }
-      d.ip = t;
+      const src = aux >> 3;
+      let count = src === 0 ? c.imm[ci]! : src === 1 ? 1 : R[2]! & 0xff;
+      count &= size === 8 ? 63 : 31;
+      let res: number;
+      let rhi = 0;
+      if (size === 8) { res = shift64(cpu, aux & 7, a, ahi, count); rhi = r64.hi; }
+      else res = shift(cpu, aux & 7, 4, a, count);
+      if (isMem) {
+        if (size === 8) cpu.write64(la, res, rhi);
+        else cpu.write32(la, res);
+      } else {
+        R[2 * rm] = res;
+        R[2 * rm + 1] = rhi;
+      }
+      return;
+    }
+    case FK_MOVSXD: {
+      const v = c.flags[ci]! & DCF_ISMEM ? cpu.read32(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), 4, false)) | 0 : R[2 * rm]!;
+      R[2 * reg] = v;
+      R[2 * reg + 1] = size === 8 ? v >> 31 : 0;
       return;
     }
     case FK_MOVX: {

@@ -25,7 +25,8 @@
  * Not implemented (reported as such): data breakpoints (DR0-3 with RW != 0; instruction
  * breakpoints and single-step work), #AC alignment checks, 16-bit TSS task switches, VME/PVI, PAE PDPTE
  * caching at CR3 load (entries are read at walk time), A20 masking, AVX/VEX, SMM.
- * Speed: a plain decode-and-execute interpreter (no decode cache yet).
+ * Speed: decoded instructions are cached by physical address (decode-cache.ts) and the most
+ * frequent forms run straight from the cache entry (fast-path.ts).
  */
 export { X86Cpu, NO_INTERCEPTS, isCanonical, addSigned64 } from './cpu';
 export {
