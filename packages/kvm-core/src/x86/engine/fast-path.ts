@@ -291,199 +291,282 @@ function relTarget(cpu: X86Cpu, end: number, rel: number): number {
   return t >>> 0;
 }
 
-/** Execute fast form `kind` of entry ci; d.ipStart is the instruction's RIP. Sets d.ip to the next RIP. */
+/**
+ * Execute fast form `kind` of entry ci; d.ipStart is the instruction's RIP. Sets d.ip to
+ * the next RIP. One small function per form, so V8 inlines the EA and memory helpers
+ * into each (values stay unboxed).
+ */
 export function execFast(cpu: X86Cpu, c: DecodeCache, ci: number, kind: number): void {
+  d.ip = d.ipStart + c.len[ci]!;
+  switch (kind) {
+    case FK_MOV_RR: fkMovRr(cpu, c, ci); return;
+    case FK_MOV_ST: fkMovSt(cpu, c, ci); return;
+    case FK_MOV_LD: fkMovLd(cpu, c, ci); return;
+    case FK_LEA: fkLea(cpu, c, ci); return;
+    case FK_ALU_RR: fkAluRr(cpu, c, ci); return;
+    case FK_ALU_MR: fkAluMr(cpu, c, ci); return;
+    case FK_ALU_RM: fkAluRm(cpu, c, ci); return;
+    case FK_ALU_RI: fkAluRi(cpu, c, ci); return;
+    case FK_ALU_MI: fkAluMi(cpu, c, ci); return;
+    case FK_JCC: fkJcc(cpu, c, ci); return;
+    case FK_JMP: fkJmp(cpu, c, ci); return;
+    case FK_CALL: fkCall(cpu, c, ci); return;
+    case FK_RET: fkRet(cpu, c, ci); return;
+    case FK_PUSH: fkPush(cpu, c, ci); return;
+    case FK_POP: fkPop(cpu, c, ci); return;
+    case FK_MOV_RI: fkMovRi(cpu, c, ci); return;
+    case FK_MOV_MI: fkMovMi(cpu, c, ci); return;
+    case FK_SHIFT: fkShift(cpu, c, ci); return;
+    case FK_MOVSXD: fkMovsxd(cpu, c, ci); return;
+    case FK_MOVX: fkMovx(cpu, c, ci); return;
+  }
+}
+
+function fkMovRr(cpu: X86Cpu, c: DecodeCache, ci: number): void {
   const R = cpu.regs;
-  const len = c.len[ci]!;
-  const end = d.ipStart + len;
-  d.ip = end;
   const size = c.opsize[ci]!;
   const reg = c.reg[ci]!;
   const rm = c.rm[ci]!;
-  switch (kind) {
-    case FK_MOV_RR:
-      R[2 * reg] = R[2 * rm]!;
-      R[2 * reg + 1] = size === 8 ? R[2 * rm + 1]! : 0;
-      return;
-    case FK_MOV_ST: {
-      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true);
-      if (size === 8) cpu.write64(la, R[2 * reg]!, R[2 * reg + 1]!);
-      else cpu.write32(la, R[2 * reg]!);
-      return;
-    }
-    case FK_MOV_LD: {
-      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, false);
-      if (size === 8) {
-        const lo = cpu.read64(la);
-        R[2 * reg] = lo;
-        R[2 * reg + 1] = cpu.hi;
-      } else {
-        R[2 * reg] = cpu.read32(la);
-        R[2 * reg + 1] = 0;
-      }
-      return;
-    }
-    case FK_LEA:
-      lea(c, ci, R, end, reg, size);
-      return;
-    case FK_ALU_RR: {
-      const aux = c.aux[ci]!;
-      if (size === 8) {
-        const lo = alu64(cpu, aux & 7, R[2 * reg]!, R[2 * reg + 1]!, R[2 * rm]!, R[2 * rm + 1]!);
-        if (!(aux & FA_NOWRITE)) { R[2 * reg] = lo; R[2 * reg + 1] = r64.hi; }
-      } else {
-        const res = alu(cpu, aux & 7, 4, R[2 * reg]!, R[2 * rm]!);
-        if (!(aux & FA_NOWRITE)) { R[2 * reg] = res; R[2 * reg + 1] = 0; }
-      }
-      return;
-    }
-    case FK_ALU_MR: {
-      const aux = c.aux[ci]!;
-      const write = (aux & FA_NOWRITE) === 0;
-      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, write);
-      if (size === 8) {
-        const alo = cpu.read64(la);
-        const lo = alu64(cpu, aux & 7, alo, cpu.hi, R[2 * reg]!, R[2 * reg + 1]!);
-        if (write) cpu.write64(la, lo, r64.hi);
-      } else {
-        const res = alu(cpu, aux & 7, 4, cpu.read32(la), R[2 * reg]!);
-        if (write) cpu.write32(la, res);
-      }
-      return;
-    }
-    case FK_ALU_RM: {
-      const aux = c.aux[ci]!;
-      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, false);
-      if (size === 8) {
-        const blo = cpu.read64(la);
-        const lo = alu64(cpu, aux & 7, R[2 * reg]!, R[2 * reg + 1]!, blo, cpu.hi);
-        if (!(aux & FA_NOWRITE)) { R[2 * reg] = lo; R[2 * reg + 1] = r64.hi; }
-      } else {
-        const res = alu(cpu, aux & 7, 4, R[2 * reg]!, cpu.read32(la));
-        if (!(aux & FA_NOWRITE)) { R[2 * reg] = res; R[2 * reg + 1] = 0; }
-      }
-      return;
-    }
-    case FK_ALU_RI: {
-      const aux = c.aux[ci]!;
-      const imm = c.imm[ci]!;
-      if (size === 8) {
-        const lo = alu64(cpu, aux & 7, R[2 * rm]!, R[2 * rm + 1]!, imm, imm < 0 ? -1 : 0);
-        if (!(aux & FA_NOWRITE)) { R[2 * rm] = lo; R[2 * rm + 1] = r64.hi; }
-      } else {
-        const res = alu(cpu, aux & 7, 4, R[2 * rm]!, imm);
-        if (!(aux & FA_NOWRITE)) { R[2 * rm] = res; R[2 * rm + 1] = 0; }
-      }
-      return;
-    }
-    case FK_ALU_MI: {
-      const aux = c.aux[ci]!;
-      const imm = c.imm[ci]!;
-      const write = (aux & FA_NOWRITE) === 0;
-      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, write);
-      if (size === 8) {
-        const alo = cpu.read64(la);
-        const lo = alu64(cpu, aux & 7, alo, cpu.hi, imm, imm < 0 ? -1 : 0);
-        if (write) cpu.write64(la, lo, r64.hi);
-      } else {
-        const res = alu(cpu, aux & 7, 4, cpu.read32(la), imm);
-        if (write) cpu.write32(la, res);
-      }
-      return;
-    }
-    case FK_JCC:
-      if (cond(cpu.flags, c.aux[ci]!)) nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
-      return;
-    case FK_JMP:
-      nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
-      return;
-    case FK_CALL: {
-      const sz = c.aux[ci]!;
-      nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
-      push(sz, end | 0, Math.floor(end / TWO32) | 0);
-      return;
-    }
-    case FK_RET: {
-      const sz = c.aux[ci]!;
-      const t = peek(sz, 0);
-      nearBranch(cpu, sz === 8 ? d.hi * TWO32 + (t >>> 0) : t >>> 0);
-      setStackPointer(spAdd(stackPointer(), sz));
-      return;
-    }
-    case FK_PUSH: {
-      const sz = c.aux[ci]!;
-      if (sz === 8) push(8, R[2 * reg]!, R[2 * reg + 1]!);
-      else push(4, R[2 * reg]!, 0);
-      return;
-    }
-    case FK_POP: {
-      const sz = c.aux[ci]!;
-      const v = pop(sz);
-      R[2 * reg] = v;
-      R[2 * reg + 1] = sz === 8 ? d.hi : 0;
-      return;
-    }
-    case FK_MOV_RI:
-      R[2 * reg] = c.imm[ci]!;
-      R[2 * reg + 1] = 0;
-      return;
-    case FK_MOV_MI: {
-      const imm = c.imm[ci]!;
-      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true);
-      if (size === 8) cpu.write64(la, imm, imm < 0 ? -1 : 0);
-      else cpu.write32(la, imm);
-      return;
-    }
-    case FK_SHIFT: {
-      const aux = c.aux[ci]!;
-      const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
-      const la = isMem ? cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true) : 0;
-      let a: number;
-      let ahi = 0;
-      if (size === 8) {
-        if (isMem) { a = cpu.read64(la); ahi = cpu.hi; } else { a = R[2 * rm]!; ahi = R[2 * rm + 1]!; }
-      } else {
-        a = isMem ? cpu.read32(la) : R[2 * rm]!;
-      }
-      const src = aux >> 3;
-      let count = src === 0 ? c.imm[ci]! : src === 1 ? 1 : R[2]! & 0xff;
-      count &= size === 8 ? 63 : 31;
-      let res: number;
-      let rhi = 0;
-      if (size === 8) { res = shift64(cpu, aux & 7, a, ahi, count); rhi = r64.hi; }
-      else res = shift(cpu, aux & 7, 4, a, count);
-      if (isMem) {
-        if (size === 8) cpu.write64(la, res, rhi);
-        else cpu.write32(la, res);
-      } else {
-        R[2 * rm] = res;
-        R[2 * rm + 1] = rhi;
-      }
-      return;
-    }
-    case FK_MOVSXD: {
-      const v = c.flags[ci]! & DCF_ISMEM ? cpu.read32(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), 4, false)) | 0 : R[2 * rm]!;
-      R[2 * reg] = v;
-      R[2 * reg + 1] = size === 8 ? v >> 31 : 0;
-      return;
-    }
-    case FK_MOVX: {
-      const aux = c.aux[ci]!;
-      let v: number;
-      if (c.flags[ci]! & DCF_ISMEM) {
-        const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), aux & 3, false);
-        v = aux & 1 ? cpu.read8(la) : cpu.read16(la);
-      } else if (aux & 1) {
-        // 8-bit register: without REX, 4..7 are AH CH DH BH.
-        const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
-        v = rm >= 4 && rm < 8 && rex === 0 ? (R[2 * (rm - 4)]! >> 8) & 0xff : R[2 * rm]! & 0xff;
-      } else {
-        v = R[2 * rm]! & 0xffff;
-      }
-      if (aux & 4) v = aux & 1 ? (v << 24) >> 24 : (v << 16) >> 16;
-      R[2 * reg] = v;
-      R[2 * reg + 1] = size === 8 && (aux & 4) ? v >> 31 : 0;
-      return;
-    }
+  R[2 * reg] = R[2 * rm]!;
+  R[2 * reg + 1] = size === 8 ? R[2 * rm + 1]! : 0;
+}
+
+function fkMovSt(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true);
+  if (size === 8) cpu.write64(la, R[2 * reg]!, R[2 * reg + 1]!);
+  else cpu.write32(la, R[2 * reg]!);
+}
+
+function fkMovLd(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, false);
+  if (size === 8) {
+    const lo = cpu.read64(la);
+    R[2 * reg] = lo;
+    R[2 * reg + 1] = cpu.hi;
+  } else {
+    R[2 * reg] = cpu.read32(la);
+    R[2 * reg + 1] = 0;
   }
+}
+
+function fkLea(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  lea(c, ci, R, end, reg, size);
+}
+
+function fkAluRr(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const rm = c.rm[ci]!;
+  const aux = c.aux[ci]!;
+  if (size === 8) {
+    const lo = alu64(cpu, aux & 7, R[2 * reg]!, R[2 * reg + 1]!, R[2 * rm]!, R[2 * rm + 1]!);
+    if (!(aux & FA_NOWRITE)) { R[2 * reg] = lo; R[2 * reg + 1] = r64.hi; }
+  } else {
+    const res = alu(cpu, aux & 7, 4, R[2 * reg]!, R[2 * rm]!);
+    if (!(aux & FA_NOWRITE)) { R[2 * reg] = res; R[2 * reg + 1] = 0; }
+  }
+}
+
+function fkAluMr(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const aux = c.aux[ci]!;
+  const write = (aux & FA_NOWRITE) === 0;
+  const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, write);
+  if (size === 8) {
+    const alo = cpu.read64(la);
+    const lo = alu64(cpu, aux & 7, alo, cpu.hi, R[2 * reg]!, R[2 * reg + 1]!);
+    if (write) cpu.write64(la, lo, r64.hi);
+  } else {
+    const res = alu(cpu, aux & 7, 4, cpu.read32(la), R[2 * reg]!);
+    if (write) cpu.write32(la, res);
+  }
+}
+
+function fkAluRm(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const aux = c.aux[ci]!;
+  const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, false);
+  if (size === 8) {
+    const blo = cpu.read64(la);
+    const lo = alu64(cpu, aux & 7, R[2 * reg]!, R[2 * reg + 1]!, blo, cpu.hi);
+    if (!(aux & FA_NOWRITE)) { R[2 * reg] = lo; R[2 * reg + 1] = r64.hi; }
+  } else {
+    const res = alu(cpu, aux & 7, 4, R[2 * reg]!, cpu.read32(la));
+    if (!(aux & FA_NOWRITE)) { R[2 * reg] = res; R[2 * reg + 1] = 0; }
+  }
+}
+
+function fkAluRi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  const rm = c.rm[ci]!;
+  const aux = c.aux[ci]!;
+  const imm = c.imm[ci]!;
+  if (size === 8) {
+    const lo = alu64(cpu, aux & 7, R[2 * rm]!, R[2 * rm + 1]!, imm, imm < 0 ? -1 : 0);
+    if (!(aux & FA_NOWRITE)) { R[2 * rm] = lo; R[2 * rm + 1] = r64.hi; }
+  } else {
+    const res = alu(cpu, aux & 7, 4, R[2 * rm]!, imm);
+    if (!(aux & FA_NOWRITE)) { R[2 * rm] = res; R[2 * rm + 1] = 0; }
+  }
+}
+
+function fkAluMi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const aux = c.aux[ci]!;
+  const imm = c.imm[ci]!;
+  const write = (aux & FA_NOWRITE) === 0;
+  const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, write);
+  if (size === 8) {
+    const alo = cpu.read64(la);
+    const lo = alu64(cpu, aux & 7, alo, cpu.hi, imm, imm < 0 ? -1 : 0);
+    if (write) cpu.write64(la, lo, r64.hi);
+  } else {
+    const res = alu(cpu, aux & 7, 4, cpu.read32(la), imm);
+    if (write) cpu.write32(la, res);
+  }
+}
+
+function fkJcc(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const end = d.ip;
+  if (cond(cpu.flags, c.aux[ci]!)) nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
+}
+
+function fkJmp(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const end = d.ip;
+  nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
+}
+
+function fkCall(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const end = d.ip;
+  const sz = c.aux[ci]!;
+  nearBranch(cpu, relTarget(cpu, end, c.imm[ci]!));
+  push(sz, end | 0, Math.floor(end / TWO32) | 0);
+}
+
+function fkRet(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const sz = c.aux[ci]!;
+  const t = peek(sz, 0);
+  nearBranch(cpu, sz === 8 ? d.hi * TWO32 + (t >>> 0) : t >>> 0);
+  setStackPointer(spAdd(stackPointer(), sz));
+}
+
+function fkPush(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const reg = c.reg[ci]!;
+  const sz = c.aux[ci]!;
+  if (sz === 8) push(8, R[2 * reg]!, R[2 * reg + 1]!);
+  else push(4, R[2 * reg]!, 0);
+}
+
+function fkPop(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const reg = c.reg[ci]!;
+  const sz = c.aux[ci]!;
+  const v = pop(sz);
+  R[2 * reg] = v;
+  R[2 * reg + 1] = sz === 8 ? d.hi : 0;
+}
+
+function fkMovRi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const reg = c.reg[ci]!;
+  R[2 * reg] = c.imm[ci]!;
+  R[2 * reg + 1] = 0;
+}
+
+function fkMovMi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const imm = c.imm[ci]!;
+  const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true);
+  if (size === 8) cpu.write64(la, imm, imm < 0 ? -1 : 0);
+  else cpu.write32(la, imm);
+}
+
+function fkShift(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const rm = c.rm[ci]!;
+  const aux = c.aux[ci]!;
+  const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
+  const la = isMem ? cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), size, true) : 0;
+  let a: number;
+  let ahi = 0;
+  if (size === 8) {
+    if (isMem) { a = cpu.read64(la); ahi = cpu.hi; } else { a = R[2 * rm]!; ahi = R[2 * rm + 1]!; }
+  } else {
+    a = isMem ? cpu.read32(la) : R[2 * rm]!;
+  }
+  const src = aux >> 3;
+  let count = src === 0 ? c.imm[ci]! : src === 1 ? 1 : R[2]! & 0xff;
+  count &= size === 8 ? 63 : 31;
+  let res: number;
+  let rhi = 0;
+  if (size === 8) { res = shift64(cpu, aux & 7, a, ahi, count); rhi = r64.hi; }
+  else res = shift(cpu, aux & 7, 4, a, count);
+  if (isMem) {
+    if (size === 8) cpu.write64(la, res, rhi);
+    else cpu.write32(la, res);
+  } else {
+    R[2 * rm] = res;
+    R[2 * rm + 1] = rhi;
+  }
+}
+
+function fkMovsxd(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const rm = c.rm[ci]!;
+  const v = c.flags[ci]! & DCF_ISMEM ? cpu.read32(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), 4, false)) | 0 : R[2 * rm]!;
+  R[2 * reg] = v;
+  R[2 * reg + 1] = size === 8 ? v >> 31 : 0;
+}
+
+function fkMovx(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const end = d.ip;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  const rm = c.rm[ci]!;
+  const aux = c.aux[ci]!;
+  let v: number;
+  if (c.flags[ci]! & DCF_ISMEM) {
+    const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, end), aux & 3, false);
+    v = aux & 1 ? cpu.read8(la) : cpu.read16(la);
+  } else if (aux & 1) {
+    // 8-bit register: without REX, 4..7 are AH CH DH BH.
+    const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
+    v = rm >= 4 && rm < 8 && rex === 0 ? (R[2 * (rm - 4)]! >> 8) & 0xff : R[2 * rm]! & 0xff;
+  } else {
+    v = R[2 * rm]! & 0xffff;
+  }
+  if (aux & 4) v = aux & 1 ? (v << 24) >> 24 : (v << 16) >> 16;
+  R[2 * reg] = v;
+  R[2 * reg + 1] = size === 8 && (aux & 4) ? v >> 31 : 0;
 }
