@@ -61,6 +61,13 @@ export const FK_SHIFT = 19;
 /** MOVSXD reg, r/m32 (63 in 64-bit mode). */
 export const FK_MOVSXD = 20;
 
+/** CMOVcc reg, r/m (0F 40-4F); aux = condition. */
+export const FK_CMOV = 21;
+/** MOV r/m8, reg8 (88). */
+export const FK_MOV8_ST = 22;
+/** MOV m8, imm8 (C6 /0). */
+export const FK_MOV8_MI = 23;
+
 /** aux bit: the ALU operation only sets flags (CMP, TEST). */
 const FA_NOWRITE = 8;
 
@@ -208,8 +215,19 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
     case 0x63:
       if (!c.mode64[ci] || modrmEnd !== len) return FK_NONE;
       return FK_MOVSXD;
+    case 0x88:
+      if (modrmEnd !== len) return FK_NONE;
+      return FK_MOV8_ST;
+    case 0xc6:
+      if (!isMem || (c.reg[ci]! & 7) !== 0 || len !== modrmEnd + 1) return FK_NONE;
+      c.imm[ci] = byteAt(w0, w1, w2, w3, modrmEnd);
+      return FK_MOV8_MI;
     case 0x0f: {
       const op2 = byteAt(w0, w1, w2, w3, opEnd);
+      if (op2 >= 0x40 && op2 <= 0x4f && modrmEnd === len) {
+        c.aux[ci] = op2 & 15;
+        return FK_CMOV;
+      }
       if (op2 !== 0xb6 && op2 !== 0xb7 && op2 !== 0xbe && op2 !== 0xbf) return FK_NONE;
       if (modrmEnd !== len) return FK_NONE;
       c.aux[ci] = (op2 & 1 ? 2 : 1) | (op2 >= 0xbe ? 4 : 0);
@@ -319,6 +337,9 @@ export function execFast(cpu: X86Cpu, c: DecodeCache, ci: number, kind: number):
     case FK_SHIFT: fkShift(cpu, c, ci); return;
     case FK_MOVSXD: fkMovsxd(cpu, c, ci); return;
     case FK_MOVX: fkMovx(cpu, c, ci); return;
+    case FK_CMOV: fkCmov(cpu, c, ci); return;
+    case FK_MOV8_ST: fkMov8St(cpu, c, ci); return;
+    case FK_MOV8_MI: fkMov8Mi(cpu, c, ci); return;
   }
 }
 
@@ -569,4 +590,53 @@ function fkMovx(cpu: X86Cpu, c: DecodeCache, ci: number): void {
   if (aux & 4) v = aux & 1 ? (v << 24) >> 24 : (v << 16) >> 16;
   R[2 * reg] = v;
   R[2 * reg + 1] = size === 8 && (aux & 4) ? v >> 31 : 0;
+}
+
+/** CMOVcc: the source is read (and may fault) whatever the condition; a 32-bit destination is zero-extended regardless. */
+function fkCmov(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  let v: number;
+  let vhi: number;
+  if (c.flags[ci]! & DCF_ISMEM) {
+    const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), size, false);
+    if (size === 8) { v = cpu.read64(la); vhi = cpu.hi; } else { v = cpu.read32(la); vhi = 0; }
+  } else {
+    const rm = c.rm[ci]!;
+    v = R[2 * rm]!;
+    vhi = size === 8 ? R[2 * rm + 1]! : 0;
+  }
+  if (cond(cpu.flags, c.aux[ci]!)) {
+    R[2 * reg] = v;
+    R[2 * reg + 1] = vhi;
+  } else if (size === 4) {
+    R[2 * reg + 1] = 0;
+  }
+}
+
+/** The 8-bit register r: without any REX prefix, 4..7 are AH CH DH BH. */
+function reg8(R: Int32Array, r: number, rex: number): number {
+  return r >= 4 && r < 8 && rex === 0 ? (R[2 * (r - 4)]! >> 8) & 0xff : R[2 * r]! & 0xff;
+}
+
+function fkMov8St(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
+  const v = reg8(R, c.reg[ci]!, rex);
+  if (c.flags[ci]! & DCF_ISMEM) {
+    cpu.write8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, true), v);
+    return;
+  }
+  const r = c.rm[ci]!;
+  if (r >= 4 && r < 8 && rex === 0) {
+    const i = 2 * (r - 4);
+    R[i] = (R[i]! & ~0xff00) | (v << 8);
+  } else {
+    R[2 * r] = (R[2 * r]! & ~0xff) | v;
+  }
+}
+
+function fkMov8Mi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  cpu.write8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, cpu.regs, d.ip), 1, true), c.imm[ci]!);
 }
