@@ -2,7 +2,7 @@
  * Fast forms of the most frequent instructions, executed straight from a decode-cache
  * entry (decode-cache.ts) without the opcode switch: MOV/LEA, the ALU operations with
  * register, memory and immediate operands, Jcc and MOVZX/MOVSX, in 32- and 64-bit
- * operand size without LOCK/REP. compiled code spends most of its instructions here
+ * operand size without LOCK/REP. Compiled code spends most of its instructions here
  * (measured on the bench guests and the Linux XZ decompressor). Each form does exactly
  * what the general path in execute.ts does, through the same ALU and memory helpers.
  */

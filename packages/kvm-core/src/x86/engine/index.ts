@@ -13,7 +13,9 @@
  * (constants.ts AR_*), so a VMCS guest-state area maps 1:1; state.ts converts to/from
  * the uapi structs (kvm_segment, kvm_dtable) for get/set_sregs.
  *
- * Files: decoder.ts (prefixes, REX, ModRM/SIB/EA, operands), execute.ts (one-byte map),
+ * Files: decoder.ts (prefixes, REX, ModRM/SIB/EA, operands), decode-cache.ts (decoded
+ * instructions by physical address), fast-path.ts (frequent forms run from the cache),
+ * execute.ts (one-byte map),
  * execute-0f.ts (0F map, SSE routing), alu.ts (arithmetic and flags), stack.ts,
  * string-io.ts (string ops, port I/O, I/O bitmap), far.ts (far JMP/CALL/RET, call gates),
  * interrupts.ts (IDT/IVT delivery, TSS/IST stacks, #DF rules, IRET), task.ts (hardware
