@@ -110,6 +110,15 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 && (f & DCF_PREFIXED) ? 8 : 0);
       return op < 0x58 ? FK_PUSH : FK_POP;
     }
+    if ((op & 0xc7) === 0x05 || op === 0xa9) {
+      // ALU eAX/rAX, imm32 (05 0D ... 3D, A9 TEST): the register-immediate form on register 0.
+      if (!onlyRex || len !== opEnd + 4) return FK_NONE;
+      const aop = op === 0xa9 ? 4 : op >> 3;
+      c.aux[ci] = aop | (aop === ALU_CMP || op === 0xa9 ? FA_NOWRITE : 0);
+      c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+      c.rm[ci] = 0;
+      return FK_ALU_RI;
+    }
     if (f & DCF_PREFIXED) {
       if (op >= 0xb8 && op <= 0xbf && onlyRex && size === 4 && len === opEnd + 4) {
         c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 ? 8 : 0);
@@ -134,15 +143,6 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       case 0xc3:
         c.aux[ci] = stack;
         return FK_RET;
-      case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: case 0xa9: {
-        // ALU eAX, imm32: the register-immediate form on register 0.
-        if (len !== opEnd + 4) return FK_NONE;
-        const aop = op === 0xa9 ? 4 : op >> 3;
-        c.aux[ci] = aop | (aop === ALU_CMP || op === 0xa9 ? FA_NOWRITE : 0);
-        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
-        c.rm[ci] = 0;
-        return FK_ALU_RI;
-      }
     }
     if (op >= 0xb8 && op <= 0xbf && size === 4 && len === opEnd + 4) {
       c.reg[ci] = op & 7;
