@@ -22,6 +22,7 @@ import {
   ENGINE_EXIT_BUDGET, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_MMIO, ENGINE_EXIT_TDP_FAULT, EngineExit,
   type GuestModeController, type InterruptSource, type TdpHook,
 } from './guest-mode';
+import { DecodeCache } from './decode-cache';
 import { walkPageTables, ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE } from './paging';
 import { runCpu } from './run';
 
@@ -154,9 +155,14 @@ export class X86Cpu {
 
   // ---- software TLB: [read | write | fetch] x TLB_SIZE, tags are page base + user bit ----
   private readonly tlbTag = new Float64Array(3 * TLB_SIZE).fill(NaN);
-  private readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
-  private readonly tlbOff = new Int32Array(3 * TLB_SIZE);
+  /** Entries' memory and page offset in it (the decode cache reads the fetch entries). */
+  readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
+  readonly tlbOff = new Int32Array(3 * TLB_SIZE);
   private readonly tlbGlobal = new Uint8Array(3 * TLB_SIZE);
+  /** Physical (memslot-space) page base of each entry: the decode cache's key. */
+  readonly tlbHpa = new Float64Array(3 * TLB_SIZE);
+  /** Decoded instructions by physical address (decode-cache.ts). */
+  readonly dcache = new DecodeCache();
   /** 1 when the current access is a user-mode access (CPL 3 and not an implicit supervisor access). */
   accessUser = 0;
   /** Set while reading descriptor tables / TSS: supervisor accesses whatever the CPL. */
@@ -464,6 +470,16 @@ export class X86Cpu {
   /** The page of the last fetchPage(): the decoder reads instruction bytes straight from it. */
   winMem: Uint8Array = EMPTY;
 
+  /** Make la fetchable (translate, fill the fetch TLB); returns its fetch TLB entry (tlbMem/tlbOff/tlbHpa). */
+  fetchEntry(la: number): number {
+    const i = 2 * TLB_SIZE + ((la >>> 12) & TLB_MASK);
+    if (this.tlbTag[i] !== la - (la & 0xfff) + this.accessUser) {
+      const g = this.translateForAccess(la, ACCESS_FETCH);
+      if (g < 0) this.internalError(`instruction fetch from MMIO at gpa 0x${(-g - 1).toString(16)}`);
+    }
+    return i;
+  }
+
   /** Make la fetchable (translate, fill the fetch TLB) and point winMem at its page; returns la's index in winMem. */
   fetchPage(la: number): number {
     const i = 2 * TLB_SIZE + ((la >>> 12) & TLB_MASK);
@@ -531,12 +547,14 @@ export class X86Cpu {
       this.tlbTag[i] = NaN;
       this.tlbMem[i] = slot.hva;
       this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
+      this.tlbHpa[i] = hpa - (hpa % 4096);
       return 1;
     }
     this.tlbTag[i] = pageBase + user;
     this.tlbMem[i] = slot.hva;
     this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
     this.tlbGlobal[i] = global;
+    this.tlbHpa[i] = hpa - (hpa % 4096);
     return 1;
   }
 

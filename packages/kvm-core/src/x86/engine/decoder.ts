@@ -6,6 +6,7 @@
  */
 import { GP_VECTOR } from './constants';
 import type { X86Cpu } from './cpu';
+import { DCF_ISMEM, DCF_RIPREL } from './decode-cache';
 
 const TWO32 = 0x1_0000_0000;
 
@@ -54,6 +55,23 @@ export const d = {
   winMem: new Uint8Array(0) as Uint8Array,
   winBase: 0,
   winAvail: 0,
+  // ---- decode cache (decode-cache.ts)
+  /** Bytes fetched so far from the window (99: a byte came from outside it, not cacheable). */
+  len: 0,
+  /** The cache entry whose ModRM decodeModrm replays, or -1. */
+  rpl: -1,
+  /** What decodeModrm found, for the cache entry: calls, end offset, EA parts. */
+  /** Offset of the byte after the opcode, and the operand size there (execution may change d.opsize). */
+  opEnd: 0,
+  recOpsize: 4,
+  modrmCount: 0,
+  recModrmOk: false,
+  recModrmEnd: 0,
+  recBase: -1,
+  recIndex: -1,
+  recScale: 0,
+  recDisp: 0,
+  recFlags: 0,
 };
 
 /** Fetch one instruction byte at d.ip (CS limit and the 15-byte rule are checked). */
@@ -61,6 +79,7 @@ export function fetch8(): number {
   const k = d.ip - d.ipStart;
   if (k < d.winAvail) {
     d.ip++;
+    d.len = k + 1;
     return d.winMem[d.winBase + k]!;
   }
   return fetch8Slow(k);
@@ -92,6 +111,7 @@ function fetch8Slow(k: number): number {
     d.winBase = base;
     d.winAvail = avail;
     d.ip = off + 1;
+    d.len = 1;
     return d.winMem[base]!;
   }
   return fetch8Checked();
@@ -109,6 +129,7 @@ function fetch8Checked(): number {
   }
   if (off - d.ipStart >= 15) cpu.raise(GP_VECTOR, 0);
   d.ip = off + 1;
+  d.len = 99;
   return cpu.fetch8(la);
 }
 
@@ -196,6 +217,11 @@ export function regSigned64(r: number): number {
  * RIP-relative address can be computed from the end of the instruction.
  */
 export function decodeModrm(immBytes: number): void {
+  if (d.rpl >= 0) {
+    replayModrm(immBytes);
+    return;
+  }
+  d.modrmCount++;
   const m = fetch8();
   d.modrm = m;
   const mod = m >> 6;
@@ -204,6 +230,9 @@ export function decodeModrm(immBytes: number): void {
   if (mod === 3) {
     d.rm = (m & 7) | d.rexB;
     d.isMem = false;
+    d.recModrmOk = true;
+    d.recModrmEnd = d.ip - d.ipStart;
+    d.recFlags = 0;
     return;
   }
   d.isMem = true;
@@ -232,12 +261,17 @@ export function decodeModrm(immBytes: number): void {
     d.eaLo = d.ea;
     d.eaHi = 0;
     d.eaSeg = d.segOverride >= 0 ? d.segOverride : seg;
+    d.recModrmOk = false;
     return;
   }
   // 32/64-bit addressing: compute lo (exact double) and hi parts.
   let lo = 0;
   let hi = 0;
   let ripRel = false;
+  let recBase = -1;
+  let recIndex = -1;
+  let recScale = 0;
+  let disp = 0;
   if (rm === 4) {
     const sib = fetch8();
     const scale = 1 << (sib >> 6);
@@ -246,27 +280,38 @@ export function decodeModrm(immBytes: number): void {
     if (index !== 4) {
       lo += (R[2 * index]! >>> 0) * scale;
       hi += R[2 * index + 1]! * scale;
+      recIndex = index;
+      recScale = scale;
     }
     if ((base & 7) === 5 && mod === 0) {
-      const disp = fetch32();
+      disp = fetch32();
       lo += disp;
     } else {
       lo += R[2 * base]! >>> 0;
       hi += R[2 * base + 1]!;
+      recBase = base;
       if ((base & 7) === 4 || (base & 7) === 5) seg = 2;
     }
   } else if (rm === 5 && mod === 0) {
-    const disp = fetch32();
+    disp = fetch32();
     lo = disp;
     if (d.cpu.mode64) ripRel = true;
   } else {
     rm |= d.rexB;
     lo = R[2 * rm]! >>> 0;
     hi = R[2 * rm + 1]!;
+    recBase = rm;
     if ((rm & 7) === 5) seg = 2;
   }
-  if (mod === 1) lo += fetchS8();
-  else if (mod === 2) lo += fetch32();
+  if (mod === 1) { const v = fetchS8(); lo += v; disp += v; }
+  else if (mod === 2) { const v = fetch32(); lo += v; disp += v; }
+  d.recModrmOk = true;
+  d.recModrmEnd = d.ip - d.ipStart;
+  d.recBase = recBase;
+  d.recIndex = recIndex;
+  d.recScale = recScale;
+  d.recDisp = disp | 0;
+  d.recFlags = ripRel ? DCF_ISMEM | DCF_RIPREL : DCF_ISMEM;
   if (ripRel) {
     // RIP-relative: from the end of the instruction (immediates included).
     const end = d.ip + immBytes;
@@ -287,6 +332,62 @@ export function decodeModrm(immBytes: number): void {
     d.eaHi = 0;
   }
   d.eaSeg = d.segOverride >= 0 ? d.segOverride : seg;
+}
+
+/**
+ * decodeModrm for an instruction found in the decode cache: the fields come from entry
+ * d.rpl, the effective address is recomputed from the current registers exactly as the
+ * decode computes it (32/64-bit addressing only; 16-bit forms are not replayed).
+ */
+function replayModrm(immBytes: number): void {
+  const c = d.cpu.dcache;
+  const i = d.rpl;
+  d.rpl = -1;
+  const m = c.modrm[i]!;
+  d.modrm = m;
+  d.mod = m >> 6;
+  d.reg = c.reg[i]!;
+  d.rm = c.rm[i]!;
+  d.ip = d.ipStart + c.modrmEnd[i]!;
+  const f = c.flags[i]!;
+  if ((f & DCF_ISMEM) === 0) {
+    d.isMem = false;
+    return;
+  }
+  d.isMem = true;
+  d.eaSeg = c.eaSeg[i]!;
+  const disp = c.disp[i]!;
+  if (f & DCF_RIPREL) {
+    const end = d.ip + immBytes;
+    d.ea = d.adsize === 8 ? addWrap64(end, disp) : (end + disp) >>> 0;
+    d.eaLo = d.ea | 0;
+    d.eaHi = d.adsize === 8 ? Math.floor(d.ea / TWO32) | 0 : 0;
+    return;
+  }
+  const R = d.regs;
+  let lo = disp;
+  let hi = 0;
+  const index = c.index[i]!;
+  if (index >= 0) {
+    const scale = c.scale[i]!;
+    lo += (R[2 * index]! >>> 0) * scale;
+    hi += R[2 * index + 1]! * scale;
+  }
+  const base = c.base[i]!;
+  if (base >= 0) {
+    lo += R[2 * base]! >>> 0;
+    hi += R[2 * base + 1]!;
+  }
+  if (d.adsize === 8) {
+    const h = (hi + Math.floor(lo / TWO32)) | 0;
+    d.ea = h * TWO32 + (lo >>> 0);
+    d.eaLo = lo | 0;
+    d.eaHi = h;
+  } else {
+    d.ea = lo >>> 0;
+    d.eaLo = d.ea | 0;
+    d.eaHi = 0;
+  }
 }
 
 /** a + b (b a signed 32-bit displacement) in 64-bit wraparound, signed result. */

@@ -27,6 +27,10 @@ import { branchTo, peek, pop, push, relTarget, setStackPointer, spAdd, stackPoin
 import { execIo, execString } from './string-io';
 import { execHlt, checkIntercept } from './system';
 import { ENGINE_EXIT_PAUSE } from './guest-mode';
+import { classifyFast, execFast } from './fast-path';
+import {
+  BYTE_MASK, DC_MASK, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, type DecodeCache,
+} from './decode-cache';
 
 const TWO32 = 0x1_0000_0000;
 /** Legacy prefix bytes (segment overrides, 66, 67, F0, F2, F3). */
@@ -52,17 +56,80 @@ export function cond(f: number, cc: number): boolean {
   return cc & 1 ? !r : r;
 }
 
-/** Decode prefixes and execute one instruction starting at cpu.rip. On return d.ip is the next RIP. */
+/** The little-endian word of the 4 bytes at m[p] (bytes past the array read as 0). */
+function word(m: Uint8Array, p: number): number {
+  return m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
+}
+
+/** The cached instruction at entry ci still has its bytes in memory (m[p], len bytes). */
+function sameBytes(c: DecodeCache, ci: number, m: Uint8Array, p: number, len: number): boolean {
+  if ((word(m, p) & BYTE_MASK[len < 4 ? len : 4]!) !== c.w0[ci]) return false;
+  if (len <= 4) return true;
+  if ((word(m, p + 4) & BYTE_MASK[len < 8 ? len - 4 : 4]!) !== c.w1[ci]) return false;
+  if (len <= 8) return true;
+  if ((word(m, p + 8) & BYTE_MASK[len < 12 ? len - 8 : 4]!) !== c.w2[ci]) return false;
+  if (len <= 12) return true;
+  return (word(m, p + 12) & BYTE_MASK[len - 12]!) === c.w3[ci];
+}
+
+/**
+ * Decode prefixes and execute one instruction starting at cpu.rip. On return d.ip is the
+ * next RIP. An instruction found in the decode cache (decode-cache.ts) skips the prefix
+ * loop and replays its ModRM; one decoded here is entered once it retires.
+ */
 export function step(cpu: X86Cpu): void {
-  d.cpu = cpu;
-  d.regs = cpu.regs;
-  d.ipStart = cpu.rip;
-  d.ip = cpu.rip;
-  d.winAvail = 0;
+  if (d.cpu !== cpu || d.regs !== cpu.regs) {
+    d.cpu = cpu;
+    d.regs = cpu.regs;
+  }
+  const rip = cpu.rip;
+  d.ipStart = rip;
   const mode64 = cpu.mode64;
   const def32 = mode64 || cpu.csDefault32;
+  // The fetch window: up to 15 bytes, the page end and the CS limit (as fetch8 opens it).
+  let la: number;
+  let avail: number;
+  if (mode64) {
+    la = rip;
+    avail = 15;
+  } else {
+    const limit = cpu.segLimit[1]!;
+    if (rip > limit) cpu.raise(GP_VECTOR, 0);
+    la = (cpu.segBase[1]! + rip) >>> 0;
+    avail = limit - rip + 1;
+    if (avail > 15) avail = 15;
+  }
+  const po = la & 0xfff;
+  if (4096 - po < avail) avail = 4096 - po;
+  const ti = cpu.fetchEntry(la);
+  const mem = cpu.tlbMem[ti]!;
+  const base = cpu.tlbOff[ti]! + po;
+  const pa = cpu.tlbHpa[ti]! + po;
+  const key = pa * 4 + (mode64 ? 2 : def32 ? 1 : 0);
+  const c = cpu.dcache;
+  const ci = pa & DC_MASK;
+  if (c.tag[ci] === key) {
+    // Same page offset, so the entry lies in the page; the CS limit may have moved.
+    const len = c.len[ci]!;
+    if (len <= avail && sameBytes(c, ci, mem, base, len)) {
+      const kind = c.kind[ci]!;
+      if (kind !== 0) {
+        execFast(cpu, c, ci, kind);
+        return;
+      }
+      d.winMem = mem;
+      d.winBase = base;
+      replay(cpu, c, ci);
+      return;
+    }
+  }
+  d.ip = rip;
+  d.rpl = -1;
   d.opsize = def32 ? 4 : 2;
   d.adsize = mode64 ? 8 : def32 ? 4 : 2;
+  d.winMem = mem;
+  d.winBase = base;
+  d.winAvail = avail;
   if (d.prefixed) {
     // Only an instruction with prefixes leaves non-default decode state behind.
     d.prefixed = false;
@@ -77,9 +144,19 @@ export function step(cpu: X86Cpu): void {
     d.lastPrefix = 0;
     d.has66 = false;
   }
+  // The bytes as they are before the instruction runs (it may overwrite itself).
+  const w0 = word(mem, base);
+  const w1 = word(mem, base + 4);
+  const w2 = word(mem, base + 8);
+  const w3 = word(mem, base + 12);
+  d.len = 0;
+  d.modrmCount = 0;
   let op = fetch8();
   if (IS_PREFIX[op] === 0 && (!mode64 || (op & 0xf0) !== 0x40)) {
+    d.opEnd = d.ip - rip;
+    d.recOpsize = d.opsize;
     exec1(cpu, op);
+    dcEnter(c, ci, key, op, w0, w1, w2, w3);
     return;
   }
   d.prefixed = true;
@@ -113,7 +190,87 @@ export function step(cpu: X86Cpu): void {
   }
   // In 64-bit mode segment overrides other than FS/GS are ignored for addressing.
   if (mode64 && d.segOverride >= 0 && d.segOverride < 4) d.segOverride = -1;
+  d.opEnd = d.ip - rip;
+  d.recOpsize = d.opsize;
   exec1(cpu, op);
+  dcEnter(c, ci, key, op, w0, w1, w2, w3);
+}
+
+/** Execute the instruction of cache entry ci: its prefix state, then the opcode with its ModRM replayed. */
+function replay(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const f = c.flags[ci]!;
+  d.opsize = c.opsize[ci]!;
+  d.adsize = c.adsize[ci]!;
+  if (f & DCF_PREFIXED) {
+    d.prefixed = true;
+    d.segOverride = c.seg[ci]! - 1;
+    const rex = c.rex[ci]!;
+    d.rex = rex;
+    d.rexW = (rex & 8) !== 0;
+    d.rexR = (rex & 4) << 1;
+    d.rexX = (rex & 2) << 2;
+    d.rexB = (rex & 1) << 3;
+    d.rep = c.rep[ci]!;
+    d.lock = (f & DCF_LOCK) !== 0;
+    d.lastPrefix = c.lastPrefix[ci]!;
+    d.has66 = (f & DCF_HAS66) !== 0;
+  } else if (d.prefixed) {
+    d.prefixed = false;
+    d.segOverride = -1;
+    d.rex = 0;
+    d.rexW = false;
+    d.rexR = 0;
+    d.rexX = 0;
+    d.rexB = 0;
+    d.rep = 0;
+    d.lock = false;
+    d.lastPrefix = 0;
+    d.has66 = false;
+  }
+  d.ip = d.ipStart + c.opEnd[ci]!;
+  d.winAvail = c.len[ci]!;
+  d.rpl = f & DCF_MODRM ? ci : -1;
+  exec1(cpu, c.op[ci]!);
+}
+
+/** The instruction decoded by step() retired: enter it in the cache if it lay wholly in the fetch window. */
+function dcEnter(c: DecodeCache, ci: number, key: number, op: number, w0: number, w1: number, w2: number, w3: number): void {
+  const len = d.len;
+  if (len > d.winAvail || len === 0) return;
+  c.tag[ci] = key;
+  c.len[ci] = len;
+  c.w0[ci] = w0 & BYTE_MASK[len < 4 ? len : 4]!;
+  c.w1[ci] = len <= 4 ? 0 : w1 & BYTE_MASK[len < 8 ? len - 4 : 4]!;
+  c.w2[ci] = len <= 8 ? 0 : w2 & BYTE_MASK[len < 12 ? len - 8 : 4]!;
+  c.w3[ci] = len <= 12 ? 0 : w3 & BYTE_MASK[len - 12]!;
+  c.op[ci] = op;
+  c.opEnd[ci] = d.opEnd;
+  c.opsize[ci] = d.recOpsize;
+  c.adsize[ci] = d.adsize;
+  let f = 0;
+  if (d.prefixed) {
+    f = DCF_PREFIXED | (d.has66 ? DCF_HAS66 : 0) | (d.lock ? DCF_LOCK : 0);
+    c.seg[ci] = d.segOverride + 1;
+    c.rex[ci] = d.rex;
+    c.rep[ci] = d.rep;
+    c.lastPrefix[ci] = d.lastPrefix;
+  }
+  if (d.modrmCount === 1 && d.recModrmOk) {
+    f |= DCF_MODRM | d.recFlags;
+    c.modrm[ci] = d.modrm;
+    c.reg[ci] = d.reg;
+    c.rm[ci] = d.rm;
+    c.modrmEnd[ci] = d.recModrmEnd;
+    c.base[ci] = d.recBase;
+    c.index[ci] = d.recIndex;
+    c.scale[ci] = d.recScale;
+    c.disp[ci] = d.recDisp;
+    c.eaSeg[ci] = d.eaSeg;
+  }
+  c.flags[ci] = f;
+  c.mode64[ci] = key % 4 === 2 ? 1 : 0;
+  if (!(f & DCF_PREFIXED)) { c.seg[ci] = 0; c.rex[ci] = 0; c.rep[ci] = 0; c.lastPrefix[ci] = 0; }
+  c.kind[ci] = classifyFast(c, ci, w0, w1, w2, w3);
 }
 
 /** LOCK is only valid on read-modify-write forms with a memory destination. */

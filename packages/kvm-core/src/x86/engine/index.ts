@@ -13,7 +13,9 @@
  * (constants.ts AR_*), so a VMCS guest-state area maps 1:1; state.ts converts to/from
  * the uapi structs (kvm_segment, kvm_dtable) for get/set_sregs.
  *
- * Files: decoder.ts (prefixes, REX, ModRM/SIB/EA, operands), execute.ts (one-byte map),
+ * Files: decoder.ts (prefixes, REX, ModRM/SIB/EA, operands), decode-cache.ts (decoded
+ * instructions by physical address), fast-path.ts (frequent forms run from the cache),
+ * execute.ts (one-byte map),
  * execute-0f.ts (0F map, SSE routing), alu.ts (arithmetic and flags), stack.ts,
  * string-io.ts (string ops, port I/O, I/O bitmap), far.ts (far JMP/CALL/RET, call gates),
  * interrupts.ts (IDT/IVT delivery, TSS/IST stacks, #DF rules, IRET), task.ts (hardware
@@ -25,7 +27,8 @@
  * Not implemented (reported as such): data breakpoints (DR0-3 with RW != 0; instruction
  * breakpoints and single-step work), #AC alignment checks, 16-bit TSS task switches, VME/PVI, PAE PDPTE
  * caching at CR3 load (entries are read at walk time), A20 masking, AVX/VEX, SMM.
- * Speed: a plain decode-and-execute interpreter (no decode cache yet).
+ * Speed: decoded instructions are cached by physical address (decode-cache.ts) and the most
+ * frequent forms run straight from the cache entry (fast-path.ts).
  */
 export { X86Cpu, NO_INTERCEPTS, isCanonical, addSigned64 } from './cpu';
 export {

@@ -1,0 +1,86 @@
+/**
+ * The decoded-instruction cache: decode once, execute many times.
+ *
+ * An entry is keyed by the physical address of the instruction's first byte (after
+ * two-dimensional paging: the memslot address space) and by the mode bits that change
+ * decoding (64-bit mode, CS.D). It holds what decoding found: the prefix state, the
+ * opcode's position, and the ModRM/SIB/displacement with the registers it names, so a
+ * later execution skips the prefix loop and the ModRM decode and only recomputes the
+ * effective address from the current registers.
+ *
+ * Self-modifying code: an entry also keeps the instruction's bytes (up to 15, as four
+ * little-endian words) and a hit compares them with the bytes in memory now. Whatever
+ * wrote the code (this vCPU, another vCPU, a device's DMA, userspace, a slot remap), a
+ * changed instruction never matches its old entry, so nothing needs to track writes.
+ * Only instructions that lie wholly in one page and retired normally are entered.
+ */
+
+export const DC_BITS = 15;
+export const DC_SIZE = 1 << DC_BITS;
+export const DC_MASK = DC_SIZE - 1;
+
+/** Mode key bits: decoding depends on 64-bit mode and on CS.D (16/32-bit defaults). */
+export const DC_MODE64 = 2;
+export const DC_DEF32 = 1;
+
+/** flags bits of an entry */
+export const DCF_PREFIXED = 1;
+export const DCF_HAS66 = 2;
+export const DCF_LOCK = 4;
+/** ModRM was decoded exactly once, from 32/64-bit addressing: replay it from the entry. */
+export const DCF_MODRM = 8;
+export const DCF_RIPREL = 16;
+export const DCF_ISMEM = 32;
+
+/** Masks keeping the first n bytes (0..3) of a little-endian word; 4 keeps all. */
+export const BYTE_MASK = new Int32Array([0, 0xff, 0xffff, 0xffffff, -1]);
+
+export class DecodeCache {
+  /** physical address * 4 + mode key; -1 when empty */
+  readonly tag = new Float64Array(DC_SIZE).fill(-1);
+  /** Instruction length (1..15). */
+  readonly len = new Uint8Array(DC_SIZE);
+  /** The instruction bytes, little-endian words, bytes past len zero. */
+  readonly w0 = new Int32Array(DC_SIZE);
+  readonly w1 = new Int32Array(DC_SIZE);
+  readonly w2 = new Int32Array(DC_SIZE);
+  readonly w3 = new Int32Array(DC_SIZE);
+  // ---- prefix state at the opcode
+  /** The first opcode byte (after prefixes) and the offset of the byte after it. */
+  readonly op = new Uint8Array(DC_SIZE);
+  readonly opEnd = new Uint8Array(DC_SIZE);
+  readonly opsize = new Uint8Array(DC_SIZE);
+  readonly adsize = new Uint8Array(DC_SIZE);
+  /** Segment override + 1 (0: none). */
+  readonly seg = new Uint8Array(DC_SIZE);
+  readonly rex = new Uint8Array(DC_SIZE);
+  readonly rep = new Uint8Array(DC_SIZE);
+  readonly lastPrefix = new Uint8Array(DC_SIZE);
+  readonly flags = new Uint8Array(DC_SIZE);
+  // ---- ModRM (DCF_MODRM)
+  readonly modrm = new Uint8Array(DC_SIZE);
+  /** d.reg and d.rm as decoded (rm includes REX.B for register operands only, as the decoder leaves it). */
+  readonly reg = new Uint8Array(DC_SIZE);
+  readonly rm = new Uint8Array(DC_SIZE);
+  /** Offset of the byte after ModRM/SIB/displacement. */
+  readonly modrmEnd = new Uint8Array(DC_SIZE);
+  /** Effective address parts: base and index register numbers (-1 none), scale factor, displacement. */
+  readonly base = new Int8Array(DC_SIZE);
+  readonly index = new Int8Array(DC_SIZE);
+  readonly scale = new Uint8Array(DC_SIZE);
+  readonly disp = new Int32Array(DC_SIZE);
+  /** The segment of the memory operand (override or default). */
+  readonly eaSeg = new Uint8Array(DC_SIZE);
+  // ---- fast forms (fast-path.ts)
+  /** FK_* or FK_NONE (0): executed by the general path. */
+  readonly kind = new Uint8Array(DC_SIZE);
+  readonly aux = new Uint8Array(DC_SIZE);
+  readonly imm = new Int32Array(DC_SIZE);
+  /** 1 when the entry was decoded in 64-bit mode. */
+  readonly mode64 = new Uint8Array(DC_SIZE);
+
+  /** Drop every entry (reset; entries are otherwise validated by their bytes). */
+  clear(): void {
+    this.tag.fill(-1);
+  }
+}
