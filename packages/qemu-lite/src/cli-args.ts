@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type DeviceConfig, type LogItem, type MachineConfigInput, type SerialBackend } from './config';
+import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type AudiodevConfig, type DeviceConfig, type DisplayConfig, type LogItem, type MachineConfigInput, type SerialBackend } from './config';
 import { parseCpuSpec } from './cpu-model';
 import { parseMemSize } from './machine/pc-layout';
 
@@ -24,7 +24,7 @@ const OPTIONS: Record<string, OptDef> = {
   display: { arg: true }, nographic: { arg: false }, nodefaults: { arg: false }, 'no-reboot': { arg: false },
   device: { arg: true }, global: { arg: true }, name: { arg: true }, S: { arg: false }, d: { arg: true },
   D: { arg: true }, version: { arg: false }, h: { arg: false }, help: { arg: false }, vnc: { arg: true },
-  vga: { arg: true }, monitor: { arg: true },
+  vga: { arg: true }, monitor: { arg: true }, audiodev: { arg: true },
   'enable-kvm': { arg: false },
 };
 
@@ -38,8 +38,11 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME][,acpi=on|off]
   -cpu MODEL[,+feat,-feat,feat=on|off,vendor=STR]   qemu64, kvm64, qemu32, max, host
   -serial stdio|file:PATH|none   next serial port's backend
-  -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
-  -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
+  -display none|png:PATH (PNG of the screen at exit and on SIGUSR1), -vga std|none, -monitor stdio|none
+  -nographic, -nodefaults, -no-reboot
+  -audiodev wav,id=ID,path=FILE[,out.frequency=HZ] | none,id=ID
+  -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | VGA | AC97[,audiodev=ID]
+          | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
   -global DRIVER.PROP=VALUE
   -name NAME, -S (start paused: monitor on stdio), -d ITEM[,ITEM] (${LOG_ITEMS.join(', ')}), -D LOGFILE
   -version, -h
@@ -102,6 +105,8 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   const globals: { driver: string; prop: string; value: string }[] = [];
   const log: LogItem[] = [];
   let monitor: 'stdio' | 'none' = 'stdio';
+  let display: DisplayConfig = { kind: 'none' };
+  const audiodevs: AudiodevConfig[] = [];
 
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -194,13 +199,21 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
         } else throw new CliError(`${opt}: unsupported backend '${v}' (use stdio, file:PATH or none)`);
         break;
       case 'display':
-        if (v !== 'none') throw new CliError(`${opt}: unsupported display '${v}' (only none)`);
+        if (v === 'none') display = { kind: 'none' };
+        else if (v.startsWith('png:')) {
+          const path = v.slice(4);
+          if (path === '') throw new CliError(`${opt}: png: needs a path`);
+          if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
+          display = { kind: 'png', path };
+        } else throw new CliError(`${opt}: unsupported display '${v}' (none or png:PATH)`);
         break;
+      case 'audiodev': audiodevs.push(parseAudiodev(v, opt)); break;
       case 'vnc':
         if (v !== 'none') throw new CliError(`${opt}: unsupported (only -vnc none)`);
         break;
       case 'vga':
-        if (v !== 'none') throw new CliError(`${opt}: unsupported VGA card '${v}' (only none)`);
+        if (v === 'std') devices.push({ driver: 'VGA' });
+        else if (v !== 'none') throw new CliError(`${opt}: unsupported VGA card '${v}' (std or none)`);
         break;
       case 'monitor':
         if (v !== 'none' && v !== 'stdio') throw new CliError(`${opt}: unsupported monitor backend '${v}' (stdio or none)`);
@@ -240,6 +253,18 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
     for (const d of matches) (d as Record<string, unknown>)[g.prop] = parseNumber(g.value, '-global', g.prop);
   }
 
+  const ids = new Set<string>();
+  for (const a of audiodevs) {
+    if (ids.has(a.id)) throw new CliError(`-audiodev: duplicate id '${a.id}'`);
+    ids.add(a.id);
+  }
+  for (const d of devices) {
+    if (d.driver === 'AC97' && d.audiodev !== undefined && !ids.has(d.audiodev)) throw new CliError(`-device AC97: audiodev '${d.audiodev}' not found (give -audiodev DRIVER,id=${d.audiodev})`);
+  }
+  if (devices.filter((d) => d.driver === 'VGA').length > 1) throw new CliError('-device VGA: only one VGA card is supported');
+  if (display.kind === 'png' && !devices.some((d) => d.driver === 'VGA')) throw new CliError('-display png: no display device (add -vga std or -device VGA)');
+  cfg.display = display;
+  cfg.audiodevs = audiodevs;
   if (cfg.startPaused && monitor === 'none') throw new CliError('-S: no monitor to continue the guest from (-monitor none)');
   if (serial.length > 0) cfg.serial = serial;
   else if (nodefaults && !nographic) cfg.serial = [];
@@ -276,8 +301,15 @@ function parseDevice(v: string, opt: string): DeviceConfig {
     }
     case 'pc-testdev':
     case 'pci-testdev':
+    case 'VGA':
       known([]);
       return { driver };
+    case 'AC97': {
+      known(['audiodev']);
+      const audiodev = kv.get('audiodev');
+      if (audiodev === '') throw new CliError(`${opt}: AC97: audiodev= needs an id`);
+      return audiodev === undefined ? { driver } : { driver, audiodev };
+    }
     case 'loader': {
       known(['file', 'addr', 'cpu-num', 'mode']);
       const file = kv.get('file');
@@ -294,4 +326,31 @@ function parseDevice(v: string, opt: string): DeviceConfig {
     default:
       throw new CliError(`${opt}: '${driver}' is not a valid device model name`);
   }
+}
+
+/** -audiodev wav,id=ID,path=FILE[,out.frequency=HZ] | none,id=ID */
+function parseAudiodev(v: string, opt: string): AudiodevConfig {
+  const kv = parseKeyValues(v, opt, 'driver');
+  const driver = kv.get('driver');
+  if (driver === undefined) throw new CliError(`${opt}: no driver given (wav or none)`);
+  if (driver !== 'wav' && driver !== 'none') throw new CliError(`${opt}: unsupported audio driver '${driver}' (wav or none)`);
+  for (const k of kv.keys()) {
+    if (k === 'driver' || k === 'id' || k === 'out.frequency' || (driver === 'wav' && k === 'path')) continue;
+    throw new CliError(`${opt}: ${driver} has no property '${k}'`);
+  }
+  const id = kv.get('id');
+  if (id === undefined || id === '') throw new CliError(`${opt}: id= is required`);
+  const a: AudiodevConfig = { driver, id };
+  if (driver === 'wav') {
+    const path = kv.get('path');
+    if (path === undefined || path === '') throw new CliError(`${opt}: wav needs path=FILE`);
+    if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
+    a.path = path;
+  }
+  if (kv.has('out.frequency')) {
+    const f = parseNumber(kv.get('out.frequency')!, opt, 'out.frequency');
+    if (f < 8000 || f > 192000) throw new CliError(`${opt}: out.frequency ${f} is out of range (8000-192000)`);
+    a.frequency = f;
+  }
+  return a;
 }

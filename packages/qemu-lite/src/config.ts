@@ -32,6 +32,10 @@ export const deviceConfigSchema = z.discriminatedUnion('driver', [
   }),
   z.object({ driver: z.literal('pc-testdev') }),
   z.object({ driver: z.literal('pci-testdev') }),
+  /** The standard VGA with Bochs VBE (QEMU's -device VGA / -vga std). */
+  z.object({ driver: z.literal('VGA') }),
+  /** Intel AC'97 (QEMU's -device AC97); audiodev names an -audiodev (none: output discarded). */
+  z.object({ driver: z.literal('AC97'), audiodev: z.string().min(1).optional() }),
   z.object({
     driver: z.literal('loader'),
     file: z.string().min(1),
@@ -43,6 +47,22 @@ export const deviceConfigSchema = z.discriminatedUnion('driver', [
   }),
 ]);
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
+
+/** -display: none, or png:PATH (the screen as PNG when the guest stops, on SIGUSR1, by screendump). */
+export const displayConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('png'), path: z.string().min(1) }),
+]);
+export type DisplayConfig = z.infer<typeof displayConfigSchema>;
+
+/** -audiodev DRIVER,id=ID[,path=FILE][,out.frequency=HZ]. */
+export const audiodevConfigSchema = z.object({
+  driver: z.enum(['wav', 'none']),
+  id: z.string().min(1),
+  path: z.string().min(1).optional(),
+  frequency: z.number().int().min(8000).max(192000).optional(),
+});
+export type AudiodevConfig = z.infer<typeof audiodevConfigSchema>;
 
 export const cpuSpecSchema = z.object({
   model: z.string(),
@@ -74,6 +94,8 @@ export const machineConfigSchema = z.object({
   log: z.array(z.enum(LOG_ITEMS)).default([]),
   logfile: z.string().optional(),
   devices: z.array(deviceConfigSchema).default([]),
+  display: displayConfigSchema.default({ kind: 'none' }),
+  audiodevs: z.array(audiodevConfigSchema).default([]),
   /** Wall-clock seconds the RTC starts from (default: the host's time at start). */
   rtcBaseSec: z.number().optional(),
 });

@@ -15,6 +15,7 @@ import { MachineEvents, type MachineRequest } from './machine/machine-events';
 import { PcMachine } from './machine/pc';
 import { RunLoop } from './machine/run-loop';
 import { runMonitor } from './monitor';
+import { screendump } from './display/screendump';
 
 export interface RunMachineOptions {
   /** A host that already has the vendor module loaded (guest-tests). */
@@ -135,6 +136,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
         vcpus: m.vcpus,
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => m.pm?.pressPowerButton(),
+        ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
       });
       if (r === 'quit') return { kind: 'exit', status: 0, reason: 'quit from the monitor' };
     }

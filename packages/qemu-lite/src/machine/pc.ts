@@ -37,6 +37,10 @@ import { SharedIrqLine, type IrqLine } from '../irq';
 import { loadFlat, loadKernel, type KernelEntry } from '../loaders/kernel';
 import { PciHost, PCI_CONFIG_ADDRESS, PCI_CONFIG_DATA } from '../pci/pci-host';
 import { i440fxHostBridge, piix3IsaBridge, Piix4Pm } from '../pci/piix';
+import { NoAudiodev, WavAudiodev, type AudiodevBackend } from '../audio/audiodev';
+import { Ac97 } from '../devices/ac97/ac97';
+import { PciVga } from '../devices/vga/vga-pci';
+import { PngDisplay } from '../display/screendump';
 import { setBootCpuState } from './boot-cpu-state';
 import { openCharBackend, type CharBackend } from './char-backend';
 import { GuestMemory } from './guest-memory';
@@ -58,6 +62,15 @@ export const PIIX_RCR_RESET_VALUE = 0x06;
 /** KVM_SET_IDENTITY_MAP_ADDR / KVM_SET_TSS_ADDR values QEMU uses (3 pages below the BIOS ROM). */
 export const PC_IDENTITY_MAP_ADDR = 0xfeffc000;
 export const PC_TSS_ADDR = 0xfeffd000;
+/** QEMU's pc puts -vga std in slot 2. */
+export const PC_VGA_SLOT = 2;
+/** PIRQA-D as SeaBIOS routes them on the pc machine (PIIX3 PIRQRC registers). */
+export const PC_PIRQ_IRQS = [10, 10, 11, 11] as const;
+
+/** The ISA IRQ of a bus-0 device's INTx pin (1 = INTA): PIIX3 swizzles slot + pin onto PIRQA-D. */
+export function pcPciIntxIrq(slot: number, pin: number): number {
+  return PC_PIRQ_IRQS[(slot + pin - 1) & 3]!;
+}
 
 /** Runs an ioctl that the architecture may not provide (ENOTTY is fine, anything else is not). */
 function optionalIoctl(fn: () => void): void {
@@ -97,6 +110,14 @@ export class PcMachine {
   readonly port80 = new Port80();
   pcTestdev: PcTestdev | undefined;
   kernel: KernelEntry | undefined;
+  /** -device VGA / -vga std. */
+  vga: PciVga | undefined;
+  /** -display png:PATH. */
+  display: PngDisplay | undefined;
+  /** -device AC97. */
+  ac97: Ac97 | undefined;
+  /** -audiodev backends by id. */
+  readonly audiodevs = new Map<string, AudiodevBackend>();
   private pmRegisteredAt = -1;
 
   constructor(
@@ -169,7 +190,14 @@ export class PcMachine {
       this.mapPm(ACPI_PM_BASE, true);
     }
 
+    for (const a of config.audiodevs)
+      this.audiodevs.set(a.id, a.driver === 'wav' ? new WavAudiodev(a.id, a.path ?? `${a.id}.wav`, a.frequency) : new NoAudiodev(a.id));
     for (const d of config.devices) this.addDevice(d);
+    if (config.display.kind === 'png') {
+      if (this.vga === undefined) throw new Error('-display png: no display device (add -vga std or -device VGA)');
+      this.display = new PngDisplay(this.vga.core, config.display.path, io.warn);
+      this.display.attachSignal();
+    }
 
     this.setupFirmware();
     this.setupVcpus(defaultKernel);
@@ -246,6 +274,24 @@ export class PcMachine {
         const slot = this.pci.freeSlot();
         const t = new PciTestdev(this.pio, this.mmio);
         this.pci.addFunction(slot, 0, t);
+        break;
+      }
+      case 'VGA': {
+        if (!this.isPc) throw new Error('-device VGA: no PCI bus on this machine (use -M pc)');
+        if (this.vga !== undefined) throw new Error('-device VGA: only one VGA card is supported');
+        const slot = this.pci.getFunction(PC_VGA_SLOT, 0) === undefined ? PC_VGA_SLOT : this.pci.freeSlot();
+        this.vga = new PciVga({ vm: this.vm, pio: this.pio, mmio: this.mmio });
+        this.pci.addFunction(slot, 0, this.vga);
+        break;
+      }
+      case 'AC97': {
+        if (!this.isPc) throw new Error('-device AC97: no PCI bus on this machine (use -M pc)');
+        const sink = d.audiodev === undefined ? new NoAudiodev('(none)') : this.audiodevs.get(d.audiodev);
+        if (sink === undefined) throw new Error(`-device AC97: audiodev '${d.audiodev}' not found`);
+        const slot = this.pci.freeSlot();
+        const gsi = pcPciIntxIrq(slot, 1);
+        this.ac97 = new Ac97({ pio: this.pio, mem: this.mem, clock: this.clock, irq: this.irq(gsi), sink, interruptLine: gsi });
+        this.pci.addFunction(slot, 0, this.ac97);
         break;
       }
       case 'loader':
@@ -343,15 +389,20 @@ export class PcMachine {
   /** Device timers (RTC) and output flushing; called by the run loop between slices. */
   poll(): void {
     this.rtc.poll();
+    this.ac97?.drain();
     for (const b of this.backends) b.flush();
   }
 
   /** The earliest device deadline in VM-clock ns (Infinity: none). */
   nextDeadlineNs(): number {
-    return this.rtc.nextDeadlineNs();
+    return Math.min(this.rtc.nextDeadlineNs(), this.ac97?.nextDeadlineNs() ?? Infinity);
   }
 
   close(): void {
     for (const b of this.backends) b.close();
+    // The guest stopped: the screen as it was, and the audio finalized (RIFF sizes).
+    this.display?.close();
+    this.ac97?.drain();
+    for (const a of this.audiodevs.values()) a.close();
   }
 }
