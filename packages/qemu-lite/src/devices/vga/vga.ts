@@ -167,9 +167,9 @@ export class VgaCore {
     const mm = this.seq(VGA_SEQ_MEMORY_MODE);
     if (mm & VGA_SR04_CHN_4M) return addr < this.vram.length ? this.vram[addr]! : 0xff;
     if (!(mm & VGA_SR04_SEQ_MODE)) {
-      // Odd/even (text): even addresses are plane 0/2, odd ones plane 1/3.
+      // Odd/even (text): even addresses are plane 0/2, odd ones plane 1/3; each pair is one VGA address.
       const plane = (this.gr[VGA_GFX_PLANE_READ]! & 2) | (addr & 1);
-      const a = ((addr & ~1) * 4) | plane;
+      const a = ((addr & ~1) << 1) | plane;
       return a < this.vram.length ? this.vram[a]! : 0xff;
     }
     if (addr * 4 >= this.vram.length) return 0xff;
@@ -196,7 +196,7 @@ export class VgaCore {
     if (!(mm & VGA_SR04_SEQ_MODE)) {
       const plane = (this.gr[VGA_GFX_PLANE_READ]! & 2) | (addr & 1);
       if (!(planeWrite & (1 << plane))) return;
-      const a = ((addr & ~1) * 4) | plane;
+      const a = ((addr & ~1) << 1) | plane;
       if (a < this.vram.length) this.vram[a] = val;
       return;
     }
