@@ -2,7 +2,7 @@
  * The Intel AC'97 controller (PCI 8086:2415) driven directly: find it, enable I/O and bus
  * mastering, reset the codec, unmute, optionally enable variable rate audio (rate=HZ on
  * the command line; default 48000 without VRA), then play a 440 Hz sine for ms=N
- * milliseconds (default 500) through a buffer descriptor list of 10 ms buffers with
+ * milliseconds (default 500) through a buffer descriptor list of 10 ms buffers (longer past 32 of them) with
  * interrupt-on-completion, taking the controller's INTx through the 8259 PIC, until the
  * last valid buffer completes. The test checks the WAV the audiodev wrote: its header,
  * its length (exactly rate * ms / 1000 frames) and its dominant frequency.
@@ -129,6 +129,8 @@ int main(void)
 	/* 440 Hz through a 32-bit phase accumulator; both channels. */
 	make_sine_table();
 	u32 frames = rate * ms / 1000;
+	if (frames > MAX_FRAMES)
+		frames = MAX_FRAMES;
 	u32 phase = 0, inc = (u32)((440ull << 32) / rate);
 	for (u32 i = 0; i < frames; i++) {
 		s16 v = (s16)(sine[phase >> 22] / 2);
@@ -136,14 +138,16 @@ int main(void)
 		pcm[2 * i + 1] = v;
 		phase += inc;
 	}
-	/* 10 ms buffers (the last one shorter); lengths are in samples. */
+	/* 10 ms buffers, longer when 32 of them cannot hold it all (the last one shorter); lengths are in samples. */
 	u32 per = rate / 100, nbuf = 0;
+	if (per * 32 < frames)
+		per = (frames + 31) / 32;
 	for (u32 f = 0; f < frames && nbuf < 32; f += per, nbuf++) {
 		u32 n = frames - f < per ? frames - f : per;
 		bdl[nbuf].addr = (u32)(ulong)&pcm[2 * f];
 		bdl[nbuf].ctl_len = BD_IOC | (n * 2);
 	}
-	printf("playing %u frames in %u buffers\n", frames, nbuf);
+	report((nbuf - 1) * per < frames && nbuf * per >= frames, "%u frames in %u buffers of %u", frames, nbuf, per);
 
 	handle_exception(PIC_VECTOR + irq, ac97_isr);
 	pic_init(PIC_VECTOR, (u16)(1u << irq | (irq >= 8 ? 1u << 2 : 0)));

@@ -22,6 +22,15 @@ function c6to8(v: number): number {
   return (v << 2) | (b << 1) | b;
 }
 
+/** A 5-bit channel widened by repeating its top bits (pixman's expansion, as QEMU's dumps). */
+function c5to8(v: number): number {
+  return (v << 3) | (v >> 2);
+}
+
+function g6to8(v: number): number {
+  return (v << 2) | (v >> 4);
+}
+
 /** DAC entry i as [r, g, b] 8-bit. */
 function dacColor(s: VgaCore, i: number, out: Uint8Array, o: number): void {
   for (let k = 0; k < 3; k++) {
@@ -82,13 +91,13 @@ function renderVbe(s: VgaCore): RgbImage {
         case 15: {
           const v = vram[a & mask]! | (vram[(a + 1) & mask]! << 8);
           a += 2;
-          out[o] = ((v >> 10) & 0x1f) << 3; out[o + 1] = ((v >> 5) & 0x1f) << 3; out[o + 2] = (v & 0x1f) << 3;
+          out[o] = c5to8((v >> 10) & 0x1f); out[o + 1] = c5to8((v >> 5) & 0x1f); out[o + 2] = c5to8(v & 0x1f);
           break;
         }
         case 16: {
           const v = vram[a & mask]! | (vram[(a + 1) & mask]! << 8);
           a += 2;
-          out[o] = ((v >> 11) & 0x1f) << 3; out[o + 1] = ((v >> 5) & 0x3f) << 2; out[o + 2] = (v & 0x1f) << 3;
+          out[o] = c5to8((v >> 11) & 0x1f); out[o + 1] = g6to8((v >> 5) & 0x3f); out[o + 2] = c5to8(v & 0x1f);
           break;
         }
         case 24:

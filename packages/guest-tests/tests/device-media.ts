@@ -1,0 +1,147 @@
+/**
+ * Helpers for the display and sound proofs: running a guest with extra devices on
+ * qemu-lite or QEMU, QEMU's screendump through a monitor socket, PPM decoding, the
+ * standard VGA text colours, and the dominant frequency of PCM.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { decodePng, type RgbImage } from '@kvmts/qemu-lite';
+import { commonArgs, QEMU_LITE_CLI, type RunOptions } from '../src/runner';
+
+export interface MediaRun {
+  status: number | null;
+  serial: string;
+  stderr: string;
+}
+
+function collect(cmd: string, args: string[], timeoutMs: number, onSerial?: (all: string, kill: () => void) => void): Promise<MediaRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let serial = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      serial += d.toString('latin1');
+      onSerial?.(serial, () => child.kill('SIGKILL'));
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, serial, stderr });
+    });
+  });
+}
+
+/** qemu-lite on a vendor (the built CLI). */
+export function runQemuLite(vendor: 'intel' | 'amd', o: RunOptions): Promise<MediaRun> {
+  return collect(process.execPath, [QEMU_LITE_CLI, '-accel', `kvm-${vendor}`, ...commonArgs(o)], o.timeoutMs ?? 120_000);
+}
+
+/** QEMU (TCG) until it exits. */
+export function runQemu(o: RunOptions): Promise<MediaRun> {
+  return collect('qemu-system-x86_64', ['-accel', 'tcg', ...commonArgs(o)], o.timeoutMs ?? 120_000);
+}
+
+/**
+ * QEMU with a monitor on a UNIX socket: when the serial output shows `ready`, take a
+ * screendump (PPM) and quit. Returns the image.
+ */
+export async function qemuScreendump(o: RunOptions, ready: string, sock: string, ppm: string): Promise<{ run: MediaRun; image: RgbImage | undefined }> {
+  let asked = false;
+  const args = ['-accel', 'tcg', ...commonArgs(o).filter((a, i, all) => !(a === 'none' && all[i - 1] === '-monitor') && a !== '-monitor'), '-monitor', `unix:${sock},server=on,wait=off`];
+  const run = await collect('qemu-system-x86_64', args, o.timeoutMs ?? 120_000, (all, kill) => {
+    if (asked || !all.includes(ready)) return;
+    asked = true;
+    const c = createConnection(sock);
+    let out = '';
+    c.on('data', (d) => {
+      out += d.toString();
+      // The monitor answers each command with a new prompt.
+      const prompts = out.split('(qemu)').length - 1;
+      if (prompts === 1) c.write(`screendump ${ppm}\n`);
+      else if (prompts === 2) c.write('quit\n');
+    });
+    c.on('error', () => kill());
+  });
+  return { run, image: existsSync(ppm) ? decodePpm(readFileSync(ppm)) : undefined };
+}
+
+/** Binary PPM (P6, maxval 255), as QEMU's screendump writes. */
+export function decodePpm(file: Uint8Array): RgbImage {
+  let p = 0;
+  const token = () => {
+    while (/\s/.test(String.fromCharCode(file[p]!))) p++;
+    if (file[p] === 0x23) while (file[p] !== 0x0a) p++;
+    while (/\s/.test(String.fromCharCode(file[p]!))) p++;
+    let s = '';
+    while (!/\s/.test(String.fromCharCode(file[p]!))) s += String.fromCharCode(file[p++]!);
+    return s;
+  };
+  if (token() !== 'P6') throw new Error('ppm: not P6');
+  const width = Number(token());
+  const height = Number(token());
+  if (Number(token()) !== 255) throw new Error('ppm: maxval is not 255');
+  p++;
+  return { width, height, data: file.slice(p, p + width * height * 3) };
+}
+
+export function readPng(path: string): RgbImage {
+  return decodePng(readFileSync(path));
+}
+
+export function pixelAt(img: RgbImage, x: number, y: number): [number, number, number] {
+  const o = (y * img.width + x) * 3;
+  return [img.data[o]!, img.data[o + 1]!, img.data[o + 2]!];
+}
+
+/**
+ * The 16 text colours after the BIOS's mode 3 setup: the EGA palette in the 6-bit DAC
+ * (0x2a and 0x15 steps), widened to 8 bits by the display as QEMU does (0xa8, 0x57, 0xff).
+ */
+export const TEXT_COLORS: readonly [number, number, number][] = Array.from({ length: 16 }, (_, c) => {
+  const c6to8 = (v: number) => (v << 2) | ((v & 1) << 1) | (v & 1);
+  const level = (bit: number) => c6to8((c & bit ? 42 : 0) + (c & 8 ? 21 : 0));
+  // Brown (6) is palette entry 0x14: dark yellow with half-intensity green.
+  return c === 6 ? [c6to8(42), c6to8(21), 0] : [level(4), level(2), level(1)];
+});
+
+/**
+ * The dominant frequency of a mono signal: the strongest bin of a DFT scan (Goertzel,
+ * 5 Hz steps from 20 Hz to 5 kHz), refined by timing the rising zero crossings.
+ */
+export function dominantFrequency(samples: Float64Array, rate: number): { scan: number; crossings: number } {
+  let best = 0;
+  let bestPower = -1;
+  for (let f = 20; f <= 5000; f += 5) {
+    const w = (2 * Math.PI * f) / rate;
+    const coeff = 2 * Math.cos(w);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const s0 = samples[i]! + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if (power > bestPower) {
+      bestPower = power;
+      best = f;
+    }
+  }
+  let first = -1;
+  let last = -1;
+  let n = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1]!;
+    const b = samples[i]!;
+    if (a < 0 && b >= 0) {
+      const t = i - 1 + a / (a - b);
+      if (first < 0) first = t;
+      last = t;
+      n++;
+    }
+  }
+  return { scan: best, crossings: n > 1 ? ((n - 1) * rate) / (last - first) : 0 };
+}
