@@ -15,7 +15,7 @@ export interface MediaRun {
   stderr: string;
 }
 
-function collect(cmd: string, args: string[], timeoutMs: number, onSerial?: (all: string, kill: () => void) => void): Promise<MediaRun> {
+function collect(cmd: string, args: string[], timeoutMs: number, onSerial?: (all: string, kill: () => void, signal: (s: NodeJS.Signals) => void) => void): Promise<MediaRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = '';
@@ -23,7 +23,7 @@ function collect(cmd: string, args: string[], timeoutMs: number, onSerial?: (all
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.on('data', (d: Buffer) => {
       serial += d.toString('latin1');
-      onSerial?.(serial, () => child.kill('SIGKILL'));
+      onSerial?.(serial, () => child.kill('SIGKILL'), (sig) => child.kill(sig));
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
@@ -37,6 +37,25 @@ function collect(cmd: string, args: string[], timeoutMs: number, onSerial?: (all
 /** qemu-lite on a vendor (the built CLI). */
 export function runQemuLite(vendor: 'intel' | 'amd', o: RunOptions): Promise<MediaRun> {
   return collect(process.execPath, [QEMU_LITE_CLI, '-accel', `kvm-${vendor}`, ...commonArgs(o)], o.timeoutMs ?? 120_000);
+}
+
+/**
+ * qemu-lite until the serial output shows `ready`; then `act` gets a function that
+ * signals the process, and resolves when the process may be killed.
+ */
+export function runQemuLiteUntil(vendor: 'intel' | 'amd', o: RunOptions, ready: string, act: (signal: (s: NodeJS.Signals) => void) => Promise<void>): Promise<MediaRun> {
+  let acted = false;
+  return collect(process.execPath, [QEMU_LITE_CLI, '-accel', `kvm-${vendor}`, ...commonArgs(o)], o.timeoutMs ?? 120_000, (all, kill, signal) => {
+    if (acted || !all.includes(ready)) return;
+    acted = true;
+    void act(signal).finally(kill);
+  });
+}
+
+/** Resolves when `path` exists and is non-empty (the caller's test timeout bounds the wait). */
+export async function waitForFile(path: string): Promise<void> {
+  const { existsSync, statSync } = await import('node:fs');
+  while (!existsSync(path) || statSync(path).size === 0) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** QEMU (TCG) until it exits. */

@@ -14,7 +14,7 @@ import { parseWav, VGA_FONT_8X16, type RgbImage } from '@kvmts/qemu-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOptionsFor } from '../src/runner';
 import { build, manifest, matrix, RUNNER_SWITCH } from './helpers';
-import { dominantFrequency, pixelAt, qemuScreendump, readPng, runQemu, runQemuLite, TEXT_COLORS } from './device-media';
+import { dominantFrequency, pixelAt, qemuScreendump, readPng, runQemu, runQemuLite, runQemuLiteUntil, TEXT_COLORS, waitForFile } from './device-media';
 
 const dir = mkdtempSync(join(tmpdir(), 'kvmts-devices-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,6 +133,30 @@ describe.skipIf(qemuLiteVendors.length === 0)(`VGA on qemu-lite (-device VGA -di
   }
 });
 
+describe.skipIf(qemuLiteVendors.length === 0)('VGA on qemu-lite: dumps on demand, -smp 2', () => {
+  const vendor = qemuLiteVendors.at(-1)!;
+  it(`SIGUSR1 writes the screen while the guest runs (kvm-${vendor})`, { timeout: 180_000 }, async () => {
+    const e = guestFor(vendor, 'vga');
+    const png = join(dir, 'usr1.png');
+    let image: RgbImage | undefined;
+    const r = await runQemuLiteUntil(vendor, { ...runOptionsFor(e, build(e).elf), append: 'bpp=32 hold=1', extraArgs: ['-device', 'VGA', '-display', `png:${png}`] }, 'VGA READY', async (signal) => {
+      signal('SIGUSR1');
+      await waitForFile(png);
+      image = readPng(png);
+    });
+    expect(r.serial).not.toMatch(/FAIL/);
+    expect(image).toBeDefined();
+    checkVbeScreen(image!, 32);
+  });
+  it(`-smp 2: VBE 640x480x24 from the BSP with an AP parked (kvm-${vendor})`, { timeout: 180_000 }, async () => {
+    const e = guestFor(vendor, 'vga');
+    const png = join(dir, 'smp2.png');
+    const r = await runQemuLite(vendor, { ...runOptionsFor(e, build(e).elf), smp: 2, append: 'bpp=24', extraArgs: ['-device', 'VGA', '-display', `png:${png}`] });
+    expect(r.status, r.serial + r.stderr).toBe(1);
+    checkVbeScreen(readPng(png), 24);
+  });
+});
+
 describe.skipIf(!qemuEnabled || qemuLiteVendors.length === 0)('VGA: QEMU (TCG) screendump vs qemu-lite', () => {
   const vendor = qemuLiteVendors[0]!;
   for (const bpp of [8, 16, 32]) {
@@ -216,6 +240,17 @@ describe.skipIf(qemuLiteVendors.length === 0)('AC\'97 on qemu-lite (-audiodev wa
         checkWav(wav, rate, t.ms, true);
       });
     }
+});
+
+describe.skipIf(qemuLiteVendors.length === 0)('AC\'97 on qemu-lite with -smp 2', () => {
+  const vendor = qemuLiteVendors[0]!;
+  it(`440 Hz for 200 ms at 48000 Hz with 2 vCPUs (kvm-${vendor})`, { timeout: 180_000 }, async () => {
+    const e = guestFor(vendor, 'ac97');
+    const wav = join(dir, 'tone-smp2.wav');
+    const r = await runQemuLite(vendor, { ...runOptionsFor(e, build(e).elf), smp: 2, append: 'ms=200', extraArgs: ['-audiodev', `wav,id=snd0,path=${wav}`, '-device', 'AC97,audiodev=snd0'] });
+    expect(r.status, r.serial + r.stderr).toBe(1);
+    checkWav(wav, 48000, 200, true);
+  });
 });
 
 describe.skipIf(!qemuEnabled)('AC\'97 on QEMU (TCG, reference): the same guest plays 440 Hz', () => {
