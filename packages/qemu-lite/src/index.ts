@@ -49,6 +49,7 @@ export { VgaCore } from './devices/vga/vga';
 export type { VgaOptions } from './devices/vga/vga';
 export { PciVga, VGA_LFB_SLOT, PCI_VGA_DEFAULT_LFB, PCI_VGA_DEFAULT_MMIO } from './devices/vga/vga-pci';
 export { VGA_FONT_8X16 } from './devices/vga/vga-font';
+export { writeVgaScreenInfo } from './devices/vga/screen-info';
 export { renderVga, vgaScreenMode } from './display/vga-render';
 export type { VgaScreenMode } from './display/vga-render';
 export { encodePng, decodePng, crc32, PngError } from './display/png';

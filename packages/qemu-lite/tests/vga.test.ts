@@ -267,3 +267,18 @@ describe('PciVga (1234:1111)', () => {
     expect(f.core.vram[0]).toBe(0x42);
   });
 });
+
+describe('screen_info for Linux (vgacon)', () => {
+  it('describes BIOS mode 3: 80x25, 16-point font, VGA, cursor from the CRTC', async () => {
+    const { writeVgaScreenInfo } = await import('../src/devices/vga/screen-info');
+    const { GuestMemory } = await import('../src/machine/guest-memory');
+    const ram = new Uint8Array(0x20000);
+    const mem = new GuestMemory([{ guestPhysAddr: 0, bytes: ram }]);
+    const v = new VgaCore({ vramSize: MiB });
+    v.cr[0x0e] = 0x00;
+    v.cr[0x0f] = 0xa5; // offset 165: row 2, column 5
+    writeVgaScreenInfo(mem, 0x10000, v);
+    const b = Buffer.from(ram.buffer, 0x10000, 0x12);
+    expect([b[0], b[1], b[6], b[7], b.readUInt16LE(0x0a), b[0x0e], b[0x0f], b.readUInt16LE(0x10)]).toEqual([5, 2, 3, 80, 3, 25, 1, 16]);
+  });
+});
