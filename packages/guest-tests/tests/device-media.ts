@@ -3,10 +3,11 @@
  * qemu-lite or QEMU, QEMU's screendump through a monitor socket, PPM decoding, the
  * standard VGA text colours, and the dominant frequency of PCM.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
-import { decodePng, type RgbImage } from '@kvmts/qemu-lite';
+import { decodePng, encodePng, type RgbImage } from '@kvmts/qemu-lite';
 import { commonArgs, QEMU_LITE_CLI, type RunOptions } from '../src/runner';
 
 export interface MediaRun {
@@ -163,4 +164,32 @@ export function dominantFrequency(samples: Float64Array, rate: number): { scan: 
     }
   }
   return { scan: best, crossings: n > 1 ? ((n - 1) * rate) / (last - first) : 0 };
+}
+
+/** Whether Debian's tesseract-ocr is installed (the OCR checks need it). */
+export function hasTesseract(): boolean {
+  const r = spawnSync('tesseract', ['--version'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+/**
+ * OCR of a text-mode screen (9x16 cells) with tesseract: each cell is binarized against
+ * its own background (the ninth column), so any attribute colours read as black on white,
+ * and scaled 3x, which is what tesseract needs for 16-pixel glyphs. Returns the text.
+ */
+export function ocrTextScreen(img: RgbImage, workDir: string): string {
+  const s = 3;
+  const out = new Uint8Array(img.width * s * img.height * s * 3).fill(255);
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) {
+      const o = (y * img.width + x) * 3;
+      const b = (y * img.width + Math.floor(x / 9) * 9 + 8) * 3;
+      if (img.data[o] === img.data[b] && img.data[o + 1] === img.data[b + 1] && img.data[o + 2] === img.data[b + 2]) continue;
+      for (let dy = 0; dy < s; dy++) out.fill(0, ((y * s + dy) * img.width * s + x * s) * 3, ((y * s + dy) * img.width * s + x * s + s) * 3);
+    }
+  const file = join(workDir, `ocr-${process.pid}-${Date.now()}.png`);
+  writeFileSync(file, encodePng({ width: img.width * s, height: img.height * s, data: out }));
+  const r = spawnSync('tesseract', [file, '-', '--psm', '6'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tesseract failed: ${r.stderr}`);
+  return r.stdout;
 }

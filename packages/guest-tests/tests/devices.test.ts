@@ -14,7 +14,7 @@ import { parseWav, VGA_FONT_8X16, type RgbImage } from '@kvmts/qemu-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOptionsFor } from '../src/runner';
 import { build, manifest, matrix, RUNNER_SWITCH } from './helpers';
-import { dominantFrequency, pixelAt, qemuScreendump, readPng, runQemu, runQemuLite, runQemuLiteUntil, TEXT_COLORS, waitForFile } from './device-media';
+import { dominantFrequency, hasTesseract, ocrTextScreen, pixelAt, qemuScreendump, readPng, runQemu, runQemuLite, runQemuLiteUntil, TEXT_COLORS, waitForFile } from './device-media';
 
 const dir = mkdtempSync(join(tmpdir(), 'kvmts-devices-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,6 +131,19 @@ describe.skipIf(qemuLiteVendors.length === 0)(`VGA on qemu-lite (-device VGA -di
       });
     }
   }
+});
+
+describe.skipIf(qemuLiteVendors.length === 0 || !hasTesseract())(`VGA text read back by OCR${hasTesseract() ? '' : ' (off: apt-get install tesseract-ocr)'}`, () => {
+  it('tesseract reads the lines the guest wrote from qemu-lite\'s PNG', { timeout: 180_000 }, async () => {
+    const vendor = qemuLiteVendors[0]!;
+    const e = guestFor(vendor, 'vga');
+    const png = join(dir, 'ocr-text.png');
+    const r = await runQemuLite(vendor, { ...runOptionsFor(e, build(e).elf), extraArgs: ['-device', 'VGA', '-display', `png:${png}`] });
+    expect(r.status).toBe(1);
+    const text = ocrTextScreen(readPng(png), dir);
+    expect(text).toContain('The quick brown fox jumps over the lazy dog 0123456789');
+    expect(text).toMatch(/Hello from k.mts: .GA text mode 80x25/); // v/u and V/U look alike at 8x16
+  });
 });
 
 describe.skipIf(qemuLiteVendors.length === 0)('VGA on qemu-lite: dumps on demand, -smp 2', () => {
