@@ -65,13 +65,13 @@ export function runQemu(o: RunOptions): Promise<MediaRun> {
 }
 
 /**
- * QEMU with a monitor on a UNIX socket: when the serial output shows `ready`, take a
- * screendump (PPM) and quit. Returns the image.
+ * A VMM with its monitor on a UNIX socket: when the serial output shows `ready`, take a
+ * screendump and quit through the monitor. QEMU writes PPM, qemu-lite PNG.
  */
-export async function qemuScreendump(o: RunOptions, ready: string, sock: string, ppm: string): Promise<{ run: MediaRun; image: RgbImage | undefined }> {
+async function screendumpVia(cmd: string, prefix: string[], o: RunOptions, ready: string, sock: string, file: string): Promise<{ run: MediaRun; image: RgbImage | undefined }> {
   let asked = false;
-  const args = ['-accel', 'tcg', ...commonArgs(o).filter((a, i, all) => !(a === 'none' && all[i - 1] === '-monitor') && a !== '-monitor'), '-monitor', `unix:${sock},server=on,wait=off`];
-  const run = await collect('qemu-system-x86_64', args, o.timeoutMs ?? 120_000, (all, kill) => {
+  const args = [...prefix, ...commonArgs(o).filter((a, i, all) => !(a === 'none' && all[i - 1] === '-monitor') && a !== '-monitor'), '-monitor', `unix:${sock},server=on,wait=off`];
+  const run = await collect(cmd, args, o.timeoutMs ?? 120_000, (all, kill) => {
     if (asked || !all.includes(ready)) return;
     asked = true;
     const c = createConnection(sock);
@@ -80,12 +80,22 @@ export async function qemuScreendump(o: RunOptions, ready: string, sock: string,
       out += d.toString();
       // The monitor answers each command with a new prompt.
       const prompts = out.split('(qemu)').length - 1;
-      if (prompts === 1) c.write(`screendump ${ppm}\n`);
+      if (prompts === 1) c.write(`screendump ${file}\n`);
       else if (prompts === 2) c.write('quit\n');
     });
     c.on('error', () => kill());
   });
-  return { run, image: existsSync(ppm) ? decodePpm(readFileSync(ppm)) : undefined };
+  if (!existsSync(file)) return { run, image: undefined };
+  const bytes = readFileSync(file);
+  return { run, image: bytes[0] === 0x89 ? decodePng(bytes) : decodePpm(bytes) };
+}
+
+export function qemuScreendump(o: RunOptions, ready: string, sock: string, file: string) {
+  return screendumpVia('qemu-system-x86_64', ['-accel', 'tcg'], o, ready, sock, file);
+}
+
+export function qemuLiteScreendump(vendor: 'intel' | 'amd', o: RunOptions, ready: string, sock: string, file: string) {
+  return screendumpVia(process.execPath, [QEMU_LITE_CLI, '-accel', `kvm-${vendor}`], o, ready, sock, file);
 }
 
 /** Binary PPM (P6, maxval 255), as QEMU's screendump writes. */

@@ -14,7 +14,7 @@ import { parseWav, VGA_FONT_8X16, type RgbImage } from '@kvmts/qemu-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOptionsFor } from '../src/runner';
 import { build, manifest, matrix, RUNNER_SWITCH } from './helpers';
-import { dominantFrequency, hasTesseract, ocrTextScreen, pixelAt, qemuScreendump, readPng, runQemu, runQemuLite, runQemuLiteUntil, TEXT_COLORS, waitForFile } from './device-media';
+import { dominantFrequency, hasTesseract, ocrTextScreen, pixelAt, qemuLiteScreendump, qemuScreendump, readPng, runQemu, runQemuLite, runQemuLiteUntil, TEXT_COLORS, waitForFile } from './device-media';
 
 const dir = mkdtempSync(join(tmpdir(), 'kvmts-devices-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -160,6 +160,13 @@ describe.skipIf(qemuLiteVendors.length === 0)('VGA on qemu-lite: dumps on demand
     expect(r.serial).not.toMatch(/FAIL/);
     expect(image).toBeDefined();
     checkVbeScreen(image!, 32);
+  });
+  it(`monitor on a UNIX socket: screendump FILE while the guest runs, then quit (kvm-${vendor})`, { timeout: 180_000 }, async () => {
+    const e = guestFor(vendor, 'vga');
+    const q = await qemuLiteScreendump(vendor, { ...runOptionsFor(e, build(e).elf), append: 'bpp=16 hold=1', extraArgs: ['-device', 'VGA'] }, 'VGA READY', join(dir, 'ql.sock'), join(dir, 'ql.png'));
+    expect(q.run.status, q.run.stderr).toBe(0); // quit from the monitor
+    expect(q.image).toBeDefined();
+    checkVbeScreen(q.image!, 16);
   });
   it(`-smp 2: VBE 640x480x24 from the BSP with an AP parked (kvm-${vendor})`, { timeout: 180_000 }, async () => {
     const e = guestFor(vendor, 'vga');

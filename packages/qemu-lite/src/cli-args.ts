@@ -38,7 +38,8 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -machine/-M pc|microvm|s390-ccw-virtio[,accel=NAME][,acpi=on|off]
   -cpu MODEL[,+feat,-feat,feat=on|off,vendor=STR]   qemu64, kvm64, qemu32, max, host
   -serial stdio|file:PATH|none   next serial port's backend
-  -display none|png:PATH (PNG of the screen at exit and on SIGUSR1), -vga std|none, -monitor stdio|none
+  -display none|png:PATH (PNG of the screen at exit and on SIGUSR1), -vga std|none
+  -monitor stdio|none|unix:PATH,server=on,wait=off (commands while the guest runs, e.g. screendump FILE)
   -nographic, -nodefaults, -no-reboot
   -audiodev wav,id=ID,path=FILE[,out.frequency=HZ] | none,id=ID
   -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | VGA | AC97[,audiodev=ID]
@@ -104,7 +105,7 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   const devices: DeviceConfig[] = [];
   const globals: { driver: string; prop: string; value: string }[] = [];
   const log: LogItem[] = [];
-  let monitor: 'stdio' | 'none' = 'stdio';
+  let monitor: 'stdio' | 'none' | 'unix' = 'stdio';
   let display: DisplayConfig = { kind: 'none' };
   const audiodevs: AudiodevConfig[] = [];
 
@@ -216,7 +217,22 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
         else if (v !== 'none') throw new CliError(`${opt}: unsupported VGA card '${v}' (std or none)`);
         break;
       case 'monitor':
-        if (v !== 'none' && v !== 'stdio') throw new CliError(`${opt}: unsupported monitor backend '${v}' (stdio or none)`);
+        if (v.startsWith('unix:')) {
+          const kv = parseKeyValues(v.slice(5), opt, 'path');
+          const path = kv.get('path') ?? '';
+          if (path === '') throw new CliError(`${opt}: unix: needs a socket path`);
+          for (const [k, val] of kv) {
+            if (k === 'path') continue;
+            if (k === 'server' && (val === 'on' || val === '')) continue;
+            if ((k === 'wait' && val === 'off') || k === 'nowait') continue;
+            throw new CliError(`${opt}: unsupported socket option '${k}${val ? `=${val}` : ''}' (server=on,wait=off)`);
+          }
+          if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
+          monitor = 'unix';
+          cfg.monitorSocket = path;
+          break;
+        }
+        if (v !== 'none' && v !== 'stdio') throw new CliError(`${opt}: unsupported monitor backend '${v}' (stdio, none or unix:PATH,server=on,wait=off)`);
         monitor = v;
         break;
       case 'nographic': nographic = true; break;
@@ -266,6 +282,7 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   cfg.display = display;
   cfg.audiodevs = audiodevs;
   if (cfg.startPaused && monitor === 'none') throw new CliError('-S: no monitor to continue the guest from (-monitor none)');
+  if (cfg.startPaused && monitor === 'unix') throw new CliError('-S: the paused-start monitor is on stdio (use -monitor stdio)');
   if (serial.length > 0) cfg.serial = serial;
   else if (nodefaults && !nographic) cfg.serial = [];
   else cfg.serial = [{ kind: 'stdio' }];

@@ -90,6 +90,8 @@ export const machineConfigSchema = z.object({
   /** Ctrl-C on a stdio TTY ends qemu-lite (QEMU's stdio signal=on); -nographic passes it to the guest. */
   stdioSignals: z.boolean().default(true),
   startPaused: z.boolean().default(false),
+  /** -monitor unix:PATH,server=on,wait=off: the monitor on a UNIX socket while the guest runs. */
+  monitorSocket: z.string().min(1).optional(),
   name: z.string().optional(),
   log: z.array(z.enum(LOG_ITEMS)).default([]),
   logfile: z.string().optional(),

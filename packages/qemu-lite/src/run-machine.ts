@@ -16,6 +16,7 @@ import { PcMachine } from './machine/pc';
 import { RunLoop } from './machine/run-loop';
 import { runMonitor } from './monitor';
 import { screendump } from './display/screendump';
+import { MonitorSocket } from './monitor-socket';
 
 export interface RunMachineOptions {
   /** A host that already has the vendor module loaded (guest-tests). */
@@ -141,6 +142,15 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
       if (r === 'quit') return { kind: 'exit', status: 0, reason: 'quit from the monitor' };
     }
     detach = attachStdin(opts.stdin, m, loop, events, config.stdioSignals);
+    if (config.monitorSocket !== undefined) {
+      const mon = new MonitorSocket(config.monitorSocket, {
+        vcpus: m.vcpus,
+        powerdown: () => { m.pm?.pressPowerButton(); loop.kick(); },
+        ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
+      }, () => { events.exit(0, 'quit from the monitor'); loop.kick(); });
+      const before = detach;
+      detach = () => { mon.close(); before(); };
+    }
     return await loop.run();
   } finally {
     detach();

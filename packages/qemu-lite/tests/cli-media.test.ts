@@ -55,6 +55,17 @@ describe('CLI: -vga, -device VGA, -display png:, -audiodev, -device AC97', () =>
   });
 });
 
+describe('CLI: -monitor unix:', () => {
+  it('takes QEMU\'s socket spelling; rejects what it cannot do', () => {
+    expect(run(['-monitor', `unix:${dir}/m.sock,server=on,wait=off`]).monitorSocket).toBe(`${dir}/m.sock`);
+    expect(run(['-monitor', `unix:${dir}/m.sock,server,nowait`]).monitorSocket).toBe(`${dir}/m.sock`);
+    expect(err(['-monitor', `unix:${dir}/m.sock,server=on,wait=on`])).toBe("-monitor: unsupported socket option 'wait=on' (server=on,wait=off)");
+    expect(err(['-monitor', 'unix:'])).toBe('-monitor: unix: needs a socket path');
+    expect(err(['-monitor', 'unix:/no/such/dir/m.sock,server=on,wait=off'])).toBe("-monitor: could not open '/no/such/dir/m.sock': No such file or directory");
+    expect(err(['-S', '-monitor', `unix:${dir}/m.sock,server=on,wait=off`])).toBe('-S: the paused-start monitor is on stdio (use -monitor stdio)');
+  });
+});
+
 describe('monitor: screendump', () => {
   it('writes the screen as PNG, and says why it cannot', () => {
     const vga = new VgaCore({ vramSize: 1 << 20 });
