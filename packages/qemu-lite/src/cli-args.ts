@@ -218,13 +218,15 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
         break;
       case 'monitor':
         if (v.startsWith('unix:')) {
-          const kv = parseKeyValues(v.slice(5), opt, 'path');
+          // QEMU's older flag spellings: server, nowait.
+          const opts = v.slice(5).split(',').map((p, i) => (i > 0 && p === 'server' ? 'server=on' : i > 0 && p === 'nowait' ? 'wait=off' : p)).join(',');
+          const kv = parseKeyValues(opts, opt, 'path');
           const path = kv.get('path') ?? '';
           if (path === '') throw new CliError(`${opt}: unix: needs a socket path`);
           for (const [k, val] of kv) {
             if (k === 'path') continue;
-            if (k === 'server' && (val === 'on' || val === '')) continue;
-            if ((k === 'wait' && val === 'off') || k === 'nowait') continue;
+            if (k === 'server' && val === 'on') continue;
+            if (k === 'wait' && val === 'off') continue;
             throw new CliError(`${opt}: unsupported socket option '${k}${val ? `=${val}` : ''}' (server=on,wait=off)`);
           }
           if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
