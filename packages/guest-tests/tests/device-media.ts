@@ -42,14 +42,14 @@ export function runQemuLite(vendor: 'intel' | 'amd', o: RunOptions): Promise<Med
 
 /**
  * qemu-lite until the serial output shows `ready`; then `act` gets a function that
- * signals the process, and resolves when the process may be killed.
+ * signals the process, and resolves to 'kill' (kill it now) or 'wait' (it exits by itself).
  */
-export function runQemuLiteUntil(vendor: 'intel' | 'amd', o: RunOptions, ready: string, act: (signal: (s: NodeJS.Signals) => void) => Promise<void>): Promise<MediaRun> {
+export function runQemuLiteUntil(vendor: 'intel' | 'amd', o: RunOptions, ready: string, act: (signal: (s: NodeJS.Signals) => void) => Promise<'kill' | 'wait'>): Promise<MediaRun> {
   let acted = false;
   return collect(process.execPath, [QEMU_LITE_CLI, '-accel', `kvm-${vendor}`, ...commonArgs(o)], o.timeoutMs ?? 120_000, (all, kill, signal) => {
     if (acted || !all.includes(ready)) return;
     acted = true;
-    void act(signal).finally(kill);
+    act(signal).then((next) => next === 'kill' && kill(), kill);
   });
 }
 

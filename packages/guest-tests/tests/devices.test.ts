@@ -156,10 +156,28 @@ describe.skipIf(qemuLiteVendors.length === 0)('VGA on qemu-lite: dumps on demand
       signal('SIGUSR1');
       await waitForFile(png);
       image = readPng(png);
+      return 'kill';
     });
     expect(r.serial).not.toMatch(/FAIL/);
     expect(image).toBeDefined();
     checkVbeScreen(image!, 32);
+  });
+  it(`SIGTERM ends qemu-lite cleanly: the final PNG is written and the WAV header finalized (kvm-${vendor})`, { timeout: 180_000 }, async () => {
+    const e = guestFor(vendor, 'vga');
+    const png = join(dir, 'term.png');
+    const wav = join(dir, 'term.wav');
+    const r = await runQemuLiteUntil(vendor, {
+      ...runOptionsFor(e, build(e).elf), append: 'bpp=8 hold=1',
+      extraArgs: ['-device', 'VGA', '-display', `png:${png}`, '-audiodev', `wav,id=a,path=${wav}`, '-device', 'AC97,audiodev=a'],
+    }, 'VGA READY', async (signal) => {
+      signal('SIGTERM');
+      return 'wait';
+    });
+    expect(r.stderr).toContain('qemu-lite: terminating on signal 15');
+    expect(r.status).toBe(0);
+    checkVbeScreen(readPng(png), 8);
+    const w = parseWav(readFileSync(wav));
+    expect([w.data.length, w.riffSize]).toEqual([0, 36]);
   });
   it(`monitor on a UNIX socket: screendump FILE while the guest runs, then quit (kvm-${vendor})`, { timeout: 180_000 }, async () => {
     const e = guestFor(vendor, 'vga');

@@ -3,14 +3,16 @@
  * guest stops and whenever qemu-lite gets SIGUSR1; the monitor's `screendump FILE`
  * (QEMU's command) writes any file on demand.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { VgaCore } from '../devices/vga/vga';
 import { encodePng } from './png';
 import { renderVga } from './vga-render';
 
-/** Renders the VGA and writes it to `file` as PNG. */
+/** Renders the VGA and writes it to `file` as PNG (through a rename, so readers never see half a file). */
 export function screendump(vga: VgaCore, file: string): void {
-  writeFileSync(file, encodePng(renderVga(vga)));
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, encodePng(renderVga(vga)));
+  renameSync(tmp, file);
 }
 
 /** The png display backend. */
