@@ -167,6 +167,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
     if (config.monitorSocket !== undefined) {
       const mon = new MonitorSocket(config.monitorSocket, {
         vcpus: m.vcpus,
+        infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => { m.pm?.pressPowerButton(); loop.kick(); },
         ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
       }, () => { events.exit(0, 'quit from the monitor'); loop.kick(); });
