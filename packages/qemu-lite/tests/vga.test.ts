@@ -277,6 +277,11 @@ describe('screen_info for Linux (vgacon)', () => {
     const v = new VgaCore({ vramSize: MiB });
     v.cr[0x0e] = 0x00;
     v.cr[0x0f] = 0xa5; // offset 165: row 2, column 5
+    const { hasLinuxBootParams } = await import('../src/devices/vga/screen-info');
+    expect(hasLinuxBootParams(mem, 0x10000)).toBe(false);
+    mem.writeU32(0x10202, 0x53726448);
+    expect(hasLinuxBootParams(mem, 0x10000)).toBe(true);
+    expect(hasLinuxBootParams(mem, 0)).toBe(false);
     writeVgaScreenInfo(mem, 0x10000, v);
     const b = Buffer.from(ram.buffer, 0x10000, 0x12);
     expect([b[0], b[1], b[6], b[7], b.readUInt16LE(0x0a), b[0x0e], b[0x0f], b.readUInt16LE(0x10)]).toEqual([5, 2, 3, 80, 3, 25, 1, 16]);

@@ -40,7 +40,7 @@ import { i440fxHostBridge, piix3IsaBridge, Piix4Pm } from '../pci/piix';
 import { NoAudiodev, WavAudiodev, type AudiodevBackend } from '../audio/audiodev';
 import { Ac97 } from '../devices/ac97/ac97';
 import { PciVga } from '../devices/vga/vga-pci';
-import { writeVgaScreenInfo } from '../devices/vga/screen-info';
+import { hasLinuxBootParams, writeVgaScreenInfo } from '../devices/vga/screen-info';
 import { PngDisplay } from '../display/screendump';
 import { setBootCpuState } from './boot-cpu-state';
 import { openCharBackend, type CharBackend } from './char-backend';
@@ -343,7 +343,7 @@ export class PcMachine {
         rsdpAddr: this.isPc ? RSDP_ADDR : undefined,
       });
       // Linux without its real-mode setup learns about the text console from us (vgacon).
-      if (this.kernel.protocol === 'linux' && this.vga !== undefined) writeVgaScreenInfo(this.mem, this.kernel.esi, this.vga.core);
+      if (this.kernel.protocol === 'linux' && this.vga !== undefined && hasLinuxBootParams(this.mem, this.kernel.esi)) writeVgaScreenInfo(this.mem, this.kernel.esi, this.vga.core);
       this.fwCfg.addU32(FW_CFG_KERNEL_SIZE, image.length);
       this.fwCfg.add(FW_CFG_KERNEL_DATA, image);
       this.fwCfg.addString(FW_CFG_KERNEL_CMDLINE, cfg.append);

@@ -22,6 +22,15 @@ export const SI_ORIG_VIDEO_POINTS = 0x10;
 /** orig_video_isVGA: 1 is a VGA (0x23 would be a VESA linear framebuffer). */
 export const VIDEO_TYPE_IS_VGA = 1;
 
+/** "HdrS" at boot_params + 0x202: a zero page the loader filled (not, e.g., a PVH start that has none). */
+export function hasLinuxBootParams(mem: GuestMemory, bootParams: number): boolean {
+  try {
+    return bootParams !== 0 && mem.readU32(bootParams + 0x202) === 0x53726448;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes the text-mode screen_info at boot_params (offset 0) for this VGA's mode 3 state. */
 export function writeVgaScreenInfo(mem: GuestMemory, bootParams: number, vga: VgaCore): void {
   const cols = vga.cr[VGA_CRTC_H_DISP]! + 1;
