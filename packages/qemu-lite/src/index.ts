@@ -47,7 +47,7 @@ export { PciHost } from './pci/pci-host';
 // Display and sound (issue 8: VGA with Bochs VBE, PNG screen dumps; AC'97 with WAV output)
 export { VgaCore } from './devices/vga/vga';
 export type { VgaOptions } from './devices/vga/vga';
-export { PciVga, VGA_LFB_SLOT, PCI_VGA_DEFAULT_LFB, PCI_VGA_DEFAULT_MMIO } from './devices/vga/vga-pci';
+export { PciVga, type PciVgaOptions } from './devices/vga/vga-pci';
 export { VGA_FONT_8X16 } from './devices/vga/vga-font';
 export { writeVgaScreenInfo } from './devices/vga/screen-info';
 export { renderVga, vgaScreenMode } from './display/vga-render';
@@ -55,13 +55,13 @@ export type { VgaScreenMode } from './display/vga-render';
 export { encodePng, decodePng, crc32, PngError } from './display/png';
 export type { RgbImage } from './display/png';
 export { screendump, PngDisplay } from './display/screendump';
-export { Ac97, Ac97BusMaster, AC97_DEFAULT_NAM, AC97_DEFAULT_NABM } from './devices/ac97/ac97';
+export { Ac97, Ac97BusMaster } from './devices/ac97/ac97';
 export type { AudioSink, Ac97Options } from './devices/ac97/ac97';
 export { WavWriter, wavHeader, parseWav } from './audio/wav';
 export type { WavFormat, ParsedWav } from './audio/wav';
 export { WavAudiodev, NoAudiodev } from './audio/audiodev';
 export type { AudiodevBackend } from './audio/audiodev';
-export { pcPciIntxIrq, PC_PIRQ_IRQS, PC_VGA_SLOT } from './machine/pc';
+export { PC_VGA_SLOT } from './machine/pc';
 
 // Loaders and firmware
 export { loadKernel, loadFlat } from './loaders/kernel';

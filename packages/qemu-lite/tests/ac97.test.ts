@@ -2,8 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { Bus } from '../src/bus';
 import { ManualClock } from '../src/clock';
-import { Ac97, AC97_DEFAULT_NABM, AC97_DEFAULT_NAM, type AudioSink } from '../src/devices/ac97/ac97';
-import { RecordingIrq } from '../src/irq';
+import { Ac97, type AudioSink } from '../src/devices/ac97/ac97';
+import { NO_IRQ, RecordingIrq } from '../src/irq';
+import { assignPciResources, pcPciWindows } from '../src/pci/pci-assign';
+import { PciHost } from '../src/pci/pci-host';
+import { pciSlotPirq, piix3IsaBridge } from '../src/pci/piix';
 import { GuestMemory } from '../src/machine/guest-memory';
 
 class Sink implements AudioSink {
@@ -18,9 +21,19 @@ function setup() {
   const ram = new Uint8Array(1 << 20);
   const mem = new GuestMemory([{ guestPhysAddr: 0, bytes: ram }]);
   const clock = new ManualClock();
+  const mmio = new Bus('mmio', 2 ** 52);
   const irq = new RecordingIrq();
   const sink = new Sink();
-  const ac = new Ac97({ pio, mem, clock, irq, sink, interruptLine: 11 });
+  const ac = new Ac97({ mem, clock, sink });
+  // As the pc machine: slot 3 INTA swizzles onto PIRQC, which PIIX3 steers to IRQ 11.
+  const piix3 = piix3IsaBridge((n) => (n === 11 ? irq : NO_IRQ));
+  const host = new PciHost();
+  host.setSlotContext((device, _fn, pin) => ({ pio, mmio, warn: () => {}, intx: pin === 0 ? NO_IRQ : piix3.intxLine(device, pin) }));
+  host.addFunction(1, 0, piix3);
+  host.addFunction(3, 0, ac);
+  assignPciResources(host, pcPciWindows(1 << 20), (slot, pin) => piix3.pirqIrq(pciSlotPirq(slot, pin)));
+  const namBase = ac.regionAddress(0);
+  const nabmBase = ac.regionAddress(1);
   const rd = (port: number, len: number) => {
     const d = new Uint8Array(len);
     pio.read(port, d);
@@ -31,9 +44,9 @@ function setup() {
     d.writeUIntLE(v, 0, len);
     pio.write(port, d);
   };
-  const nam = (reg: number, v?: number) => (v === undefined ? rd(AC97_DEFAULT_NAM + reg, 2) : wr(AC97_DEFAULT_NAM + reg, 2, v));
-  const po = AC97_DEFAULT_NABM + 0x10;
-  return { pio, ram, mem, clock, irq, sink, ac, rd, wr, nam, po };
+  const nam = (reg: number, v?: number) => (v === undefined ? rd(namBase + reg, 2) : wr(namBase + reg, 2, v));
+  const po = nabmBase + 0x10;
+  return { pio, ram, mem, clock, irq, sink, ac, rd, wr, nam, po, namBase, nabmBase };
 }
 
 /** n buffers of `frames` stereo frames each at 0x10000 + k*0x1000, sample value = buffer index + 1. */
@@ -54,10 +67,14 @@ describe('AC97 (8086:2415)', () => {
     expect(t.ac.readConfig(0, 4)).toBe(0x24158086);
     expect(t.ac.readConfig(0x08, 4) >>> 8).toBe(0x040100);
     expect(t.ac.readConfig(0x3c, 2)).toBe(0x010b);
-    expect(t.ac.readConfig(0x10, 4)).toBe(AC97_DEFAULT_NAM | 1);
+    // Both I/O BARs assigned from the I/O window (largest first), decoding and bus mastering on.
+    expect([t.namBase, t.nabmBase]).toEqual([0xc000, 0xc100]);
+    expect(t.ac.readConfig(0x10, 4)).toBe(t.namBase | 1);
+    expect(t.ac.readConfig(0x14, 4)).toBe(t.nabmBase | 1);
+    expect(t.ac.readConfig(0x04, 2)).toBe(0x05);
     expect([t.nam(0x7c), t.nam(0x7e), t.nam(0x28), t.nam(0x2c), t.nam(0x02), t.nam(0x18), t.nam(0x26)]).toEqual([0x8384, 0x7600, 0x0809, 48000, 0x8000, 0x8808, 0x000f]);
     expect(t.sink.rate).toBe(48000);
-    expect(t.rd(AC97_DEFAULT_NABM + 0x30, 4) & 0x100).toBe(0x100); // primary codec ready
+    expect(t.rd(t.nabmBase + 0x30, 4) & 0x100).toBe(0x100); // primary codec ready
     t.nam(0x7c, 0);
     expect(t.nam(0x7c)).toBe(0x8384);
   });
@@ -92,7 +109,7 @@ describe('AC97 (8086:2415)', () => {
     expect(t.rd(t.po + 0x04, 1)).toBe(1); // reading drains up to now
     expect(t.rd(t.po + 0x06, 2) & 0x08).toBe(0x08);
     expect(t.irq.level).toBe(1);
-    expect(t.rd(AC97_DEFAULT_NABM + 0x30, 4) & 0x40).toBe(0x40); // POINT
+    expect(t.rd(t.nabmBase + 0x30, 4) & 0x40).toBe(0x40); // POINT
     t.wr(t.po + 0x06, 2, 0x08); // write-clear BCIS: the line drops
     expect(t.irq.level).toBe(0);
     t.clock.advance(50_000_000); // far past the end
@@ -136,10 +153,10 @@ describe('AC97 (8086:2415)', () => {
     t.clock.advance(1_000_000);
     t.ac.drain();
     expect(Buffer.from(t.sink.bytes).readInt16LE(0)).toBe(1); // 1 * 0.5 rounds to 1 (half away)
-    expect(t.rd(AC97_DEFAULT_NABM + 0x34, 1)).toBe(0);
-    expect(t.rd(AC97_DEFAULT_NABM + 0x34, 1)).toBe(1);
+    expect(t.rd(t.nabmBase + 0x34, 1)).toBe(0);
+    expect(t.rd(t.nabmBase + 0x34, 1)).toBe(1);
     t.nam(0x02);
-    expect(t.rd(AC97_DEFAULT_NABM + 0x34, 1)).toBe(0);
+    expect(t.rd(t.nabmBase + 0x34, 1)).toBe(0);
     expect(t.rd(t.po + 0x04, 4) >>> 16).toBe(t.rd(t.po + 0x06, 2));
   });
 
@@ -147,7 +164,7 @@ describe('AC97 (8086:2415)', () => {
     const t = setup();
     t.ac.writeConfig(0x10, 4, 0xd000);
     expect(t.rd(0xd000 + 0x7c, 2)).toBe(0x8384);
-    expect(t.rd(AC97_DEFAULT_NAM + 0x7c, 2)).toBe(0xffff);
+    expect(t.rd(t.namBase + 0x7c, 2)).toBe(0xffff);
     t.ac.writeConfig(0x04, 2, 0x04);
     expect(t.rd(0xd000 + 0x7c, 2)).toBe(0xffff);
     t.ac.writeConfig(0x04, 2, 0x05);

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Vm } from '@kvmts/kvm-core';
 import { Bus } from '../src/bus';
 import { VgaCore } from '../src/devices/vga/vga';
-import { PCI_VGA_DEFAULT_LFB, PCI_VGA_DEFAULT_MMIO, PciVga, VGA_LFB_SLOT } from '../src/devices/vga/vga-pci';
+import { PciVga } from '../src/devices/vga/vga-pci';
+import { NO_IRQ } from '../src/irq';
+import { assignPciResources, pcPciWindows } from '../src/pci/pci-assign';
+import { PciHost } from '../src/pci/pci-host';
 import { VGA_FONT_8X16 } from '../src/devices/vga/vga-font';
 import { renderVga, vgaScreenMode } from '../src/display/vga-render';
 
@@ -223,40 +226,80 @@ describe('PciVga (1234:1111)', () => {
     return { vm, calls };
   }
 
+  /** The function on bus 0 slot 2 with its BARs assigned as the pc machine does (RAM ends at 128 MiB). */
+  function plugged(vm: Vm, lfbSlot = 5) {
+    const pio = new Bus('pio', 0x10000);
+    const mmio = new Bus('mmio', 2 ** 52);
+    const f = new PciVga({ vm, pio, mmio, lfbSlot });
+    const host = new PciHost();
+    host.setSlotContext(() => ({ pio, mmio, warn: () => {}, intx: NO_IRQ }));
+    host.addFunction(2, 0, f);
+    assignPciResources(host, pcPciWindows(128 * MiB), () => -1);
+    return { pio, mmio, f };
+  }
+
   it('config space, prefetchable 16 MiB BAR0 sizing, LFB slot with dirty logging that follows BAR0', () => {
     const { vm, calls } = fakeVm();
     const pio = new Bus('pio', 0x10000);
     const mmio = new Bus('mmio', 2 ** 52);
-    const f = new PciVga({ vm, pio, mmio });
+    const unplugged = new PciVga({ vm, pio, mmio, lfbSlot: 5 });
+    expect(unplugged.readConfig(0x10, 4)).toBe(0x8); // unassigned until the board programs it
+    expect(unplugged.readConfig(0x3d, 1)).toBe(0); // no INTx pin, as QEMU's VGA
+    expect(calls).toEqual([]);
+    const { f } = plugged(vm, 7);
     expect(f.readConfig(0, 4)).toBe(0x11111234);
     expect(f.readConfig(0x08, 4) >>> 8).toBe(0x030000);
     expect(f.readConfig(0x2c, 4)).toBe(0x11001af4);
-    expect(f.readConfig(0x10, 4)).toBe((PCI_VGA_DEFAULT_LFB | 0x8) >>> 0);
-    expect(calls.at(-1)).toEqual({ slot: VGA_LFB_SLOT, guestPhysAddr: PCI_VGA_DEFAULT_LFB, memorySize: 16 * MiB, flags: 1 });
+    // assignPciResources: the 16 MiB LFB first at the window's start, then BAR2's 4 KiB.
+    expect(f.readConfig(0x10, 4)).toBe((0xe0000000 | 0x8) >>> 0);
+    expect(f.readConfig(0x18, 4)).toBe(0xe1000000);
+    expect(f.readConfig(0x04, 2) & 0x2).toBe(0x2);
+    expect(calls.at(-1)).toEqual({ slot: 7, guestPhysAddr: 0xe0000000, memorySize: 16 * MiB, flags: 1 });
+    expect(f.lfbAddress).toBe(0xe0000000);
     f.writeConfig(0x04, 2, 0); // decoding off: slot deleted
-    expect(calls.at(-1)!.memorySize).toBe(0);
+    expect(calls.at(-1)).toEqual({ slot: 7, guestPhysAddr: 0xe0000000, memorySize: 0, flags: 0 });
+    expect(f.lfbAddress).toBe(-1);
+    expect(f.lfbDirtyLog()).toBeNull();
     f.writeConfig(0x10, 4, 0xffffffff);
     expect(f.readConfig(0x10, 4)).toBe(0xff000008);
-    f.writeConfig(0x10, 4, 0xe0000000);
-    f.writeConfig(0x04, 2, 3);
-    expect(calls.at(-1)).toEqual({ slot: VGA_LFB_SLOT, guestPhysAddr: 0xe0000000, memorySize: 16 * MiB, flags: 1 });
-    expect(f.lfbAddress).toBe(0xe0000000);
+    f.writeConfig(0x04, 2, 3); // decoding on with the sizing pattern: not a placement
+    expect(f.lfbAddress).toBe(-1);
+    const n = calls.length;
+    f.writeConfig(0x10, 4, 0xd0000000);
+    expect(calls.length).toBe(n + 1);
+    expect(calls.at(-1)).toEqual({ slot: 7, guestPhysAddr: 0xd0000000, memorySize: 16 * MiB, flags: 1 });
+    expect(f.lfbAddress).toBe(0xd0000000);
+    // A move deletes the old slot before creating the new one.
+    f.writeConfig(0x10, 4, 0xc0000000);
+    expect(calls.slice(-2)).toEqual([
+      { slot: 7, guestPhysAddr: 0xd0000000, memorySize: 0, flags: 0 },
+      { slot: 7, guestPhysAddr: 0xc0000000, memorySize: 16 * MiB, flags: 1 },
+    ]);
+  });
+
+  it('an LFB placement the VM refuses (overlapping RAM) is not decoded', () => {
+    const { vm } = fakeVm();
+    (vm as unknown as { setUserMemoryRegion: (r: { memorySize: number }) => void }).setUserMemoryRegion = (r) => {
+      if (r.memorySize !== 0) throw new Error('EEXIST');
+    };
+    const { f } = plugged(vm);
+    expect(f.lfbAddress).toBe(-1);
+    expect(f.lfbDirtyLog()).toBeNull();
   });
 
   it('BAR2 MMIO: VGA ports at 0x400, DISPI registers at 0x500 + 2n, QEMU extended registers at 0x600', () => {
     const { vm } = fakeVm();
-    const pio = new Bus('pio', 0x10000);
-    const mmio = new Bus('mmio', 2 ** 52);
-    const f = new PciVga({ vm, pio, mmio });
+    const { pio, mmio, f } = plugged(vm);
+    const bar2 = f.regionAddress(2);
     const d = new Uint8Array(2);
-    mmio.read(PCI_VGA_DEFAULT_MMIO + 0x500, d);
+    mmio.read(bar2 + 0x500, d);
     expect(d[0]! | (d[1]! << 8)).toBe(0xb0c5);
-    mmio.write(PCI_VGA_DEFAULT_MMIO + 0x502, Uint8Array.from([0x80, 0x02]));
+    mmio.write(bar2 + 0x502, Uint8Array.from([0x80, 0x02]));
     expect(f.core.vbeRegs[1]).toBe(640);
-    mmio.write(PCI_VGA_DEFAULT_MMIO + 0x400 + 8, Uint8Array.from([7])); // 0x3c8 DAC write index
+    mmio.write(bar2 + 0x400 + 8, Uint8Array.from([7])); // 0x3c8 DAC write index
     expect(f.core.dacWriteIndex).toBe(7);
     const q = new Uint8Array(4);
-    mmio.read(PCI_VGA_DEFAULT_MMIO + 0x604, q);
+    mmio.read(bar2 + 0x604, q);
     expect(Buffer.from(q).readUInt32LE(0)).toBe(0x1e1e1e1e);
     // Legacy ports and the VBE index/data pair on the PIO bus, the window on the MMIO bus.
     const w = new Uint8Array(2);

@@ -77,13 +77,6 @@ export const PC_IDENTITY_MAP_ADDR = 0xfeffc000;
 export const PC_TSS_ADDR = 0xfeffd000;
 /** QEMU's pc puts -vga std in slot 2. */
 export const PC_VGA_SLOT = 2;
-/** PIRQA-D as SeaBIOS routes them on the pc machine (PIIX3 PIRQRC registers). */
-export const PC_PIRQ_IRQS = [10, 10, 11, 11] as const;
-
-/** The ISA IRQ of a bus-0 device's INTx pin (1 = INTA): PIIX3 swizzles slot + pin onto PIRQA-D. */
-export function pcPciIntxIrq(slot: number, pin: number): number {
-  return PC_PIRQ_IRQS[(slot + pin - 1) & 3]!;
-}
 
 /** Runs an ioctl that the architecture may not provide (ENOTTY is fine, anything else is not). */
 function optionalIoctl(fn: () => void): void {
@@ -132,6 +125,8 @@ export class PcMachine {
   /** -audiodev backends by id. */
   readonly audiodevs = new Map<string, AudiodevBackend>();
   private pmRegisteredAt = -1;
+  /** The next free KVM memory slot: RAM takes the first ones, then RAM-backed BARs (VGA LFB). */
+  private nextMemSlot = 0;
   /** PIIX3 with the PIRQ router (pc only). */
   piix3: Piix3 | undefined;
   /** MSI routes (GSI routing + irqfd) for MSI-X, created with the first MSI-X device. */
@@ -264,12 +259,12 @@ export class PcMachine {
     };
     const lowBytes = alloc(this.layout.belowFourGEnd);
     const regions = [];
-    let slot = 0;
     for (const r of pcRamRegions(this.layout)) {
+      const slot = this.nextMemSlot++;
       const bytes = r.guestPhysAddr < 2 ** 32
         ? lowBytes.subarray(r.guestPhysAddr, r.guestPhysAddr + r.size)
         : alloc(r.size);
-      this.vm.setUserMemoryRegion({ slot: slot++, flags: 0, guestPhysAddr: r.guestPhysAddr, memorySize: r.size, userspaceAddr: bytes });
+      this.vm.setUserMemoryRegion({ slot, flags: 0, guestPhysAddr: r.guestPhysAddr, memorySize: r.size, userspaceAddr: bytes });
       regions.push({ guestPhysAddr: r.guestPhysAddr, bytes });
     }
     return new GuestMemory(regions);
@@ -333,7 +328,7 @@ export class PcMachine {
         if (!this.isPc) throw new Error('-device VGA: no PCI bus on this machine (use -M pc)');
         if (this.vga !== undefined) throw new Error('-device VGA: only one VGA card is supported');
         const slot = this.pci.getFunction(PC_VGA_SLOT, 0) === undefined ? PC_VGA_SLOT : this.pci.freeSlot();
-        this.vga = new PciVga({ vm: this.vm, pio: this.pio, mmio: this.mmio });
+        this.vga = new PciVga({ vm: this.vm, pio: this.pio, mmio: this.mmio, lfbSlot: this.nextMemSlot++, warn: (m) => this.io.warn(`qemu-lite: ${m}`) });
         this.pci.addFunction(slot, 0, this.vga);
         break;
       }
@@ -341,10 +336,9 @@ export class PcMachine {
         if (!this.isPc) throw new Error('-device AC97: no PCI bus on this machine (use -M pc)');
         const sink = d.audiodev === undefined ? new NoAudiodev('(none)') : this.audiodevs.get(d.audiodev);
         if (sink === undefined) throw new Error(`-device AC97: audiodev '${d.audiodev}' not found`);
-        const slot = this.pci.freeSlot();
-        const gsi = pcPciIntxIrq(slot, 1);
-        this.ac97 = new Ac97({ pio: this.pio, mem: this.mem, clock: this.clock, irq: this.irq(gsi), sink, interruptLine: gsi });
-        this.pci.addFunction(slot, 0, this.ac97);
+        // BARs and INTERRUPT_LINE come from assignPciResources; INTA goes through the PIIX3 PIRQ link.
+        this.ac97 = new Ac97({ mem: this.mem, clock: this.clock, sink });
+        this.pci.addFunction(this.pci.freeSlot(), 0, this.ac97);
         break;
       }
       case 'loader':

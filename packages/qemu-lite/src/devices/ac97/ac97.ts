@@ -10,11 +10,10 @@
  * the mixer's master and PCM-out volume (mute silences, attenuation scales).
  * Recording (PCM in, mic) runs no DMA: there is no capture source.
  */
-import type { IrqLine } from '../../irq';
-import type { Bus, BusDevice } from '../../bus';
+import type { BusDevice } from '../../bus';
 import type { GuestMemory } from '../../machine/guest-memory';
 import type { Clock } from '../../clock';
-import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PciFunction } from '../../pci/pci-device';
+import { PCI_COMMAND, PCI_COMMAND_MASTER, PciFunction } from '../../pci/pci-device';
 import {
   AC97_BDL_ENTRIES, AC97_Extended_Audio_Ctrl_Stat, AC97_Extended_Audio_ID, AC97_Headphone_Volume_Mute,
   AC97_Master_Volume_Mono_Mute, AC97_Master_Volume_Mute, AC97_MIC_ADC_Rate, AC97_NABM_SIZE, AC97_NAM_SIZE,
@@ -49,21 +48,14 @@ export class Ac97BusMaster {
   bdCtlLen = 0;
 }
 
-/** Where SeaBIOS would place the BARs (I/O), before the guest moves them. */
-export const AC97_DEFAULT_NAM = 0xc100;
-export const AC97_DEFAULT_NABM = 0xc200;
 /** Bytes per stereo 16-bit frame. */
 const FRAME = 4;
 const NS = 1e9;
 
 export interface Ac97Options {
-  pio: Bus;
   mem: GuestMemory;
   clock: Clock;
-  irq: IrqLine;
   sink: AudioSink;
-  /** PCI interrupt line register value (the GSI the INTx pin is routed to). */
-  interruptLine: number;
 }
 
 export class Ac97 extends PciFunction {
@@ -73,12 +65,9 @@ export class Ac97 extends PciFunction {
   globSta = 0;
   cas = 0;
   private irqLevel = 0;
-  private readonly pio: Bus;
   private readonly mem: GuestMemory;
   private readonly clock: Clock;
-  private readonly irq: IrqLine;
   private readonly sink: AudioSink;
-  private mapped = { nam: -1, nabm: -1 };
   /** VM-clock time up to which PCM out has been drained, and the fraction of a frame left over. */
   private lastNs = 0;
   private carryFrames = 0;
@@ -88,18 +77,15 @@ export class Ac97 extends PciFunction {
     super('AC97', {
       vendorId: PCI_VENDOR_ID_INTEL, deviceId: PCI_DEVICE_ID_INTEL_82801AA_5, revision: 0x01,
       classCode: PCI_CLASS_MULTIMEDIA_AUDIO, subsystemVendorId: 0x8086, subsystemId: 0x0000,
-      interruptPin: 1, interruptLine: opts.interruptLine,
+      interruptPin: 1,
     });
-    this.pio = opts.pio;
     this.mem = opts.mem;
     this.clock = opts.clock;
-    this.irq = opts.irq;
     this.sink = opts.sink;
-    this.setBar(0, { size: AC97_NAM_SIZE, io: true }, AC97_DEFAULT_NAM);
-    this.setBar(1, { size: AC97_NABM_SIZE, io: true }, AC97_DEFAULT_NABM);
-    this.config[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MASTER;
+    // The board assigns both I/O BARs (pci-assign.ts) and routes INTA through its PIRQ link.
+    this.defineBar(0, { size: AC97_NAM_SIZE, type: 'io', device: this.namDevice });
+    this.defineBar(1, { size: AC97_NABM_SIZE, type: 'io', device: this.nabmDevice });
     this.mixerReset();
-    this.remap();
   }
 
   // ---- NAM: the codec's mixer ----
@@ -214,7 +200,7 @@ export class Ac97 extends PciFunction {
     const level = this.globSta & (GS_PIINT | GS_POINT | GS_MINT) ? 1 : 0;
     if (level !== this.irqLevel) {
       this.irqLevel = level;
-      this.irq.set(level);
+      this.setIrqLevel(level);
     }
   }
 
@@ -469,28 +455,4 @@ export class Ac97 extends PciFunction {
       this.nabmWrite(offset, data.length, v);
     },
   };
-
-  protected override configWritten(offset: number, len: number): void {
-    if (offset < PCI_BASE_ADDRESS_0 + 8 && offset + len > PCI_COMMAND) this.remap();
-  }
-
-  /** Maps NAM and NABM where BAR0/BAR1 point while I/O decoding is on. */
-  private remap(): void {
-    if (this.mapped.nam >= 0) this.pio.deregister(this.mapped.nam);
-    if (this.mapped.nabm >= 0) this.pio.deregister(this.mapped.nabm);
-    this.mapped = { nam: -1, nabm: -1 };
-    if (!(this.config[PCI_COMMAND]! & PCI_COMMAND_IO)) return;
-    const place = (bar: number, size: number, dev: BusDevice): number => {
-      const base = this.barAddress(bar);
-      if (base === 0 || base + size > 0x10000) return -1;
-      try {
-        this.pio.register({ base, size }, dev);
-        return base;
-      } catch {
-        return -1; // overlapping placement: not decoded
-      }
-    };
-    this.mapped.nam = place(0, AC97_NAM_SIZE, this.namDevice);
-    this.mapped.nabm = place(1, AC97_NABM_SIZE, this.nabmDevice);
-  }
 }

@@ -135,7 +135,6 @@ export const PCI_VGA_QEXT_SIZE = 8;
 export const PCI_VGA_QEXT_REG_SIZE = 0x0;
 export const PCI_VGA_QEXT_REG_BYTEORDER = 0x4;
 export const PCI_VGA_QEXT_LITTLE_ENDIAN = 0x1e1e1e1e;
-export const PCI_BASE_ADDRESS_MEM_PREFETCH = 0x08;
 
 // The legacy memory window.
 export const VGA_WINDOW_BASE = 0xa0000;
