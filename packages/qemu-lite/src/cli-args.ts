@@ -5,7 +5,7 @@
  */
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type DeviceConfig, type DriveConfig, type LogItem, type MachineConfigInput, type NetdevConfig, type SerialBackend } from './config';
+import { ACCEL_NAMES, ConfigError, LOG_ITEMS, MACHINE_TYPES, parseMachineConfig, type AccelName, type AudiodevConfig, type DeviceConfig, type DisplayConfig, type DriveConfig, type LogItem, type MachineConfigInput, type NetdevConfig, type SerialBackend } from './config';
 import { parseCpuSpec } from './cpu-model';
 import { parseMemSize } from './machine/pc-layout';
 import { isQcow2 } from './block/qcow2';
@@ -25,7 +25,7 @@ const OPTIONS: Record<string, OptDef> = {
   display: { arg: true }, nographic: { arg: false }, nodefaults: { arg: false }, 'no-reboot': { arg: false },
   device: { arg: true }, global: { arg: true }, name: { arg: true }, S: { arg: false }, d: { arg: true },
   D: { arg: true }, version: { arg: false }, h: { arg: false }, help: { arg: false }, vnc: { arg: true },
-  vga: { arg: true }, monitor: { arg: true },
+  vga: { arg: true }, monitor: { arg: true }, audiodev: { arg: true },
   'enable-kvm': { arg: false },
   drive: { arg: true }, netdev: { arg: true },
   icount: { arg: true },
@@ -43,12 +43,16 @@ export const HELP_TEXT = `usage: qemu-lite [options]
                         enter it directly (PVH if the ELF has the note); default off: the boot protocol
   -cpu MODEL[,+feat,-feat,feat=on|off,vendor=STR]   qemu64, kvm64, qemu32, max, host
   -serial stdio|file:PATH|none   next serial port's backend
-  -display none, -vga none, -monitor stdio|none, -nographic, -nodefaults, -no-reboot
-  -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
   -device virtio-blk-pci,drive=ID[,addr=SLOT,serial=S] | virtio-net-pci,netdev=ID[,mac=52:54:00:xx:xx:xx,addr=SLOT]
   -drive file=PATH[,format=raw|qcow2][,if=virtio|none][,readonly=on][,id=ID]
   -netdev socket,id=ID,listen=HOST:PORT|connect=HOST:PORT
   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
+  -display none|png:PATH (PNG of the screen at exit and on SIGUSR1), -vga std|none
+  -monitor stdio|none|unix:PATH,server=on,wait=off (commands while the guest runs, e.g. screendump FILE)
+  -nographic, -nodefaults, -no-reboot
+  -audiodev wav,id=ID,path=FILE[,out.frequency=HZ] | none,id=ID
+  -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | VGA | AC97[,audiodev=ID]
+          | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
   -global DRIVER.PROP=VALUE
   -icount shift=N[,sleep=off]   deterministic virtual clock: 2^N ns per guest instruction
   -name NAME, -S (start paused: monitor on stdio), -d ITEM[,ITEM] (${LOG_ITEMS.join(', ')}), -D LOGFILE
@@ -111,9 +115,11 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
   const devices: DeviceConfig[] = [];
   const globals: { driver: string; prop: string; value: string }[] = [];
   const log: LogItem[] = [];
-  let monitor: 'stdio' | 'none' = 'stdio';
   const drives: DriveConfig[] = [];
   const netdevs: NetdevConfig[] = [];
+  let monitor: 'stdio' | 'none' | 'unix' = 'stdio';
+  let display: DisplayConfig = { kind: 'none' };
+  const audiodevs: AudiodevConfig[] = [];
 
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -209,16 +215,41 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
         } else throw new CliError(`${opt}: unsupported backend '${v}' (use stdio, file:PATH or none)`);
         break;
       case 'display':
-        if (v !== 'none') throw new CliError(`${opt}: unsupported display '${v}' (only none)`);
+        if (v === 'none') display = { kind: 'none' };
+        else if (v.startsWith('png:')) {
+          const path = v.slice(4);
+          if (path === '') throw new CliError(`${opt}: png: needs a path`);
+          if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
+          display = { kind: 'png', path };
+        } else throw new CliError(`${opt}: unsupported display '${v}' (none or png:PATH)`);
         break;
+      case 'audiodev': audiodevs.push(parseAudiodev(v, opt)); break;
       case 'vnc':
         if (v !== 'none') throw new CliError(`${opt}: unsupported (only -vnc none)`);
         break;
       case 'vga':
-        if (v !== 'none') throw new CliError(`${opt}: unsupported VGA card '${v}' (only none)`);
+        if (v === 'std') devices.push({ driver: 'VGA' });
+        else if (v !== 'none') throw new CliError(`${opt}: unsupported VGA card '${v}' (std or none)`);
         break;
       case 'monitor':
-        if (v !== 'none' && v !== 'stdio') throw new CliError(`${opt}: unsupported monitor backend '${v}' (stdio or none)`);
+        if (v.startsWith('unix:')) {
+          // QEMU's older flag spellings: server, nowait.
+          const opts = v.slice(5).split(',').map((p, i) => (i > 0 && p === 'server' ? 'server=on' : i > 0 && p === 'nowait' ? 'wait=off' : p)).join(',');
+          const kv = parseKeyValues(opts, opt, 'path');
+          const path = kv.get('path') ?? '';
+          if (path === '') throw new CliError(`${opt}: unix: needs a socket path`);
+          for (const [k, val] of kv) {
+            if (k === 'path') continue;
+            if (k === 'server' && val === 'on') continue;
+            if (k === 'wait' && val === 'off') continue;
+            throw new CliError(`${opt}: unsupported socket option '${k}${val ? `=${val}` : ''}' (server=on,wait=off)`);
+          }
+          if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
+          monitor = 'unix';
+          cfg.monitorSocket = path;
+          break;
+        }
+        if (v !== 'none' && v !== 'stdio') throw new CliError(`${opt}: unsupported monitor backend '${v}' (stdio, none or unix:PATH,server=on,wait=off)`);
         monitor = v;
         break;
       case 'nographic': nographic = true; break;
@@ -271,7 +302,20 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
     for (const d of matches) (d as Record<string, unknown>)[g.prop] = parseNumber(g.value, '-global', g.prop);
   }
 
+  const ids = new Set<string>();
+  for (const a of audiodevs) {
+    if (ids.has(a.id)) throw new CliError(`-audiodev: duplicate id '${a.id}'`);
+    ids.add(a.id);
+  }
+  for (const d of devices) {
+    if (d.driver === 'AC97' && d.audiodev !== undefined && !ids.has(d.audiodev)) throw new CliError(`-device AC97: audiodev '${d.audiodev}' not found (give -audiodev DRIVER,id=${d.audiodev})`);
+  }
+  if (devices.filter((d) => d.driver === 'VGA').length > 1) throw new CliError('-device VGA: only one VGA card is supported');
+  if (display.kind === 'png' && !devices.some((d) => d.driver === 'VGA')) throw new CliError('-display png: no display device (add -vga std or -device VGA)');
+  cfg.display = display;
+  cfg.audiodevs = audiodevs;
   if (cfg.startPaused && monitor === 'none') throw new CliError('-S: no monitor to continue the guest from (-monitor none)');
+  if (cfg.startPaused && monitor === 'unix') throw new CliError('-S: the paused-start monitor is on stdio (use -monitor stdio)');
   if (serial.length > 0) cfg.serial = serial;
   else if (nodefaults && !nographic) cfg.serial = [];
   else cfg.serial = [{ kind: 'stdio' }];
@@ -310,6 +354,7 @@ function parseDevice(v: string, opt: string): DeviceConfig {
     }
     case 'pc-testdev':
     case 'pci-testdev':
+    case 'VGA':
       known([]);
       return { driver };
     case 'virtio-blk-pci': {
@@ -340,6 +385,12 @@ function parseDevice(v: string, opt: string): DeviceConfig {
       }
       if (kv.has('addr')) d.addr = parsePciAddr(kv.get('addr')!, opt);
       return d;
+    }
+    case 'AC97': {
+      known(['audiodev']);
+      const audiodev = kv.get('audiodev');
+      if (audiodev === '') throw new CliError(`${opt}: AC97: audiodev= needs an id`);
+      return audiodev === undefined ? { driver } : { driver, audiodev };
     }
     case 'loader': {
       known(['file', 'addr', 'cpu-num', 'mode']);
@@ -482,4 +533,31 @@ function checkBackends(drives: DriveConfig[], netdevs: NetdevConfig[], devices: 
     }
   }
   for (const d of drives) if (d.interface === 'virtio') devices.push({ driver: 'virtio-blk-pci', drive: d.id });
+}
+
+/** -audiodev wav,id=ID,path=FILE[,out.frequency=HZ] | none,id=ID */
+function parseAudiodev(v: string, opt: string): AudiodevConfig {
+  const kv = parseKeyValues(v, opt, 'driver');
+  const driver = kv.get('driver');
+  if (driver === undefined) throw new CliError(`${opt}: no driver given (wav or none)`);
+  if (driver !== 'wav' && driver !== 'none') throw new CliError(`${opt}: unsupported audio driver '${driver}' (wav or none)`);
+  for (const k of kv.keys()) {
+    if (k === 'driver' || k === 'id' || k === 'out.frequency' || (driver === 'wav' && k === 'path')) continue;
+    throw new CliError(`${opt}: ${driver} has no property '${k}'`);
+  }
+  const id = kv.get('id');
+  if (id === undefined || id === '') throw new CliError(`${opt}: id= is required`);
+  const a: AudiodevConfig = { driver, id };
+  if (driver === 'wav') {
+    const path = kv.get('path');
+    if (path === undefined || path === '') throw new CliError(`${opt}: wav needs path=FILE`);
+    if (!existsSync(dirname(path) || '.')) throw new CliError(`${opt}: could not open '${path}': No such file or directory`);
+    a.path = path;
+  }
+  if (kv.has('out.frequency')) {
+    const f = parseNumber(kv.get('out.frequency')!, opt, 'out.frequency');
+    if (f < 8000 || f > 192000) throw new CliError(`${opt}: out.frequency ${f} is out of range (8000-192000)`);
+    a.frequency = f;
+  }
+  return a;
 }

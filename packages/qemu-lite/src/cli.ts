@@ -9,7 +9,7 @@ const io = {
   err: (s: string) => process.stderr.write(s),
 };
 
-cliMain(process.argv.slice(2), io, { stdin: process.stdin }).then(
+cliMain(process.argv.slice(2), io, { stdin: process.stdin, handleSignals: true }).then(
   (status) => {
     // Let stdout drain before exiting with the guest's status.
     process.stdout.write('', () => process.exit(status));

@@ -48,6 +48,10 @@ export const deviceConfigSchema = z.discriminatedUnion('driver', [
     mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i, 'mac: must be six hex bytes separated by colons').optional(),
     addr: z.number().int().min(2).max(31).optional(),
   }),
+  /** The standard VGA with Bochs VBE (QEMU's -device VGA / -vga std). */
+  z.object({ driver: z.literal('VGA') }),
+  /** Intel AC'97 (QEMU's -device AC97); audiodev names an -audiodev (none: output discarded). */
+  z.object({ driver: z.literal('AC97'), audiodev: z.string().min(1).optional() }),
   z.object({
     driver: z.literal('loader'),
     file: z.string().min(1),
@@ -84,6 +88,21 @@ export const netdevConfigSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type NetdevConfig = z.infer<typeof netdevConfigSchema>;
+/** -display: none, or png:PATH (the screen as PNG when the guest stops, on SIGUSR1, by screendump). */
+export const displayConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('png'), path: z.string().min(1) }),
+]);
+export type DisplayConfig = z.infer<typeof displayConfigSchema>;
+
+/** -audiodev DRIVER,id=ID[,path=FILE][,out.frequency=HZ]. */
+export const audiodevConfigSchema = z.object({
+  driver: z.enum(['wav', 'none']),
+  id: z.string().min(1),
+  path: z.string().min(1).optional(),
+  frequency: z.number().int().min(8000).max(192000).optional(),
+});
+export type AudiodevConfig = z.infer<typeof audiodevConfigSchema>;
 
 export const cpuSpecSchema = z.object({
   model: z.string(),
@@ -117,6 +136,8 @@ export const machineConfigSchema = z.object({
   /** Ctrl-C on a stdio TTY ends qemu-lite (QEMU's stdio signal=on); -nographic passes it to the guest. */
   stdioSignals: z.boolean().default(true),
   startPaused: z.boolean().default(false),
+  /** -monitor unix:PATH,server=on,wait=off: the monitor on a UNIX socket while the guest runs. */
+  monitorSocket: z.string().min(1).optional(),
   name: z.string().optional(),
   log: z.array(z.enum(LOG_ITEMS)).default([]),
   logfile: z.string().optional(),
@@ -131,6 +152,8 @@ export const machineConfigSchema = z.object({
    * the virtual clock's fixed wall time unless rtcBaseSec says otherwise.
    */
   icountShift: z.number().int().min(0).max(10).optional(),
+  display: displayConfigSchema.default({ kind: 'none' }),
+  audiodevs: z.array(audiodevConfigSchema).default([]),
   /** Wall-clock seconds the RTC starts from (default: the host's time at start). */
   rtcBaseSec: z.number().optional(),
 });

@@ -9,7 +9,7 @@ export type { RunMachineOptions, RunMachineResult, MachineRunContext, MachineRun
 export {
   machineConfigSchema, parseMachineConfig, ConfigError, ACCEL_NAMES, MACHINE_TYPES, LOG_ITEMS,
 } from './config';
-export type { MachineConfig, MachineConfigInput, AccelName, MachineType, LogItem, SerialBackend, DeviceConfig } from './config';
+export type { MachineConfig, MachineConfigInput, AccelName, MachineType, LogItem, SerialBackend, DeviceConfig, DisplayConfig, AudiodevConfig } from './config';
 export { parseCommandLine, CliError, HELP_TEXT } from './cli-args';
 export type { CliAction } from './cli-args';
 export { cliMain, demoGuestPath } from './cli-main';
@@ -43,6 +43,25 @@ export { IsaDebugExit } from './devices/isa-debug-exit';
 export { PcTestdev } from './devices/pc-testdev';
 export { PciTestdev } from './devices/pci-testdev';
 export { PciHost } from './pci/pci-host';
+
+// Display and sound (issue 8: VGA with Bochs VBE, PNG screen dumps; AC'97 with WAV output)
+export { VgaCore } from './devices/vga/vga';
+export type { VgaOptions } from './devices/vga/vga';
+export { PciVga, type PciVgaOptions } from './devices/vga/vga-pci';
+export { VGA_FONT_8X16 } from './devices/vga/vga-font';
+export { writeVgaScreenInfo } from './devices/vga/screen-info';
+export { renderVga, vgaScreenMode } from './display/vga-render';
+export type { VgaScreenMode } from './display/vga-render';
+export { encodePng, decodePng, crc32, PngError } from './display/png';
+export type { RgbImage } from './display/png';
+export { screendump, PngDisplay } from './display/screendump';
+export { Ac97, Ac97BusMaster } from './devices/ac97/ac97';
+export type { AudioSink, Ac97Options } from './devices/ac97/ac97';
+export { WavWriter, wavHeader, parseWav } from './audio/wav';
+export type { WavFormat, ParsedWav } from './audio/wav';
+export { WavAudiodev, NoAudiodev } from './audio/audiodev';
+export type { AudiodevBackend } from './audio/audiodev';
+export { PC_VGA_SLOT } from './machine/pc';
 
 // Loaders and firmware
 export { loadKernel, loadFlat } from './loaders/kernel';

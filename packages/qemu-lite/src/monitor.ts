@@ -1,7 +1,7 @@
 /**
  * A minimal human monitor (QEMU's HMP) for -S: `c`/`cont` starts the guest, `q`/`quit`
  * ends it, `info registers` dumps the vCPUs, `info pci` lists the PCI functions,
- * `system_powerdown` presses the ACPI power button.
+ * `system_powerdown` presses the ACPI power button, `screendump FILE` writes the screen as PNG.
  */
 import type { Vcpu } from '@kvmts/kvm-core';
 import { registerDump } from './machine/run-loop';
@@ -12,6 +12,8 @@ export interface MonitorTarget {
   vcpus: readonly Vcpu[];
   infoPci?(): string;
   powerdown?(): void;
+  /** Writes the VGA screen to a PNG file; absent without a display device. */
+  screendump?(file: string): void;
 }
 
 /** Executes one command line; returns what the loop should do next, or output text. */
@@ -31,8 +33,17 @@ export function monitorCommand(line: string, t: MonitorTarget): { result?: Monit
     case 'system_powerdown':
       t.powerdown?.();
       return { output: '' };
+    case 'screendump':
+      if (cmd[1] === undefined) return { output: 'screendump: a file name is required\n' };
+      if (t.screendump === undefined) return { output: 'screendump: no display device (-vga std or -device VGA)\n' };
+      try {
+        t.screendump(cmd[1]);
+        return { output: '' };
+      } catch (e) {
+        return { output: `screendump: ${(e as Error).message}\n` };
+      }
     case 'help':
-      return { output: 'c|cont, q|quit, info registers, info pci, system_powerdown\n' };
+      return { output: 'c|cont, q|quit, info registers, info pci, system_powerdown, screendump FILE\n' };
     default:
       return { output: `unknown command: '${cmd[0]}'\n` };
   }

@@ -15,6 +15,8 @@ import { MachineEvents, type MachineRequest } from './machine/machine-events';
 import { PcMachine } from './machine/pc';
 import { RunLoop } from './machine/run-loop';
 import { runMonitor } from './monitor';
+import { screendump } from './display/screendump';
+import { MonitorSocket } from './monitor-socket';
 
 export interface RunMachineOptions {
   /** A host that already has the vendor module loaded (guest-tests). */
@@ -37,6 +39,11 @@ export interface RunMachineOptions {
   defaultKernel?: string;
   /** Called with each machine once built (tests inspect devices; monitors attach). */
   onMachine?: (m: PcMachine, loop: RunLoop) => void;
+  /**
+   * SIGTERM, SIGHUP and SIGINT end the VM cleanly (as QEMU's "terminating on signal N"),
+   * so devices finish their files (PNG, WAV) before exit. The CLI sets it.
+   */
+  handleSignals?: boolean;
   /** Called when a boot ends, before the VM is destroyed (e.g. to read vCPU stats). */
   onMachineEnd?: (m: PcMachine) => void;
 }
@@ -108,6 +115,9 @@ export async function runMachine(input: MachineConfigInput, opts: RunMachineOpti
   }
 }
 
+/** The signals that end the VM cleanly, with the numbers QEMU prints. */
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
 /** The pc machine's runner. */
 export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts }) => {
   const stderr = opts.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -137,10 +147,35 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
         vcpus: m.vcpus,
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => m.pm?.pressPowerButton(),
+        ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
       });
       if (r === 'quit') return { kind: 'exit', status: 0, reason: 'quit from the monitor' };
     }
     detach = attachStdin(opts.stdin, m, loop, events, config.stdioSignals);
+    if (opts.handleSignals) {
+      const onSignal = (sig: NodeJS.Signals) => {
+        const reason = `terminating on signal ${SIGNAL_NUMBERS[sig as keyof typeof SIGNAL_NUMBERS] ?? sig}`;
+        stderr(`qemu-lite: ${reason}`);
+        events.exit(0, reason);
+        loop.kick();
+      };
+      for (const sig of Object.keys(SIGNAL_NUMBERS)) process.on(sig, onSignal);
+      const before = detach;
+      detach = () => {
+        for (const sig of Object.keys(SIGNAL_NUMBERS)) process.off(sig, onSignal);
+        before();
+      };
+    }
+    if (config.monitorSocket !== undefined) {
+      const mon = new MonitorSocket(config.monitorSocket, {
+        vcpus: m.vcpus,
+        infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
+        powerdown: () => { m.pm?.pressPowerButton(); loop.kick(); },
+        ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
+      }, () => { events.exit(0, 'quit from the monitor'); loop.kick(); });
+      const before = detach;
+      detach = () => { mon.close(); before(); };
+    }
     return await loop.run();
   } finally {
     detach();

@@ -119,7 +119,7 @@ describe('command line', () => {
     [['-d', 'everything'], /^-d: unknown log item 'everything'/],
     [['-D', '/no/such/dir/log'], /could not open log file/],
     [['-nographic=1'], /invalid option/],
-    [['-vga', 'std'], /unsupported VGA card 'std'/],
+    [['-vga', 'cirrus'], /unsupported VGA card 'cirrus'/],
     [['-monitor', 'tcp:1'], /unsupported monitor backend/],
     [['-S', '-monitor', 'none'], /no monitor/],
     [['--no-reboot=yes'], /takes no argument/],

@@ -48,6 +48,11 @@ import { DgramNetBackend } from '../net/dgram';
 import type { NetBackend } from '../net/net-client';
 import { SocketNetBackend } from '../net/socket';
 import { VirtioPciDevice } from '../virtio/virtio-pci';
+import { NoAudiodev, WavAudiodev, type AudiodevBackend } from '../audio/audiodev';
+import { Ac97 } from '../devices/ac97/ac97';
+import { PciVga } from '../devices/vga/vga-pci';
+import { hasLinuxBootParams, writeVgaScreenInfo } from '../devices/vga/screen-info';
+import { PngDisplay } from '../display/screendump';
 import { setBootCpuState } from './boot-cpu-state';
 import { openCharBackend, type CharBackend } from './char-backend';
 import { GuestMemory } from './guest-memory';
@@ -70,6 +75,8 @@ export const PIIX_RCR_RESET_VALUE = 0x06;
 /** KVM_SET_IDENTITY_MAP_ADDR / KVM_SET_TSS_ADDR values QEMU uses (3 pages below the BIOS ROM). */
 export const PC_IDENTITY_MAP_ADDR = 0xfeffc000;
 export const PC_TSS_ADDR = 0xfeffd000;
+/** QEMU's pc puts -vga std in slot 2. */
+export const PC_VGA_SLOT = 2;
 
 /** Runs an ioctl that the architecture may not provide (ENOTTY is fine, anything else is not). */
 function optionalIoctl(fn: () => void): void {
@@ -109,7 +116,17 @@ export class PcMachine {
   readonly port80 = new Port80();
   pcTestdev: PcTestdev | undefined;
   kernel: KernelEntry | undefined;
+  /** -device VGA / -vga std. */
+  vga: PciVga | undefined;
+  /** -display png:PATH. */
+  display: PngDisplay | undefined;
+  /** -device AC97. */
+  ac97: Ac97 | undefined;
+  /** -audiodev backends by id. */
+  readonly audiodevs = new Map<string, AudiodevBackend>();
   private pmRegisteredAt = -1;
+  /** The next free KVM memory slot: RAM takes the first ones, then RAM-backed BARs (VGA LFB). */
+  private nextMemSlot = 0;
   /** PIIX3 with the PIRQ router (pc only). */
   piix3: Piix3 | undefined;
   /** MSI routes (GSI routing + irqfd) for MSI-X, created with the first MSI-X device. */
@@ -201,11 +218,18 @@ export class PcMachine {
     }
 
     for (const n of config.netdevs) this.netdevs.set(n.id, this.openNetdev(n));
+    for (const a of config.audiodevs)
+      this.audiodevs.set(a.id, a.driver === 'wav' ? new WavAudiodev(a.id, a.path ?? `${a.id}.wav`, a.frequency) : new NoAudiodev(a.id));
     for (const d of config.devices) this.addDevice(d);
     if (this.isPc && this.piix3 !== undefined) {
       const piix3 = this.piix3;
       assignPciResources(this.pci, pcPciWindows(this.layout.belowFourGEnd), (slot, pin) => piix3.pirqIrq(pciSlotPirq(slot, pin)));
       this.setPciElcr();
+    }
+    if (config.display.kind === 'png') {
+      if (this.vga === undefined) throw new Error('-display png: no display device (add -vga std or -device VGA)');
+      this.display = new PngDisplay(this.vga.core, config.display.path, io.warn);
+      this.display.attachSignal();
     }
 
     this.setupFirmware();
@@ -235,12 +259,12 @@ export class PcMachine {
     };
     const lowBytes = alloc(this.layout.belowFourGEnd);
     const regions = [];
-    let slot = 0;
     for (const r of pcRamRegions(this.layout)) {
+      const slot = this.nextMemSlot++;
       const bytes = r.guestPhysAddr < 2 ** 32
         ? lowBytes.subarray(r.guestPhysAddr, r.guestPhysAddr + r.size)
         : alloc(r.size);
-      this.vm.setUserMemoryRegion({ slot: slot++, flags: 0, guestPhysAddr: r.guestPhysAddr, memorySize: r.size, userspaceAddr: bytes });
+      this.vm.setUserMemoryRegion({ slot, flags: 0, guestPhysAddr: r.guestPhysAddr, memorySize: r.size, userspaceAddr: bytes });
       regions.push({ guestPhysAddr: r.guestPhysAddr, bytes });
     }
     return new GuestMemory(regions);
@@ -298,6 +322,23 @@ export class PcMachine {
         // QEMU's default MAC: 52:54:00:12:34:56 plus the NIC's index.
         const mac = parseMac(d.mac ?? `52:54:00:12:34:${(0x56 + this.virtio.filter((v) => v.model instanceof VirtioNet).length).toString(16)}`)!;
         this.addVirtio(new VirtioNet(mac, backend), d.addr, 'virtio-net-pci');
+        break;
+      }
+      case 'VGA': {
+        if (!this.isPc) throw new Error('-device VGA: no PCI bus on this machine (use -M pc)');
+        if (this.vga !== undefined) throw new Error('-device VGA: only one VGA card is supported');
+        const slot = this.pci.getFunction(PC_VGA_SLOT, 0) === undefined ? PC_VGA_SLOT : this.pci.freeSlot();
+        this.vga = new PciVga({ vm: this.vm, pio: this.pio, mmio: this.mmio, lfbSlot: this.nextMemSlot++, warn: (m) => this.io.warn(`qemu-lite: ${m}`) });
+        this.pci.addFunction(slot, 0, this.vga);
+        break;
+      }
+      case 'AC97': {
+        if (!this.isPc) throw new Error('-device AC97: no PCI bus on this machine (use -M pc)');
+        const sink = d.audiodev === undefined ? new NoAudiodev('(none)') : this.audiodevs.get(d.audiodev);
+        if (sink === undefined) throw new Error(`-device AC97: audiodev '${d.audiodev}' not found`);
+        // BARs and INTERRUPT_LINE come from assignPciResources; INTA goes through the PIIX3 PIRQ link.
+        this.ac97 = new Ac97({ mem: this.mem, clock: this.clock, sink });
+        this.pci.addFunction(this.pci.freeSlot(), 0, this.ac97);
         break;
       }
       case 'loader':
@@ -435,6 +476,8 @@ export class PcMachine {
         kernelPath, append: cfg.append, modules, belowFourGEnd: this.layout.belowFourGEnd, e820,
         rsdpAddr: this.isPc ? RSDP_ADDR : undefined, fastBoot: cfg.linuxFastBoot,
       });
+      // Linux without its real-mode setup learns about the text console from us (vgacon).
+      if (this.kernel.protocol === 'linux' && this.vga !== undefined && hasLinuxBootParams(this.mem, this.kernel.esi)) writeVgaScreenInfo(this.mem, this.kernel.esi, this.vga.core);
       this.fwCfg.addU32(FW_CFG_KERNEL_SIZE, image.length);
       this.fwCfg.add(FW_CFG_KERNEL_DATA, image);
       this.fwCfg.addString(FW_CFG_KERNEL_CMDLINE, cfg.append);
@@ -483,6 +526,7 @@ export class PcMachine {
   /** Device timers (RTC) and output flushing; called by the run loop between slices. */
   poll(): void {
     this.rtc.poll();
+    this.ac97?.drain();
     for (const b of this.backends) b.flush();
   }
 
@@ -491,9 +535,9 @@ export class PcMachine {
    * the in-kernel timers (PIT, LAPIC timers), which wake halted vCPUs.
    */
   nextDeadlineNs(): number {
-    const rtc = this.rtc.nextDeadlineNs();
+    const dev = Math.min(this.rtc.nextDeadlineNs(), this.ac97?.nextDeadlineNs() ?? Infinity);
     const kernel = this.vm.nextTimerDeadline();
-    return kernel >= 0 && kernel < rtc ? kernel : rtc;
+    return kernel >= 0 && kernel < dev ? kernel : dev;
   }
 
   /** Under -icount every vCPU idle means time jumps to the next deadline (QEMU's sleep=off). */
@@ -509,5 +553,9 @@ export class PcMachine {
     for (const b of this.backends) b.close();
     for (const v of this.virtio) v.close();
     for (const n of this.netdevs.values()) n.close();
+    // The guest stopped: the screen as it was, and the audio finalized (RIFF sizes).
+    this.display?.close();
+    this.ac97?.drain();
+    for (const a of this.audiodevs.values()) a.close();
   }
 }

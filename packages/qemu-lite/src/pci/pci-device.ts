@@ -48,7 +48,11 @@ export interface PciBarRegion {
   size: number;
   type: PciBarType;
   prefetchable?: boolean;
-  device: BusDevice;
+  /**
+   * The region's registers on the PIO/MMIO bus. Omitted for a RAM-backed region (a
+   * framebuffer as a KVM memory slot): the function maps it itself in barMapped.
+   */
+  device?: BusDevice;
 }
 
 /** What the bus gives a function when it is plugged (buses for its BARs, its INTx line). */
@@ -236,14 +240,19 @@ export class PciFunction {
       const enabled = (cmd & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0;
       let addr = this.regionAddress(n);
       const limit = io ? 0x10000 : 2 ** 52;
-      if (!enabled || addr === 0 || addr + r.size > limit || (!io && r.type === 'mem32' && addr + r.size > 2 ** 32)) addr = -1;
+      // A 32-bit BAR reaching the top of the address space is unmapped, as QEMU's
+      // pci_bar_address (last address >= UINT32_MAX): that is also the sizing pattern.
+      if (!enabled || addr === 0 || addr + r.size > limit || (!io && r.type === 'mem32' && addr + r.size >= 2 ** 32)) addr = -1;
       if (addr === this.mappedAt[n]) continue;
       const bus = io ? slot.pio : slot.mmio;
-      if (this.mappedAt[n]! >= 0) bus.deregister(this.mappedAt[n]!);
+      if (this.mappedAt[n]! >= 0 && r.device !== undefined) bus.deregister(this.mappedAt[n]!);
       this.mappedAt[n] = -1;
-      if (addr >= 0) {
+      const dev = r.device;
+      if (addr >= 0 && dev === undefined) {
+        this.mappedAt[n] = addr;
+      } else if (addr >= 0 && dev !== undefined) {
         try {
-          bus.register({ base: addr, size: r.size }, r.device);
+          bus.register({ base: addr, size: r.size }, dev);
           this.mappedAt[n] = addr;
         } catch (e) {
           // Overlapping another range: the BAR does not decode (as a conflicting BAR on real buses).
@@ -254,7 +263,10 @@ export class PciFunction {
     }
   }
 
-  /** Hook: region n is now mapped at `addr` (-1: unmapped). virtio moves its ioeventfds here. */
+  /**
+   * Hook: region n is now mapped at `addr` (-1: unmapped). virtio moves its ioeventfds
+   * here; a RAM-backed region (no device) moves its memory slot here.
+   */
   protected barMapped(_n: number, _addr: number): void {}
 
   /** The address BAR n is programmed to (without the type bits). */
