@@ -193,7 +193,9 @@ export function regSigned64(r: number): number {
 
 /**
  * Decode ModRM (and SIB, displacement). immBytes: immediate bytes that follow, so a
- * RIP-relative address can be computed from the end of the instruction.
+ * RIP-relative address can be computed from the end of the instruction. A negative
+ * value -n means "n bytes when ModRM.reg is 0 or 1, else none" (group 3: only TEST,
+ * /0 and /1, has an immediate).
  */
 export function decodeModrm(immBytes: number): void {
   const m = fetch8();
@@ -269,7 +271,7 @@ export function decodeModrm(immBytes: number): void {
   else if (mod === 2) lo += fetch32();
   if (ripRel) {
     // RIP-relative: from the end of the instruction (immediates included).
-    const end = d.ip + immBytes;
+    const end = d.ip + (immBytes >= 0 ? immBytes : (m & 0x30) === 0 ? -immBytes : 0);
     d.ea = d.adsize === 8 ? addWrap64(end, lo) : (end + lo) >>> 0;
     d.eaLo = d.ea | 0;
     d.eaHi = d.adsize === 8 ? Math.floor(d.ea / TWO32) | 0 : 0;

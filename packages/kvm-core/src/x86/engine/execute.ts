@@ -851,7 +851,8 @@ export function imul3(cpu: X86Cpu, sz: number, dst: number, a: number, ahi: numb
 /** Group 3: TEST NOT NEG MUL IMUL DIV IDIV. */
 function group3(cpu: X86Cpu, b: number): void {
   const R = d.regs;
-  decodeModrm(0);
+  // TEST (/0, /1) has an immediate after the ModRM bytes: RIP-relative operands count it.
+  decodeModrm(b === 8 ? -4 : -b);
   const sub = d.reg & 7;
   if (sub === 0 || sub === 1) {
     checkLock(false);
