@@ -21,4 +21,17 @@ describe('engine: uapi state conversions', () => {
     expect(getRip(cpu)).toBe(0xffffffff81000000n);
     expect(u64ToAddr(addrToU64(-4096))).toBe(-4096);
   });
+
+  it('setRip from VMCS/VMCB halves keeps a kernel-half RIP exact (unsigned high half)', () => {
+    const cpu = new X86Cpu(new Memslots());
+    cpu.efer = 0x500;
+    cpu.cr0 = 0x80000011;
+    setSegment(cpu, 1, { base: 0n, limit: 0xffffffff, selector: 0x10, type: 0xb, present: 1, dpl: 0, db: 0, s: 1, l: 1, g: 1, avl: 0, unusable: 0 });
+    // 0xffffffff81083d25 is not a multiple of 2048: exact only as a signed number.
+    cpu.setRip(0x81083d25, 0xffffffff);
+    expect(cpu.rip).toBe(-0x7ef7c2db);
+    expect(getRip(cpu)).toBe(0xffffffff81083d25n);
+    cpu.setRip(0x81083d25 | 0, -1);
+    expect(cpu.rip).toBe(-0x7ef7c2db);
+  });
 });

@@ -722,9 +722,13 @@ export class X86Cpu {
     return Math.floor(this.rip / TWO32) | 0;
   }
 
-  /** Set RIP from halves (vendors loading the VMCS/VMCB guest RIP). */
+  /**
+   * Set RIP from halves (vendors loading the VMCS/VMCB guest RIP). `hi` may come from a
+   * Uint32Array: taken as signed, so a kernel-half RIP stays an exact negative number
+   * (as unsigned it would be ~1.8e19 and lose its low 11 bits).
+   */
   setRip(lo: number, hi: number): void {
-    this.rip = this.mode64 || this.longMode ? hi * TWO32 + (lo >>> 0) : lo >>> 0;
+    this.rip = this.mode64 || this.longMode ? (hi | 0) * TWO32 + (lo >>> 0) : lo >>> 0;
   }
 
   /** Flags the guest can observe (EFLAGS with bit 1 set). */
