@@ -246,7 +246,7 @@ export class SvmSilicon implements GuestModeController, TdpHook {
         const as = e.addrSize === 16 ? 1 << 7 : e.addrSize === 64 ? 1 << 9 : 1 << 8;
         const i1 = (e.isIn ? 1 : 0) | (e.isString ? 4 : 0) | (e.isRep ? 8 : 0) |
           (e.size === 1 ? 0x10 : e.size === 2 ? 0x20 : 0x40) | (e.isString ? as | ((e.segment & 7) << 10) : 0) | ((e.port & 0xffff) << 16);
-        rec(SVM_EXIT.IOIO, i1 >>> 0, 0, v.num(CTL.NRIP));
+        rec(SVM_EXIT.IOIO, i1 >>> 0, 0, v.numSigned(CTL.NRIP));
         break;
       }
       case E.ENGINE_EXIT_CPUID: nrip(); rec(SVM_EXIT.CPUID); break;

@@ -215,7 +215,8 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
 
   function skipEmulatedInstruction(vcpu: KvmVcpuX86): boolean {
     const v = svm(vcpu).silicon.vmcb;
-    const nrip = v.num(CTL.NRIP);
+    // Signed: a kernel-half next RIP (0xffffffff8...) read unsigned loses its low 11 bits.
+    const nrip = v.numSigned(CTL.NRIP);
     if (nrip === 0) return false;
     v.setNum(SAVE.RIP, nrip);
     vcpu.regs[2 * RIP] = v.u32(SAVE.RIP) | 0;
