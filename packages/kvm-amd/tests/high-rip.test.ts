@@ -36,7 +36,7 @@ describe('kvm-amd: exits at a kernel-half RIP', () => {
     const r = m.vcpu.getRegs();
     r.rip = 0xffffffff80100000n;
     m.vcpu.setRegs(r);
-    runToHlt(m);
+    runToHlt(m, 200); // a wrong RIP loops forever: bounded, so a regression fails instead of hanging
     expect(m.console).toBe('K!');
     expect(m.vcpu.getRegs().rip).toBe(0xffffffff80100130n); // after the HLT
   });
