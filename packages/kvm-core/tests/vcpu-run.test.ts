@@ -131,6 +131,8 @@ describe('vCPUs and KVM_RUN (through a fake vendor)', () => {
   it('reads and writes MSRs through the vendor; stops at the first unknown', () => {
     const vcpu = vm.createVcpu(0);
     expect(vcpu.getMsrs([0x10, 0x99, 0x10])).toEqual([{ index: 0x10, data: 1234n }]);
+    // kvm_get_msr_common's read-as-zero AMD model MSRs (K8 SYSCFG: Linux's MTRR code reads it).
+    expect(vcpu.getMsrs([0xc0010010, 0xc0011022])).toEqual([{ index: 0xc0010010, data: 0n }, { index: 0xc0011022, data: 0n }]);
     expect(vcpu.setMsrs([{ index: 0x10, data: 5n }, { index: 0x99, data: 1n }])).toBe(1);
     expectErrno(() => vcpu.setMsrs([{ index: 0x10, data: -5n }]), 'EINVAL', /entries\.0\.data/);
   });

@@ -24,6 +24,19 @@ export const KVM_COMMON_MSRS: readonly number[] = [
   MSR_KVM_PV_EOI_EN, MSR_KVM_STEAL_TIME,
 ];
 
+/**
+ * AMD/Intel model MSRs that kvm_get_msr_common reads as 0 (and whose guest writes it
+ * drops), so a guest probing them does not take #GP: K8 SYSCFG (Linux's MTRR setup
+ * reads it on AMD), TSEG base/mask, INT_PENDING_MSG, NB_CFG, MMIO_CONF_BASE, BU_CFG2,
+ * DC_CFG, F15H EX_CFG, IA32_PERF_CTL.
+ */
+export const MSR_K8_SYSCFG = 0xc0010010;
+export const KVM_MSRS_READ_AS_ZERO: readonly number[] = [
+  MSR_K8_SYSCFG, 0xc0010112, 0xc0010113, 0xc0010055, 0xc001001f, 0xc0010058, 0xc001102a, 0xc0011022, 0xc001102c, 0x199,
+];
+/** Of those, the ones whose writes kvm_set_msr_common accepts and ignores. */
+const KVM_MSRS_WRITE_IGNORED: readonly number[] = [0xc001001f, 0xc001102a, 0xc0011022, 0xc001102c];
+
 function isX2apicMsr(index: number): boolean {
   return index >= APIC_BASE_MSR && index <= X2APIC_MSR_LAST;
 }
@@ -53,6 +66,7 @@ export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undef
       return vcpu.steal.msr;
     default:
       if (isX2apicMsr(index)) return vcpu.apic?.x2apicMsrRead(index);
+      if (KVM_MSRS_READ_AS_ZERO.includes(index)) return 0n;
       return undefined;
   }
 }
@@ -115,7 +129,7 @@ export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, h
       return true;
     default:
       if (isX2apicMsr(index)) return vcpu.apic !== null && vcpu.apic.x2apicMsrWrite(index, data);
-      return false;
+      return KVM_MSRS_WRITE_IGNORED.includes(index);
   }
 }
 

@@ -214,7 +214,8 @@ export function regSigned64(r: number): number {
 
 /**
  * Decode ModRM (and SIB, displacement). immBytes: immediate bytes that follow, so a
- * RIP-relative address can be computed from the end of the instruction.
+ * RIP-relative address can be computed from the end of the instruction (group 3 learns
+ * of TEST's immediate only after the ModRM: it moves the address with ripRelPastImmediate).
  */
 export function decodeModrm(immBytes: number): void {
   if (d.rpl >= 0) {
