@@ -100,10 +100,12 @@ export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, h
       vcpu.requestClockUpdate();
       return true;
     case MSR_KVM_PV_EOI_EN: {
-      // Bit 0 enables; the area is a 4-byte aligned u32 (bits 3:1 reserved).
-      if (data & 0xen) return false;
+      // Bit 0 enables; the rest is the address of a 4-byte aligned u32, so only bit 1 is
+      // reserved (kvm_lapic_set_pv_eoi: IS_ALIGNED(data & ~KVM_MSR_ENABLED, 4)). i386 Linux
+      // puts the per-CPU word at an address that is 4 but not 16 byte aligned.
+      if (data & 0x2n) return false;
       vcpu.pv.pvEoiMsr = data;
-      vcpu.pv.pvEoiGpa = data & 1n ? Number(data & ~0xfn) : -1;
+      vcpu.pv.pvEoiGpa = data & 1n ? Number(data & ~1n) : -1;
       vcpu.pv.pvEoiPending = false;
       return true;
     }
