@@ -52,6 +52,10 @@ function routeSse(cpu: X86Cpu, map: SseMap, op: number): void {
     if ((cpu.cr0 & CR0_EM) || !(cpu.cr4 & CR4_OSFXSR)) cpu.raise(UD_VECTOR);
     if (cpu.cr0 & CR0_TS) cpu.raise(NM_VECTOR);
   }
+  if (map === 0x0f && op === 0x77) { // EMMS has no ModRM byte
+    execSse(cpu.fpu, fpuHost(cpu), map, op, prefix, 0, 0, -1, d.rexW, 0);
+    return;
+  }
   const hasImm = SSE_HAS_IMM8(map, op);
   decodeModrm(hasImm ? 1 : 0);
   const ea = d.isMem ? eaLinear(1, false) : -1;
