@@ -229,6 +229,41 @@ describe('engine: 32-bit protected mode', () => {
     expect(r.name).toBe('HLT');
   });
 
+  it('SSE and x87 memory operands at linear addresses at and above 2 GiB (int32 in legacy modes) are memory, not registers', () => {
+    // i386 Linux user stacks sit at 0xbf......: glibc's strchr does movd 0xc(%esp), %xmm1.
+    const code = assemble(`${BOOT32}
+      mov %cr4, %eax
+      or $0x600, %eax                   # OSFXSR | OSXMMEXCPT
+      mov %eax, %cr4
+      mov %cr0, %eax
+      and $~4, %eax
+      or $2, %eax
+      mov %eax, %cr0
+      fninit
+      mov $0x80001000, %esp
+      pushl $0x63
+      mov $0x12345678, %eax
+      movd (%esp), %xmm1                # memory (a register form would read ESP)
+      movd %xmm1, %eax
+      call puthex
+      movd %xmm1, 0x80000800            # store form
+      mov 0x80000800, %eax
+      call puthex
+      fildl (%esp)                      # x87 memory form
+      fistpl 0x80000804
+      mov 0x80000804, %eax
+      call puthex
+      hlt
+    ${LIB32}
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    const high = new Uint8Array(0x2000);
+    m.memslots.set({ slot: 1, flags: 0, guestPhysAddr: 0x80000000, memorySize: 0x2000, userspaceAddr: high });
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('00000063' + '00000063' + '00000063');
+    expect(r.name).toBe('HLT');
+  });
+
   it('a #GP while delivering #GP escalates to #DF, and a fault in #DF delivery is a triple fault (shutdown)', () => {
     const code = assemble(`${BOOT32}
       lidt idtr
