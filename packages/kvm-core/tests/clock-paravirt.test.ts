@@ -287,6 +287,10 @@ describe('hypercalls and paravirt CPUID', () => {
     const v = t.x86[0]!;
     expect(kvmSetMsr(v, 0x4b564d04, 0x7000n | 1n, false)).toBe(true);
     expect(kvmSetMsr(v, 0x4b564d04, 0x7002n, false)).toBe(false); // reserved bits
+    // Any 4-byte aligned address is valid (i386 Linux's per-CPU word is not 16-byte aligned).
+    expect(kvmSetMsr(v, 0x4b564d04, 0x7a04n | 1n, false)).toBe(true);
+    expect(v.pv.pvEoiGpa).toBe(0x7a04);
+    expect(kvmSetMsr(v, 0x4b564d04, 0x7000n | 1n, false)).toBe(true);
     v.apic!.acceptIrq(0, 0x60, true, false);
     v.apic!.ackInterrupt(0x60); // in service, nothing else pending
     t.ram.set([0x90, 0xe6, 0x99], 0);

@@ -114,6 +114,19 @@ describe('vCPUs and KVM_RUN (through a fake vendor)', () => {
     expect(vcpu.getSregs()).toEqual(next);
   });
 
+  it('reports CR2 as an unsigned u64: a 32-bit fault address kept as int32, a high canonical one kept negative', () => {
+    const vcpu = vm.createVcpu(0);
+    const x86 = vcpu.archState as unknown as { cr2: number };
+    x86.cr2 = 0xffffc020 | 0; // as the engine leaves it after a 32-bit #PF at 0xffffc020
+    const s = vcpu.getSregs();
+    expect(s.cr2).toBe(0xffffc020n);
+    vcpu.setSregs(s); // round-trips (KVM_GET_SREGS then KVM_SET_SREGS, as a snapshot does)
+    expect(vcpu.getSregs().cr2).toBe(0xffffc020n);
+    vcpu.setSregs({ ...s, cr2: 0xffff800000001000n });
+    expect(x86.cr2).toBe(-0x7ffffffff000);
+    expect(vcpu.getSregs().cr2).toBe(0xffff800000001000n);
+  });
+
   it('rejects bad register input with EINVAL naming the field, changing nothing', () => {
     const vcpu = vm.createVcpu(0);
     const before = vcpu.getRegs();

@@ -25,17 +25,32 @@ export const KVM_COMMON_MSRS: readonly number[] = [
 ];
 
 /**
- * AMD/Intel model MSRs that kvm_get_msr_common reads as 0 (and whose guest writes it
- * drops), so a guest probing them does not take #GP: K8 SYSCFG (Linux's MTRR setup
- * reads it on AMD), TSEG base/mask, INT_PENDING_MSG, NB_CFG, MMIO_CONF_BASE, BU_CFG2,
- * DC_CFG, F15H EX_CFG, IA32_PERF_CTL.
+ * MSRs that kvm_get_msr_common reads as 0 (platform, LBR and AMD northbridge/SMM ones):
+ * guests read some of them without a #GP guard, e.g. Linux's MTRR code reads
+ * MSR_AMD64_SYSCFG on an AMD family 0xf..0x11 CPU (the qemu64 model is family 15).
  */
-export const MSR_K8_SYSCFG = 0xc0010010;
-export const KVM_MSRS_READ_AS_ZERO: readonly number[] = [
-  MSR_K8_SYSCFG, 0xc0010112, 0xc0010113, 0xc0010055, 0xc001001f, 0xc0010058, 0xc001102a, 0xc0011022, 0xc001102c, 0x199,
-];
-/** Of those, the ones whose writes kvm_set_msr_common accepts and ignores. */
-const KVM_MSRS_WRITE_IGNORED: readonly number[] = [0xc001001f, 0xc001102a, 0xc0011022, 0xc001102c];
+export const KVM_MSRS_READ_AS_ZERO: ReadonlySet<number> = new Set([
+  0x17, // MSR_IA32_PLATFORM_ID
+  0x2a, // MSR_IA32_EBL_CR_POWERON
+  0x1db, 0x1dc, 0x1dd, 0x1de, // MSR_IA32_LASTBRANCHFROMIP/TOIP, LASTINTFROMIP/TOIP
+  0x199, // MSR_IA32_PERF_CTL
+  0xc0010010, // MSR_AMD64_SYSCFG
+  0xc0010112, 0xc0010113, // MSR_K8_TSEG_ADDR, MSR_K8_TSEG_MASK
+  0xc0010117, // MSR_VM_HSAVE_PA
+  0xc0010055, // MSR_K8_INT_PENDING_MSG
+  0xc001001f, // MSR_AMD64_NB_CFG
+  0xc0010058, // MSR_FAM10H_MMIO_CONF_BASE
+  0xc001102a, // MSR_AMD64_BU_CFG2
+  0xc0011022, // MSR_AMD64_DC_CFG
+]);
+
+/** MSRs whose writes kvm_set_msr_common accepts and ignores. */
+export const KVM_MSRS_WRITE_IGNORED: ReadonlySet<number> = new Set([
+  0xc001001f, // MSR_AMD64_NB_CFG
+  0xc0010117, // MSR_VM_HSAVE_PA
+  0xc001102a, // MSR_AMD64_BU_CFG2
+  0xc0011022, // MSR_AMD64_DC_CFG
+]);
 
 function isX2apicMsr(index: number): boolean {
   return index >= APIC_BASE_MSR && index <= X2APIC_MSR_LAST;
@@ -66,7 +81,7 @@ export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undef
       return vcpu.steal.msr;
     default:
       if (isX2apicMsr(index)) return vcpu.apic?.x2apicMsrRead(index);
-      if (KVM_MSRS_READ_AS_ZERO.includes(index)) return 0n;
+      if (KVM_MSRS_READ_AS_ZERO.has(index >>> 0)) return 0n;
       return undefined;
   }
 }
@@ -114,10 +129,12 @@ export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, h
       vcpu.requestClockUpdate();
       return true;
     case MSR_KVM_PV_EOI_EN: {
-      // Bit 0 enables; the area is a 4-byte aligned u32 (bits 3:1 reserved).
-      if (data & 0xen) return false;
+      // Bit 0 enables; the rest is the address of a 4-byte aligned u32, so only bit 1 is
+      // reserved (kvm_lapic_set_pv_eoi: IS_ALIGNED(data & ~KVM_MSR_ENABLED, 4)). i386 Linux
+      // puts the per-CPU word at an address that is 4 but not 16 byte aligned.
+      if (data & 0x2n) return false;
       vcpu.pv.pvEoiMsr = data;
-      vcpu.pv.pvEoiGpa = data & 1n ? Number(data & ~0xfn) : -1;
+      vcpu.pv.pvEoiGpa = data & 1n ? Number(data & ~1n) : -1;
       vcpu.pv.pvEoiPending = false;
       return true;
     }
@@ -129,7 +146,7 @@ export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, h
       return true;
     default:
       if (isX2apicMsr(index)) return vcpu.apic !== null && vcpu.apic.x2apicMsrWrite(index, data);
-      return KVM_MSRS_WRITE_IGNORED.includes(index);
+      return KVM_MSRS_WRITE_IGNORED.has(index >>> 0);
   }
 }
 

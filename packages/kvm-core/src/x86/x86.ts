@@ -400,11 +400,21 @@ export class KvmVcpuX86 implements KvmArchVcpu {
       cs: seg('cs'), ds: seg('ds'), es: seg('es'), fs: seg('fs'), gs: seg('gs'), ss: seg('ss'),
       tr: seg('tr'), ldt: seg('ldt'),
       gdt: ops.getGdt(this), idt: ops.getIdt(this),
-      cr0: BigInt(this.cr0 >>> 0), cr2: BigInt(this.cr2), cr3: BigInt(this.cr3), cr4: BigInt(this.cr4 >>> 0),
+      cr0: BigInt(this.cr0 >>> 0), cr2: this.sregsCr2(), cr3: BigInt(this.cr3), cr4: BigInt(this.cr4 >>> 0),
       cr8: BigInt(kvmGetCr8(this)), efer: BigInt(this.efer >>> 0),
       apicBase: BigInt(this.apic !== null ? this.apic.apicBase : this.apicBase),
       interruptBitmap: bitmap,
     };
+  }
+
+  /**
+   * CR2 as the u64 of kvm_sregs. The engine keeps linear addresses as JS numbers: a
+   * high canonical address is negative, and a 32-bit fault address may be an int32.
+   */
+  private sregsCr2(): bigint {
+    const cr2 = this.cr2;
+    if (cr2 < 0 && cr2 >= -0x80000000 && !(this.efer & (1 << 10))) return BigInt(cr2 >>> 0);
+    return BigInt.asUintN(64, BigInt(cr2));
   }
 
   /** KVM_SET_SREGS: checks everything, then applies (nothing half-applied). */
@@ -426,7 +436,7 @@ export class KvmVcpuX86 implements KvmArchVcpu {
     if (ops.isValidCr4 !== undefined && !ops.isValidCr4(this, cr4)) throw new KvmError('EINVAL', 'sregs.cr4: not valid for this vendor');
     const pending = s.interruptBitmap.findIndex((w) => w !== 0n);
 
-    this.cr2 = Number(s.cr2);
+    this.cr2 = Number(BigInt.asIntN(64, s.cr2));
     this.cr3 = Number(s.cr3);
     kvmSetCr8(this, Number(s.cr8));
     if (this.apic !== null) this.apic.setBase(Number(s.apicBase & 0xfffffffffffffn), true);

@@ -52,6 +52,31 @@ describe('engine + FPU/SSE unit', () => {
     expect(m.cpu.regs[4]! & 0xff).toBe(1);
   });
 
+  it.skipIf(!unitPresent)('EMMS (0F 77) has no ModRM byte: the next instruction decodes from the following byte', () => {
+    // Linux's restore_fpregs_from_fpstate on AMD (X86_BUG_FXSAVE_LEAK): fnclex; emms; fildl.
+    const code = assemble(`
+      .code64
+        lea d(%rip), %rbx
+        mov $0x1234, %ebp
+        fnclex
+        emms
+        fildl (%rbx)
+        jmp 1f
+        .byte 0x22, 0x8d, 0x76, 0x00
+      1: fistpl 0x100010
+        hlt
+      d: .long 41
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    enterLongMode(m);
+    m.cpu.rip = 0x8000;
+    m.cpu.regs[8] = 0x90000;
+    m.interceptOverride = (_c, e) => e.reason === ENGINE_EXIT_HLT || e.reason === ENGINE_EXIT_EXCEPTION;
+    expect(m.cpu.run(1000)).toBe(ENGINE_EXIT_HLT);
+    expect(m.cpu.regs[10]).toBe(0x1234); // EBP untouched (a swallowed DB byte made "add %ebx, %ebp")
+    expect(new Int32Array(m.mem.buffer, 0x100010, 1)[0]).toBe(41);
+  });
+
   it.skipIf(!unitPresent)('CR0.TS gives #NM and CR4.OSFXSR=0 gives #UD for SSE', () => {
     const code = assemble(`.code64\n addps %xmm1, %xmm0\n hlt\n`, 0x8000);
     const m = createMachine(code, 0x8000);

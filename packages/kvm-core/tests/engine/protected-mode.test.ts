@@ -173,6 +173,97 @@ describe('engine: 32-bit protected mode', () => {
     expect(r.name).toBe('HLT');
   });
 
+  it('2-level paging maps frames at and above 2 GiB (4 KiB PTE to 0xfee00000, PSE 4 MiB page to 0xc0000000)', () => {
+    // A non-PAE i386 Linux reaches the LAPIC through a fixmap PTE like 0xfee0017b; entries
+    // with bit 31 set must not turn into negative (not-present) addresses.
+    const code = assemble(`${BOOT32}
+      mov $14, %eax; mov $pf_handler, %ebx; mov $0x8e, %ecx; call set_gate32
+      lidt idtr
+      mov $0x10000, %edi
+      xor %eax, %eax
+      mov $2048, %ecx
+      rep stosl
+      mov $0x11000, %edi
+      mov $0x3, %eax
+    1: stosl
+      add $0x1000, %eax
+      cmp $0x11000 + 4096, %edi
+      jne 1b
+      movl $0x11003, 0x10000
+      movl $0xfee0017b, 0x11000 + 0x300 * 4   # 0x300000 -> 0xfee00000 (PCD PWT G, as Linux's fixmap)
+      movl $0xc0000083, 0x10000 + 2 * 4       # 8 MiB: 4 MiB page -> 0xc0000000
+      mov %cr4, %eax
+      or $0x90, %eax                    # PSE | PGE
+      mov %eax, %cr4
+      mov $0x10000, %eax
+      mov %eax, %cr3
+      mov %cr0, %eax
+      or $0x80010000, %eax
+      mov %eax, %cr0
+      mov 0x300020, %eax
+      call puthex
+      movl $0x12345678, 0x300024
+      mov 0x800000 + 0x1234, %eax
+      call puthex
+      hlt
+    pf_handler:
+      mov $'P', %al
+      call putc
+      mov %cr2, %eax
+      call puthex
+      hlt
+    idtr: .word 2047
+      .long 0x20000
+    ${LIB32}
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    const apicPage = new Uint8Array(4096);
+    const high = new Uint8Array(0x400000);
+    m.memslots.set({ slot: 1, flags: 0, guestPhysAddr: 0xfee00000, memorySize: 4096, userspaceAddr: apicPage });
+    m.memslots.set({ slot: 2, flags: 0, guestPhysAddr: 0xc0000000, memorySize: 0x400000, userspaceAddr: high });
+    new DataView(apicPage.buffer).setUint32(0x20, 0xabcd0014, true);
+    new DataView(high.buffer).setUint32(0x1234, 0x87654321, true);
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('ABCD0014' + '87654321');
+    expect(new DataView(apicPage.buffer).getUint32(0x24, true)).toBe(0x12345678);
+    expect(r.name).toBe('HLT');
+  });
+
+  it('SSE and x87 memory operands at linear addresses at and above 2 GiB (int32 in legacy modes) are memory, not registers', () => {
+    // i386 Linux user stacks sit at 0xbf......: glibc's strchr does movd 0xc(%esp), %xmm1.
+    const code = assemble(`${BOOT32}
+      mov %cr4, %eax
+      or $0x600, %eax                   # OSFXSR | OSXMMEXCPT
+      mov %eax, %cr4
+      mov %cr0, %eax
+      and $~4, %eax
+      or $2, %eax
+      mov %eax, %cr0
+      fninit
+      mov $0x80001000, %esp
+      pushl $0x63
+      mov $0x12345678, %eax
+      movd (%esp), %xmm1                # memory (a register form would read ESP)
+      movd %xmm1, %eax
+      call puthex
+      movd %xmm1, 0x80000800            # store form
+      mov 0x80000800, %eax
+      call puthex
+      fildl (%esp)                      # x87 memory form
+      fistpl 0x80000804
+      mov 0x80000804, %eax
+      call puthex
+      hlt
+    ${LIB32}
+    `, 0x8000);
+    const m = createMachine(code, 0x8000);
+    const high = new Uint8Array(0x2000);
+    m.memslots.set({ slot: 1, flags: 0, guestPhysAddr: 0x80000000, memorySize: 0x2000, userspaceAddr: high });
+    const r = runToHlt(m);
+    expect(consoleText(m)).toBe('00000063' + '00000063' + '00000063');
+    expect(r.name).toBe('HLT');
+  });
+
   it('a #GP while delivering #GP escalates to #DF, and a fault in #DF delivery is a triple fault (shutdown)', () => {
     const code = assemble(`${BOOT32}
       lidt idtr

@@ -5,7 +5,7 @@
  * host.raise (and the host's own memory faults).
  */
 import { describe, expect, it } from 'vitest';
-import { FpuSseState, execFwait, execSse, execSseControl, execX87, isSseOpcode, type SsePrefix } from '../../src/x86/engine/fpu-sse/index';
+import { EA_REG, FpuSseState, execFwait, execSse, execSseControl, execX87, isSseOpcode, type SsePrefix } from '../../src/x86/engine/fpu-sse/index';
 import { Fault, FakeHost } from './fake-host';
 
 let seed = 0x12345678;
@@ -39,7 +39,7 @@ describe('fuzzing the unit', () => {
         h.mode64 = (rnd() & 3) !== 0;
       }
       const kind = rnd() % 10;
-      const ea = rnd() % 3 === 0 ? -1 : (rnd() % 8 === 0 ? rnd() % 0x200 : 0x1000 + (rnd() % 0xe00));
+      const ea = rnd() % 3 === 0 ? EA_REG : (rnd() % 8 === 0 ? rnd() % 0x200 : 0x1000 + (rnd() % 0xe00));
       try {
         if (kind < 6) {
           const map = MAPS[rnd() % MAPS.length]!;
@@ -50,10 +50,10 @@ describe('fuzzing the unit', () => {
         } else if (kind < 9) {
           const modrm = rnd() & 0xff;
           const mem = (modrm & 0xc0) !== 0xc0;
-          execX87(st, h, 0xd8 + (rnd() & 7), modrm, mem ? (ea < 0 ? 0x1000 : ea) : -1, ([16, 32, 64] as const)[rnd() % 3]!);
+          execX87(st, h, 0xd8 + (rnd() & 7), modrm, mem ? (ea === EA_REG ? 0x1000 : ea) : -1, ([16, 32, 64] as const)[rnd() % 3]!);
         } else {
           const k = (['ldmxcsr', 'stmxcsr', 'fxsave', 'fxrstor'] as const)[rnd() & 3]!;
-          if (rnd() & 1) execFwait(st, h); else execSseControl(st, h, k, ea < 0 ? 0x1000 : ea);
+          if (rnd() & 1) execFwait(st, h); else execSseControl(st, h, k, ea === EA_REG ? 0x1000 : ea);
         }
         ok++;
       } catch (e) {

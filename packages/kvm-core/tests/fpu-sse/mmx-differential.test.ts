@@ -6,7 +6,7 @@
  * and EMMS empties the tag word.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FpuSseState, execSse, execX87 } from '../../src/x86/engine/fpu-sse/index';
+import { EA_REG, FpuSseState, execSse, execX87 } from '../../src/x86/engine/fpu-sse/index';
 import { FakeHost, buildOracle, runOracle } from './fake-host';
 
 const INT: Record<string, number> = {
@@ -47,17 +47,17 @@ describe('MMX against the host CPU', () => {
       execSse(st, h, 0x0f, 0x6f, 0, 0, 0, D, false, 0);   // MOVQ mm0, [d]
       execSse(st, h, 0x0f, 0x6f, 0, 1, 0, S, false, 0);   // MOVQ mm1, [s]
       const n = name!;
-      if (n in INT) execSse(st, h, 0x0f, INT[n]!, 0, 0, 1, -1, false, 0);
-      else if (n in IMM) execSse(st, h, 0x0f, IMM[n]![0], 0, IMM[n]![1], 0, -1, false, IMM[n]![2]);
-      else if (n === 'pshufw1b') execSse(st, h, 0x0f, 0x70, 0, 0, 1, -1, false, 0x1b);
+      if (n in INT) execSse(st, h, 0x0f, INT[n]!, 0, 0, 1, EA_REG, false, 0);
+      else if (n in IMM) execSse(st, h, 0x0f, IMM[n]![0], 0, IMM[n]![1], 0, EA_REG, false, IMM[n]![2]);
+      else if (n === 'pshufw1b') execSse(st, h, 0x0f, 0x70, 0, 0, 1, EA_REG, false, 0x1b);
       else { // pinsrw2: movd eax, mm1; pinsrw mm0, eax, 2
-        execSse(st, h, 0x0f, 0x7e, 0, 1, 0, -1, false, 0);
-        execSse(st, h, 0x0f, 0xc4, 0, 0, 0, -1, false, 2);
+        execSse(st, h, 0x0f, 0x7e, 0, 1, 0, EA_REG, false, 0);
+        execSse(st, h, 0x0f, 0xc4, 0, 0, 0, EA_REG, false, 2);
       }
       execSse(st, h, 0x0f, 0x7f, 0, 0, 0, D, false, 0);   // MOVQ [d], mm0
       execX87(st, h, 0xdd, 0x30, SAVE, 32);               // FNSAVE
       execX87(st, h, 0xdd, 0x20, SAVE, 32);               // FRSTOR
-      execSse(st, h, 0x0f, 0x77, 0, 0, 0, -1, false, 0);  // EMMS
+      execSse(st, h, 0x0f, 0x77, 0, 0, 0, EA_REG, false, 0);  // EMMS
       execX87(st, h, 0xd9, 0x30, ENV, 32);                // FNSTENV
       const got = [h.read32(D), h.read32(D + 4), h.read16(SAVE + 4), h.read16(SAVE + 8), h.read16(SAVE + 28 + 8), h.read16(ENV + 8)];
       if (got.some((v, k) => v !== o[k])) bad.push(`${line}\n   got: ${got.map((v) => v.toString(16)).join(' ')}`);
@@ -91,13 +91,13 @@ describe('MMX against the host CPU', () => {
       execSse(st, h, 0x0f, 0x6f, 0, 1, 0, M1, false, 0);   // MOVQ mm1, m64
       h.setGpr64(7, BUF, 0);
       const [op, p] = ENC[name!]!;
-      execSse(st, h, 0x0f, op, p, 0, 1, -1, false, 0);
+      execSse(st, h, 0x0f, op, p, 0, 1, EA_REG, false, 0);
       execSse(st, h, 0x0f, 0x7f, 0, 0, 0, M0, false, 0);   // MOVQ m64, mm0
       execX87(st, h, 0xd9, 0x30, ENV2, 32);                // FNSTENV
       const got = [...st.xmm.subarray(0, 4), h.read32(M0), h.read32(M0 + 4), st.mxcsr, h.read16(ENV2 + 4), h.read16(ENV2 + 8),
         h.read32(BUF), h.read32(BUF + 4), h.read32(BUF + 8), h.read32(BUF + 12)];
       if (got.some((v, k) => (v >>> 0) !== o[k])) bad.push(`${line}\n   got: ${got.map((v) => (v >>> 0).toString(16)).join(' ')}`);
-      execSse(st, h, 0x0f, 0x77, 0, 0, 0, -1, false, 0);   // EMMS
+      execSse(st, h, 0x0f, 0x77, 0, 0, 0, EA_REG, false, 0);   // EMMS
     }
     expect(bad.slice(0, 6).join('\n')).toBe('');
   });

@@ -5,7 +5,7 @@
  * through execSse and must match bit for bit, MXCSR flags included.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FpuSseState, execSse, type SsePrefix } from '../../src/x86/engine/fpu-sse/index';
+import { EA_REG, FpuSseState, execSse, type SsePrefix } from '../../src/x86/engine/fpu-sse/index';
 import { FakeHost, buildOracle, runOracle } from './fake-host';
 
 interface Enc { op: number; p: SsePrefix; imm?: number; sub?: number; w?: boolean; m?: 0x0f38 | 0x0f3a }
@@ -118,14 +118,14 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       x.set(i.slice(4, 8), 4);
       if (name === 'pinsrw5') {
         host.setGpr32(0, i[4]!);
-        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 0, -1, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 0, EA_REG, false, e.imm ?? 0);
       } else if (e.sub !== undefined) {
-        execSse(st, host, e.m ?? 0x0f, e.op, e.p, e.sub, 0, -1, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, e.sub, 0, EA_REG, false, e.imm ?? 0);
       } else if (mem) {
         for (let k = 0; k < 4; k++) host.write32(SRC + 4 * k, i[4 + k]!);
         execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, SRC, false, e.imm ?? 0);
       } else {
-        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, -1, false, e.imm ?? 0);
+        execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, EA_REG, false, e.imm ?? 0);
       }
       got = [...x.slice(0, 4), st.mxcsr];
       break;
@@ -133,11 +133,11 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
     case 'G': {
       x.set(i.slice(0, 4), 4);
       host.setGpr64(0, 0xdeadbeef, 0xdeadbeef);
-      if (e.op === 0x7e || (e.m === 0x0f3a && e.op >= 0x14 && e.op <= 0x17)) execSse(st, host, e.m ?? 0x0f, e.op, e.p, 1, 0, -1, !!e.w, e.imm ?? 0);
+      if (e.op === 0x7e || (e.m === 0x0f3a && e.op >= 0x14 && e.op <= 0x17)) execSse(st, host, e.m ?? 0x0f, e.op, e.p, 1, 0, EA_REG, !!e.w, e.imm ?? 0);
       else if (mem) {
         for (let k = 0; k < 4; k++) host.write32(SRC + 4 * k, i[k]!);
         execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, SRC, !!e.w, e.imm ?? 0);
-      } else execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, -1, !!e.w, e.imm ?? 0);
+      } else execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, EA_REG, !!e.w, e.imm ?? 0);
       got = [host.gpr[0]!, host.gpr[1]!, st.mxcsr];
       break;
     }
@@ -146,7 +146,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       x.set(i.slice(4, 8), 4);
       host.flags = 0x8d5 | 2;
       if (mem) for (let k = 0; k < 4; k++) host.write32(SRC + 4 * k, i[4 + k]!);
-      execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, mem ? SRC : -1, false, 0);
+      execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 1, mem ? SRC : EA_REG, false, 0);
       got = [host.flags & 0x8d5, st.mxcsr];
       break;
     }
@@ -158,7 +158,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       host.setGpr64(1, 0x5555, 0);
       host.flags = 0x8d5 | 2;
       if (mem) for (let k = 0; k < 4; k++) host.write32(SRC + 1 + 4 * k, i[4 + k]!); // unaligned is fine
-      execSse(st, host, 0x0f3a, e.op, e.p, 0, 1, mem ? SRC + 1 : -1, !!e.w, e.imm!);
+      execSse(st, host, 0x0f3a, e.op, e.p, 0, 1, mem ? SRC + 1 : EA_REG, !!e.w, e.imm!);
       got = [host.gpr[2]!, ...x.slice(0, 4), host.flags & 0x8d5];
       break;
     }
@@ -166,7 +166,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       host.setGpr64(0, i[0]!, i[1]!);
       host.setGpr64(3, i[2]!, i[3]!);
       if (mem) { host.write32(SRC, i[2]!); host.write32(SRC + 4, i[3]!); }
-      execSse(st, host, 0x0f38, e.op, e.p, 0, 3, mem ? SRC : -1, !!e.w, 0);
+      execSse(st, host, 0x0f38, e.op, e.p, 0, 3, mem ? SRC : EA_REG, !!e.w, 0);
       got = [host.gpr[0]!, host.gpr[1]!];
       break;
     }
@@ -174,7 +174,7 @@ function replay(st: FpuSseState, host: FakeHost, line: string, mem: boolean): st
       x.set(i.slice(0, 4), 0);
       host.setGpr64(0, i[4]!, i[5]!);
       if (mem) { host.write32(SRC, i[4]!); host.write32(SRC + 4, i[5]!); }
-      execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 0, mem ? SRC : -1, !!e.w, e.imm ?? 0);
+      execSse(st, host, e.m ?? 0x0f, e.op, e.p, 0, 0, mem ? SRC : EA_REG, !!e.w, e.imm ?? 0);
       got = [...x.slice(0, 4), st.mxcsr];
     }
   }

@@ -12,7 +12,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  FpuSseState, execFwait, execSse, execSseControl, execX87, fromKvmFpu, isSseOpcode, kvmFpuFromBytes,
+  EA_REG, FpuSseState, execFwait, execSse, execSseControl, execX87, fromKvmFpu, isSseOpcode, kvmFpuFromBytes,
   kvmFpuToBytes, toKvmFpu, SSE_HAS_IMM8, KVM_FPU_SIZE,
 } from '../../src/x86/engine/fpu-sse/index';
 import { KvmError } from '../../src/errors';
@@ -178,13 +178,13 @@ describe('faults raised by the SSE unit', () => {
     st.mxcsr = 0x1f80 & ~(1 << 9); // ZM clear
     st.xmm.set([0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000], 0);
     st.xmm.set([0x3f800000, 0, 0x3f800000, 0x3f800000], 4);
-    expect(() => execSse(st, h, 0x0f, 0x5e, 0, 0, 1, -1, false, 0)).toThrow(/#19/);
+    expect(() => execSse(st, h, 0x0f, 0x5e, 0, 0, 1, EA_REG, false, 0)).toThrow(/#19/);
     expect(st.mxcsr & 4).toBe(4);
     expect(Array.from(st.xmm.subarray(0, 4))).toEqual([0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000]);
     h.cr4 = 0x200;
-    expect(() => execSse(st, h, 0x0f, 0x5e, 0, 0, 1, -1, false, 0)).toThrow(/#6/);
+    expect(() => execSse(st, h, 0x0f, 0x5e, 0, 0, 1, EA_REG, false, 0)).toThrow(/#6/);
     st.mxcsr = 0x1f80;
-    execSse(st, h, 0x0f, 0x5e, 0, 0, 1, -1, false, 0);
+    execSse(st, h, 0x0f, 0x5e, 0, 0, 1, EA_REG, false, 0);
     expect(st.xmm[1]).toBe(0x7f800000);
   });
 
@@ -192,10 +192,10 @@ describe('faults raised by the SSE unit', () => {
     const st = new FpuSseState();
     const h = new FakeHost();
     expect(() => execSse(st, h, 0x0f, 0x50, 0, 0, 0, 0x100, false, 0)).toThrow(/#6/);  // movmskps m
-    expect(() => execSse(st, h, 0x0f, 0x13, 0, 0, 1, -1, false, 0)).toThrow(/#6/);     // movlps reg,reg store
-    expect(() => execSse(st, h, 0x0f, 0x2b, 0, 0, 1, -1, false, 0)).toThrow(/#6/);     // movntps reg
-    expect(() => execSse(st, h, 0x0f, 0x73, 0, 3, 0, -1, false, 1)).toThrow(/#6/);     // psrldq on MMX
-    expect(() => execSse(st, h, 0x0f, 0x6c, 0, 0, 1, -1, false, 0)).toThrow(/#6/);     // punpcklqdq without 66
+    expect(() => execSse(st, h, 0x0f, 0x13, 0, 0, 1, EA_REG, false, 0)).toThrow(/#6/);     // movlps reg,reg store
+    expect(() => execSse(st, h, 0x0f, 0x2b, 0, 0, 1, EA_REG, false, 0)).toThrow(/#6/);     // movntps reg
+    expect(() => execSse(st, h, 0x0f, 0x73, 0, 3, 0, EA_REG, false, 1)).toThrow(/#6/);     // psrldq on MMX
+    expect(() => execSse(st, h, 0x0f, 0x6c, 0, 0, 1, EA_REG, false, 0)).toThrow(/#6/);     // punpcklqdq without 66
     expect(isSseOpcode(0x0f, 0x58, 0xf2)).toBe(true);
     expect(isSseOpcode(0x0f, 0x77, 0x66)).toBe(false);
     expect(isSseOpcode(0x0f, 0xd6, 0)).toBe(false);
@@ -230,7 +230,7 @@ describe('faults raised by the SSE unit', () => {
     expect(Array.from(st.xmm.subarray(0, 4))).toEqual([0xa, 0xb, 0x0c0b0a09, 0x100f0e0d]);
     execSse(st, h, 0x0f, 0x13, 0x66, 0, 0, 0x300, false, 0); // movlpd store
     expect(h.read32(0x300)).toBe(0xa);
-    execSse(st, h, 0x0f, 0xf7, 0x66, 0, 1, -1, false, 0);    // maskmovdqu with mask xmm1 = 0: stores nothing
+    execSse(st, h, 0x0f, 0xf7, 0x66, 0, 1, EA_REG, false, 0);    // maskmovdqu with mask xmm1 = 0: stores nothing
   });
 });
 
@@ -331,30 +331,30 @@ describe('SSE4.2 host hooks', () => {
     const h = new FakeHost();
     const bare = Object.assign(Object.create(Object.getPrototypeOf(h)), h) as FakeHost;
     Object.defineProperty(bare, 'setStatusFlags', { value: undefined });
-    expect(() => execSse(st, bare, 0x0f3a, 0x63, 0x66, 0, 1, -1, false, 0)).toThrow(/#6/);
-    execSse(st, h, 0x0f3a, 0x63, 0x66, 0, 1, -1, false, 0); // both strings empty: ECX = 16, ZF = SF = 1
+    expect(() => execSse(st, bare, 0x0f3a, 0x63, 0x66, 0, 1, EA_REG, false, 0)).toThrow(/#6/);
+    execSse(st, h, 0x0f3a, 0x63, 0x66, 0, 1, EA_REG, false, 0); // both strings empty: ECX = 16, ZF = SF = 1
     expect(h.gpr[2]).toBe(16);
     expect(h.flags & 0xc0).toBe(0xc0);
     h.setGpr64(0, 0x1234, 0);      // AH = 0x12
     h.setGpr64(4, 0x77, 0);        // SPL = 0x77
     h.setGpr64(3, 0, 0);
-    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 4, -1, false, 0);      // crc32 ebx, ah
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 4, EA_REG, false, 0);      // crc32 ebx, ah
     const viaAh = h.gpr[6]!;
     h.setGpr64(3, 0, 0);
-    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 0, -1, false, 0);      // crc32 ebx, al (0x34)
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 0, EA_REG, false, 0);      // crc32 ebx, al (0x34)
     expect(viaAh).not.toBe(h.gpr[6]);
     h.setGpr64(3, 0, 0); h.setGpr64(1, 0x12, 0);
-    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 1, -1, false, 0);      // crc32 ebx, cl (0x12)
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 1, EA_REG, false, 0);      // crc32 ebx, cl (0x12)
     const crc12 = h.gpr[6]!;
     h.setGpr64(3, 0, 0);
-    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 4, -1, false, 0);      // ah = 0x12 again
+    execSse(st, h, 0x0f38, 0xf0, 0xf2, 3, 4, EA_REG, false, 0);      // ah = 0x12 again
     expect(h.gpr[6]).toBe(crc12);
     const withRex = Object.assign(h, { rex: true });
     withRex.setGpr64(3, 0, 0); withRex.setGpr64(1, 0x77, 0);
-    execSse(st, withRex, 0x0f38, 0xf0, 0xf2, 3, 1, -1, false, 0); // crc32 ebx, cl (0x77)
+    execSse(st, withRex, 0x0f38, 0xf0, 0xf2, 3, 1, EA_REG, false, 0); // crc32 ebx, cl (0x77)
     const crc77 = withRex.gpr[6]!;
     withRex.setGpr64(3, 0, 0);
-    execSse(st, withRex, 0x0f38, 0xf0, 0xf2, 3, 4, -1, false, 0); // crc32 ebx, spl (0x77)
+    execSse(st, withRex, 0x0f38, 0xf0, 0xf2, 3, 4, EA_REG, false, 0); // crc32 ebx, spl (0x77)
     expect(withRex.gpr[6]).toBe(crc77);
   });
 });
@@ -373,7 +373,7 @@ describe('unmasked SIMD exceptions against the host', () => {
       st.xmm.set(u.subarray(4, 8), 4);
       let got: string;
       try {
-        execSse(st, h, 0x0f, 0x5e, 0, 0, 1, -1, false, 0);
+        execSse(st, h, 0x0f, 0x5e, 0, 0, 1, EA_REG, false, 0);
         got = 'nofault';
       } catch (e) {
         expect((e as Fault).vector).toBe(19);

@@ -14,7 +14,7 @@ import {
   d, decodeModrm, eaLinear, fetch16, fetch32, fetch8, getReg, readMem, readRm, setReg, writeMem, writeRm,
 } from './decoder';
 import { cond, imul3, loadFarPointer } from './execute';
-import { execSse, execSseControl, isSseOpcode, SSE_HAS_IMM8, type SseMap, type SsePrefix } from './fpu-sse/index';
+import { EA_REG, execSse, execSseControl, isSseOpcode, SSE_HAS_IMM8, type SseMap, type SsePrefix } from './fpu-sse/index';
 import { fpuHost } from './fpu-host';
 import { ENGINE_EXIT_RDPMC, ENGINE_EXIT_RSM } from './guest-mode';
 import { desc, descAr, descLimit, loadDataSegment, readDescriptor } from './segments';
@@ -54,14 +54,13 @@ function routeSse(cpu: X86Cpu, map: SseMap, op: number): void {
     if ((cpu.cr0 & CR0_EM) || !(cpu.cr4 & CR4_OSFXSR)) cpu.raise(UD_VECTOR);
     if (cpu.cr0 & CR0_TS) cpu.raise(NM_VECTOR);
   }
-  if (map === 0x0f && op === 0x77) {
-    // EMMS is the one routed opcode without a ModRM byte (Linux runs it before FILD on AMD).
-    execSse(cpu.fpu, fpuHost(cpu), map, op, prefix, 0, 0, -1, d.rexW, 0);
+  if (map === 0x0f && op === 0x77) { // EMMS has no ModRM byte
+    execSse(cpu.fpu, fpuHost(cpu), map, op, prefix, 0, 0, EA_REG, d.rexW, 0);
     return;
   }
   const hasImm = SSE_HAS_IMM8(map, op);
   decodeModrm(hasImm ? 1 : 0);
-  const ea = d.isMem ? eaLinear(1, false) : -1;
+  const ea = d.isMem ? eaLinear(1, false) : EA_REG;
   const imm8 = hasImm ? fetch8() : 0;
   execSse(cpu.fpu, fpuHost(cpu), map, op, prefix, d.reg, d.rm, ea, d.rexW, imm8);
 }

@@ -44,8 +44,10 @@ export function walkPageTables(cpu: X86Cpu, la: number, access: number, user: bo
   let global = 0;
 
   if (!(cr4 & CR4_PAE)) {
-    // 32-bit paging: 2 levels of 4-byte entries.
-    const pdeAddr = (cpu.cr3 & 0xfffff000) + ((lo >>> 22) << 2);
+    // 32-bit paging: 2 levels of 4-byte entries. Entries are read as int32: every masked
+    // address is made unsigned (>>> 0), or a frame at or above 2 GiB (the LAPIC page at
+    // 0xfee00000 behind a fixmap) would come out negative, i.e. "not present".
+    const pdeAddr = ((cpu.cr3 & 0xfffff000) >>> 0) + ((lo >>> 22) << 2);
     const pde = cpu.physRead32(pdeAddr);
     touched[n] = pdeAddr; touchedLo[n++] = pde;
     if (!(pde & 1)) present = false;
@@ -55,17 +57,17 @@ export function walkPageTables(cpu: X86Cpu, la: number, access: number, user: bo
       if ((pde & 0x80) && (cr4 & CR4_PSE)) {
         // 4 MiB page; bits 20:13 are physical address bits 39:32 (PSE-36), bit 21 reserved.
         if (pde & (1 << 21)) rsvd = true;
-        pa = ((pde >>> 13) & 0xff) * TWO32 + (pde & 0xffc00000) + (lo & 0x3fffff);
+        pa = ((pde >>> 13) & 0xff) * TWO32 + ((pde & 0xffc00000) >>> 0) + (lo & 0x3fffff);
         leafLo = pde;
       } else {
-        const pteAddr = (pde & 0xfffff000) + (((lo >>> 12) & 0x3ff) << 2);
+        const pteAddr = ((pde & 0xfffff000) >>> 0) + (((lo >>> 12) & 0x3ff) << 2);
         const pte = cpu.physRead32(pteAddr);
         touched[n] = pteAddr; touchedLo[n++] = pte;
         if (!(pte & 1)) present = false;
         else {
           rw &= (pte >> 1) & 1;
           us &= (pte >> 2) & 1;
-          pa = (pte & 0xfffff000) + (lo & 0xfff);
+          pa = ((pte & 0xfffff000) >>> 0) + (lo & 0xfff);
           leafLo = pte;
         }
       }
@@ -80,12 +82,12 @@ export function walkPageTables(cpu: X86Cpu, la: number, access: number, user: bo
       level = 4;
     } else {
       // PAE: the PDPTE selected by bits 31:30 (its R/W, U/S, NX bits are reserved).
-      const pdpteAddr = (cpu.cr3 & 0xffffffe0) + ((lo >>> 30) << 3);
+      const pdpteAddr = ((cpu.cr3 & 0xffffffe0) >>> 0) + ((lo >>> 30) << 3);
       const elo = cpu.physRead32(pdpteAddr);
       const ehi = cpu.physRead32(pdpteAddr + 4);
       if (!(elo & 1)) present = false;
       else if ((elo & 0x1e6) || (ehi & ~PHYS_HI_MASK)) rsvd = true;
-      table = (ehi & PHYS_HI_MASK) * TWO32 + (elo & 0xfffff000);
+      table = (ehi & PHYS_HI_MASK) * TWO32 + ((elo & 0xfffff000) >>> 0);
       level = 2;
     }
     while (present && !rsvd) {

@@ -52,6 +52,13 @@ export interface FpuSseHost {
 }
 
 /** Exception vectors the unit raises (SDM Vol. 3 Table 6-1). */
+/**
+ * The `ea` that marks a register operand. Memory operands are linear addresses as the
+ * engine keeps them: int32 in legacy modes (0x80000000 and up are negative) and
+ * sign-extended canonical numbers in 64-bit mode, so "negative" cannot mean "register".
+ */
+export const EA_REG = Number.MIN_SAFE_INTEGER;
+
 export const X86_VEC_UD = 6;
 export const X86_VEC_NM = 7;
 export const X86_VEC_GP = 13;

@@ -27,5 +27,5 @@ export {
   MXCSR_DAZ, MXCSR_FTZ,
 } from './state';
 export {
-  X86_VEC_UD, X86_VEC_NM, X86_VEC_GP, X86_VEC_MF, X86_VEC_AC, X86_VEC_XM,
+  EA_REG, X86_VEC_UD, X86_VEC_NM, X86_VEC_GP, X86_VEC_MF, X86_VEC_AC, X86_VEC_XM,
 } from './host';

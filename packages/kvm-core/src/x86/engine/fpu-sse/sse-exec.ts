@@ -7,7 +7,7 @@
  * pending x87 exception on MMX instructions.
  */
 import type { FpuSseHost } from './host';
-import { CR0_NE, CR4_OSXMMEXCPT, X86_VEC_GP, X86_VEC_MF, X86_VEC_UD, X86_VEC_XM } from './host';
+import { CR0_NE, CR4_OSXMMEXCPT, EA_REG, X86_VEC_GP, X86_VEC_MF, X86_VEC_UD, X86_VEC_XM } from './host';
 import type { FpuSseState } from './state';
 import { FSW_ES } from './state';
 import { execSse4, isSse4Opcode } from './sse4';
@@ -86,7 +86,7 @@ function ud(host: FpuSseHost): never {
 
 /** Source operand of `bytes` bytes into B (from XMM rm or memory; 16-byte aligned if asked). */
 function loadXmmSrc(st: FpuSseState, host: FpuSseHost, rm: number, ea: number, bytes: number, align: boolean): void {
-  if (ea < 0) {
+  if (ea === EA_REG) {
     const x = st.xmm;
     const o = rm * 4;
     B32[0] = x[o]!; B32[1] = x[o + 1]!; B32[2] = x[o + 2]!; B32[3] = x[o + 3]!;
@@ -143,7 +143,7 @@ function mmxEnter(st: FpuSseState, host: FpuSseHost): void {
 
 function loadMmxSrc(st: FpuSseState, host: FpuSseHost, rm: number, ea: number, bytes: number): void {
   B32[2] = 0; B32[3] = 0;
-  if (ea < 0) {
+  if (ea === EA_REG) {
     B32[0] = st.fprMant[2 * (rm & 7)]!;
     B32[1] = st.fprMant[2 * (rm & 7) + 1]!;
   } else {
@@ -179,7 +179,7 @@ function simdCommit(st: FpuSseState, host: FpuSseHost): void {
 }
 
 function gpr64(host: FpuSseHost, rm: number, ea: number, rexW: boolean): void {
-  if (ea < 0) {
+  if (ea === EA_REG) {
     B32[0] = host.getGpr32(rm);
     B32[1] = rexW ? host.getGprHi32(rm) : 0;
   } else {
@@ -206,7 +206,7 @@ export function execSse(st: FpuSseState, host: FpuSseHost, map: SseMap, op: numb
   reg: number, rm: number, ea: number, rexW: boolean, imm8: number): void {
   if (map !== 0x0f) { execSse4(st, host, map, op, prefix, reg, rm, ea, rexW, imm8); return; }
   if (!isSseOpcode(map, op, prefix)) ud(host);
-  const isMem = ea >= 0;
+  const isMem = ea !== EA_REG;
   switch (op) {
     case 0x10: case 0x11: return movUps(st, host, op === 0x11, prefix, reg, rm, ea);
     case 0x12: case 0x13: case 0x16: case 0x17: return movLowHigh(st, host, op, prefix, reg, rm, ea);
@@ -522,7 +522,7 @@ function movUps(st: FpuSseState, host: FpuSseHost, store: boolean, prefix: SsePr
   if (!store) {
     if (scalar === 0) { loadXmmSrc(st, host, rm, ea, 16, false); copyB(); storeXmm(st, reg); return; }
     loadXmmSrc(st, host, rm, ea, scalar * 4, false);
-    if (ea >= 0) { // from memory: upper part zeroed
+    if (ea !== EA_REG) { // from memory: upper part zeroed
       R32[0] = B32[0]!; R32[1] = scalar === 2 ? B32[1]! : 0; R32[2] = 0; R32[3] = 0;
     } else {
       loadXmmDst(st, reg); copyA();
@@ -533,7 +533,7 @@ function movUps(st: FpuSseState, host: FpuSseHost, store: boolean, prefix: SsePr
   }
   loadXmmDst(st, reg);
   copyA();
-  if (ea >= 0) { writeMem(host, ea, scalar === 0 ? 4 : scalar, false); return; }
+  if (ea !== EA_REG) { writeMem(host, ea, scalar === 0 ? 4 : scalar, false); return; }
   if (scalar === 0) { storeXmm(st, rm); return; }
   st.xmm[rm * 4] = A32[0]!;
   if (scalar === 2) st.xmm[rm * 4 + 1] = A32[1]!;
@@ -541,7 +541,7 @@ function movUps(st: FpuSseState, host: FpuSseHost, store: boolean, prefix: SsePr
 
 /** 0F 12/13/16/17: MOVLPS MOVHLPS MOVLPD MOVSLDUP MOVDDUP MOVHPS MOVLHPS MOVHPD MOVSHDUP. */
 function movLowHigh(st: FpuSseState, host: FpuSseHost, op: number, prefix: SsePrefix, reg: number, rm: number, ea: number): void {
-  const isMem = ea >= 0;
+  const isMem = ea !== EA_REG;
   if (op === 0x13 || op === 0x17) { // stores of the low/high qword
     if (!isMem) ud(host);
     const o = reg * 4 + (op === 0x17 ? 2 : 0);
@@ -670,7 +670,7 @@ function cvtToFloat(st: FpuSseState, host: FpuSseHost, prefix: SsePrefix, reg: n
   copyA();
   if (prefix === 0 || prefix === 0x66) {
     // The MMX register form transitions to MMX mode; the memory form does not.
-    if (ea < 0) mmxEnter(st, host);
+    if (ea === EA_REG) mmxEnter(st, host);
     loadMmxSrc(st, host, rm, ea, 8);
     sseBegin(st.mxcsr);
     if (prefix === 0) {
@@ -785,11 +785,11 @@ function maskMov(st: FpuSseState, host: FpuSseHost, prefix: SsePrefix, reg: numb
   if (prefix === 0) {
     mmxCheck(st, host);
     loadMmxDst(st, reg);
-    loadMmxSrc(st, host, rm, -1, 8);
+    loadMmxSrc(st, host, rm, EA_REG, 8);
     n = 8;
   } else {
     loadXmmDst(st, reg);
-    loadXmmSrc(st, host, rm, -1, 16, false);
+    loadXmmSrc(st, host, rm, EA_REG, 16, false);
     n = 16;
   }
   for (let i = 0; i < n; i++) if (B8[i]! & 0x80) host.probeWrite(la + i, 1);

@@ -3,7 +3,7 @@
  * PCMPxSTRx and CRC32 in sse42.ts) (SDM Vol. 2 opcode map Tables A-4, A-5).
  */
 import type { FpuSseHost } from './host';
-import { CR0_NE, CR4_OSXMMEXCPT, X86_VEC_GP, X86_VEC_MF, X86_VEC_UD, X86_VEC_XM } from './host';
+import { CR0_NE, CR4_OSXMMEXCPT, EA_REG, X86_VEC_GP, X86_VEC_MF, X86_VEC_UD, X86_VEC_XM } from './host';
 import type { FpuSseState } from './state';
 import { FSW_ES } from './state';
 import { A16, A32, A8, B16, B32, B8, R16, R32, R8 } from './packed-int';
@@ -45,7 +45,7 @@ export function isSse4Opcode(map: 0x0f38 | 0x0f3a, op: number, prefix: number): 
 
 function loadSrc(st: FpuSseState, host: FpuSseHost, rm: number, ea: number, bytes: number, align: boolean, mmx: boolean): void {
   B32[0] = 0; B32[1] = 0; B32[2] = 0; B32[3] = 0;
-  if (ea < 0) {
+  if (ea === EA_REG) {
     if (mmx) { B32[0] = st.fprMant[2 * (rm & 7)]!; B32[1] = st.fprMant[2 * (rm & 7) + 1]!; return; }
     for (let i = 0; i < 4; i++) B32[i] = st.xmm[4 * rm + i]!;
     return;
@@ -137,7 +137,7 @@ export function execSse4(st: FpuSseState, host: FpuSseHost, map: 0x0f38 | 0x0f3a
     return;
   }
   if (op === 0x2a) { // MOVNTDQA
-    if (ea < 0) host.raise(X86_VEC_UD);
+    if (ea === EA_REG) host.raise(X86_VEC_UD);
     loadSrc(st, host, rm, ea, 16, true, false);
     R32.set(B32);
     store(st, reg, false);
@@ -227,7 +227,7 @@ export function execSse4(st: FpuSseState, host: FpuSseHost, map: 0x0f38 | 0x0f3a
 
 function exec3a(st: FpuSseState, host: FpuSseHost, op: number, reg: number, rm: number, ea: number, rexW: boolean,
   imm8: number, mmx: boolean, len: number): void {
-  const isMem = ea >= 0;
+  const isMem = ea !== EA_REG;
   switch (op) {
     case 0x14: case 0x15: case 0x16: case 0x17: { // PEXTRB PEXTRW PEXTRD/Q EXTRACTPS: xmm(reg) -> r/m
       const x = st.xmm;

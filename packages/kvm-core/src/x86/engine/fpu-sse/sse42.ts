@@ -5,7 +5,7 @@
  * the optional FpuSseHost.setStatusFlags; without it they raise #UD.
  */
 import type { FpuSseHost } from './host';
-import { X86_VEC_UD } from './host';
+import { EA_REG, X86_VEC_UD } from './host';
 import type { FpuSseState } from './state';
 import { A16, A8, B16, B8 } from './packed-int';
 
@@ -134,12 +134,12 @@ export function crc32(host: FpuSseHost, op: number, reg: number, rm: number, ea:
   let lo: number; let hi = 0; let bytes: number;
   if (op === 0xf0) {
     bytes = 1;
-    if (ea >= 0) lo = host.read8(ea);
+    if (ea !== EA_REG) lo = host.read8(ea);
     else if (rm >= 4 && rm < 8 && host.rex !== true) lo = (host.getGpr32(rm - 4) >>> 8) & 0xff; // AH CH DH BH
     else lo = host.getGpr32(rm) & 0xff;
   }
-  else if (rexW) { bytes = 8; lo = ea >= 0 ? host.read32(ea) : host.getGpr32(rm); hi = ea >= 0 ? host.read32(ea + 4) : host.getGprHi32(rm); }
-  else { bytes = 4; lo = ea >= 0 ? host.read32(ea) : host.getGpr32(rm); }
+  else if (rexW) { bytes = 8; lo = ea !== EA_REG ? host.read32(ea) : host.getGpr32(rm); hi = ea !== EA_REG ? host.read32(ea + 4) : host.getGprHi32(rm); }
+  else { bytes = 4; lo = ea !== EA_REG ? host.read32(ea) : host.getGpr32(rm); }
   let c = host.getGpr32(reg) >>> 0;
   for (let i = 0; i < bytes; i++) {
     const byte = i < 4 ? (lo >>> (8 * i)) & 0xff : (hi >>> (8 * (i - 4))) & 0xff;

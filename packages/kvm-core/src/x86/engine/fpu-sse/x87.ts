@@ -275,7 +275,7 @@ function storeInt(host: FpuSseHost, ea: number, v: bigint | null, bits: number):
 export function execX87(st: FpuSseState, host: FpuSseHost, opcode: number, modrm: number, ea: number, opsize: 16 | 32 | 64): void {
   const reg = (modrm >> 3) & 7;
   const rmi = modrm & 7;
-  const isMem = ea >= 0 && (modrm & 0xc0) !== 0xc0;
+  const isMem = (modrm & 0xc0) !== 0xc0; // ea may be negative (int32 or high canonical)
   // Non-waiting control instructions do not check for pending exceptions.
   const noWait = isMem
     ? (opcode === 0xd9 && (reg === 6 || reg === 7)) || (opcode === 0xdd && (reg === 6 || reg === 7))
