@@ -4,7 +4,7 @@
  * sources: every `it(...)` block that assembles a guest inline, boots it with
  * createMachine(code, org) in real mode and checks the console (port 0xE9) and the
  * final exit. Guests that need the bare engine's internals (interceptOverride, direct
- * CPU state) are not picked.
+ * CPU state) or extra memory slots beside the harness's RAM are not picked.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,7 @@ export function loadEngineGuests(): EngineGuest[] {
       const to = k + 1 < its.length ? its[k + 1]!.index! : text.length;
       const block = text.slice(from, to);
       const a = block.indexOf('assemble(`');
-      if (a < 0 || /interceptOverride|enterLongMode|\.cpu\.run\(|inValues/.test(block)) continue;
+      if (a < 0 || /interceptOverride|enterLongMode|\.cpu\.run\(|inValues|memslots\.set/.test(block)) continue;
       const start = a + 'assemble(`'.length;
       const end = templateEnd(block, start);
       const org = /^`,\s*(0x[0-9a-f]+)\)/i.exec(block.slice(end));

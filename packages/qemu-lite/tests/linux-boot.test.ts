@@ -3,12 +3,13 @@
  * 32-bit entry, pref_address, the high initrd with ext_ramdisk_*, screen_info; PVH for a
  * vmlinux with the Xen PHYS32 note (hvm_start_info); linux-fast-boot (the payload
  * decompressed on the host). Synthetic images first, then the real Debian kernels when
- * they are on this machine (KVMTS_LINUX_AMD64 / KVMTS_LINUX_I386, default the apt cache).
+ * they are on this machine (KVMTS_LINUX_AMD64 / KVMTS_LINUX_I386, default the kernels of `npm run guest:linux`).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadKernel } from '../src/loaders/kernel';
@@ -178,8 +179,10 @@ describe('linux-fast-boot: the payload decompressed on the host', () => {
   });
 });
 
-const AMD64 = process.env.KVMTS_LINUX_AMD64 ?? '/tmp/aptdl/k/boot/vmlinuz-6.1.0-56-amd64';
-const I386 = process.env.KVMTS_LINUX_I386 ?? '/tmp/aptdl32/k/boot/vmlinuz-6.1.0-50-686';
+// Default: the kernels `npm run guest:linux` fetched (.ci/run fetches them before the tests).
+const assetKernel = (arch: string): string => fileURLToPath(new URL(`../../../tools/.cache/guest-linux/${arch}/vmlinuz`, import.meta.url));
+const AMD64 = process.env.KVMTS_LINUX_AMD64 ?? assetKernel('amd64');
+const I386 = process.env.KVMTS_LINUX_I386 ?? assetKernel('i386');
 
 describe.skipIf(!existsSync(AMD64))('the Debian amd64 kernel', () => {
   const img = new Uint8Array(readFileSync(AMD64));
