@@ -5,18 +5,17 @@
  * VMRUN to #VMEXIT; handle_exit dispatches on EXITCODE (svm_exit_handlers).
  */
 import {
-  EXIT_FASTPATH_NONE, KvmError, kvmAccountInstructions, kvmEmulateCpuid, kvmEmulateHalt, kvmEmulateHypercall,
-  kvmEmulateInstruction, kvmEmulateRdmsr, kvmEmulateRdtsc, kvmEmulateStringIo, kvmEmulateWrmsr, kvmFastPio,
-  kvmFixHypercall, kvmGetCr8, kvmHandleCrAccess, kvmInjectGp, kvmInjectUd, kvmQueueException, kvmSetCr8, KvmStringIo,
-  kvmVcpuInstructionBudget, lastEmulationError, RET_PF_EMULATE, RET_PF_FIXED, TdpMmu, uapi, x86Engine,
-  type EngineEmulationHost, type KvmDtable, type KvmSegment, type KvmVcpuX86, type KvmX86Ops, type KvmX86Vm,
-  type TdpFormat, type X86Cpu, type X86ExitInfo,
+  KvmError, kvmEmulateAsNop, kvmEmulateCpuid, kvmEmulateHalt, kvmEmulateHypercall, kvmEmulateInstruction,
+  kvmEmulateRdmsr, kvmEmulateRdtsc, kvmEmulateWrmsr, kvmHandleCrAccess, kvmHandleInterruptWindow, kvmHandleInvlpg,
+  kvmHandleIo, kvmHandleUd, kvmInjectGp, kvmInjectUd, kvmMmuPageFault, kvmMsrIsCommon, kvmPrepareUnexpectedReasonExit,
+  kvmQueueException, TdpMmu, uapi, X86VendorVcpu, type KvmDtable, type KvmSegment, type KvmVcpuX86, type KvmX86Ops,
+  type KvmX86Vm, type TdpFormat, type X86ExitInfo,
 } from '@kvmts/kvm-core';
 import { SVM_EXIT, svmExitName } from './svm/exit-codes';
 import { setIopmIntercept } from './svm/iopm';
 import { setMsrpmIntercept } from './svm/msrpm';
 import { PT_NX_HI, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK } from './svm/npt';
-import { VMCALL_BYTES, VMMCALL_BYTES } from './svm/hypercall';
+import { VMMCALL_BYTES } from './svm/hypercall';
 import { svmSegmentAttrib } from './svm/segments';
 import { EFER_SVME } from './svm/vmrun-checks';
 import {
@@ -28,10 +27,7 @@ import { SVM_RUN_INVALID, SVM_RUN_OK, SVM_SEG_OFFSETS, SvmSilicon } from './svm-
 const RIP = 16;
 const RSP = 4;
 const RAX = 0;
-const EFER_LME = 1 << 8;
 const EFER_LMA = 1 << 10;
-const CR0_PG = 1 << 31;
-const ALL_REGS = (1 << 17) - 1;
 
 /** NPT entries as the TDP MMU writes them: ordinary long-mode page-table entries (APM 15.25). */
 export const NPT_TDP_FORMAT: TdpFormat = {
@@ -55,28 +51,33 @@ export interface SvmDriverParams {
   npt: boolean;
 }
 
-/** struct vcpu_svm */
-export class VcpuSvm implements EngineEmulationHost {
-  readonly silicon: SvmSilicon;
-  readonly stringIo: KvmStringIo;
-  loadedRoot = -1;
-
+/** struct vcpu_svm: the SVM silicon (VMCB) under kvm-core's generic vendor vCPU. */
+export class VcpuSvm extends X86VendorVcpu<SvmSilicon> {
   constructor(vcpu: KvmVcpuX86, npt: boolean, mmu: TdpMmu | null) {
-    this.silicon = new SvmSilicon(vcpu, npt);
-    this.silicon.mmu = mmu;
-    this.stringIo = new KvmStringIo(this.silicon.cpu);
+    super(vcpu, new SvmSilicon(vcpu, npt), mmu);
   }
 
-  get cpu(): X86Cpu {
-    return this.silicon.cpu;
+  protected syncRegsToHardware(vcpu: KvmVcpuX86): void {
+    const v = this.silicon.vmcb;
+    const regs = vcpu.regs;
+    if (vcpu.regsDirty & (1 << RIP)) v.setU64(SAVE.RIP, regs[2 * RIP]!, regs[2 * RIP + 1]!);
+    if (vcpu.regsDirty & (1 << RSP)) v.setU64(SAVE.RSP, regs[2 * RSP]!, regs[2 * RSP + 1]!);
+    // KVM copies RAX into the VMCB before every VMRUN.
+    v.setU64(SAVE.RAX, regs[2 * RAX]!, regs[2 * RAX + 1]!);
+    vcpu.regsDirty = 0;
+    v.setNum(SAVE.CR2, vcpu.cr2);
   }
 
-  emulateOne(vcpu: KvmVcpuX86): number {
-    syncRegsToVmcb(vcpu, this);
-    const r = this.silicon.emulateOne();
-    kvmAccountInstructions(vcpu, this.silicon.retired);
-    syncAfterExit(vcpu, this);
-    return r;
+  protected syncRegsFromHardware(vcpu: KvmVcpuX86): void {
+    const v = this.silicon.vmcb;
+    vcpu.regs[2 * RIP] = v.u32(SAVE.RIP) | 0;
+    vcpu.regs[2 * RIP + 1] = v.hi32(SAVE.RIP) | 0;
+    vcpu.cr2 = v.numSigned(SAVE.CR2);
+    // With NPT the guest owns CR0 and CR3 (no intercepts): KVM reads them back from the VMCB.
+    vcpu.cr0 = v.u32(SAVE.CR0) | 0;
+    vcpu.cr3 = v.num(SAVE.CR3);
+    vcpu.cr4 = v.u32(SAVE.CR4) | 0;
+    vcpu.efer = (v.u32(SAVE.EFER) & ~EFER_SVME) | 0;
   }
 }
 
@@ -88,32 +89,6 @@ export interface KvmSvm {
 
 function svm(vcpu: KvmVcpuX86): VcpuSvm {
   return vcpu.vendor as VcpuSvm;
-}
-
-function syncRegsToVmcb(vcpu: KvmVcpuX86, s: VcpuSvm): void {
-  const v = s.silicon.vmcb;
-  const regs = vcpu.regs;
-  if (vcpu.regsDirty & (1 << RIP)) v.setU64(SAVE.RIP, regs[2 * RIP]!, regs[2 * RIP + 1]!);
-  if (vcpu.regsDirty & (1 << RSP)) v.setU64(SAVE.RSP, regs[2 * RSP]!, regs[2 * RSP + 1]!);
-  // KVM copies RAX into the VMCB before every VMRUN.
-  v.setU64(SAVE.RAX, regs[2 * RAX]!, regs[2 * RAX + 1]!);
-  vcpu.regsDirty = 0;
-  v.setNum(SAVE.CR2, vcpu.cr2);
-  s.cpu.cr8 = kvmGetCr8(vcpu);
-}
-
-function syncAfterExit(vcpu: KvmVcpuX86, s: VcpuSvm): void {
-  const v = s.silicon.vmcb;
-  vcpu.regs[2 * RIP] = v.u32(SAVE.RIP) | 0;
-  vcpu.regs[2 * RIP + 1] = v.hi32(SAVE.RIP) | 0;
-  vcpu.regsAvail = ALL_REGS;
-  vcpu.cr2 = v.numSigned(SAVE.CR2);
-  if ((s.cpu.cr8 & 15) !== kvmGetCr8(vcpu)) kvmSetCr8(vcpu, s.cpu.cr8 & 15);
-  // With NPT the guest owns CR0 and CR3 (no intercepts): KVM reads them back from the VMCB.
-  vcpu.cr0 = v.u32(SAVE.CR0) | 0;
-  vcpu.cr3 = v.num(SAVE.CR3);
-  vcpu.cr4 = v.u32(SAVE.CR4) | 0;
-  vcpu.efer = (v.u32(SAVE.EFER) & ~EFER_SVME) | 0;
 }
 
 export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
@@ -201,12 +176,9 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
   }
 
   function setCr0(vcpu: KvmVcpuX86, cr0: number): void {
-    const old = vcpu.cr0;
-    if (vcpu.efer & EFER_LME) {
-      if (!(old & CR0_PG) && (cr0 & CR0_PG)) { vcpu.efer |= EFER_LMA; setEfer(vcpu, vcpu.efer); }
-      else if ((old & CR0_PG) && !(cr0 & CR0_PG)) { vcpu.efer &= ~EFER_LMA; setEfer(vcpu, vcpu.efer); }
-    }
-    svm(vcpu).silicon.vmcb.setU64(SAVE.CR0, cr0, 0);
+    const s = svm(vcpu);
+    s.updateLongModeActive(vcpu, cr0);
+    s.silicon.vmcb.setU64(SAVE.CR0, cr0, 0);
   }
 
   function setCr4(vcpu: KvmVcpuX86, cr4: number): void {
@@ -253,13 +225,6 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
     else if (type === 3 && vcpu.exception === null) kvmQueueException(vcpu, vector, info & 0x800 ? v.u32(CTL.EXITINTINFO_ERR) : undefined);
   }
 
-  function unexpected(vcpu: KvmVcpuX86, code: number): number {
-    const run = vcpu.ctx.kvmRun;
-    run.exitReason = uapi.KVM_EXIT_INTERNAL_ERROR;
-    run.setInternalError(uapi.KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, [BigInt.asUintN(64, BigInt(code)), BigInt(vcpu.vcpuId)]);
-    return 0;
-  }
-
   function handleExit(vcpu: KvmVcpuX86): number {
     const s = svm(vcpu);
     const sil = s.silicon;
@@ -273,21 +238,12 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       return 0;
     }
     completeInterrupts(vcpu, s);
-    if (sil.lastEngineExit === x86Engine.ENGINE_EXIT_INTERNAL_ERROR) {
-      run.exitReason = uapi.KVM_EXIT_INTERNAL_ERROR;
-      run.setInternalError(uapi.KVM_INTERNAL_ERROR_EMULATION, [BigInt(sil.lastEngineExit)]);
-      lastEmulationError.set(vcpu, s.cpu.exit.internalMessage);
-      return 0;
-    }
+    if (s.engineInternalError(vcpu)) return 0;
     if (code >= SVM_EXIT.EXCP_BASE && code <= SVM_EXIT.LAST_EXCP) {
       const vector = code - SVM_EXIT.EXCP_BASE;
       if (vector === 18) return 1;
-      if (vector === 6) {
-        const cpu = s.cpu;
-        // A guest built for Intel executes VMCALL: rewrite it to VMMCALL and retry.
-        if (kvmFixHypercall(cpu, cpu.segBase[1]! + cpu.rip, VMMCALL_BYTES, VMCALL_BYTES)) return 1;
-        return kvmInjectUd(vcpu);
-      }
+      // A guest built for Intel executes VMCALL: rewrite it to VMMCALL and retry.
+      if (vector === 6) return kvmHandleUd(vcpu);
       const hasCode = vector === 8 || (vector >= 10 && vector <= 14) || vector === 17;
       kvmQueueException(vcpu, vector, hasCode ? v.u32(CTL.EXITINFO1) : undefined, vector === 14 ? v.numSigned(CTL.EXITINFO2) : undefined);
       return 1;
@@ -300,11 +256,7 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       case SVM_EXIT.VINTR:
         v.setU32(CTL.INT_CTL, v.u32(CTL.INT_CTL) & ~V_IRQ_MASK);
         v.setIntercept(INTERCEPT.VINTR, false);
-        if (vcpu.apic === null && run.requestInterruptWindow && vcpu.interruptNr < 0) {
-          run.exitReason = uapi.KVM_EXIT_IRQ_WINDOW_OPEN;
-          return 0;
-        }
-        return 1;
+        return kvmHandleInterruptWindow(vcpu);
       case SVM_EXIT.IRET:
         sil.nmiWindow = false;
         return 1;
@@ -315,10 +267,8 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       case SVM_EXIT.PAUSE:
       case SVM_EXIT.MONITOR:
       case SVM_EXIT.MWAIT:
-        return skipEmulatedInstruction(vcpu) ? 1 : 0;
-      case SVM_EXIT.INVLPG:
-        s.cpu.flushTlbPage(v.numSigned(CTL.EXITINFO1));
-        return skipEmulatedInstruction(vcpu) ? 1 : 0;
+        return kvmEmulateAsNop(vcpu);
+      case SVM_EXIT.INVLPG: return kvmHandleInvlpg(vcpu, v.numSigned(CTL.EXITINFO1));
       case SVM_EXIT.RDPMC: return kvmInjectGp(vcpu);
       case SVM_EXIT.RDTSC: return kvmEmulateRdtsc(vcpu, false);
       case SVM_EXIT.RDTSCP: return kvmEmulateRdtsc(vcpu, true);
@@ -330,11 +280,7 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       case SVM_EXIT.MSR: return v.u32(CTL.EXITINFO1) ? kvmEmulateWrmsr(vcpu) : kvmEmulateRdmsr(vcpu);
       case SVM_EXIT.IOIO: {
         const i1 = v.u32(CTL.EXITINFO1);
-        const size = i1 & 0x10 ? 1 : i1 & 0x20 ? 2 : 4;
-        const isIn = (i1 & 1) !== 0;
-        const port = i1 >>> 16;
-        if (i1 & 4) return kvmEmulateStringIo(vcpu, isIn, port, size);
-        return kvmFastPio(vcpu, size, port, isIn, isIn ? 0 : vcpu.regs[0]! & (size === 4 ? -1 : (1 << (8 * size)) - 1));
+        return kvmHandleIo(vcpu, (i1 & 1) !== 0, i1 >>> 16, i1 & 0x10 ? 1 : i1 & 0x20 ? 2 : 4, (i1 & 4) !== 0);
       }
       case SVM_EXIT.XSETBV:
         return kvmEmulateInstruction(vcpu);
@@ -348,14 +294,9 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
         if (mmu === null || (err & 8)) {
           // RSVD: an MMIO SPTE (or, without NPT, an unbacked gpa): emulate the access.
           if (mmu === null || mmu.isMmioSpte(gpa)) return kvmEmulateInstruction(vcpu);
-          return unexpected(vcpu, code);
+          return kvmPrepareUnexpectedReasonExit(vcpu, code);
         }
-        const r = mmu.pageFault(gpa, (err & 2) !== 0);
-        if (r === RET_PF_FIXED) return 1;
-        if (r === RET_PF_EMULATE) return kvmEmulateInstruction(vcpu);
-        run.exitReason = uapi.KVM_EXIT_INTERNAL_ERROR;
-        run.setInternalError(uapi.KVM_INTERNAL_ERROR_EMULATION, [BigInt(gpa)]);
-        return 0;
+        return kvmMmuPageFault(vcpu, mmu, gpa, (err & 2) !== 0);
       }
       default:
         if (code >= SVM_EXIT.READ_CR0 && code <= SVM_EXIT.WRITE_CR8 + 0) {
@@ -366,7 +307,7 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
           const lma = (vcpu.efer & EFER_LMA) !== 0;
           return kvmHandleCrAccess(vcpu, cr, write ? 0 : 1, v.u32(CTL.EXITINFO1) & 15, 0, lma);
         }
-        return unexpected(vcpu, code);
+        return kvmPrepareUnexpectedReasonExit(vcpu, code);
     }
   }
 
@@ -377,11 +318,7 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       kvm.vendor = k;
     },
     vcpuCreate(vcpu) {
-      const kvm = vcpu.kvm.vendor as KvmSvm;
-      const s = new VcpuSvm(vcpu, npt, kvm.mmu);
-      vcpu.vendor = s;
-      kvm.mmu?.onZap(() => s.cpu.flushTlb());
-      vcpu.ioctls = { ...vcpu.ioctls, getExitInfo: () => exitInfo(vcpu), dumpState: () => dumpVmcb(vcpu) };
+      new VcpuSvm(vcpu, npt, (vcpu.kvm.vendor as KvmSvm).mmu);
     },
     vcpuFree(vcpu) {
       vcpu.vendor = undefined;
@@ -410,25 +347,12 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       v.setU64(SAVE.RIP, 0xfff0, 0);
       v.setU64(SAVE.DR7, 0x400, 0);
       v.setU64(SAVE.DR6, 0xffff0ff0, 0);
-      const cr0 = 0x60000010 & (initEvent ? vcpu.cr0 | 0x10 : -1);
-      vcpu.efer = 0;
-      setEfer(vcpu, 0);
-      vcpu.cr0 = cr0;
-      setCr0(vcpu, cr0);
-      vcpu.cr4 = 0;
-      setCr4(vcpu, 0);
-      vcpu.cr3 = 0;
-      vcpu.cr2 = 0;
-      vcpu.regs.fill(0);
-      vcpu.regs[2 * 2] = 0x600;
-      vcpu.regs[2 * RIP] = 0xfff0;
-      vcpu.regsAvail = ALL_REGS;
-      vcpu.regsDirty = 0;
+      s.resetRegs(vcpu, initEvent);
     },
     getMsr(vcpu, index) {
-      const v = svm(vcpu).silicon.vmcb;
+      const s = svm(vcpu);
+      const v = s.silicon.vmcb;
       switch (index >>> 0) {
-        case 0xc0000080: return BigInt(vcpu.efer >>> 0);
         case 0xc0000100: return v.big(SAVE.FS + 8);
         case 0xc0000101: return v.big(SAVE.GS + 8);
         case 0xc0000102: return v.big(SAVE.KERNEL_GS_BASE);
@@ -440,26 +364,15 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
         case 0x175: return v.big(SAVE.SYSENTER_ESP);
         case 0x176: return v.big(SAVE.SYSENTER_EIP);
         case 0x277: return v.big(SAVE.G_PAT);
-        case 0x10: case 0x1b: case 0x3b: case 0xc0000103: return undefined;
       }
-      if (index >= 0x4b564d00 && index <= 0x4b564dff) return undefined;
-      const cpu = svm(vcpu).cpu;
-      if (!x86Engine.msrRead(cpu, index)) return undefined;
-      return (BigInt(x86Engine.msrValue.hi >>> 0) << 32n) | BigInt(x86Engine.msrValue.lo >>> 0);
+      if (kvmMsrIsCommon(index)) return undefined;
+      return s.engineGetMsr(index);
     },
-    setMsr(vcpu, index, data, hostInitiated) {
-      const v = svm(vcpu).silicon.vmcb;
+    setMsr(vcpu, index, data) {
+      const s = svm(vcpu);
+      const v = s.silicon.vmcb;
       const canonical = (x: bigint) => BigInt.asIntN(48, x) === BigInt.asIntN(64, x);
       switch (index >>> 0) {
-        case 0xc0000080: {
-          const lo = Number(data & 0xffffffffn);
-          if (data >> 32n !== 0n || (lo & ~(1 | EFER_LME | EFER_LMA | (1 << 11)))) return false;
-          if (!hostInitiated && (vcpu.cr0 & CR0_PG) && ((lo ^ vcpu.efer) & EFER_LME)) return false;
-          const efer = hostInitiated ? lo : (lo & ~EFER_LMA) | (vcpu.efer & EFER_LMA);
-          setEfer(vcpu, efer);
-          vcpu.efer = efer;
-          return true;
-        }
         case 0xc0000100: case 0xc0000101: case 0xc0000102: case 0xc0000082: case 0xc0000083: case 0x175: case 0x176: {
           if (!canonical(data)) return false;
           const off = { 0xc0000100: SAVE.FS + 8, 0xc0000101: SAVE.GS + 8, 0xc0000102: SAVE.KERNEL_GS_BASE, 0xc0000082: SAVE.LSTAR,
@@ -471,10 +384,9 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
         case 0xc0000084: v.setBig(SAVE.SFMASK, data & 0xffffffffn); return true;
         case 0x174: v.setBig(SAVE.SYSENTER_CS, data & 0xffffn); return true;
         case 0x277: v.setBig(SAVE.G_PAT, data); return true;
-        case 0x10: case 0x1b: case 0x3b: case 0xc0000103: return false;
       }
-      if (index >= 0x4b564d00 && index <= 0x4b564dff) return false;
-      return x86Engine.msrWrite(svm(vcpu).cpu, index, Number(data & 0xffffffffn), Number((data >> 32n) & 0xffffffffn));
+      if (kvmMsrIsCommon(index)) return false;
+      return s.engineSetMsr(index, data);
     },
     getSegmentBase: (vcpu, seg) => getSegment(vcpu, seg).base,
     getSegment,
@@ -509,18 +421,7 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
     flushTlbCurrent: flushTlb,
     flushTlbGva: (vcpu, gva) => svm(vcpu).cpu.flushTlbPage(gva),
     flushTlbGuest: flushTlb,
-    vcpuRun(vcpu) {
-      const s = svm(vcpu);
-      syncRegsToVmcb(vcpu, s);
-      const mmu = s.silicon.mmu;
-      if (mmu !== null && s.loadedRoot !== mmu.root) loadMmuPgd(vcpu, mmu.root, 4);
-      const res = s.silicon.run(kvmVcpuInstructionBudget(vcpu));
-      if (res === SVM_RUN_OK) {
-        kvmAccountInstructions(vcpu, s.silicon.retired);
-        syncAfterExit(vcpu, s);
-      }
-      return EXIT_FASTPATH_NONE;
-    },
+    vcpuRun: (vcpu) => svm(vcpu).vcpuRun(vcpu),
     handleExit,
     skipEmulatedInstruction,
     setInterruptShadow(vcpu, mask) {

@@ -73,7 +73,7 @@ export {
   MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN, KVM_MSR_ENABLED, PVCLOCK_TSC_STABLE_BIT, KVM_CLOCK_TSC_STABLE,
   KVM_CLOCK_REALTIME, kvmGetTimeScale, pvclockScaleDelta,
 } from './x86/kvmclock';
-export { kvmGetMsrCommon, kvmSetMsrCommon, KVM_COMMON_MSRS } from './x86/msr-common';
+export { kvmGetMsrCommon, kvmSetMsrCommon, KVM_COMMON_MSRS, kvmMsrIsCommon, MSR_EFER } from './x86/msr-common';
 export { kvmEmulateHypercall, isLongModeCode } from './x86/hypercall';
 export * as kvmHypercall from './x86/hypercall';
 export * as kvmPara from './x86/kvm-para';
@@ -111,13 +111,17 @@ export {
 export type { TdpFormat } from './x86/mmu/tdp-mmu';
 export {
   kvmEmulateInstruction, kvmEmulateStringIo, kvmEmulateCpuid, kvmCpuid, kvmFixHypercall, kvmEmulationFailure,
-  KvmStringIo, lastEmulationError,
+  KvmStringIo, lastEmulationError, kvmHandleUd,
 } from './x86/emulate';
 export type { EngineEmulationHost } from './x86/emulate';
 export {
   kvmSetCr0, kvmSetCr4, kvmHandleCrAccess, kvmEmulateRdmsr, kvmEmulateWrmsr, kvmEmulateRdtsc, kvmInjectGp, kvmInjectUd,
-  KVM_CR4_GUEST_SUPPORTED,
+  KVM_CR4_GUEST_SUPPORTED, kvmEmulateAsNop, kvmHandleInvlpg, kvmHandleIo, kvmHandleInterruptWindow,
+  kvmPrepareUnexpectedReasonExit, kvmMmuPageFault,
 } from './x86/exit-handlers';
+// The vendor-independent half of vcpu_vmx / vcpu_svm and vcpu_enter_guest's hardware step.
+export { X86VendorVcpu, X86_ENTRY_OK, VCPU_REGS_ALL } from './x86/vendor-vcpu';
+export type { X86VendorSilicon } from './x86/vendor-vcpu';
 
 // Shared by the x86 vendors: CPUID feature bits and page-table memory for EPT/NPT walkers.
 export {

@@ -6,12 +6,11 @@
  * to kvm-core's generic handlers (kvm_vmx_exit_handlers).
  */
 import {
-  EXIT_FASTPATH_NONE, KvmError, kvmAccountInstructions, kvmEmulateCpuid, kvmEmulateHalt, kvmEmulateHypercall,
-  kvmEmulateInstruction, kvmEmulateRdmsr, kvmEmulateRdtsc, kvmEmulateStringIo, kvmEmulateWrmsr, kvmFastPio,
-  kvmFixHypercall, kvmGetCr8, kvmHandleCrAccess, kvmInjectGp, kvmQueueException, kvmSetCr8, KvmStringIo,
-  kvmVcpuInstructionBudget, lastEmulationError, RET_PF_EMULATE, RET_PF_FIXED, TdpMmu, uapi, x86Engine,
-  type EngineEmulationHost, type KvmDtable, type KvmSegment, type KvmVcpuX86, type KvmX86Ops, type KvmX86Vm,
-  type TdpFormat, type X86Cpu, type X86ExitInfo,
+  KvmError, kvmEmulateAsNop, kvmEmulateCpuid, kvmEmulateHalt, kvmEmulateHypercall, kvmEmulateInstruction,
+  kvmEmulateRdmsr, kvmEmulateRdtsc, kvmEmulateWrmsr, kvmHandleCrAccess, kvmHandleInterruptWindow, kvmHandleInvlpg,
+  kvmHandleIo, kvmHandleUd, kvmInjectGp, kvmMmuPageFault, kvmMsrIsCommon, kvmPrepareUnexpectedReasonExit,
+  kvmQueueException, TdpMmu, uapi, X86VendorVcpu, type KvmDtable, type KvmSegment, type KvmVcpuX86, type KvmX86Ops,
+  type KvmX86Vm, type TdpFormat, type X86ExitInfo,
 } from '@kvmts/kvm-core';
 import * as C from './vmx/controls';
 import type { VmxCapabilities } from './vmx/capabilities';
@@ -19,7 +18,7 @@ import { setIoBitmapIntercept, setMsrBitmapIntercept } from './vmx/bitmaps';
 import { encodeEptp, VMX_EPT_EXECUTABLE_MASK, VMX_EPT_READABLE_MASK, VMX_EPT_WRITABLE_MASK, MTRR_TYPE_WRBACK, VMX_EPT_MT_SHIFT } from './vmx/ept';
 import { EXIT_REASON, exitReasonName } from './vmx/exit-reasons';
 import { encodeInterruptionInfo, INTR_INFO_VALID_MASK, INTR_TYPE_EXT_INTR, INTR_TYPE_HARD_EXCEPTION, INTR_TYPE_NMI_INTR, INTR_TYPE_SOFT_EXCEPTION } from './vmx/exit-info';
-import { VMCALL_BYTES, VMMCALL_BYTES } from './vmx/hypercall';
+import { VMCALL_BYTES } from './vmx/hypercall';
 import { vmxSegmentAccessRights } from './vmx/segments';
 import { VMCS_FIELDS as F, vmcsFieldName, VMCS_FIELD_ENCODINGS } from './vmx/vmcs-fields';
 import { VmxSilicon, VMX_ENTRY_FAILED, VMX_ENTRY_OK, VMX_ENTRY_VMFAIL, VMX_SEG_NAMES } from './vmx-silicon';
@@ -27,12 +26,10 @@ import { VmxSilicon, VMX_ENTRY_FAILED, VMX_ENTRY_OK, VMX_ENTRY_VMFAIL, VMX_SEG_N
 const RIP = 16;
 const RSP = 4;
 const CR0_NE = 1 << 5;
-const CR0_PG = 1 << 31;
 const CR0_TS = 1 << 3;
 const CR4_VMXE = 1 << 13;
 const EFER_LME = 1 << 8;
 const EFER_LMA = 1 << 10;
-const ALL_REGS = (1 << 17) - 1;
 
 /** Module parameters that shape the driver (kvm-intel's). */
 export interface VmxDriverParams {
@@ -62,29 +59,35 @@ export const VMX_PASSTHROUGH_MSRS: readonly number[] = [
   0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, // STAR, LSTAR, CSTAR, SFMASK
 ];
 
-/** struct vcpu_vmx */
-export class VcpuVmx implements EngineEmulationHost {
-  readonly silicon: VmxSilicon;
-  readonly stringIo: KvmStringIo;
-  /** The EPT root the VMCS points at (loadMmuPgd). */
-  loadedRoot = -1;
-
+/** struct vcpu_vmx: the VMX silicon (VMCS) under kvm-core's generic vendor vCPU. */
+export class VcpuVmx extends X86VendorVcpu<VmxSilicon> {
   constructor(vcpu: KvmVcpuX86, caps: VmxCapabilities, mmu: TdpMmu | null) {
-    this.silicon = new VmxSilicon(vcpu, caps);
-    this.silicon.mmu = mmu;
-    this.stringIo = new KvmStringIo(this.silicon.cpu);
+    super(vcpu, new VmxSilicon(vcpu, caps), mmu);
   }
 
-  get cpu(): X86Cpu {
-    return this.silicon.cpu;
+  /** Registers the run loop wrote (kvm_register_write) go into the VMCS before entry. */
+  protected syncRegsToHardware(vcpu: KvmVcpuX86): void {
+    const v = this.silicon.vmcs;
+    const regs = vcpu.regs;
+    if (vcpu.regsDirty & (1 << RIP)) v.write64(F.GUEST_RIP, regs[2 * RIP]!, regs[2 * RIP + 1]!);
+    if (vcpu.regsDirty & (1 << RSP)) v.write64(F.GUEST_RSP, regs[2 * RSP]!, regs[2 * RSP + 1]!);
+    vcpu.regsDirty = 0;
+    this.silicon.cpu.cr2 = vcpu.cr2;
   }
 
-  emulateOne(vcpu: KvmVcpuX86): number {
-    syncRegsToVmcs(vcpu, this);
-    const r = this.silicon.emulateOne();
-    kvmAccountInstructions(vcpu, this.silicon.retired);
-    syncAfterExit(vcpu, this);
-    return r;
+  /** After an exit: the GPRs are live in vcpu.regs (shared with the engine); RIP and the CRs follow the VMCS. */
+  protected syncRegsFromHardware(vcpu: KvmVcpuX86): void {
+    const v = this.silicon.vmcs;
+    vcpu.regs[2 * RIP] = v.read32(F.GUEST_RIP) | 0;
+    vcpu.regs[2 * RIP + 1] = v.readHigh32(F.GUEST_RIP) | 0;
+    vcpu.cr2 = this.silicon.cpu.cr2;
+    // Guest-owned CR bits changed without exits; host-owned ones only through handle_cr.
+    const m0 = v.read32(F.CR0_GUEST_HOST_MASK);
+    vcpu.cr0 = ((v.read32(F.GUEST_CR0) & ~m0) | (v.read32(F.CR0_READ_SHADOW) & m0)) | 0;
+    const m4 = v.read32(F.CR4_GUEST_HOST_MASK);
+    vcpu.cr4 = ((v.read32(F.GUEST_CR4) & ~m4) | (v.read32(F.CR4_READ_SHADOW) & m4)) | 0;
+    vcpu.cr3 = v.readNumber(F.GUEST_CR3);
+    vcpu.efer = v.read32(F.GUEST_IA32_EFER) | 0;
   }
 }
 
@@ -95,35 +98,6 @@ export interface KvmVmx {
 
 function vmx(vcpu: KvmVcpuX86): VcpuVmx {
   return vcpu.vendor as VcpuVmx;
-}
-
-/** Registers the run loop wrote (kvm_register_write) go into the VMCS before entry. */
-function syncRegsToVmcs(vcpu: KvmVcpuX86, s: VcpuVmx): void {
-  const v = s.silicon.vmcs;
-  const regs = vcpu.regs;
-  if (vcpu.regsDirty & (1 << RIP)) v.write64(F.GUEST_RIP, regs[2 * RIP]!, regs[2 * RIP + 1]!);
-  if (vcpu.regsDirty & (1 << RSP)) v.write64(F.GUEST_RSP, regs[2 * RSP]!, regs[2 * RSP + 1]!);
-  vcpu.regsDirty = 0;
-  s.cpu.cr2 = vcpu.cr2;
-  s.cpu.cr8 = kvmGetCr8(vcpu);
-}
-
-/** After an exit: the GPRs are live in vcpu.regs (shared with the engine); RIP and the CRs follow the VMCS. */
-function syncAfterExit(vcpu: KvmVcpuX86, s: VcpuVmx): void {
-  const v = s.silicon.vmcs;
-  const cpu = s.cpu;
-  vcpu.regs[2 * RIP] = v.read32(F.GUEST_RIP) | 0;
-  vcpu.regs[2 * RIP + 1] = v.readHigh32(F.GUEST_RIP) | 0;
-  vcpu.regsAvail = ALL_REGS;
-  vcpu.cr2 = cpu.cr2;
-  if ((cpu.cr8 & 15) !== kvmGetCr8(vcpu)) kvmSetCr8(vcpu, cpu.cr8 & 15);
-  // Guest-owned CR bits changed without exits; host-owned ones only through handle_cr.
-  const m0 = v.read32(F.CR0_GUEST_HOST_MASK);
-  vcpu.cr0 = ((v.read32(F.GUEST_CR0) & ~m0) | (v.read32(F.CR0_READ_SHADOW) & m0)) | 0;
-  const m4 = v.read32(F.CR4_GUEST_HOST_MASK);
-  vcpu.cr4 = ((v.read32(F.GUEST_CR4) & ~m4) | (v.read32(F.CR4_READ_SHADOW) & m4)) | 0;
-  vcpu.cr3 = v.readNumber(F.GUEST_CR3);
-  vcpu.efer = v.read32(F.GUEST_IA32_EFER) | 0;
 }
 
 /** The VMX operation the module is loaded with: capabilities and parameters. */
@@ -234,13 +208,9 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
   }
 
   function setCr0(vcpu: KvmVcpuX86, cr0: number): void {
-    const v = vmx(vcpu).silicon.vmcs;
-    const old = vcpu.cr0;
-    // enter_lmode / exit_lmode: EFER.LMA follows CR0.PG while EFER.LME is set.
-    if (vcpu.efer & EFER_LME) {
-      if (!(old & CR0_PG) && (cr0 & CR0_PG)) { vcpu.efer |= EFER_LMA; setEfer(vcpu, vcpu.efer); }
-      else if ((old & CR0_PG) && !(cr0 & CR0_PG)) { vcpu.efer &= ~EFER_LMA; setEfer(vcpu, vcpu.efer); }
-    }
+    const s = vmx(vcpu);
+    const v = s.silicon.vmcs;
+    s.updateLongModeActive(vcpu, cr0);
     v.write32(F.GUEST_CR0, cr0 | CR0_NE);
     v.write32(F.CR0_READ_SHADOW, cr0);
   }
@@ -308,23 +278,12 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
     const vector = info & 0xff;
     const type = (info >>> 8) & 7;
     if (type === INTR_TYPE_NMI_INTR || vector === 18) return 1; // host NMI / machine check: nothing for the guest
-    if (vector === 6) {
-      // A guest built for AMD executes VMMCALL: rewrite it to VMCALL and retry (KVM's emulator does this).
-      const cpu = s.cpu;
-      if (kvmFixHypercall(cpu, cpu.segBase[1]! + cpu.rip, VMCALL_BYTES, VMMCALL_BYTES)) return 1;
-      return kvmQueueException(vcpu, 6), 1;
-    }
+    // A guest built for AMD executes VMMCALL: rewrite it to VMCALL and retry (KVM's emulator does this).
+    if (vector === 6) return kvmHandleUd(vcpu);
     const hasCode = (info & 0x800) !== 0;
     const code = hasCode ? v.read32(F.VM_EXIT_INTR_ERROR_CODE) : undefined;
     kvmQueueException(vcpu, vector, code, vector === 14 ? v.readSignedNumber(F.EXIT_QUALIFICATION) : undefined);
     return 1;
-  }
-
-  function unexpected(vcpu: KvmVcpuX86, reason: number): number {
-    const run = vcpu.ctx.kvmRun;
-    run.exitReason = uapi.KVM_EXIT_INTERNAL_ERROR;
-    run.setInternalError(uapi.KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, [BigInt(reason >>> 0), BigInt(vcpu.vcpuId)]);
-    return 0;
   }
 
   function handleExit(vcpu: KvmVcpuX86, _fastpath: number): number {
@@ -347,12 +306,7 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
       return 0;
     }
     completeInterrupts(vcpu, s);
-    if (sil.lastEngineExit === x86Engine.ENGINE_EXIT_INTERNAL_ERROR) {
-      run.exitReason = uapi.KVM_EXIT_INTERNAL_ERROR;
-      run.setInternalError(uapi.KVM_INTERNAL_ERROR_EMULATION, [BigInt(sil.lastEngineExit)]);
-      lastEmulationError.set(vcpu, s.cpu.exit.internalMessage);
-      return 0;
-    }
+    if (s.engineInternalError(vcpu)) return 0;
     const basic = reason & 0xffff;
     switch (basic) {
       case EXIT_REASON.EXCEPTION_NMI: return handleException(vcpu, s);
@@ -362,11 +316,7 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
         return 0;
       case EXIT_REASON.INTERRUPT_WINDOW:
         v.write32(F.CPU_BASED_VM_EXEC_CONTROL, v.read32(F.CPU_BASED_VM_EXEC_CONTROL) & ~C.CPU_BASED_INTR_WINDOW_EXITING);
-        if (vcpu.apic === null && run.requestInterruptWindow && vcpu.interruptNr < 0) {
-          run.exitReason = uapi.KVM_EXIT_IRQ_WINDOW_OPEN;
-          return 0;
-        }
-        return 1;
+        return kvmHandleInterruptWindow(vcpu);
       case EXIT_REASON.NMI_WINDOW:
         v.write32(F.CPU_BASED_VM_EXEC_CONTROL, v.read32(F.CPU_BASED_VM_EXEC_CONTROL) & ~C.CPU_BASED_NMI_WINDOW_EXITING);
         return 1;
@@ -378,10 +328,8 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
       case EXIT_REASON.MWAIT_INSTRUCTION:
       case EXIT_REASON.MONITOR_INSTRUCTION:
         // Cache flushes and MONITOR/MWAIT are no-ops for a guest (KVM: kvm_emulate_wbinvd, MWAIT as NOP).
-        return skipEmulatedInstruction(vcpu) ? 1 : 0;
-      case EXIT_REASON.INVLPG:
-        s.cpu.flushTlbPage(v.readSignedNumber(F.EXIT_QUALIFICATION));
-        return skipEmulatedInstruction(vcpu) ? 1 : 0;
+        return kvmEmulateAsNop(vcpu);
+      case EXIT_REASON.INVLPG: return kvmHandleInvlpg(vcpu, v.readSignedNumber(F.EXIT_QUALIFICATION));
       case EXIT_REASON.RDPMC: return kvmInjectGp(vcpu);
       case EXIT_REASON.RDTSC: return kvmEmulateRdtsc(vcpu, false);
       case EXIT_REASON.RDTSCP: return kvmEmulateRdtsc(vcpu, true);
@@ -395,11 +343,7 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
       case EXIT_REASON.MSR_WRITE: return kvmEmulateWrmsr(vcpu);
       case EXIT_REASON.IO_INSTRUCTION: {
         const q = v.read32(F.EXIT_QUALIFICATION);
-        const size = (q & 7) + 1;
-        const isIn = (q & 8) !== 0;
-        const port = q >>> 16;
-        if (q & 16) return kvmEmulateStringIo(vcpu, isIn, port, size);
-        return kvmFastPio(vcpu, size, port, isIn, isIn ? 0 : vcpu.regs[0]! & (size === 4 ? -1 : (1 << (8 * size)) - 1));
+        return kvmHandleIo(vcpu, (q & 8) !== 0, q >>> 16, (q & 7) + 1, (q & 16) !== 0);
       }
       case EXIT_REASON.XSETBV:
       case EXIT_REASON.GDTR_IDTR:
@@ -409,23 +353,18 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
         const mmu = sil.mmu;
         const gpa = v.readNumber(F.GUEST_PHYSICAL_ADDRESS);
         const q = v.read32(F.EXIT_QUALIFICATION);
-        if (mmu === null) return unexpected(vcpu, reason);
-        const r = mmu.pageFault(gpa, (q & 2) !== 0);
-        if (r === RET_PF_FIXED) return 1;
-        if (r === RET_PF_EMULATE) return kvmEmulateInstruction(vcpu);
-        run.exitReason = uapi.KVM_EXIT_INTERNAL_ERROR;
-        run.setInternalError(uapi.KVM_INTERNAL_ERROR_EMULATION, [BigInt(gpa)]);
-        return 0;
+        if (mmu === null) return kvmPrepareUnexpectedReasonExit(vcpu, reason >>> 0);
+        return kvmMmuPageFault(vcpu, mmu, gpa, (q & 2) !== 0);
       }
       case EXIT_REASON.EPT_MISCONFIG: {
         const mmu = sil.mmu;
         const gpa = v.readNumber(F.GUEST_PHYSICAL_ADDRESS);
         // handle_ept_misconfig: MMIO SPTEs (or, without EPT, an unbacked gpa) mean "emulate MMIO".
         if (mmu === null || mmu.isMmioSpte(gpa)) return kvmEmulateInstruction(vcpu);
-        return unexpected(vcpu, reason);
+        return kvmPrepareUnexpectedReasonExit(vcpu, reason >>> 0);
       }
       case EXIT_REASON.PREEMPTION_TIMER: return 1;
-      default: return unexpected(vcpu, reason);
+      default: return kvmPrepareUnexpectedReasonExit(vcpu, reason >>> 0);
     }
   }
 
@@ -436,15 +375,7 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
       kvm.vendor = k;
     },
     vcpuCreate(vcpu) {
-      const mmu = (vcpu.kvm.vendor as KvmVmx).mmu;
-      const s = new VcpuVmx(vcpu, caps, mmu);
-      vcpu.vendor = s;
-      mmu?.onZap(() => s.cpu.flushTlb());
-      vcpu.ioctls = {
-        ...vcpu.ioctls,
-        getExitInfo: () => exitInfo(vcpu),
-        dumpState: () => dumpVmcs(vcpu),
-      };
+      new VcpuVmx(vcpu, caps, (vcpu.kvm.vendor as KvmVmx).mmu);
     },
     vcpuFree(vcpu) {
       vcpu.vendor = undefined;
@@ -474,65 +405,38 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
       v.write64(F.GUEST_IA32_PAT, 0x00070406, 0x00070406);
       v.write32(F.GUEST_ACTIVITY_STATE, C.GUEST_ACTIVITY_ACTIVE);
       v.write32(F.GUEST_INTERRUPTIBILITY_INFO, 0);
-      const cr0 = 0x60000010 & (initEvent ? vcpu.cr0 | 0x10 : -1);
-      vcpu.efer = 0;
-      setEfer(vcpu, 0);
-      vcpu.cr0 = cr0;
-      setCr0(vcpu, cr0);
-      vcpu.cr4 = 0;
-      setCr4(vcpu, 0);
-      vcpu.cr3 = 0;
-      vcpu.cr2 = 0;
-      vcpu.regs.fill(0);
-      vcpu.regs[2 * 2] = 0x600; // RDX: the processor signature
-      vcpu.regs[2 * RIP] = 0xfff0;
-      vcpu.regsAvail = ALL_REGS;
-      vcpu.regsDirty = 0;
+      s.resetRegs(vcpu, initEvent);
     },
     getMsr(vcpu, index) {
       const s = vmx(vcpu);
       const v = s.silicon.vmcs;
       switch (index >>> 0) {
-        case 0xc0000080: return BigInt(vcpu.efer >>> 0);
         case 0xc0000100: return BigInt.asUintN(64, BigInt(v.readSignedNumber(F.GUEST_FS_BASE)));
         case 0xc0000101: return BigInt.asUintN(64, BigInt(v.readSignedNumber(F.GUEST_GS_BASE)));
         case 0x174: return BigInt(v.read32(F.GUEST_SYSENTER_CS));
         case 0x175: return BigInt.asUintN(64, BigInt(v.readSignedNumber(F.GUEST_SYSENTER_ESP)));
         case 0x176: return BigInt.asUintN(64, BigInt(v.readSignedNumber(F.GUEST_SYSENTER_EIP)));
         case 0x277: return (BigInt(v.readHigh32(F.GUEST_IA32_PAT)) << 32n) | BigInt(v.read32(F.GUEST_IA32_PAT));
-        // Left to kvm_get_msr_common: TSC, APIC base, TSC_ADJUST, TSC_AUX, KVM's MSRs.
-        case 0x10: case 0x1b: case 0x3b: case 0xc0000103: return undefined;
       }
-      if (index >= 0x4b564d00 && index <= 0x4b564dff) return undefined;
+      if (kvmMsrIsCommon(index)) return undefined;
       // The rest live in the engine (the CPU's MSRs that VMX leaves to the guest).
-      if (!x86Engine.msrRead(s.cpu, index)) return undefined;
-      return (BigInt(x86Engine.msrValue.hi >>> 0) << 32n) | BigInt(x86Engine.msrValue.lo >>> 0);
+      return s.engineGetMsr(index);
     },
-    setMsr(vcpu, index, data, hostInitiated) {
+    setMsr(vcpu, index, data) {
       const s = vmx(vcpu);
       const v = s.silicon.vmcs;
       const lo = Number(data & 0xffffffffn);
       const hi = Number((data >> 32n) & 0xffffffffn);
       switch (index >>> 0) {
-        case 0xc0000080: {
-          // EFER: SCE, LME, NXE (and LMA only from the host); LME cannot change while paging.
-          if (hi !== 0 || (lo & ~(1 | EFER_LME | EFER_LMA | (1 << 11)))) return false;
-          if (!hostInitiated && (vcpu.cr0 & CR0_PG) && ((lo ^ vcpu.efer) & EFER_LME)) return false;
-          const efer = hostInitiated ? lo : (lo & ~EFER_LMA) | (vcpu.efer & EFER_LMA);
-          setEfer(vcpu, efer);
-          vcpu.efer = efer;
-          return true;
-        }
         case 0xc0000100: v.write64(F.GUEST_FS_BASE, lo, hi); return true;
         case 0xc0000101: v.write64(F.GUEST_GS_BASE, lo, hi); return true;
         case 0x174: v.write32(F.GUEST_SYSENTER_CS, lo); return true;
         case 0x175: v.write64(F.GUEST_SYSENTER_ESP, lo, hi); return true;
         case 0x176: v.write64(F.GUEST_SYSENTER_EIP, lo, hi); return true;
         case 0x277: v.write64(F.GUEST_IA32_PAT, lo, hi); return true;
-        case 0x10: case 0x1b: case 0x3b: case 0xc0000103: return false;
       }
-      if (index >= 0x4b564d00 && index <= 0x4b564dff) return false;
-      return x86Engine.msrWrite(s.cpu, index, lo, hi);
+      if (kvmMsrIsCommon(index)) return false;
+      return s.engineSetMsr(index, data);
     },
     getSegmentBase: (vcpu, seg) => getSegment(vcpu, seg).base,
     getSegment,
@@ -577,18 +481,7 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
     flushTlbCurrent: (vcpu) => vmx(vcpu).cpu.flushTlb(),
     flushTlbGva: (vcpu, gva) => vmx(vcpu).cpu.flushTlbPage(gva),
     flushTlbGuest: (vcpu) => vmx(vcpu).cpu.flushTlb(),
-    vcpuRun(vcpu) {
-      const s = vmx(vcpu);
-      syncRegsToVmcs(vcpu, s);
-      const mmu = s.silicon.mmu;
-      if (mmu !== null && s.loadedRoot !== mmu.root) loadMmuPgd(vcpu, mmu.root, 4);
-      const res = s.silicon.run(kvmVcpuInstructionBudget(vcpu));
-      if (res === VMX_ENTRY_OK) {
-        kvmAccountInstructions(vcpu, s.silicon.retired);
-        syncAfterExit(vcpu, s);
-      }
-      return EXIT_FASTPATH_NONE;
-    },
+    vcpuRun: (vcpu) => vmx(vcpu).vcpuRun(vcpu),
     handleExit,
     skipEmulatedInstruction,
     setInterruptShadow(vcpu, mask) {

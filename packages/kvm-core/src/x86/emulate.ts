@@ -17,7 +17,7 @@ import {
   ENGINE_EXIT_TRIPLE_FAULT,
 } from './engine/guest-mode';
 import { VCPU_REGS_RAX, VCPU_REGS_RBX, VCPU_REGS_RCX, VCPU_REGS_RDX } from './regs';
-import { kvmVcpuMmioRead, kvmVcpuMmioWrite, type KvmVcpuX86 } from './x86';
+import { kvmQueueException, kvmVcpuMmioRead, kvmVcpuMmioWrite, type KvmVcpuX86 } from './x86';
 
 /** What a vendor's per-vCPU state offers to the emulation helpers. */
 export interface EngineEmulationHost {
@@ -273,7 +273,7 @@ export function kvmEmulateCpuid(vcpu: KvmVcpuX86, intelOutOfRange: boolean): num
  * `linearRip` is CS.base + RIP. Returns false when the bytes are not `other` or cannot be
  * written (the #UD is then reinjected).
  */
-export function kvmFixHypercall(cpu: X86Cpu, linearRip: number, own: readonly number[], other: readonly number[]): boolean {
+export function kvmFixHypercall(cpu: X86Cpu, linearRip: number, own: ArrayLike<number>, other: ArrayLike<number>): boolean {
   const savedUser = cpu.accessUser;
   cpu.accessUser = 0;
   try {
@@ -289,4 +289,22 @@ export function kvmFixHypercall(cpu: X86Cpu, linearRip: number, own: readonly nu
   } finally {
     cpu.accessUser = savedUser;
   }
+}
+
+/** VMCALL (0F 01 C1) and VMMCALL (0F 01 D9): the two hypercall instructions the fix-up knows. */
+const VMCALL_INSN: readonly number[] = [0x0f, 0x01, 0xc1];
+const VMMCALL_INSN: readonly number[] = [0x0f, 0x01, 0xd9];
+
+/**
+ * handle_ud / ud_interception: a #UD intercepted from the guest. The other vendor's
+ * hypercall instruction at CS:RIP becomes this vendor's (patch_hypercall) and the guest
+ * retries it; any other #UD goes back to the guest.
+ */
+export function kvmHandleUd(vcpu: KvmVcpuX86): number {
+  const cpu = hostOf(vcpu).cpu;
+  const own = vcpu.ops.patchHypercall(vcpu);
+  const other = own[2] === VMCALL_INSN[2] ? VMMCALL_INSN : VMCALL_INSN;
+  if (kvmFixHypercall(cpu, cpu.segBase[1]! + cpu.rip, own, other)) return 1;
+  kvmQueueException(vcpu, 6);
+  return 1;
 }

@@ -6,8 +6,13 @@
  * handle_exit contract (1 re-enter, 0 userspace, < 0 errno).
  */
 import { KvmError } from '../errors';
+import {
+  KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_IRQ_WINDOW_OPEN, KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+} from '../uapi/kvm';
+import { kvmEmulateInstruction, kvmEmulateStringIo } from './emulate';
+import { RET_PF_EMULATE, RET_PF_FIXED, type TdpMmu } from './mmu/tdp-mmu';
 import { VCPU_REGS_RAX, VCPU_REGS_RCX, VCPU_REGS_RDX, readReg64 } from './regs';
-import { kvmGetCr8, kvmGetMsr, kvmQueueException, kvmSetCr8, kvmSetMsr, type KvmVcpuX86 } from './x86';
+import { kvmFastPio, kvmGetCr8, kvmGetMsr, kvmQueueException, kvmSetCr8, kvmSetMsr, type KvmVcpuX86 } from './x86';
 
 const CR0_PE = 1 << 0;
 const CR0_ET = 1 << 4;
@@ -158,6 +163,66 @@ export function kvmEmulateRdtsc(vcpu: KvmVcpuX86, rdtscp: boolean): number {
 export function kvmGprNumber(vcpu: KvmVcpuX86, gpr: number): number {
   if (!(vcpu.regsAvail & (1 << gpr))) vcpu.ops.cacheReg(vcpu, gpr);
   return Number(readReg64(vcpu.regs, gpr));
+}
+
+/** kvm_skip_emulated_instruction as an exit handler: 1 re-enter, 0 when RIP cannot move. */
+export function kvmEmulateAsNop(vcpu: KvmVcpuX86): number {
+  return vcpu.ops.skipEmulatedInstruction(vcpu) ? 1 : 0;
+}
+
+/** handle_invlpg / invlpg_interception: kvm_mmu_invlpg of the guest-virtual page, then skip. */
+export function kvmHandleInvlpg(vcpu: KvmVcpuX86, gva: number): number {
+  vcpu.ops.flushTlbGva(vcpu, gva);
+  return kvmEmulateAsNop(vcpu);
+}
+
+/**
+ * handle_io / io_interception once the vendor decoded its exit: string I/O goes through
+ * the emulator, IN and OUT through kvm_fast_pio with the value from AL/AX/EAX.
+ */
+export function kvmHandleIo(vcpu: KvmVcpuX86, isIn: boolean, port: number, size: number, isString: boolean): number {
+  if (isString) return kvmEmulateStringIo(vcpu, isIn, port, size);
+  return kvmFastPio(vcpu, size, port, isIn, isIn ? 0 : vcpu.regs[2 * VCPU_REGS_RAX]! & (size === 4 ? -1 : (1 << (8 * size)) - 1));
+}
+
+/**
+ * The interrupt window opened (handle_interrupt_window / interrupt_window_interception,
+ * then vcpu_enter_guest's dm_request_for_irq_injection): with a userspace irqchip that
+ * asked for it and nothing queued, exit with KVM_EXIT_IRQ_WINDOW_OPEN; else re-enter.
+ */
+export function kvmHandleInterruptWindow(vcpu: KvmVcpuX86): number {
+  const run = vcpu.ctx.kvmRun;
+  if (vcpu.apic === null && run.requestInterruptWindow && vcpu.interruptNr < 0) {
+    run.exitReason = KVM_EXIT_IRQ_WINDOW_OPEN;
+    return 0;
+  }
+  return 1;
+}
+
+/**
+ * kvm_prepare_unexpected_reason_exit: an exit the vendor has no handler for goes to
+ * userspace as KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON with the reason (as a u64) and the vCPU.
+ */
+export function kvmPrepareUnexpectedReasonExit(vcpu: KvmVcpuX86, reason: number): number {
+  const run = vcpu.ctx.kvmRun;
+  run.exitReason = KVM_EXIT_INTERNAL_ERROR;
+  run.setInternalError(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, [BigInt.asUintN(64, BigInt(reason)), BigInt(vcpu.vcpuId)]);
+  return 0;
+}
+
+/**
+ * kvm_mmu_page_fault for a TDP violation (EPT violation, #NPF) at `gpa`: the MMU maps
+ * it (re-enter), or it is MMIO / a write to a read-only slot (emulate the instruction);
+ * anything else is an internal error naming the gpa.
+ */
+export function kvmMmuPageFault(vcpu: KvmVcpuX86, mmu: TdpMmu, gpa: number, write: boolean): number {
+  const r = mmu.pageFault(gpa, write);
+  if (r === RET_PF_FIXED) return 1;
+  if (r === RET_PF_EMULATE) return kvmEmulateInstruction(vcpu);
+  const run = vcpu.ctx.kvmRun;
+  run.exitReason = KVM_EXIT_INTERNAL_ERROR;
+  run.setInternalError(KVM_INTERNAL_ERROR_EMULATION, [BigInt(gpa)]);
+  return 0;
 }
 
 void KvmError;

@@ -3,7 +3,8 @@
  * x86 layer owns, which vendors fall back to for any index they do not handle
  * themselves: IA32_APICBASE (0x1b), IA32_TSC (0x10), IA32_TSC_ADJUST (0x3b),
  * IA32_TSC_DEADLINE (0x6e0), the x2APIC range (0x800-0x8ff), TSC_AUX, and KVM's
- * paravirt MSRs (kvmclock old and new, PV EOI).
+ * paravirt MSRs (kvmclock old and new, PV EOI), and EFER (set_efer: the checks are
+ * generic, the vendor only loads the value into its VMCS/VMCB through kvm_x86_ops.set_efer).
  */
 import {
   APIC_BASE_MSR, MSR_IA32_APICBASE, MSR_IA32_APICBASE_BSP,
@@ -52,6 +53,40 @@ export const KVM_MSRS_WRITE_IGNORED: ReadonlySet<number> = new Set([
   0xc0011022, // MSR_AMD64_DC_CFG
 ]);
 
+export const MSR_EFER = 0xc0000080;
+const EFER_SCE = 1 << 0;
+const EFER_LME = 1 << 8;
+const EFER_LMA = 1 << 10;
+const EFER_NX = 1 << 11;
+const CR0_PG = 1 << 31;
+const KVM_MSR_FIRST = 0x4b564d00;
+const KVM_MSR_LAST = 0x4b564dff;
+
+/**
+ * The MSRs a vendor's get_msr/set_msr leaves to kvm_get_msr_common/kvm_set_msr_common
+ * although the engine (the silicon) has them too: EFER, TSC, APIC base, TSC_ADJUST,
+ * TSC_AUX and KVM's paravirt range.
+ */
+export function kvmMsrIsCommon(index: number): boolean {
+  const i = index >>> 0;
+  if (i >= KVM_MSR_FIRST && i <= KVM_MSR_LAST) return true;
+  return i === MSR_EFER || i === MSR_IA32_TSC || i === MSR_IA32_APICBASE || i === MSR_IA32_TSC_ADJUST || i === MSR_TSC_AUX;
+}
+
+/**
+ * set_efer: SCE, LME, LMA and NXE exist; the guest cannot toggle LME while paging and
+ * never writes LMA (it follows CR0.PG); the host may set both. false means #GP.
+ */
+function setEfer(vcpu: KvmVcpuX86, data: bigint, hostInitiated: boolean): boolean {
+  const lo = Number(data & 0xffffffffn);
+  if (data >> 32n !== 0n || (lo & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))) return false;
+  if (!hostInitiated && (vcpu.cr0 & CR0_PG) && ((lo ^ vcpu.efer) & EFER_LME)) return false;
+  const efer = hostInitiated ? lo : (lo & ~EFER_LMA) | (vcpu.efer & EFER_LMA);
+  vcpu.ops.setEfer(vcpu, efer);
+  vcpu.efer = efer;
+  return true;
+}
+
 function isX2apicMsr(index: number): boolean {
   return index >= APIC_BASE_MSR && index <= X2APIC_MSR_LAST;
 }
@@ -59,6 +94,8 @@ function isX2apicMsr(index: number): boolean {
 /** kvm_get_msr_common: the value, or undefined (#GP / KVM_GET_MSRS stops). */
 export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undefined {
   switch (index) {
+    case MSR_EFER:
+      return BigInt(vcpu.efer >>> 0);
     case MSR_IA32_APICBASE:
       return BigInt(vcpu.apic !== null ? vcpu.apic.apicBase : vcpu.apicBase);
     case MSR_IA32_TSC:
@@ -89,6 +126,8 @@ export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undef
 /** kvm_set_msr_common: true when written; false means #GP (or KVM_SET_MSRS stops). */
 export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, hostInitiated: boolean): boolean {
   switch (index) {
+    case MSR_EFER:
+      return setEfer(vcpu, data, hostInitiated);
     case MSR_IA32_APICBASE: {
       if (data >= 1n << 52n) return false;
       const v = Number(data);
