@@ -3,14 +3,11 @@
  * leaves, the first write marks the page) and NMI injection, on kvm-intel and kvm-amd.
  */
 import { describe, expect, it } from 'vitest';
-import { uapi, type KvmModule } from '@kvmts/kvm-core';
-import { kvmIntel } from '@kvmts/kvm-intel';
-import { kvmAmd } from '@kvmts/kvm-amd';
+import { uapi } from '@kvmts/kvm-core';
+import { VENDOR_MODULES } from './vendor-adapters';
 import { assemble, realModeMachine, runToHlt } from './vendor-harness';
 
-const VENDORS: [string, KvmModule<never>][] = [['kvm-intel', kvmIntel as KvmModule<never>], ['kvm-amd', kvmAmd as KvmModule<never>]];
-
-describe.each(VENDORS)('%s', (_name, mod) => {
+describe.each(VENDOR_MODULES)('%s', (_name, mod) => {
   it('dirty logging: only the pages the guest wrote are in the log, and the log clears on read', () => {
     const code = assemble(`
       .code16

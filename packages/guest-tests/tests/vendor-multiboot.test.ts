@@ -8,13 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createHost, uapi, type KvmModule } from '@kvmts/kvm-core';
-import { kvmIntel } from '@kvmts/kvm-intel';
-import { kvmAmd } from '@kvmts/kvm-amd';
+import { VENDOR_MODULES } from './vendor-adapters';
 import { buildGuest, loadManifest } from '../src/index';
 
 const RAM = 128 << 20;
 const MBI = 0x9000;
-const VENDORS: [string, KvmModule<never>][] = [['kvm-intel', kvmIntel as KvmModule<never>], ['kvm-amd', kvmAmd as KvmModule<never>]];
 
 function loadElf(mem: Uint8Array, elf: Uint8Array): number {
   const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
@@ -128,7 +126,7 @@ const RUNS = (process.env.KVMTS_MB_GUESTS ??
   'hello-32,hello-64,exceptions-32,exceptions-64,paging-32,paging-64,usermode-64,realmode-32,modes-64,apic-timer-64,triple-fault-64,unhandled-64').split(',');
 const hello = manifest.filter((g) => RUNS.includes(g.name));
 
-describe.each(VENDORS)('%s: multiboot C guests', (_name, mod) => {
+describe.each(VENDOR_MODULES)('%s: multiboot C guests', (_name, mod) => {
   for (const g of hello) {
     it(`${g.name} prints its report and exits with ${g.exitCode}`, () => {
       const built = buildGuest(g, { log: () => {} });

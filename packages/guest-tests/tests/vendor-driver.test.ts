@@ -1,23 +1,15 @@
 /**
- * The VMX silicon in action, through the public KVM API: VM-entry failures, bitmap-driven
- * I/O and MSR exits, CR read shadows, EPT violations and misconfigurations leading to
- * MMIO exits, event injection with interrupt windows, hypercall patching, CPUID, and
- * hosts with different vendors side by side.
+ * The x86 vendor drivers and their silicon in action, through the public KVM API, on
+ * kvm-intel and on kvm-amd: one test, two modules (describe.each over vendor-adapters).
+ * VM-entry failures, bitmap-driven I/O and MSR exits, TDP violations leading to MMIO
+ * exits, a read-only memslot, event injection with interrupt windows, hypercall
+ * patching, CPUID, an upper-half RIP across exits, and CR4.VMXE refused to the guest.
+ * What only one vendor has lives in vendor-vmx.test.ts and vendor-svm.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { uapi, type X86ExitInfo } from '@kvmts/kvm-core';
-import { kvmIntel as vendorModule } from '@kvmts/kvm-intel';
-import { assemble, realModeMachine, runToHlt, type Machine } from './guest-helpers';
-
-const V = {
-  name: 'kvm-intel',
-  vendor: 'GenuineIntel',
-  ioExit: { reasonName: 'EXIT_REASON_IO_INSTRUCTION', info1: 0x00810000n },
-  mmioFirst: 'EXIT_REASON_EPT_VIOLATION',
-  mmioAgain: 'EXIT_REASON_EPT_MISCONFIG',
-  ownHypercall: [0x0f, 0x01, 0xc1],
-  otherHypercall: 'vmmcall',
-};
+import { VENDOR_ADAPTERS, type VendorAdapter } from './vendor-adapters';
+import { assemble, realModeMachine, runToHlt, type Machine } from './vendor-harness';
 
 /** Real-mode prologue: stack, IVT entries for #GP (13) and vector 0x20, and a 4-byte console print. */
 const PRO = `
@@ -53,17 +45,17 @@ const PRO = `
   main:
 `;
 
-function machine(body: string, params: object = {}): Machine {
-  return realModeMachine(vendorModule, params, assemble(PRO + body, 0x1000), 0x1000, 0xe0000);
+function machine(V: VendorAdapter, body: string, params: object = {}): Machine {
+  return realModeMachine(V.module, params as never, assemble(PRO + body, 0x1000), 0x1000, 0xe0000);
 }
 
 function exitInfo(m: Machine): X86ExitInfo {
   return m.vcpu.archIoctl<X86ExitInfo>('getExitInfo');
 }
 
-describe(`${V.name}: the silicon in action`, () => {
+describe.each(VENDOR_ADAPTERS)('%s: the silicon in action', (_name, V) => {
   it('CPUID answers from KVM_SET_CPUID2: the vendor string and KVM\'s paravirt signature', () => {
-    const m = machine(`
+    const m = machine(V, `
       xor %eax, %eax
       cpuid
       mov %ebx, %eax
@@ -87,7 +79,7 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it('I/O bitmap: port 0x80 does not exit, port 0x81 exits with the vendor exit information', () => {
-    const m = machine(`
+    const m = machine(V, `
       mov $0x55, %al
       out %al, $0x80
       mov $1, %al
@@ -107,7 +99,7 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it('MSR bitmap: LSTAR passes through; an unknown MSR exits and KVM injects #GP', () => {
-    const m = machine(`
+    const m = machine(V, `
       mov $0xc0000082, %ecx
       mov $0x11223344, %eax
       mov $0xffffffff, %edx
@@ -128,7 +120,7 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it('TDP: the first MMIO access is a violation, the next one on that page hits the MMIO SPTE', () => {
-    const m = machine(`
+    const m = machine(V, `
       mov $0xf000, %bx
       mov %bx, %ds
       movl $0xabcd, %ds:0x10
@@ -155,7 +147,7 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it('a read-only memslot: reads hit RAM, writes exit as MMIO and leave the bytes alone', () => {
-    const m = machine(`
+    const m = machine(V, `
       mov $0x10, %bx
       mov %bx, %ds
       mov %ds:0, %eax
@@ -182,7 +174,7 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it('event injection: KVM_INTERRUPT while IF=0 waits for the interrupt window (after the STI shadow)', () => {
-    const m = machine(`
+    const m = machine(V, `
       cli
       mov $'A', %al
       out %al, $0xe9
@@ -200,7 +192,7 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it(`hypercall patching: a guest using ${V.otherHypercall} still gets its answer`, () => {
-    const m = machine(`
+    const m = machine(V, `
       mov $99, %eax
       ${V.otherHypercall}
       call out4
@@ -221,11 +213,114 @@ describe(`${V.name}: the silicon in action`, () => {
   });
 
   it('dumpState shows the control structure with the last exit', () => {
-    const m = machine('hlt');
+    const m = machine(V, 'hlt');
     runToHlt(m);
     const dump = m.vcpu.archIoctl<string>('dumpState');
     expect(dump).toMatch(/last exit: HLT|last exit: 120|last exit: .*HLT/);
     expect(dump.split('\n').length).toBeGreaterThan(20);
   });
 
+});
+
+describe.each(VENDOR_ADAPTERS)('%s runs a guest end to end', (_name, V) => {
+  it('real mode: OUT to 0xE9, IN, MMIO read/write, HLT', () => {
+    const code = assemble(`
+      .code16
+      mov $'H', %al
+      out %al, $0xe9
+      mov $'i', %al
+      out %al, $0xe9
+      in $0x60, %al
+      mov %al, %bl
+      mov $0x1234, %ax
+      mov %ax, %ds:0
+      mov $0xf000, %cx
+      mov %cx, %ds
+      movl $0xabcd, %ds:0x100
+      movl %ds:0x104, %eax
+      mov %eax, %edx
+      hlt
+    `, 0x1000);
+    const m = realModeMachine(V.module, {} as never, code, 0x1000, 0xe0000);
+    m.inValue = () => 0x5a;
+    m.mmioRead = (addr) => (addr === 0xf0104 ? 0x77665544 : 0);
+    const r = runToHlt(m);
+    expect(r).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('Hi');
+    const regs = m.vcpu.getRegs();
+    expect(regs.rbx & 0xffn).toBe(0x5an);
+    expect(m.mem[0]).toBe(0x34);
+    expect(m.mmio).toEqual([
+      { addr: 0xf0100, len: 4, write: true, value: 0xabcd },
+      { addr: 0xf0104, len: 4, write: false, value: 0x77665544 },
+    ]);
+    expect(regs.rdx).toBe(0x77665544n);
+  });
+});
+
+const BASE = 0xffffffff80000000n;
+
+describe.each(VENDOR_ADAPTERS)('%s: upper-half RIP across exits', (_name, V) => {
+  it('CPUID and OUT exits at 0xffffffff80010000+ resume at the next instruction', () => {
+    const code = assemble(`
+      .code64
+      xor %eax, %eax
+      cpuid
+      mov $'A', %al
+      out %al, $0xe9
+      lea here(%rip), %rbx
+    here:
+      hlt
+    `, 0xffffffff80010000);
+    const m = realModeMachine(V.module, {} as never, code, 0x10000, 0x200000);
+    // PML4[0] and PML4[511] -> PDPTs; PDPT0[0] and PDPT511[510] -> one PD of 2 MiB pages at 0.
+    const dv = new DataView(m.mem.buffer);
+    const pte = (at: number, v: number) => { dv.setUint32(at, v, true); dv.setUint32(at + 4, 0, true); };
+    pte(0x1000, 0x2003);
+    pte(0x1000 + 511 * 8, 0x4003);
+    pte(0x2000, 0x3003);
+    pte(0x4000 + 510 * 8, 0x3003);
+    pte(0x3000, 0x83);
+    const s = m.vcpu.getSregs();
+    const flat = { base: 0n, limit: 0xffffffff, present: 1, dpl: 0, s: 1, g: 1, avl: 0, unusable: 0 };
+    s.cs = { ...flat, selector: 0x8, type: 0xb, l: 1, db: 0 };
+    for (const k of ['ds', 'es', 'ss', 'fs', 'gs'] as const) s[k] = { ...flat, selector: 0x10, type: 0x3, l: 0, db: 1 };
+    s.cr3 = 0x1000n;
+    s.cr4 = 0x20n;
+    s.efer = 0x500n;
+    s.cr0 = 0x80000011n;
+    m.vcpu.setSregs(s);
+    const r = m.vcpu.getRegs();
+    r.rip = BASE + 0x10000n;
+    r.rsp = BASE + 0x8000n;
+    m.vcpu.setRegs(r);
+    expect(runToHlt(m, 100)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('A');
+    const after = m.vcpu.getRegs();
+    const here = after.rbx;
+    expect(here > BASE + 0x10000n && here < BASE + 0x10020n).toBe(true);
+    expect(after.rip).toBe(here + 1n);
+  });
+});
+
+describe.each(VENDOR_ADAPTERS)('%s: CR4 as the vendor allows it', (_name, V) => {
+  it('a guest may not set CR4.VMXE (nested=0 on Intel, no VMX at all on AMD): #GP', () => {
+    const m = realModeMachine(V.module, {} as never, assemble(`
+      .code16
+      xor %ax, %ax
+      mov %ax, %ss
+      mov $0x7000, %sp
+      movw $gp, 13*4
+      movw $0, 13*4+2
+      mov $0x2000, %eax
+      mov %eax, %cr4
+      hlt
+    gp:
+      mov $'G', %al
+      out %al, $0xe9
+      hlt
+    `, 0x1000), 0x1000);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('G');
+  });
 });

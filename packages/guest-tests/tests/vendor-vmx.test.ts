@@ -1,8 +1,8 @@
-/** VMX-only behaviour: VM-entry check failures and the CR0/CR4 read shadows. */
+/** VMX-only driver behaviour (kvm-intel): VM-entry check failures and the CR0/CR4 read shadows. The tests both vendors share are in vendor-driver.test.ts. */
 import { describe, expect, it } from 'vitest';
 import { uapi } from '@kvmts/kvm-core';
 import { kvmIntel } from '@kvmts/kvm-intel';
-import { assemble, realModeMachine, runToHlt } from './guest-helpers';
+import { assemble, realModeMachine, runToHlt } from './vendor-harness';
 
 describe('kvm-intel: VM entry and CR shadows', () => {
   it('an invalid guest state fails VM entry: KVM_EXIT_FAIL_ENTRY with reason 33 | 0x80000000 and the rule in the dump', () => {
@@ -51,25 +51,5 @@ describe('kvm-intel: VM entry and CR shadows', () => {
     expect(dump).toMatch(/GUEST_CR0 = 0x60000030/);
     expect(dump).toMatch(/GUEST_CR4 = 0x2010/);
     expect(dump).toMatch(/CR4_READ_SHADOW = 0x10/);
-  });
-
-  it('a guest may not set CR4.VMXE (nested=0): #GP', () => {
-    const m = realModeMachine(kvmIntel, {}, assemble(`
-      .code16
-      xor %ax, %ax
-      mov %ax, %ss
-      mov $0x7000, %sp
-      movw $gp, 13*4
-      movw $0, 13*4+2
-      mov $0x2000, %eax
-      mov %eax, %cr4
-      hlt
-    gp:
-      mov $'G', %al
-      out %al, $0xe9
-      hlt
-    `, 0x1000), 0x1000);
-    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
-    expect(m.console).toBe('G');
   });
 });
