@@ -5,7 +5,7 @@
  */
 import {
   defineModule, KVM_DEFAULT_TSC_KHZ, KVM_SUPPORTED_PV_FEATURES, kvmParavirtCpuidLeaves, kvmX86VendorExit,
-  kvmX86VendorInit, paramBool, paramInt, type KvmCpuidEntry2,
+  kvmX86VendorInit, paramBool, paramInt, X86_ENGINE_FEATURES, type KvmCpuidEntry2,
 } from '@kvmts/kvm-core';
 import { z } from 'zod';
 import { supportedCpuid } from './svm/cpuid';
@@ -22,16 +22,8 @@ export const kvmAmdParamsSchema = z
 
 export type KvmAmdParams = z.infer<typeof kvmAmdParamsSchema>;
 
-/** What the engine implements, in AMD's CPUID terms. */
-export const SVM_ENGINE_FEATURES: readonly CpuidFeature[] = [
-  'fpu', 'vme', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca', 'cmov', 'pat',
-  'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'cx16', 'movbe', 'popcnt', 'xsave', 'x2apic', 'tsc_deadline_timer',
-  'hypervisor', 'arat', 'fsgsbase', 'smep', 'smap', 'umip', 'rdpid', 'syscall', 'nx', 'pdpe1gb', 'rdtscp', 'lm',
-  'lahf_lm', 'abm', 'constant_tsc',
-  // SSE3..SSE4.2 (the fpu-sse unit), BMI1/BMI2 (engine/bmi.ts, VEX) and ADX: each checked
-  // against the host CPU by the ex-sse and ex-misc exercisers.
-  'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
-];
+/** What the engine implements (kvm-core's X86_ENGINE_FEATURES), the features this module reports. */
+export const SVM_ENGINE_FEATURES: readonly CpuidFeature[] = X86_ENGINE_FEATURES;
 
 /** KVM_GET_SUPPORTED_CPUID on AMD: AuthenticAMD, KVM's paravirt leaves (with the timing leaf). */
 export function svmSupportedCpuid(): KvmCpuidEntry2[] {

@@ -77,7 +77,7 @@ export { kvmGetMsrCommon, kvmSetMsrCommon, KVM_COMMON_MSRS, kvmMsrIsCommon, MSR_
 export { kvmEmulateHypercall, isLongModeCode } from './x86/hypercall';
 export * as kvmHypercall from './x86/hypercall';
 export * as kvmPara from './x86/kvm-para';
-export { kvmParavirtCpuidLeaves, KVM_SUPPORTED_PV_FEATURES } from './x86/kvm-para';
+export { kvmParavirtCpuidLeaves, kvmParavirtCpuidEntries, KVM_SUPPORTED_PV_FEATURES } from './x86/kvm-para';
 export { kvmPvEoiSyncToGuest, kvmPvEoiSyncFromGuest, KVM_PV_EOI_ENABLED } from './x86/pv-eoi';
 export { kvmRecordStealTime, kvmStealTimeSetPreempted, KVM_STEAL_TIME_SIZE, KVM_VCPU_PREEMPTED } from './x86/steal-time';
 export { kvmIrqchipInterruptSource } from './x86/irqchip/irq';
@@ -126,8 +126,11 @@ export type { X86VendorSilicon } from './x86/vendor-vcpu';
 // Shared by the x86 vendors: CPUID feature bits and page-table memory for EPT/NPT walkers.
 export {
   CPUID_FEATURE_BITS, AMD_ONLY_FEATURES, AMD_LEAF1_EDX_MIRROR_MASK, featureMask, cpuidString4,
-  supportedCpuidOptionsSchema, parseCpuidOptions,
+  supportedCpuidOptionsSchema, parseCpuidOptions, X86_ENGINE_FEATURES,
 } from './x86/cpuid-features';
+export {
+  cpuidEntry, cpuidBrandEntries, cpuidXsaveEntries, xsaveSize, XFEATURE_MASK_FP, XFEATURE_MASK_SSE, XFEATURE_MASK_YMM,
+} from './x86/cpuid-entries';
 export type { CpuidFeature, CpuidBit, CpuidRegister } from './x86/cpuid-features';
 export { PageTablePool } from './x86/mmu/page-table-memory';
 export type { PageTableMemory } from './x86/mmu/page-table-memory';

@@ -6,7 +6,7 @@
  */
 import {
   defineModule, KVM_DEFAULT_TSC_KHZ, KVM_SUPPORTED_PV_FEATURES, kvmParavirtCpuidLeaves, kvmTscCpuidLeaves,
-  kvmX86VendorExit, kvmX86VendorInit, paramBool, paramInt, type KvmCpuidEntry2,
+  kvmX86VendorExit, kvmX86VendorInit, paramBool, paramInt, X86_ENGINE_FEATURES, type KvmCpuidEntry2,
 } from '@kvmts/kvm-core';
 import { z } from 'zod';
 import { vmxCapabilities } from './vmx/capabilities';
@@ -26,16 +26,8 @@ export const kvmIntelParamsSchema = z
 
 export type KvmIntelParams = z.infer<typeof kvmIntelParamsSchema>;
 
-/** What the engine implements (its CPUID answers), as kvm_set_cpu_caps filters the host's. */
-export const VMX_ENGINE_FEATURES: readonly CpuidFeature[] = [
-  'fpu', 'vme', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca', 'cmov', 'pat',
-  'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'cx16', 'movbe', 'popcnt', 'xsave', 'x2apic', 'tsc_deadline_timer',
-  'hypervisor', 'arat', 'fsgsbase', 'smep', 'smap', 'umip', 'rdpid', 'syscall', 'nx', 'pdpe1gb', 'rdtscp', 'lm',
-  'lahf_lm', 'abm', 'constant_tsc',
-  // SSE3..SSE4.2 (the fpu-sse unit), BMI1/BMI2 (engine/bmi.ts, VEX) and ADX: each checked
-  // against the host CPU by the ex-sse and ex-misc exercisers.
-  'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
-];
+/** What the engine implements (kvm-core's X86_ENGINE_FEATURES), the features this module reports. */
+export const VMX_ENGINE_FEATURES: readonly CpuidFeature[] = X86_ENGINE_FEATURES;
 
 /** KVM_GET_SUPPORTED_CPUID on Intel: GenuineIntel, KVM's paravirt leaves, TSC frequency leaves. */
 export function vmxSupportedCpuid(): KvmCpuidEntry2[] {

@@ -4,13 +4,13 @@
  * leaf-1 EDX feature mirror in 0x80000001 (SYSCALL visible in every mode), L1/L2/L3 cache
  * descriptions in 0x80000005/6 and no Intel leaf 2/4; plus KVM's paravirt leaves.
  */
-import { KVM_CPUID_FLAG_SIGNIFCANT_INDEX, type KvmCpuidEntry2 } from '@kvmts/kvm-core';
-import { AMD_LEAF1_EDX_MIRROR_MASK, cpuidString4, featureMask, parseCpuidOptions, type CpuidFeature } from '@kvmts/kvm-core';
+import {
+  AMD_LEAF1_EDX_MIRROR_MASK, cpuidBrandEntries, cpuidEntry as entry, cpuidString4, cpuidXsaveEntries, featureMask,
+  KVM_CPUID_FLAG_SIGNIFCANT_INDEX, kvmParavirtCpuidEntries, parseCpuidOptions, type CpuidFeature, type KvmCpuidEntry2,
+} from '@kvmts/kvm-core';
 
+export { kvmParavirtCpuidEntries };
 export const AMD_VENDOR_STRING = 'AuthenticAMD';
-export const KVM_CPUID_SIGNATURE = 0x40000000;
-export const KVM_CPUID_FEATURES = 0x40000001;
-export const KVM_SIGNATURE = 'KVMKVMKVM\0\0\0';
 
 export interface SupportedCpuidOptions {
   features: readonly CpuidFeature[];
@@ -23,17 +23,6 @@ export interface SupportedCpuidOptions {
   brand?: string;
 }
 
-function entry(fn: number, index: number, eax: number, ebx: number, ecx: number, edx: number, flags = 0): KvmCpuidEntry2 {
-  return { function: fn >>> 0, index, flags, eax: eax >>> 0, ebx: ebx >>> 0, ecx: ecx >>> 0, edx: edx >>> 0 };
-}
-
-export function kvmParavirtCpuidEntries(kvmFeatures = 0, kvmHints = 0): KvmCpuidEntry2[] {
-  return [
-    entry(KVM_CPUID_SIGNATURE, 0, KVM_CPUID_FEATURES, cpuidString4(KVM_SIGNATURE, 0), cpuidString4(KVM_SIGNATURE, 4), cpuidString4(KVM_SIGNATURE, 8)),
-    entry(KVM_CPUID_FEATURES, 0, kvmFeatures, 0, 0, kvmHints),
-  ];
-}
-
 export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[] {
   options = parseCpuidOptions(options);
   const features = options.features;
@@ -42,20 +31,13 @@ export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[]
   const v = AMD_VENDOR_STRING;
   const sig = options.signature ?? 0x00830f10;
   const leaf1Edx = fm(1, 'edx');
-  const brand = (options.brand ?? 'AMD EPYC Processor (kvmts virtual)').padEnd(48, '\0').slice(0, 47) + '\0';
   const out: KvmCpuidEntry2[] = [
     entry(0, 0, 0xd, cpuidString4(v, 0), cpuidString4(v, 8), cpuidString4(v, 4)),
     entry(1, 0, sig, (8 << 8) | (1 << 16), fm(1, 'ecx'), leaf1Edx),
     entry(6, 0, fm(6, 'eax'), 0, 0, 0),
     entry(7, 0, 0, fm(7, 'ebx'), fm(7, 'ecx'), fm(7, 'edx'), KVM_CPUID_FLAG_SIGNIFCANT_INDEX),
   ];
-  if (has('xsave')) {
-    const xcr0 = 3 | (has('avx') ? 4 : 0);
-    const size = xcr0 & 4 ? 832 : 576;
-    out.push(entry(0xd, 0, xcr0, size, size, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX));
-    out.push(entry(0xd, 1, 0, 0, 0, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX));
-    if (xcr0 & 4) out.push(entry(0xd, 2, 256, 576, 0, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX));
-  }
+  if (has('xsave')) out.push(...cpuidXsaveEntries(has('avx')));
   out.push(...kvmParavirtCpuidEntries(options.kvmFeatures, options.kvmHints));
   out.push(
     // AMD repeats the vendor string in 0x80000000
@@ -63,11 +45,8 @@ export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[]
     // 0x80000001: signature again; EDX mirrors leaf 1 EDX bits 0-9, 12-17, 23, 24
     entry(0x80000001, 0, sig, 0, fm(0x80000001, 'ecx'), (fm(0x80000001, 'edx') | (leaf1Edx & AMD_LEAF1_EDX_MIRROR_MASK)) >>> 0),
   );
-  for (let i = 0; i < 3; i++) {
-    const o = i * 16;
-    out.push(entry(0x80000002 + i, 0, cpuidString4(brand, o), cpuidString4(brand, o + 4), cpuidString4(brand, o + 8), cpuidString4(brand, o + 12)));
-  }
   out.push(
+    ...cpuidBrandEntries(options.brand ?? 'AMD EPYC Processor (kvmts virtual)'),
     // L1 TLBs; L1d and L1i: 32 KiB, 8-way, 1 line per tag, 64-byte lines
     entry(0x80000005, 0, 0xff40ff40, 0xff40ff40, 0x20080140, 0x20080140),
     // L2: 512 KiB, 8-way (encoding 6), 64-byte lines; L3: 16 MiB (32 x 512 KiB), 16-way (encoding 8)

@@ -48,6 +48,20 @@ export const CPUID_FEATURE_BITS = {
 
 export type CpuidFeature = keyof typeof CPUID_FEATURE_BITS;
 
+/**
+ * What the engine implements (kvm_set_cpu_caps filters the host's features the same
+ * way): both vendors report these, kvm-intel without the AMD-only ones.
+ */
+export const X86_ENGINE_FEATURES: readonly CpuidFeature[] = [
+  'fpu', 'vme', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca', 'cmov', 'pat',
+  'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'cx16', 'movbe', 'popcnt', 'xsave', 'x2apic', 'tsc_deadline_timer',
+  'hypervisor', 'arat', 'fsgsbase', 'smep', 'smap', 'umip', 'rdpid', 'syscall', 'nx', 'pdpe1gb', 'rdtscp', 'lm',
+  'lahf_lm', 'abm', 'constant_tsc',
+  // SSE3..SSE4.2 (the fpu-sse unit), BMI1/BMI2 (engine/bmi.ts, VEX) and ADX: each checked
+  // against the host CPU by the ex-sse and ex-misc exercisers.
+  'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
+];
+
 /** AMD-only bits: Intel CPUs report them 0. */
 export const AMD_ONLY_FEATURES: readonly CpuidFeature[] = [
   'mmxext', 'fxsr_opt', 'cmp_legacy', 'svm', 'cr8_legacy', 'sse4a', 'misalignsse',

@@ -4,6 +4,7 @@
  * of what this kvm-core implements. The vendors' CPUID tables include these leaves.
  */
 import type { KvmCpuidEntry2 } from '../uapi/structs';
+import { cpuidEntry } from './cpuid-entries';
 import { kvmTscCpuidLeaves } from './tsc';
 
 export const KVM_CPUID_SIGNATURE = 0x40000000;
@@ -50,5 +51,17 @@ export function kvmParavirtCpuidLeaves(tscKhz: number): KvmCpuidEntry2[] {
     { function: KVM_CPUID_SIGNATURE, index: 0, flags: 0, eax: KVM_CPUID_TIMING, ebx: KVM_SIGNATURE_EBX, ecx: KVM_SIGNATURE_ECX, edx: KVM_SIGNATURE_EDX },
     { function: KVM_CPUID_FEATURES, index: 0, flags: 0, eax: KVM_SUPPORTED_PV_FEATURES, ebx: 0, ecx: 0, edx: 0 },
     timing,
+  ];
+}
+
+/**
+ * The two basic paravirt leaves with the given KVM_CPUID_FEATURES eax (KVM_FEATURE_*)
+ * and edx (KVM_HINTS_*): what a vendor's supportedCpuid() table starts its 0x4000000x
+ * range with (KVM-FACTS §10).
+ */
+export function kvmParavirtCpuidEntries(kvmFeatures = 0, kvmHints = 0): KvmCpuidEntry2[] {
+  return [
+    cpuidEntry(KVM_CPUID_SIGNATURE, 0, KVM_CPUID_FEATURES, KVM_SIGNATURE_EBX, KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX),
+    cpuidEntry(KVM_CPUID_FEATURES, 0, kvmFeatures, 0, 0, kvmHints),
   ];
 }
