@@ -131,6 +131,6 @@ export {
 export {
   cpuidEntry, cpuidBrandEntries, cpuidXsaveEntries, xsaveSize, XFEATURE_MASK_FP, XFEATURE_MASK_SSE, XFEATURE_MASK_YMM,
 } from './x86/cpuid-entries';
-export type { CpuidFeature, CpuidBit, CpuidRegister } from './x86/cpuid-features';
+export type { CpuidFeature, CpuidBit, CpuidRegister, SupportedCpuidOptions } from './x86/cpuid-features';
 export { PageTablePool } from './x86/mmu/page-table-memory';
 export type { PageTableMemory } from './x86/mmu/page-table-memory';

@@ -7,21 +7,13 @@
 import {
   AMD_LEAF1_EDX_MIRROR_MASK, cpuidBrandEntries, cpuidEntry as entry, cpuidString4, cpuidXsaveEntries, featureMask,
   KVM_CPUID_FLAG_SIGNIFCANT_INDEX, kvmParavirtCpuidEntries, parseCpuidOptions, type CpuidFeature, type KvmCpuidEntry2,
+  type SupportedCpuidOptions,
 } from '@kvmts/kvm-core';
 
 export { kvmParavirtCpuidEntries };
 export const AMD_VENDOR_STRING = 'AuthenticAMD';
 
-export interface SupportedCpuidOptions {
-  features: readonly CpuidFeature[];
-  kvmFeatures?: number;
-  kvmHints?: number;
-  /** Leaf 1 / 0x80000001 eax. Default family 17h model 31h stepping 0. */
-  signature?: number;
-  physAddrBits?: number;
-  virtAddrBits?: number;
-  brand?: string;
-}
+export type { SupportedCpuidOptions };
 
 export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[] {
   options = parseCpuidOptions(options);
@@ -29,7 +21,7 @@ export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[]
   const has = (f: CpuidFeature): boolean => features.includes(f);
   const fm = (leaf: number, reg: 'eax' | 'ebx' | 'ecx' | 'edx', index = 0): number => featureMask(features, leaf, reg, index);
   const v = AMD_VENDOR_STRING;
-  const sig = options.signature ?? 0x00830f10;
+  const sig = options.signature ?? 0x00830f10; // family 17h model 31h stepping 0
   const leaf1Edx = fm(1, 'edx');
   const out: KvmCpuidEntry2[] = [
     entry(0, 0, 0xd, cpuidString4(v, 0), cpuidString4(v, 8), cpuidString4(v, 4)),

@@ -93,6 +93,21 @@ export function cpuidString4(s: string, offset = 0): number {
 const FEATURE_NAMES = Object.keys(CPUID_FEATURE_BITS) as [CpuidFeature, ...CpuidFeature[]];
 const u32 = z.number().int().min(0).max(0xffffffff);
 
+/** What a vendor's supportedCpuid() takes (checked by supportedCpuidOptionsSchema). */
+export interface SupportedCpuidOptions {
+  /** The features the engine implements. */
+  features: readonly CpuidFeature[];
+  /** KVM_CPUID_FEATURES eax (KVM_FEATURE_* bits), filled by kvm-core's paravirt code. */
+  kvmFeatures?: number;
+  /** KVM_CPUID_FEATURES edx (KVM_HINTS_*). */
+  kvmHints?: number;
+  /** Leaf 1 eax (and 0x80000001 eax on AMD): family/model/stepping; each vendor has its default. */
+  signature?: number;
+  physAddrBits?: number;
+  virtAddrBits?: number;
+  brand?: string;
+}
+
 /** The options of supportedCpuid(), validated at the API boundary. */
 export const supportedCpuidOptionsSchema = z
   .object({

@@ -6,24 +6,13 @@
 import {
   AMD_ONLY_FEATURES, cpuidBrandEntries, cpuidEntry as entry, cpuidString4, cpuidXsaveEntries, featureMask,
   KVM_CPUID_FLAG_SIGNIFCANT_INDEX, kvmParavirtCpuidEntries, parseCpuidOptions, type CpuidFeature, type KvmCpuidEntry2,
+  type SupportedCpuidOptions,
 } from '@kvmts/kvm-core';
 
 export { kvmParavirtCpuidEntries };
 export const INTEL_VENDOR_STRING = 'GenuineIntel';
 
-export interface SupportedCpuidOptions {
-  /** The features the engine implements. */
-  features: readonly CpuidFeature[];
-  /** KVM_CPUID_FEATURES eax (KVM_FEATURE_* bits), filled by kvm-core's paravirt code. */
-  kvmFeatures?: number;
-  /** KVM_CPUID_FEATURES edx (KVM_HINTS_*). */
-  kvmHints?: number;
-  /** Leaf 1 eax: family/model/stepping. Default family 6 model 0x55 stepping 4. */
-  signature?: number;
-  physAddrBits?: number;
-  virtAddrBits?: number;
-  brand?: string;
-}
+export type { SupportedCpuidOptions };
 
 export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[] {
   options = parseCpuidOptions(options);
@@ -36,7 +25,7 @@ export function supportedCpuid(options: SupportedCpuidOptions): KvmCpuidEntry2[]
   const out: KvmCpuidEntry2[] = [
     // leaf 0: max basic leaf, "GenuineIntel" in ebx, edx, ecx
     entry(0, 0, 0xd, cpuidString4(v, 0), cpuidString4(v, 8), cpuidString4(v, 4)),
-    // leaf 1: signature; ebx: CLFLUSH line size 8 qwords, 1 logical processor (APIC id filled per vCPU)
+    // leaf 1: signature (default family 6 model 0x55 stepping 4); ebx: CLFLUSH line size 8 qwords, 1 logical processor (APIC id filled per vCPU)
     entry(1, 0, options.signature ?? 0x00050654, (8 << 8) | (1 << 16), fm(1, 'ecx'), fm(1, 'edx')),
     // leaf 2: one iteration, descriptor FFh = "use leaf 4"
     entry(2, 0, 0x00feff01, 0, 0, 0),
