@@ -153,6 +153,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts, c
       const stdin = opts.stdin;
       const r = stdin === undefined ? 'continue' : await runMonitor(createInterface({ input: stdin, terminal: false }), (s) => stdout(new TextEncoder().encode(s)), {
         vcpus: m.vcpus,
+        ...(config.name !== undefined ? { name: config.name } : {}),
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => m.pm?.pressPowerButton(),
         ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
@@ -177,6 +178,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts, c
     if (config.monitorSocket !== undefined) {
       const mon = new MonitorSocket(config.monitorSocket, {
         vcpus: m.vcpus,
+        ...(config.name !== undefined ? { name: config.name } : {}),
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => { m.pm?.pressPowerButton(); loop.kick(); },
         ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
