@@ -7,6 +7,9 @@
  * AP can only take after the test vector) and prints one line "name: n0 n1 n2 n3" with
  * the counts of CPUs 0-3.
  *
+ * The IOAPIC takes the same destinations (pin 14, pulsed through pc-testdev's ISA line
+ * ports): fixed to physical and logical (flat, cluster) destinations, lowest priority.
+ *
  * With "x2apic" on the command line every CPU switches to x2APIC mode and the IPIs go
  * through the ICR MSR 0x830 (32-bit destinations, logical = cluster << 16 | bit of the
  * derived LDR, broadcast 0xffffffff) and the SELF_IPI MSR 0x83f.
@@ -240,6 +243,44 @@ static void lowest_case(const char *name, u32 icr_lo, u32 dest, u32 set)
 	report(total == 1 && outside == 0, "%s", name);
 }
 
+/*
+ * The same destinations through the IOAPIC: ISA line 14 pulsed by pc-testdev (an edge on
+ * pin 14), the redirection entry in fixed or lowest-priority mode, physical or logical.
+ */
+#define IOAPIC_PIN 14
+static void ioapic_pulse(u32 lo, u32 dest)
+{
+	ioapic_write(0x11 + IOAPIC_PIN * 2, dest << 24);
+	ioapic_write(0x10 + IOAPIC_PIN * 2, lo);
+	outb(0x2000 + IOAPIC_PIN, 1);
+	outb(0x2000 + IOAPIC_PIN, 0);
+	fence();
+	ioapic_write(0x10 + IOAPIC_PIN * 2, 1u << 16);
+}
+
+static void ioapic_case(const char *name, u32 lo, u32 dest, const int want[NCPUS])
+{
+	int v = next_vector++;
+	zero_counts();
+	ioapic_pulse(lo | (TEST_VECTOR_BASE + v), dest);
+	check(name, &counts[0][v], NTEST_VECTORS, want);
+}
+
+static void ioapic_lowest_case(const char *name, u32 dest, u32 set)
+{
+	int v = next_vector++;
+	zero_counts();
+	ioapic_pulse(APIC_DM_LOWEST | APIC_DEST_LOGICAL | (TEST_VECTOR_BASE + v), dest);
+	int total = 0, outside = 0;
+	for (int id = 0; id < NCPUS; id++) {
+		total += counts[id][v];
+		if (!(set & (1u << id)))
+			outside += counts[id][v];
+	}
+	printf("%s: %d delivery, %d outside the set\n", name, total, outside);
+	report(total == 1 && outside == 0, "%s", name);
+}
+
 static bool cmdline_has(const char *word)
 {
 	const char *s = multiboot_info->cmdline ? (const char *)(ulong)multiboot_info->cmdline : "";
@@ -322,6 +363,13 @@ int main(void)
 	nmi_case("NMI all excluding self", APIC_DEST_ALLBUT, 0, W(0, 1, 1, 1));
 	nmi_case("NMI physical broadcast ff", 0, 0xff, W(1, 1, 1, 1));
 
+	/* The 8259s masked: ISA line 14 reaches the CPUs through the IOAPIC only. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	ioapic_case("ioapic fixed physical 3", APIC_DM_FIXED, 3, W(0, 0, 0, 1));
+	ioapic_case("ioapic fixed logical flat 0c", APIC_DM_FIXED | APIC_DEST_LOGICAL, 0x0c, W(0, 0, 1, 1));
+	ioapic_lowest_case("ioapic lowest priority flat 0e", 0x0e, 0xe);
+
 	/* Cluster model: clusters 1 = {0, 1}, 2 = {2, 3}; member bits 1 and 2. */
 	run_cmd(CMD_CLUSTER);
 	printf("cluster LDR of CPU 0: %x\n", apic_read(APIC_LDR));
@@ -331,5 +379,7 @@ int main(void)
 	ipi_case("fixed logical cluster 31 (no cluster 3)", APIC_DM_FIXED | APIC_DEST_LOGICAL, 0x31, W(0, 0, 0, 0));
 	lowest_case("lowest priority cluster 21", APIC_DEST_LOGICAL, 0x21, 0x4);
 	nmi_case("NMI logical cluster 22", APIC_DEST_LOGICAL, 0x22, W(0, 0, 0, 1));
+	ioapic_case("ioapic fixed logical cluster 23", APIC_DM_FIXED | APIC_DEST_LOGICAL, 0x23, W(0, 0, 1, 1));
+	ioapic_lowest_case("ioapic lowest priority cluster 13", 0x13, 0x3);
 	return report_summary();
 }
