@@ -31,6 +31,8 @@ export const SVM_ENGINE_FEATURES: readonly CpuidFeature[] = [
   // SSE3..SSE4.2 (the fpu-sse unit), BMI1/BMI2 (engine/bmi.ts, VEX) and ADX: each checked
   // against the host CPU by the ex-sse and ex-misc exercisers.
   'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
+  // IA32_TSC_ADJUST is kvm-core's (x86/tsc.ts), as KVM emulates it on any host.
+  'tsc_adjust',
 ];
 
 /** KVM_GET_SUPPORTED_CPUID on AMD: AuthenticAMD, KVM's paravirt leaves (with the timing leaf). */
