@@ -21,6 +21,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Bytes for the guest's COM1 (the VMM's stdin), written once `after` appears in its output. */
   input?: { after: string; data: string };
+  /** A guest reset reboots the machine (no -no-reboot); default: a reset ends the VMM with 0. */
+  reboot?: boolean;
 }
 
 export interface RunResult {
@@ -62,7 +64,7 @@ export function commonArgs(o: RunOptions): string[] {
     'none',
     '-serial',
     'stdio',
-    '-no-reboot',
+    ...(o.reboot ? [] : ['-no-reboot']),
     '-device',
     'isa-debug-exit,iobase=0xf4,iosize=4',
     ...(o.extraArgs ?? []),

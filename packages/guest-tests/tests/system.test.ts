@@ -23,6 +23,7 @@ for (const { runner, enabled } of matrix) {
         expect(r.status, ctx).toBe(failures.length ? 3 : entry.exitCode);
         if (!entry.expect.some((e) => e.startsWith('Unhandled exception'))) expect(r.serial, ctx).not.toMatch(/Unhandled exception/);
         for (const line of entry.expect) expect(r.serial, ctx).toContain(line);
+        if (runner.vendor) for (const line of entry.qemuLiteExpect) expect(r.serial, ctx).toContain(line);
       });
     }
   });

@@ -109,6 +109,25 @@ describe('IOAPIC', () => {
     expect(t.vcpus[1]!.getMpState().mpState).toBe(uapi.KVM_MP_STATE_INIT_RECEIVED);
   });
 
+  it('ExtINT and SMI redirection entries send nothing (KVM\'s __apic_accept_irq); the PIC reaches the CPU through LINT0', () => {
+    // KVM has no SMM here and takes ExtINT only through LVT0 (kvm_apic_accept_pic_intr):
+    // a pin in ExtINT mode (MP "virtual wire B") delivers no APIC message, sets no IRR bit
+    // and no Remote IRR; the same line still reaches the BSP as an 8259 interrupt.
+    const t = irqVm({ vcpus: 2 });
+    enableLapics(t);
+    initPics(t);
+    t.outb(0x21, 0xf7); // PIC: only IRQ 3
+    route(t, 3, 0x8700, 0); // ExtINT, level
+    route(t, 4, 0x0200 | 0x44, 1); // SMI
+    expect(t.vm.irqLineStatus(3, 1)).toBe(1); // the PIC took it (the IOAPIC ExtINT adds 0 targets)
+    expect(ioapicRead(t, 0x10 + 2 * 3) & (1 << 14)).toBe(0); // no Remote IRR
+    t.vm.irqLine(4, 1);
+    for (let v = 0; v < 256; v += 32) for (const c of [0, 1]) expect(t.mmio32r(c, LAPIC + 0x200 + 0x10 * (v >> 5))).toBe(0);
+    expect(t.x86[1]!.nmiPending).toBe(0);
+    // The BSP's LINT0 is ExtINT at reset: the PIC's INT is there for it to take.
+    expect(t.kvm.irqchip!.pic.output).toBe(1);
+  });
+
   it('round-trips KVM_GET/SET_IRQCHIP(IOAPIC)', () => {
     const t = irqVm();
     route(t, 4, 0x8044, 0);

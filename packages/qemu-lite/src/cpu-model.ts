@@ -37,7 +37,7 @@ names('1.ecx', {
   26: 'xsave', 28: 'avx', 29: 'f16c', 30: 'rdrand', 31: 'hypervisor',
 });
 names('7.ebx', {
-  0: 'fsgsbase', 3: 'bmi1', 4: 'hle', 5: 'avx2', 7: 'smep', 8: 'bmi2', 9: 'erms', 10: 'invpcid',
+  0: 'fsgsbase', 1: 'tsc-adjust', 3: 'bmi1', 4: 'hle', 5: 'avx2', 7: 'smep', 8: 'bmi2', 9: 'erms', 10: 'invpcid',
   11: 'rtm', 16: 'avx512f', 18: 'rdseed', 19: 'adx', 20: 'smap', 23: 'clflushopt', 29: 'sha-ni',
 });
 names('7.ecx', { 1: 'avx512vbmi', 2: 'umip', 3: 'pku', 16: 'la57', 22: 'rdpid' });

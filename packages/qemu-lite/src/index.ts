@@ -5,7 +5,7 @@ export { QEMU_LITE_VERSION } from './version';
 
 // Running a machine
 export { runMachine, registerMachine, runPcMachine } from './run-machine';
-export type { RunMachineOptions, RunMachineResult, MachineRunContext, MachineRunner } from './run-machine';
+export type { RunMachineOptions, RunMachineResult, MachineRunContext, MachineRunner, MachineCarry } from './run-machine';
 export {
   machineConfigSchema, parseMachineConfig, ConfigError, ACCEL_NAMES, MACHINE_TYPES, LOG_ITEMS,
 } from './config';

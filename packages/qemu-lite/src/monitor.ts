@@ -1,6 +1,7 @@
 /**
  * A minimal human monitor (QEMU's HMP) for -S: `c`/`cont` starts the guest, `q`/`quit`
- * ends it, `info registers` dumps the vCPUs, `info pci` lists the PCI functions,
+ * ends it, `info registers` dumps the vCPUs, `info pci` lists the PCI functions, `info name`
+ * prints the -name of the VM,
  * `system_powerdown` presses the ACPI power button, `screendump FILE` writes the screen as PNG.
  */
 import type { Vcpu } from '@kvmts/kvm-core';
@@ -10,6 +11,8 @@ export type MonitorResult = 'continue' | 'quit';
 
 export interface MonitorTarget {
   vcpus: readonly Vcpu[];
+  /** -name (QEMU's qemu_name); `info name` prints nothing without one. */
+  name?: string;
   infoPci?(): string;
   powerdown?(): void;
   /** Writes the VGA screen to a PNG file; absent without a display device. */
@@ -29,7 +32,8 @@ export function monitorCommand(line: string, t: MonitorTarget): { result?: Monit
     case 'info':
       if (cmd[1] === 'registers') return { output: t.vcpus.map((v) => `CPU#${v.vcpuId}${registerDump(v)}`).join('\n') + '\n' };
       if (cmd[1] === 'pci' && t.infoPci) return { output: t.infoPci() };
-      return { output: `info: unknown item '${cmd[1] ?? ''}' (registers, pci)\n` };
+      if (cmd[1] === 'name') return { output: t.name === undefined ? '' : `${t.name}\n` };
+      return { output: `info: unknown item '${cmd[1] ?? ''}' (registers, pci, name)\n` };
     case 'system_powerdown':
       t.powerdown?.();
       return { output: '' };
@@ -43,7 +47,7 @@ export function monitorCommand(line: string, t: MonitorTarget): { result?: Monit
         return { output: `screendump: ${(e as Error).message}\n` };
       }
     case 'help':
-      return { output: 'c|cont, q|quit, info registers, info pci, system_powerdown, screendump FILE\n' };
+      return { output: 'c|cont, q|quit, info registers, info pci, info name, system_powerdown, screendump FILE\n' };
     default:
       return { output: `unknown command: '${cmd[0]}'\n` };
   }

@@ -61,6 +61,12 @@ export interface MachineRunContext {
   kvm: Kvm;
   events: MachineEvents;
   opts: RunMachineOptions;
+  /** What survives a system reset into the next boot (the CMOS NVRAM, as on a PC). */
+  carry: MachineCarry;
+}
+
+export interface MachineCarry {
+  cmosNvram?: Uint8Array;
 }
 
 /** A machine type's runner: builds the machine and runs it until it asks to exit/reset. */
@@ -99,11 +105,12 @@ export async function runMachine(input: MachineConfigInput, opts: RunMachineOpti
   const kvm = host.open('/dev/kvm');
   const runner = MACHINES.get(config.machine);
   if (runner === undefined) return fail(`machine type '${config.machine}' is not available in this build`);
+  const carry: MachineCarry = {};
   for (;;) {
     const events = new MachineEvents(config.noReboot);
     let req: MachineRequest;
     try {
-      req = await runner({ config, host, kvm, events, opts });
+      req = await runner({ config, host, kvm, events, opts, carry });
     } catch (e) {
       return fail(e instanceof KvmError ? e.message : (e as Error).message ?? String(e));
     }
@@ -119,7 +126,7 @@ export async function runMachine(input: MachineConfigInput, opts: RunMachineOpti
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
 /** The pc machine's runner. */
-export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts }) => {
+export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts, carry }) => {
   const stderr = opts.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
   const stdout = opts.stdout ?? ((b: Uint8Array) => process.stdout.write(b));
   let logFd = -1;
@@ -133,6 +140,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
   try {
     machine = new PcMachine(config, kvm, vm, clock, events, { stdout, warn: stderr }, opts.defaultKernel);
     const m = machine;
+    if (carry.cmosNvram !== undefined) m.rtc.restoreNvram(carry.cmosNvram);
     const loop = new RunLoop(m, {
       traceExits: config.log.includes('exits'),
       traceIo: config.log.includes('io'),
@@ -145,6 +153,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
       const stdin = opts.stdin;
       const r = stdin === undefined ? 'continue' : await runMonitor(createInterface({ input: stdin, terminal: false }), (s) => stdout(new TextEncoder().encode(s)), {
         vcpus: m.vcpus,
+        ...(config.name !== undefined ? { name: config.name } : {}),
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => m.pm?.pressPowerButton(),
         ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
@@ -169,6 +178,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
     if (config.monitorSocket !== undefined) {
       const mon = new MonitorSocket(config.monitorSocket, {
         vcpus: m.vcpus,
+        ...(config.name !== undefined ? { name: config.name } : {}),
         infoPci: () => m.pci.list().map(({ device, fn, f }) => `  Bus 0, device ${device}, function ${fn}: ${f.name} ${f.readConfig(0, 2).toString(16).padStart(4, '0')}:${f.readConfig(2, 2).toString(16).padStart(4, '0')}\n`).join(''),
         powerdown: () => { m.pm?.pressPowerButton(); loop.kick(); },
         ...(m.vga ? { screendump: (file: string) => screendump(m.vga!.core, file) } : {}),
@@ -179,6 +189,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts })
     return await loop.run();
   } finally {
     detach();
+    if (machine !== undefined) carry.cmosNvram = machine.rtc.cmos.slice();
     if (machine !== undefined) opts.onMachineEnd?.(machine);
     machine?.close();
     vm.destroy();

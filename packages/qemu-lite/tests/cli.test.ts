@@ -118,3 +118,48 @@ describe('qemu-lite process', () => {
     expect(run(cli, ['-h']).stdout).toMatch(/linux-fast-boot=on\|off/);
   });
 });
+
+describe('qemu-lite process: the rest of issue 6\'s options', () => {
+  it('-name: the monitor\'s info name prints it (plain and guest=); -S waits for cont', () => {
+    const k = kernel(new Prog().outb(0xf4, 6));
+    const r = run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-name', 'vm1', '-S'], 'info name\ncont\n');
+    expect(r.stdout).toContain('(qemu) vm1\n(qemu) ');
+    expect(r.status).toBe(13);
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-name', 'guest=vm2', '-S'], 'info name\nc\n').stdout).toContain('(qemu) vm2\n');
+    // Without -name the answer is empty, as QEMU's.
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-S'], 'info name\nq\n').stdout).toBe('QEMU-lite monitor - type \'help\' for more information\n(qemu) (qemu) ');
+  });
+
+  it('-S: the guest does not run before cont (the monitor input ends: quit, status 0)', () => {
+    const k = kernel(new Prog().outb(0xf4, 6));
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-S'], 'info registers\n').status).toBe(0);
+  });
+
+  it('-global moves isa-debug-exit to the port the guest writes', () => {
+    const k = kernel(new Prog().outb(0x501, 5));
+    expect(run(fake, ['-kernel', k, '-device', 'isa-debug-exit', '-global', 'isa-debug-exit.iobase=0x501', '-nodefaults']).status).toBe(11);
+  });
+
+  it('-d exits -D FILE: the trace goes to the file, not to stderr', () => {
+    const log = join(dir, 'trace.log');
+    const r = run(fake, ['-kernel', kernel(new Prog().outb(0x80, 1).outb(0xf4, 2)), ...DEBUG_EXIT, '-nodefaults', '-d', 'exits', '-D', log]);
+    expect(r.status).toBe(5);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(log, 'utf8')).toMatch(/KVM_EXIT_IO/);
+  });
+
+  it('-M microvm: no PCI host bridge at 0xcf8 (pc reads 8086 there), isa-debug-exit still works', () => {
+    // CONFIG_ADDRESS = 00.0 register 0; the low byte of the vendor ID is the exit code.
+    const p = new Prog().movEdx(0xcf8).movEax(0x80000000).outDxEax().movEdx(0xcfc).inAlDx().movEdx(0xf4).outDxAl();
+    const k = kernel(p);
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-M', 'pc']).status).toBe(((0x86 << 1) | 1) & 0xff);
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-M', 'microvm']).status).toBe(((0xff << 1) | 1) & 0xff);
+  });
+
+  it('-device pc-testdev: its 0xe0 register reads back through the 0xe8 byte view (0xff without it)', () => {
+    const p = new Prog().outb(0xe0, 0x21).movEdx(0xe8).inAlDx().movEdx(0xf4).outDxAl();
+    const k = kernel(p);
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults', '-device', 'pc-testdev']).status).toBe(0x43);
+    expect(run(fake, ['-kernel', k, ...DEBUG_EXIT, '-nodefaults']).status).toBe(0xff);
+  });
+});

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMachine, type MachineConfigInput, type PcMachine } from '../src/index';
 import { ManualClock } from '../src/clock';
+import { Port92 } from '../src/devices/port92';
 import { fakeVendorModule, type FakeVmRecord } from './helpers/fake-vendor';
 import { Prog, aoutKludge, elf32 } from './helpers/guest';
 
@@ -92,6 +93,46 @@ describe('runMachine with the fake vendor', () => {
     });
     expect(boots).toBe(2);
     expect(r.status).toBe(7);
+  });
+
+  it('a reset keeps the CMOS NVRAM (battery-backed, as QEMU\'s RTC): the next boot reads what the first wrote', async () => {
+    let boots = 0;
+    const first = new Prog().outb(0x70, 0x48).outb(0x71, 0x21).outb(0x92, 0x03).jmpSelf();
+    const r = await runMachine({
+      memSize: 32 * 1024 * 1024, serial: [],
+      devices: [{ driver: 'loader', file: file(first.build()), addr: 0x100000, cpuNum: 0 }, { driver: 'isa-debug-exit', iobase: 0xf4, iosize: 4 }],
+    }, {
+      module: fakeVendorModule(), clock: new ManualClock(), stderr: () => {},
+      onMachine: (m) => {
+        boots++;
+        if (boots === 2) {
+          // The rebuilt machine: CMOS 0x48 still holds 0x21, the clock fields start afresh.
+          expect(m.rtc.cmos[0x48]).toBe(0x21);
+          m.mem.write(0x100000, new Prog().outb(0x70, 0x48).movEdx(0x71).inAlDx().movEdx(0xf4).outDxAl().build());
+        }
+      },
+    });
+    expect(boots).toBe(2);
+    expect(r.status).toBe((0x21 << 1) | 1);
+  });
+
+  it('port 0x92 reads back the byte written and resets on a 0 -> 1 edge of bit 0 only (QEMU\'s port92)', () => {
+    let resets = 0;
+    const a20: boolean[] = [];
+    const p = new Port92({ reset: () => resets++, setA20: (on) => a20.push(on) });
+    const rd = () => { const d = new Uint8Array(1); p.read(0x92, 0, d); return d[0]; };
+    expect(rd()).toBe(0x02); // A20 on, as SeaBIOS leaves it
+    p.write(0x92, 0, Uint8Array.of(0x00));
+    expect([rd(), a20]).toEqual([0x00, [false]]);
+    p.write(0x92, 0, Uint8Array.of(0xc2));
+    expect([rd(), a20, resets]).toEqual([0xc2, [false, true], 0]);
+    p.write(0x92, 0, Uint8Array.of(0x03));
+    expect([rd(), resets]).toEqual([0x03, 1]);
+    p.write(0x92, 0, Uint8Array.of(0x03)); // bit 0 already set: no edge
+    expect(resets).toBe(1);
+    p.write(0x92, 0, Uint8Array.of(0x02));
+    p.write(0x92, 0, Uint8Array.of(0x03));
+    expect(resets).toBe(2);
   });
 
   it('port 0x92 bit 0 and 0xcf9 resets end the VM with -no-reboot', async () => {

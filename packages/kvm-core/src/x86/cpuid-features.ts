@@ -32,7 +32,7 @@ export const CPUID_FEATURE_BITS = {
   // leaf 6 EAX
   arat: b(6, 'eax', 2),
   // leaf 7.0 EBX / ECX / EDX
-  fsgsbase: b(7, 'ebx', 0), bmi1: b(7, 'ebx', 3), avx2: b(7, 'ebx', 5), smep: b(7, 'ebx', 7), bmi2: b(7, 'ebx', 8),
+  fsgsbase: b(7, 'ebx', 0), tsc_adjust: b(7, 'ebx', 1), bmi1: b(7, 'ebx', 3), avx2: b(7, 'ebx', 5), smep: b(7, 'ebx', 7), bmi2: b(7, 'ebx', 8),
   erms: b(7, 'ebx', 9), invpcid: b(7, 'ebx', 10), adx: b(7, 'ebx', 19), smap: b(7, 'ebx', 20), clflushopt: b(7, 'ebx', 23),
   sha_ni: b(7, 'ebx', 29), umip: b(7, 'ecx', 2), rdpid: b(7, 'ecx', 22), fsrm: b(7, 'edx', 4),
   // leaf 0x80000001 EDX / ECX
@@ -60,6 +60,8 @@ export const X86_ENGINE_FEATURES: readonly CpuidFeature[] = [
   // SSE3..SSE4.2 (the fpu-sse unit), BMI1/BMI2 (engine/bmi.ts, VEX) and ADX: each checked
   // against the host CPU by the ex-sse and ex-misc exercisers.
   'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
+  // IA32_TSC_ADJUST is kvm-core's (x86/tsc.ts), as KVM emulates it on any host.
+  'tsc_adjust',
 ];
 
 /** AMD-only bits: Intel CPUs report them 0. */

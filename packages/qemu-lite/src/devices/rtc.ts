@@ -110,6 +110,14 @@ export class CmosRtc implements BusDevice {
     c[CMOS_NB_CPUS] = cpus - 1;
   }
 
+  /**
+   * After a system reset: the battery-backed NVRAM (0x0e-0x7f) of the previous boot, as
+   * QEMU's RTC keeps cmos_data across a reset; the clock and REG_A-REG_D start afresh.
+   */
+  restoreNvram(saved: Uint8Array): void {
+    for (let i = RTC_REG_D + 1; i < this.cmos.length; i++) if (i !== RTC_CENTURY) this.cmos[i] = saved[i]!;
+  }
+
   read(_base: number, offset: number, data: Uint8Array): void {
     data.fill(0);
     data[0] = offset === 0 ? 0xff : this.readData(); // the index port reads as open bus
