@@ -18,6 +18,7 @@ import {
   ENGINE_EXIT_MMIO, ENGINE_EXIT_NMI, ENGINE_EXIT_NMI_WINDOW, ENGINE_EXIT_TRIPLE_FAULT,
 } from './guest-mode';
 import { deliverEvent, makesDoubleFault } from './interrupts';
+import { runBlock } from './jit/run-block';
 
 const NO_EXIT = -1;
 
@@ -99,15 +100,31 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
     cpu.movSsBlocking = false;
     cpu.mmioLogNext = 0;
     try {
-      step(cpu);
-      cpu.rip = d.ip;
-      cpu.instret++;
-      n++;
-      // RF lasts for one instruction (one that loads it, like IRET, sets it for the next).
-      if (rf) cpu.flags &= ~FLAG_RF;
-      if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
+      // The compiled tier (jit/) runs whole blocks when nothing per-instruction is armed:
+      // single-step, RF, instruction breakpoints, an MMIO read being replayed.
+      const k = (rf | tf) !== 0 || cpu.insnBreakpoints || cpu.mmioLogCount !== 0 ? 0 : runBlock(cpu, budget - n);
+      if (k !== 0) {
+        cpu.rip = d.ip;
+        cpu.instret += k;
+        n += k;
+      } else {
+        step(cpu);
+        cpu.rip = d.ip;
+        cpu.instret++;
+        n++;
+        // RF lasts for one instruction (one that loads it, like IRET, sets it for the next).
+        if (rf) cpu.flags &= ~FLAG_RF;
+        if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
+      }
     } catch (e) {
       cpu.rip = d.ipStart;
+      const retired = cpu.jitRetired;
+      if (retired !== 0) {
+        // A compiled block faulted or exited after `retired` instructions.
+        cpu.jitRetired = 0;
+        cpu.instret += retired;
+        n += retired;
+      }
       if (e === FAULT) {
         cpu.mmioLogCount = 0;
         cpu.mmioWritePending = false;
