@@ -60,6 +60,14 @@ inner:
   add $1, %r8d
   cmp $20, %r8d
   jne outer
+  # A loop whose first instruction overwrites every flag (the block loops without materialising them).
+  mov $1000, %ecx
+tight:
+  sub $1, %ecx
+  lea 1(%rax,%rcx), %rax
+  adc %rcx, %r14
+  test %ecx, %ecx
+  jnz tight
   # Self-modifying code inside one block: the store rewrites the immediate of the next instruction.
   xor %ecx, %ecx
 smc:
@@ -113,6 +121,13 @@ inner:
   add $1, %edi
   cmp $20, %edi
   jne outer
+  mov $1000, %ecx
+tight:
+  sub $1, %ecx
+  lea 1(%eax,%ecx), %eax
+  adc %ecx, %esi
+  test %ecx, %ecx
+  jnz tight
   xor %ecx, %ecx
 smc:
   movb %cl, patched+1

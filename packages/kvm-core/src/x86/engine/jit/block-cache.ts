@@ -6,9 +6,19 @@
  * slot is dropped; another block aliasing the slot replaces it.
  */
 
-export const BC_BITS = 14;
+export const BC_BITS = 16;
 export const BC_SIZE = 1 << BC_BITS;
 export const BC_MASK = BC_SIZE - 1;
+
+/**
+ * The slot of the block starting at physical address pa: the low bits keep neighbouring
+ * block starts apart, the folded page-number bits spread code that lies 64 KiB apart (a
+ * kernel's text is megabytes: without them every 64 KiB would alias).
+ */
+export function bcIndex(pa: number): number {
+  const lo = pa % 0x1_0000_0000;
+  return (lo ^ (lo >>> 13) ^ (Math.floor(pa / 0x1_0000_0000) << 7)) & BC_MASK;
+}
 
 /**
  * A compiled block: (cpu, the page's memory, the offset of the block's first byte in it,
@@ -23,6 +33,8 @@ export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, le
  */
 export const jitParams = {
   threshold: initialThreshold(),
+  /** Called with the JavaScript source of each block compiled (debugging, tests). */
+  onCompile: null as ((rip: number, source: string) => void) | null,
 };
 
 function initialThreshold(): number {

@@ -23,7 +23,7 @@
  */
 import { alu, alu64, r64, shift, shift64, PARITY } from '../alu';
 import type { X86Cpu } from '../cpu';
-import { BYTE_MASK, type DecodeCache, DC_MASK } from '../decode-cache';
+import { BYTE_MASK, type DecodeCache, dcIndex } from '../decode-cache';
 import { d } from '../decoder';
 import { cond, step } from '../execute';
 import { mayContinue } from './may-continue';
@@ -85,7 +85,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   let ip = rip;
   while (n < MAX_BLOCK && !e.ended) {
     const p = pa + off;
-    const ci = p & DC_MASK;
+    const ci = dcIndex(p);
     if (c.tag[ci] !== p * 4 + modeKey) {
       // Not decoded (yet): the interpreter decodes it when it runs it; try again then.
       if (n === 0) return undefined;

@@ -17,7 +17,7 @@
  */
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
-import { BC_MASK } from './block-cache';
+import { bcIndex } from './block-cache';
 import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
@@ -53,6 +53,8 @@ export class BlockEmitter {
   readonly faults: (FaultPoint | undefined)[] = [];
   /** The block ended with a branch (d.ip already set). */
   ended = false;
+  /** Instruction 0 sets every arithmetic flag from registers (it cannot fault): flags at the block start are dead. */
+  firstKillsFlags = false;
 
   constructor(readonly mode64: boolean, readonly def32: boolean, readonly startRip: number, readonly startPa: number) {}
 
@@ -67,7 +69,7 @@ export class BlockEmitter {
     const po = this.startPa % 4096;
     if (!(po + delta >= 0 && po + delta < 4096)) return this.exitStmts(i, String(target));
     const spa = this.startPa + delta;
-    const bi = spa & BC_MASK;
+    const bi = bcIndex(spa);
     const key = spa * 4 + (this.mode64 ? DC_MODE64 : this.def32 ? DC_DEF32 : 0);
     const limit = this.mode64 ? '' : ` && ${target} + BL[${bi}] - 1 <= cpu.segLimit[1]`;
     return `${materialiseStmt(this.pend)} d.ip = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && ` +
@@ -100,7 +102,9 @@ export class BlockEmitter {
    */
   private loopBack(i: number, t: number): string {
     if (t !== this.startRip) return '';
-    return `if (ret + ${2 * (i + 1)} <= left && H.mayContinue(cpu)) { ${materialiseStmt(this.pend)} ret += ${i + 1}; continue; }`;
+    // The flags need not be materialised when the block's first instruction overwrites them all without faulting first.
+    const mat = this.firstKillsFlags ? '' : materialiseStmt(this.pend);
+    return `if (ret + ${2 * (i + 1)} <= left && H.mayContinue(cpu)) { ${mat} ret += ${i + 1}; continue; }`;
   }
 
   /** The effective address of entry ci as an expression (32/64-bit addressing), end = the next RIP. */
@@ -287,9 +291,11 @@ export class BlockEmitter {
         return true;
       }
       case FK_ALU_RR:
+        if (i === 0) this.firstKillsFlags = (aux & 7) !== ALU_ADC && (aux & 7) !== ALU_SBB;
         this.aluOp(aux & 7, size, regLo(reg), regHi(reg), regLo(rm), regHi(rm), (aux & FA_NOWRITE) !== 0, toReg(reg));
         return true;
       case FK_ALU_RI:
+        if (i === 0) this.firstKillsFlags = (aux & 7) !== ALU_ADC && (aux & 7) !== ALU_SBB;
         this.aluOp(aux & 7, size, regLo(rm), regHi(rm), String(imm), imm < 0 ? '-1' : '0', (aux & FA_NOWRITE) !== 0, toReg(rm));
         return true;
       case FK_ALU_RM: {

@@ -5,7 +5,7 @@
 import type { X86Cpu } from '../cpu';
 import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { d } from '../decoder';
-import { BC_MASK, BC_RETRY, jitParams } from './block-cache';
+import { BC_RETRY, bcIndex, jitParams } from './block-cache';
 import { compileBlock } from './compiler';
 
 /**
@@ -33,7 +33,7 @@ export function runBlock(cpu: X86Cpu, left: number): number {
   const modeKey = mode64 ? DC_MODE64 : cpu.csDefault32 ? DC_DEF32 : 0;
   const key = pa * 4 + modeKey;
   const bc = cpu.blocks;
-  const bi = pa & BC_MASK;
+  const bi = bcIndex(pa);
   if (bc.tag[bi] === key) {
     const fn = bc.fn[bi];
     if (fn === null) {
@@ -74,5 +74,6 @@ export function runBlock(cpu: X86Cpu, left: number): number {
   bc.count[bi] = b.count;
   bc.len[bi] = b.len;
   bc.compiled++;
+  if (jitParams.onCompile !== null) jitParams.onCompile(rip, b.source);
   return 0;
 }
