@@ -21,12 +21,13 @@ export const DC_MASK = DC_SIZE - 1;
 
 /**
  * The entry of the instruction at physical address pa: neighbouring instructions get
- * neighbouring entries, and the folded higher bits keep code 32 KiB apart from aliasing
+ * neighbouring entries, and the folded page-number bits keep code 32 KiB apart from aliasing
  * (a Linux kernel's hot code spans megabytes).
  */
 export function dcIndex(pa: number): number {
-  const lo = pa % 0x1_0000_0000;
-  return (lo ^ (lo >>> 12) ^ (Math.floor(pa / 0x1_0000_0000) << 5)) & DC_MASK;
+  // ToUint32 keeps the low 32 bits of the address (memory above 4 GiB aliases; the tag tells).
+  const lo = pa >>> 0;
+  return (lo ^ (lo >>> 12)) & DC_MASK;
 }
 
 /** Mode key bits: decoding depends on 64-bit mode and on CS.D (16/32-bit defaults). */

@@ -16,8 +16,8 @@ export const BC_MASK = BC_SIZE - 1;
  * kernel's text is megabytes: without them every 64 KiB would alias).
  */
 export function bcIndex(pa: number): number {
-  const lo = pa % 0x1_0000_0000;
-  return (lo ^ (lo >>> 13) ^ (Math.floor(pa / 0x1_0000_0000) << 7)) & BC_MASK;
+  const lo = pa >>> 0;
+  return (lo ^ (lo >>> 13)) & BC_MASK;
 }
 
 /**
