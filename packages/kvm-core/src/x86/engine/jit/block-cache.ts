@@ -30,6 +30,9 @@ export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, le
  * Tunables of the compiled tier. threshold: executions of a block start before it is
  * compiled; 0 turns the tier off (interpreter only), 1 compiles every block at once (the
  * tests that drive the compiled tier). KVMTS_JIT_THRESHOLD sets the initial value.
+ * The tier is off by default: an amd64 Debian boot with it on (threshold 2000) stopped
+ * making console progress after the IO-APIC timer check, not yet explained; the engine's
+ * suites, the vendors' suites and the exercisers pass with it forced on.
  */
 export const jitParams = {
   threshold: initialThreshold(),
@@ -39,9 +42,9 @@ export const jitParams = {
 
 function initialThreshold(): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KVMTS_JIT_THRESHOLD;
-  if (env === undefined || env === '') return 32;
+  if (env === undefined || env === '') return 0;
   const n = Number(env);
-  return Number.isInteger(n) && n >= 0 ? n : 32;
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
 /** How many lookups an address that cannot start a block waits before it is tried again. */
