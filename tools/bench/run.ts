@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuest, LINUX_ARCHES, LinuxConsole, loadManifest, readLinuxAssets, type LinuxArch, type LinuxVmm } from '@kvmts/guest-tests';
+import { jitParams } from '@kvmts/kvm-core';
 import { loadAccelModule, runMachine, VirtioBlk, type AccelName, type PcMachine } from '@kvmts/qemu-lite';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -111,6 +112,8 @@ async function linuxBoot(arch: LinuxArch, vmm: LinuxVmm): Promise<LinuxBootResul
 async function main(): Promise<void> {
   const manifest = loadManifest();
   const results: BenchResult[] = [];
+  // The engine's compiled tier (README "The engine's compiled tier"): 0 means interpreter only.
+  process.stdout.write(`engine: compiled tier threshold ${jitParams.threshold} (KVMTS_JIT_THRESHOLD)\n`);
   for (const name of GUESTS) {
     const entry = manifest.find((g) => g.name === name);
     if (entry === undefined) throw new Error(`bench: no guest '${name}' in the manifest`);

@@ -23,6 +23,7 @@ import {
   type GuestModeController, type InterruptSource, type TdpHook,
 } from './guest-mode';
 import { DecodeCache } from './decode-cache';
+import { BlockCache } from './jit/block-cache';
 import { walkPageTables, ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE } from './paging';
 import { runCpu } from './run';
 
@@ -163,6 +164,10 @@ export class X86Cpu {
   readonly tlbHpa = new Float64Array(3 * TLB_SIZE);
   /** Decoded instructions by physical address (decode-cache.ts). */
   readonly dcache = new DecodeCache();
+  /** Compiled blocks (jit/): the second tier. */
+  readonly blocks = new BlockCache();
+  /** Instructions a compiled block retired before the instruction that faulted or exited in it. */
+  jitRetired = 0;
   /** 1 when the current access is a user-mode access (CPL 3 and not an implicit supervisor access). */
   accessUser = 0;
   /** Set while reading descriptor tables / TSS: supervisor accesses whatever the CPL. */

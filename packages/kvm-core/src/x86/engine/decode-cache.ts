@@ -19,6 +19,17 @@ export const DC_BITS = 15;
 export const DC_SIZE = 1 << DC_BITS;
 export const DC_MASK = DC_SIZE - 1;
 
+/**
+ * The entry of the instruction at physical address pa: neighbouring instructions get
+ * neighbouring entries, and the folded page-number bits keep code 32 KiB apart from aliasing
+ * (a Linux kernel's hot code spans megabytes).
+ */
+export function dcIndex(pa: number): number {
+  // ToUint32 keeps the low 32 bits of the address (memory above 4 GiB aliases; the tag tells).
+  const lo = pa >>> 0;
+  return (lo ^ (lo >>> 12)) & DC_MASK;
+}
+
 /** Mode key bits: decoding depends on 64-bit mode and on CS.D (16/32-bit defaults). */
 export const DC_MODE64 = 2;
 export const DC_DEF32 = 1;

@@ -29,7 +29,7 @@ import { execHlt, checkIntercept } from './system';
 import { ENGINE_EXIT_PAUSE } from './guest-mode';
 import { classifyFast, execFast } from './fast-path';
 import {
-  BYTE_MASK, DC_MASK, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, type DecodeCache,
+  BYTE_MASK, dcIndex, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, type DecodeCache,
 } from './decode-cache';
 
 const TWO32 = 0x1_0000_0000;
@@ -107,7 +107,7 @@ export function step(cpu: X86Cpu): void {
   const pa = cpu.tlbHpa[ti]! + po;
   const key = pa * 4 + (mode64 ? 2 : def32 ? 1 : 0);
   const c = cpu.dcache;
-  const ci = pa & DC_MASK;
+  const ci = dcIndex(pa);
   if (c.tag[ci] === key) {
     // Same page offset, so the entry lies in the page; the CS limit may have moved.
     const len = c.len[ci]!;

@@ -28,7 +28,8 @@
  * breakpoints and single-step work), #AC alignment checks, 16-bit TSS task switches, VME/PVI, PAE PDPTE
  * caching at CR3 load (entries are read at walk time), A20 masking, AVX/VEX, SMM.
  * Speed: decoded instructions are cached by physical address (decode-cache.ts) and the most
- * frequent forms run straight from the cache entry (fast-path.ts).
+ * frequent forms run straight from the cache entry (fast-path.ts); hot blocks of them are
+ * compiled to JavaScript (jit/compiler.ts), tuned by jitParams.
  */
 export { X86Cpu, NO_INTERCEPTS, isCanonical, addSigned64 } from './cpu';
 export {
@@ -47,6 +48,7 @@ export { msrRead, msrWrite, msrValue, readTsc } from './msr';
 export { writeCr0, writeCr3, writeCr4 } from './system';
 export { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH, MAXPHYADDR } from './paging';
 export { defaultCpuid } from './cpuid';
+export { jitParams, BlockCache } from './jit/block-cache';
 export * as x86Constants from './constants';
 export {
   getSegment, setSegment, segmentAr, getDtable, setDtable, getRip, setRip, addrToU64, u64ToAddr,

@@ -18,6 +18,7 @@ import {
   ENGINE_EXIT_MMIO, ENGINE_EXIT_NMI, ENGINE_EXIT_NMI_WINDOW, ENGINE_EXIT_TRIPLE_FAULT,
 } from './guest-mode';
 import { deliverEvent, makesDoubleFault } from './interrupts';
+import { runBlock } from './jit/run-block';
 
 const NO_EXIT = -1;
 
@@ -38,6 +39,9 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
   }
   const exit = cpu.exit;
   let n = 0;
+  // Look for a compiled block only where blocks start: after a taken branch, a block,
+  // an event delivery or an exception (the interpreter's fall-through steps skip the probe).
+  let probe = true;
   while (n < budget) {
     if (cpu.kickRequested) {
       cpu.kickRequested = false;
@@ -59,6 +63,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         cpu.nmiBlocking = true;
         const r = deliverWithDoubleFault(cpu, NMI_VECTOR, EVENT_TYPE_NMI, 0, false);
         if (r !== NO_EXIT) return r;
+        probe = true;
         continue;
       }
       if (cpu.flags & FLAG_IF) {
@@ -75,6 +80,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
           const vector = src.acknowledge();
           const r = deliverWithDoubleFault(cpu, vector & 0xff, EVENT_TYPE_EXT_INTR, 0, false);
           if (r !== NO_EXIT) return r;
+          probe = true;
           continue;
         }
       }
@@ -90,6 +96,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         cpu.flags |= FLAG_RF;
         const r = raiseException(cpu, DB_VECTOR, 0, false);
         if (r !== NO_EXIT) return r;
+        probe = true;
         continue;
       }
     }
@@ -99,15 +106,34 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
     cpu.movSsBlocking = false;
     cpu.mmioLogNext = 0;
     try {
-      step(cpu);
-      cpu.rip = d.ip;
-      cpu.instret++;
-      n++;
-      // RF lasts for one instruction (one that loads it, like IRET, sets it for the next).
-      if (rf) cpu.flags &= ~FLAG_RF;
-      if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
+      // The compiled tier (jit/) runs whole blocks when nothing per-instruction is armed:
+      // single-step, RF, instruction breakpoints, an MMIO read being replayed.
+      const k = !probe || (rf | tf) !== 0 || cpu.insnBreakpoints || cpu.mmioLogCount !== 0 ? 0 : runBlock(cpu, budget - n);
+      if (k !== 0) {
+        cpu.rip = d.ip;
+        cpu.instret += k;
+        n += k;
+      } else {
+        step(cpu);
+        const delta = d.ip - d.ipStart;
+        probe = delta <= 0 || delta > 15;
+        cpu.rip = d.ip;
+        cpu.instret++;
+        n++;
+        // RF lasts for one instruction (one that loads it, like IRET, sets it for the next).
+        if (rf) cpu.flags &= ~FLAG_RF;
+        if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
+      }
     } catch (e) {
       cpu.rip = d.ipStart;
+      probe = true;
+      const retired = cpu.jitRetired;
+      if (retired !== 0) {
+        // A compiled block faulted or exited after `retired` instructions.
+        cpu.jitRetired = 0;
+        cpu.instret += retired;
+        n += retired;
+      }
       if (e === FAULT) {
         cpu.mmioLogCount = 0;
         cpu.mmioWritePending = false;
@@ -134,6 +160,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
       cpu.dr[6] = (cpu.dr[6]! | 0x4000) >>> 0;
       const r = raiseException(cpu, DB_VECTOR, 0, false);
       if (r !== NO_EXIT) return r;
+      probe = true;
     }
   }
   return ENGINE_EXIT_BUDGET;

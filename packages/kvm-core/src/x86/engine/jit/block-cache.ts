@@ -1,0 +1,74 @@
+/**
+ * The block cache of the compiled tier: direct-mapped by the physical address of a block's
+ * first instruction, tagged like the decode cache (physical address * 4 + mode key), with
+ * a hotness counter per slot for blocks not compiled yet. A block checks its own bytes on
+ * entry (compiler.ts), so nothing here tracks writes: a changed block returns 0 and its
+ * slot is dropped; another block aliasing the slot replaces it.
+ */
+
+export const BC_BITS = 16;
+export const BC_SIZE = 1 << BC_BITS;
+export const BC_MASK = BC_SIZE - 1;
+
+/**
+ * The slot of the block starting at physical address pa: the low bits keep neighbouring
+ * block starts apart, the folded page-number bits spread code that lies 64 KiB apart (a
+ * kernel's text is megabytes: without them every 64 KiB would alias).
+ */
+export function bcIndex(pa: number): number {
+  const lo = pa >>> 0;
+  return (lo ^ (lo >>> 13)) & BC_MASK;
+}
+
+/**
+ * A compiled block: (cpu, the page's memory, the offset of the block's first byte in it,
+ * the GPRs, the instruction budget left) -> instructions retired (d.ip holds the next RIP), or 0 when its bytes changed.
+ */
+export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, left: number, depth: number) => number;
+
+/**
+ * Tunables of the compiled tier. threshold: executions of a block start before it is
+ * compiled; 0 turns the tier off (interpreter only), 1 compiles every block at once (the
+ * tests that drive the compiled tier). KVMTS_JIT_THRESHOLD sets the initial value.
+ * The tier is off by default: an amd64 Debian boot with it on (threshold 2000) stopped
+ * making console progress after the IO-APIC timer check, not yet explained; the engine's
+ * suites, the vendors' suites and the exercisers pass with it forced on.
+ */
+export const jitParams = {
+  threshold: initialThreshold(),
+  /** Called with the JavaScript source of each block compiled (debugging, tests). */
+  onCompile: null as ((rip: number, source: string) => void) | null,
+};
+
+function initialThreshold(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KVMTS_JIT_THRESHOLD;
+  if (env === undefined || env === '') return 0;
+  const n = Number(env);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** How many lookups an address that cannot start a block waits before it is tried again. */
+export const BC_RETRY = 4096;
+
+export class BlockCache {
+  /** physical address * 4 + mode key; -1 when empty */
+  readonly tag = new Float64Array(BC_SIZE).fill(-1);
+  /** The compiled block, or null: this address starts no compilable block (retried after BC_RETRY lookups). */
+  readonly fn: (BlockFn | null)[] = new Array<BlockFn | null>(BC_SIZE).fill(null);
+  /** Instructions in the block (the budget check) and its length in bytes (the CS-limit check). */
+  readonly count = new Uint8Array(BC_SIZE);
+  readonly len = new Uint16Array(BC_SIZE);
+  /** Lookups of a null entry since it was made. */
+  readonly misses = new Uint16Array(BC_SIZE);
+  /** Hotness of a block start not compiled yet: its key and its executions. */
+  readonly hotTag = new Float64Array(BC_SIZE).fill(-1);
+  readonly hot = new Uint32Array(BC_SIZE);
+  /** Statistics: blocks compiled, block executions. */
+  compiled = 0;
+
+  clear(): void {
+    this.tag.fill(-1);
+    this.fn.fill(null);
+    this.hotTag.fill(-1);
+  }
+}

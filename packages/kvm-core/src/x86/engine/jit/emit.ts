@@ -1,0 +1,503 @@
+/**
+ * The code emitter of the block compiler: JavaScript source for one decoded instruction
+ * (a decode-cache entry with a fast form, ../fast-path.ts), with exactly the semantics of
+ * that fast form. Everything the entry says is baked in as constants (registers, the
+ * displacement, the immediate, RIP-relative addresses, branch targets); the state the
+ * instruction depends on at run time (segment state, paging, SS.B, CPL) is read at run time
+ * through the same X86Cpu helpers the interpreter uses.
+ *
+ * Exactness: every instruction that may fault (a memory operand, a stack access, a branch
+ * target check) first records its index in the local `k`; the block's catch handler turns
+ * k into the faulting instruction's RIP, the materialised flags before it and the number
+ * of instructions retired (compiler.ts). Registers and memory are only written after the
+ * instruction's last possible fault, and the lazy-flag locals (flags.ts) last of all.
+ * After a store, the block leaves when the store made an MMIO exit pending or hit the
+ * physical page the block's code lives on (self-modifying code: the next instruction
+ * must be decoded again).
+ */
+import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
+import { addWrap64 } from '../decoder';
+import { bcIndex } from './block-cache';
+import { DC_DEF32, DC_MODE64 } from '../decode-cache';
+import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
+import {
+  FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
+  FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
+} from '../fast-path';
+import {
+  directCondition, materialiseExpr, materialiseStmt, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
+  PEND_SUB32, PEND_SUB64,
+} from './flags';
+
+const TWO32 = 0x1_0000_0000;
+/** How deep compiled blocks may call into each other before returning to the run loop. */
+const MAX_CHAIN_DEPTH = 8;
+const TWO47 = 0x8000_0000_0000;
+/** aux bit of the fast ALU forms: CMP/TEST (flags only). */
+const FA_NOWRITE = 8;
+/** Offset of the write entries in the TLB arrays (cpu.ts TLB_SIZE) and the index mask. */
+export const TLB_WRITE_BASE = 1024;
+const TLB_MASK = 1023;
+
+/** One fault point per instruction: the RIP and the flags expression in effect before it. */
+export interface FaultPoint {
+  rip: number;
+  flags: string;
+}
+
+export class BlockEmitter {
+  readonly out: string[] = [];
+  /** Pending flags state (flags.ts PEND_*) at the current point. */
+  pend = PEND_NONE;
+  /** Indexed by instruction: its fault point, or undefined when it cannot fault. */
+  readonly faults: (FaultPoint | undefined)[] = [];
+  /** The block ended with a branch (d.ip already set). */
+  ended = false;
+  /** Instruction 0 sets every arithmetic flag from registers (it cannot fault): flags at the block start are dead. */
+  firstKillsFlags = false;
+
+  constructor(readonly mode64: boolean, readonly def32: boolean, readonly startRip: number, readonly startPa: number) {}
+
+  /**
+   * Leave after instruction i for the constant RIP target, chaining straight into the
+   * block compiled there when it lies on this block's page (so the same memory and the
+   * same translation), the run loop would do nothing in between (mayContinue), the budget
+   * holds it and the nesting is shallow. A chained block's own byte check covers its code.
+   */
+  chainStmts(i: number, target: number): string {
+    const delta = target - this.startRip;
+    const po = this.startPa % 4096;
+    if (!(po + delta >= 0 && po + delta < 4096)) return this.exitStmts(i, String(target));
+    const spa = this.startPa + delta;
+    const bi = bcIndex(spa);
+    const key = spa * 4 + (this.mode64 ? DC_MODE64 : this.def32 ? DC_DEF32 : 0);
+    const limit = this.mode64 ? '' : ` && ${target} + BL[${bi}] - 1 <= cpu.segLimit[1]`;
+    return `${materialiseStmt(this.pend)} d.ip = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && ` +
+      `(nf = BF[${bi}]) !== null && BN[${bi}] <= left - ret - ${i + 1}${limit} && H.mayContinue(cpu)) ` +
+      `{ base = ret + ${i + 1}; k = -1; return base + H.callBlock(nf, cpu, m, o + ${delta}, R, left - base, depth + 1); } return ret + ${i + 1};`;
+  }
+
+  /** Instruction i at rip may fault from here on. */
+  private faultPoint(i: number, rip: number): void {
+    if (this.faults[i] !== undefined) return;
+    this.faults[i] = { rip, flags: materialiseExpr(this.pend) };
+    this.out.push(`k = ${i};`);
+  }
+
+  private materialise(): void {
+    const s = materialiseStmt(this.pend);
+    if (s !== '') this.out.push(s);
+    this.pend = PEND_NONE;
+  }
+
+  /** The statements leaving the block after instruction i with d.ip = next. */
+  exitStmts(i: number, next: string): string {
+    return `${materialiseStmt(this.pend)} d.ip = ${next}; return ret + ${i + 1};`;
+  }
+
+  /**
+   * A branch of instruction i to the block's own start (a loop): run the block again
+   * without leaving when the run loop would do nothing in between (mayContinue) and the
+   * budget holds another pass. Only for a branch that ends the block (count = i + 1).
+   */
+  private loopBack(i: number, t: number): string {
+    if (t !== this.startRip) return '';
+    // The flags need not be materialised when the block's first instruction overwrites them all without faulting first.
+    const mat = this.firstKillsFlags ? '' : materialiseStmt(this.pend);
+    return `if (ret + ${2 * (i + 1)} <= left && H.mayContinue(cpu)) { ${mat} ret += ${i + 1}; continue; }`;
+  }
+
+  /** The effective address of entry ci as an expression (32/64-bit addressing), end = the next RIP. */
+  private ea(c: DecodeCache, ci: number, end: number): string {
+    const disp = c.disp[ci]!;
+    const ad8 = c.adsize[ci] === 8;
+    if (c.flags[ci]! & DCF_RIPREL) return String(ad8 ? addWrap64(end, disp) : (end + disp) >>> 0);
+    const base = c.base[ci]!;
+    const index = c.index[ci]!;
+    const scale = c.scale[ci]!;
+    if (!ad8) {
+      let s = String(disp);
+      if (base >= 0) s += ` + R[${2 * base}]`;
+      if (index >= 0) s += ` + R[${2 * index}] * ${scale}`;
+      return `((${s}) >>> 0)`;
+    }
+    if (base < 0 && index < 0) return String(disp);
+    let lo = String(disp);
+    let hi = '0';
+    if (base >= 0) { lo += ` + (R[${2 * base}] >>> 0)`; hi += ` + R[${2 * base + 1}]`; }
+    if (index >= 0) { lo += ` + (R[${2 * index}] >>> 0) * ${scale}`; hi += ` + R[${2 * index + 1}] * ${scale}`; }
+    return `(lo = ${lo}, ((${hi} + Math.floor(lo / 4294967296)) | 0) * 4294967296 + (lo >>> 0))`;
+  }
+
+  /** la = the linear address of the memory operand of entry ci (segmentation checks as cpu.linear). */
+  private linear(c: DecodeCache, ci: number, end: number, size: number, write: boolean): void {
+    const seg = c.eaSeg[ci]!;
+    const ea = this.ea(c, ci, end);
+    if (this.mode64 && seg !== 4 && seg !== 5) {
+      this.out.push(`la = ${ea}; if (la < ${-TWO47} || la > ${TWO47 - size}) cpu.raise(${seg === 2 ? 12 : 13}, 0);`);
+    } else {
+      this.out.push(`la = cpu.linear(${seg}, ${ea}, ${size}, ${write});`);
+    }
+  }
+
+  /** After a store of size bytes at la by instruction i: leave on MMIO or a write to the block's own code page. */
+  private afterStore(i: number, end: number, size: number): void {
+    this.out.push(`if (cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
+      `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { ${this.exitStmts(i, String(end))} }`);
+  }
+
+  /** The linear address of the stack top (after a push), for afterStore. */
+  private stackLa(): string {
+    return this.mode64 ? 'R[9] * 4294967296 + (R[8] >>> 0)' : '(cpu.segBase[2] + (cpu.ss32 ? R[8] >>> 0 : R[8] & 0xffff))';
+  }
+
+  /** A near-branch target check (nearBranch in fast-path.ts) for the constant target t. */
+  private branchCheck(t: number): string {
+    if (this.mode64) return t >= -TWO47 && t < TWO47 ? '' : 'cpu.raise(13, 0);';
+    return `if (${t} > cpu.segLimit[1]) cpu.raise(13, 0);`;
+  }
+
+  /** end + rel in the mode's arithmetic (relTarget). */
+  private relTarget(end: number, rel: number): number {
+    const t = end + rel;
+    if (this.mode64) {
+      if (t >= 0x8000_0000_0000_0000) return t - 0x1_0000_0000_0000_0000;
+      if (t < -0x8000_0000_0000_0000) return t + 0x1_0000_0000_0000_0000;
+      return t;
+    }
+    return t >>> 0;
+  }
+
+  /** A condition expression for cc, materialising the flags when no direct form exists. */
+  private condition(cc: number): string {
+    const direct = directCondition(this.pend, cc);
+    if (direct !== null) return direct;
+    this.materialise();
+    return `H.cond(cpu.flags, ${cc})`;
+  }
+
+  /**
+   * The ALU operation aop on (a, ah) and (b, bh) expressions; result to the statements
+   * `store` builds from (lo, hi) expressions, unless the operation only sets flags.
+   */
+  private aluOp(aop: number, size: number, a: string, ah: string, b: string, bh: string, nowrite: boolean, store: (lo: string, hi: string) => string): void {
+    const o = this.out;
+    if (aop === ALU_ADC || aop === ALU_SBB) {
+      this.materialise();
+      if (size === 8) {
+        o.push(`t = H.alu64(cpu, ${aop}, ${a}, ${ah}, ${b}, ${bh});`);
+        if (!nowrite) o.push(store('t', 'H.r64.hi'));
+      } else {
+        o.push(`t = H.alu(cpu, ${aop}, 4, ${a}, ${b});`);
+        if (!nowrite) o.push(store('t', '0'));
+      }
+      return;
+    }
+    if (size === 8) {
+      o.push(`ta = ${a}; tah = ${ah}; tb = ${b}; tbh = ${bh};`);
+      switch (aop) {
+        case ALU_ADD: o.push('t = (ta >>> 0) + (tb >>> 0); tr = t | 0; trh = (tah + tbh + (t > 4294967295 ? 1 : 0)) | 0;'); break;
+        case ALU_SUB: case ALU_CMP: o.push('t = (ta >>> 0) - (tb >>> 0); tr = t | 0; trh = (tah - tbh - (t < 0 ? 1 : 0)) | 0;'); break;
+        case ALU_AND: o.push('tr = ta & tb; trh = tah & tbh;'); break;
+        case ALU_OR: o.push('tr = ta | tb; trh = tah | tbh;'); break;
+        default: o.push('tr = ta ^ tb; trh = tah ^ tbh;'); break;
+      }
+      if (!nowrite) o.push(store('tr', 'trh'));
+      o.push('fa = ta; fah = tah; fb = tb; fbh = tbh; fr = tr; frh = trh;');
+      this.pend = aop === ALU_ADD ? PEND_ADD64 : aop === ALU_SUB || aop === ALU_CMP ? PEND_SUB64 : PEND_LOGIC64;
+      return;
+    }
+    o.push(`ta = ${a}; tb = ${b};`);
+    switch (aop) {
+      case ALU_ADD: o.push('tr = (ta + tb) | 0;'); break;
+      case ALU_SUB: case ALU_CMP: o.push('tr = (ta - tb) | 0;'); break;
+      case ALU_AND: o.push('tr = ta & tb;'); break;
+      case ALU_OR: o.push('tr = ta | tb;'); break;
+      default: o.push('tr = ta ^ tb;'); break;
+    }
+    if (!nowrite) o.push(store('tr', '0'));
+    o.push('fa = ta; fb = tb; fr = tr;');
+    this.pend = aop === ALU_ADD ? PEND_ADD32 : aop === ALU_SUB || aop === ALU_CMP ? PEND_SUB32 : PEND_LOGIC32;
+  }
+
+  /** 32/64-bit read of [la] into (t, cpu.hi) expressions. */
+  private load(size: number): [string, string] {
+    if (size === 8) { this.out.push('t = cpu.read64(la); th = cpu.hi;'); return ['t', 'th']; }
+    this.out.push('t = cpu.read32(la);');
+    return ['t', '0'];
+  }
+
+  private storeMem(size: number, lo: string, hi: string): string {
+    return size === 8 ? `cpu.write64(la, ${lo}, ${hi});` : `cpu.write32(la, ${lo});`;
+  }
+
+  /**
+   * Emit instruction i (decode-cache entry ci, fast form kind) at rip; end is the next RIP.
+   * Returns false when the form is not compiled (the block ends before it).
+   */
+  emit(c: DecodeCache, ci: number, kind: number, i: number, rip: number, end: number): boolean {
+    const o = this.out;
+    const size = c.opsize[ci]!;
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const aux = c.aux[ci]!;
+    const imm = c.imm[ci]!;
+    const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
+    const regLo = (r: number) => `R[${2 * r}]`;
+    const regHi = (r: number) => `R[${2 * r + 1}]`;
+    const toReg = (r: number) => (lo: string, hi: string) => `R[${2 * r}] = ${lo}; R[${2 * r + 1}] = ${hi};`;
+    switch (kind) {
+      case FK_MOV_RR:
+        o.push(size === 8 ? `R[${2 * reg}] = R[${2 * rm}]; R[${2 * reg + 1}] = R[${2 * rm + 1}];` : `R[${2 * reg}] = R[${2 * rm}]; R[${2 * reg + 1}] = 0;`);
+        return true;
+      case FK_MOV_RI:
+        o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = 0;`);
+        return true;
+      case FK_MOV_LD: {
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, size, false);
+        const [lo, hi] = this.load(size);
+        o.push(toReg(reg)(lo, hi));
+        return true;
+      }
+      case FK_MOV_ST:
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, size, true);
+        o.push(this.storeMem(size, regLo(reg), regHi(reg)));
+        this.afterStore(i, end, size);
+        return true;
+      case FK_MOV_MI:
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, size, true);
+        o.push(this.storeMem(size, String(imm), imm < 0 ? '-1' : '0'));
+        this.afterStore(i, end, size);
+        return true;
+      case FK_LEA: {
+        const ad8 = c.adsize[ci] === 8;
+        if (c.flags[ci]! & DCF_RIPREL) {
+          const ea = ad8 ? addWrap64(end, c.disp[ci]!) : (end + c.disp[ci]!) >>> 0;
+          o.push(`R[${2 * reg}] = ${ea | 0}; R[${2 * reg + 1}] = ${size === 8 && ad8 ? Math.floor(ea / TWO32) | 0 : 0};`);
+          return true;
+        }
+        const base = c.base[ci]!;
+        const index = c.index[ci]!;
+        const scale = c.scale[ci]!;
+        let lo = String(c.disp[ci]!);
+        let hi = '0';
+        if (index >= 0) { lo += ` + (R[${2 * index}] >>> 0) * ${scale}`; hi += ` + R[${2 * index + 1}] * ${scale}`; }
+        if (base >= 0) { lo += ` + (R[${2 * base}] >>> 0)`; hi += ` + R[${2 * base + 1}]`; }
+        if (size === 8 && ad8) o.push(`lo = ${lo}; th = (${hi} + Math.floor(lo / 4294967296)) | 0; R[${2 * reg}] = lo | 0; R[${2 * reg + 1}] = th;`);
+        else o.push(`R[${2 * reg}] = (${lo}) | 0; R[${2 * reg + 1}] = 0;`);
+        return true;
+      }
+      case FK_ALU_RR:
+        if (i === 0) this.firstKillsFlags = (aux & 7) !== ALU_ADC && (aux & 7) !== ALU_SBB;
+        this.aluOp(aux & 7, size, regLo(reg), regHi(reg), regLo(rm), regHi(rm), (aux & FA_NOWRITE) !== 0, toReg(reg));
+        return true;
+      case FK_ALU_RI:
+        if (i === 0) this.firstKillsFlags = (aux & 7) !== ALU_ADC && (aux & 7) !== ALU_SBB;
+        this.aluOp(aux & 7, size, regLo(rm), regHi(rm), String(imm), imm < 0 ? '-1' : '0', (aux & FA_NOWRITE) !== 0, toReg(rm));
+        return true;
+      case FK_ALU_RM: {
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, size, false);
+        if (size === 8) o.push('tm = cpu.read64(la); tmh = cpu.hi;');
+        else o.push('tm = cpu.read32(la);');
+        this.aluOp(aux & 7, size, regLo(reg), regHi(reg), 'tm', size === 8 ? 'tmh' : '0', (aux & FA_NOWRITE) !== 0, toReg(reg));
+        return true;
+      }
+      case FK_ALU_MR:
+      case FK_ALU_MI: {
+        const write = (aux & FA_NOWRITE) === 0;
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, size, write);
+        if (size === 8) o.push('tm = cpu.read64(la); tmh = cpu.hi;');
+        else o.push('tm = cpu.read32(la);');
+        const b = kind === FK_ALU_MR ? regLo(reg) : String(imm);
+        const bh = kind === FK_ALU_MR ? regHi(reg) : imm < 0 ? '-1' : '0';
+        this.aluOp(aux & 7, size, 'tm', size === 8 ? 'tmh' : '0', b, bh, !write, (lo, hi) => this.storeMem(size, lo, hi));
+        if (write) this.afterStore(i, end, size);
+        return true;
+      }
+      case FK_JCC: {
+        const t = this.relTarget(end, imm);
+        const cnd = this.condition(aux);
+        const check = this.branchCheck(t);
+        if (check !== '') this.faultPoint(i, rip);
+        o.push(`if (${cnd}) { ${check} ${this.loopBack(i, t)} ${this.chainStmts(i, t)} }`);
+        o.push(this.chainStmts(i, end));
+        this.ended = true;
+        return true;
+      }
+      case FK_JMP: {
+        const t = this.relTarget(end, imm);
+        const check = this.branchCheck(t);
+        if (check !== '') { this.faultPoint(i, rip); o.push(check); }
+        o.push(this.loopBack(i, t));
+        o.push(this.chainStmts(i, t));
+        this.ended = true;
+        return true;
+      }
+      case FK_CALL: {
+        const t = this.relTarget(end, imm);
+        this.faultPoint(i, rip);
+        o.push(this.branchCheck(t));
+        o.push(`H.push(${aux}, ${end | 0}, ${Math.floor(end / TWO32) | 0});`);
+        // A pending MMIO exit (the push) is the run loop's: leave for it.
+        o.push(`if (cpu.mmioWritePending) { ${this.exitStmts(i, String(t))} }`);
+        o.push(this.chainStmts(i, t));
+        this.ended = true;
+        return true;
+      }
+      case FK_RET:
+        this.faultPoint(i, rip);
+        o.push(`t = H.peek(${aux}, 0); t = ${aux === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
+        o.push(this.mode64 ? 'if (t < -140737488355328 || t >= 140737488355328) cpu.raise(13, 0);' : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
+        o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${aux}));`);
+        o.push(this.exitStmts(i, 't'));
+        this.ended = true;
+        return true;
+      case FK_PUSH:
+        this.faultPoint(i, rip);
+        o.push(aux === 8 ? `H.push(8, R[${2 * reg}], R[${2 * reg + 1}]);` : `H.push(4, R[${2 * reg}], 0);`);
+        o.push(`la = ${this.stackLa()};`);
+        this.afterStore(i, end, aux);
+        return true;
+      case FK_POP:
+        this.faultPoint(i, rip);
+        o.push(`t = H.pop(${aux}); R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'd.hi' : '0'};`);
+        return true;
+      case FK_SHIFT: {
+        this.materialise();
+        const src = aux >> 3;
+        const count = src === 0 ? String(imm & (size === 8 ? 63 : 31)) : src === 1 ? '1' : `(R[2] & ${size === 8 ? 63 : 31})`;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, true);
+          const [lo, hi] = this.load(size);
+          if (size === 8) o.push(`tr = H.shift64(cpu, ${aux & 7}, ${lo}, ${hi}, ${count}); trh = H.r64.hi;`);
+          else o.push(`tr = H.shift(cpu, ${aux & 7}, 4, ${lo}, ${count}); trh = 0;`);
+          o.push(this.storeMem(size, 'tr', 'trh'));
+          this.afterStore(i, end, size);
+        } else if (size === 8) {
+          o.push(`tr = H.shift64(cpu, ${aux & 7}, R[${2 * rm}], R[${2 * rm + 1}], ${count}); R[${2 * rm}] = tr; R[${2 * rm + 1}] = H.r64.hi;`);
+        } else {
+          o.push(`tr = H.shift(cpu, ${aux & 7}, 4, R[${2 * rm}], ${count}); R[${2 * rm}] = tr; R[${2 * rm + 1}] = 0;`);
+        }
+        return true;
+      }
+      case FK_MOVSXD:
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 4, false);
+          o.push('t = cpu.read32(la) | 0;');
+        } else {
+          o.push(`t = R[${2 * rm}];`);
+        }
+        o.push(`R[${2 * reg}] = t; R[${2 * reg + 1}] = ${size === 8 ? 't >> 31' : '0'};`);
+        return true;
+      case FK_MOVX: {
+        const bytes = aux & 3;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, bytes, false);
+          o.push(bytes === 1 ? 't = cpu.read8(la);' : 't = cpu.read16(la);');
+        } else if (bytes === 1) {
+          const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
+          o.push(rm >= 4 && rm < 8 && rex === 0 ? `t = (R[${2 * (rm - 4)}] >> 8) & 0xff;` : `t = R[${2 * rm}] & 0xff;`);
+        } else {
+          o.push(`t = R[${2 * rm}] & 0xffff;`);
+        }
+        if (aux & 4) o.push(bytes === 1 ? 't = (t << 24) >> 24;' : 't = (t << 16) >> 16;');
+        o.push(`R[${2 * reg}] = t; R[${2 * reg + 1}] = ${size === 8 && (aux & 4) ? 't >> 31' : '0'};`);
+        return true;
+      }
+      case FK_CMOV: {
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, false);
+          const [lo, hi] = this.load(size);
+          o.push(`tm = ${lo}; tmh = ${hi};`);
+        } else {
+          o.push(`tm = R[${2 * rm}]; tmh = ${size === 8 ? `R[${2 * rm + 1}]` : '0'};`);
+        }
+        const cnd = this.condition(aux);
+        o.push(`if (${cnd}) { R[${2 * reg}] = tm; R[${2 * reg + 1}] = tmh; }${size === 4 ? ` else { R[${2 * reg + 1}] = 0; }` : ''}`);
+        return true;
+      }
+      case FK_MOV8_ST: {
+        const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
+        const src = reg >= 4 && reg < 8 && rex === 0 ? `((R[${2 * (reg - 4)}] >> 8) & 0xff)` : `(R[${2 * reg}] & 0xff)`;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, true);
+          o.push(`cpu.write8(la, ${src});`);
+          this.afterStore(i, end, 1);
+        } else if (rm >= 4 && rm < 8 && rex === 0) {
+          o.push(`t = ${src}; R[${2 * (rm - 4)}] = (R[${2 * (rm - 4)}] & ~0xff00) | (t << 8);`);
+        } else {
+          o.push(`t = ${src}; R[${2 * rm}] = (R[${2 * rm}] & ~0xff) | t;`);
+        }
+        return true;
+      }
+      case FK_MOV8_MI:
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 1, true);
+        o.push(`cpu.write8(la, ${imm & 0xff});`);
+        this.afterStore(i, end, 1);
+        return true;
+    }
+    if (kind === FK_NONE && inlineable(c, ci)) {
+      // An instruction without a compiled form that neither writes memory nor leaves the
+      // block's straight line by itself: the interpreter runs it in place; the block goes
+      // on only when it fell through and the run loop would have nothing to do first.
+      this.materialise();
+      this.faultPoint(i, rip);
+      o.push(`cpu.rip = ${rip}; H.step(cpu);`);
+      o.push(`if (d.ip !== ${end} || cpu.mode64 !== ${this.mode64} || ${this.mode64 ? 'false' : `cpu.csDefault32 !== ${this.def32}`} || ` +
+        `cpu.stiBlocking || cpu.movSsBlocking || cpu.mmioWritePending || !H.mayContinue(cpu)) return ret + ${i + 1};`);
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Instructions the block may run through the interpreter and continue after: register
+ * forms (no memory operand: a store could hit the block's own code) of ModRM instructions
+ * other than group 5 (PUSH/CALL/JMP r/m) and the system opcodes 0F 00/01, MOV CR/DR, the
+ * MSR/SYSENTER row; and a few register-only one-byte opcodes.
+ */
+function inlineable(c: DecodeCache, ci: number): boolean {
+  const op = c.op[ci]!;
+  const f = c.flags[ci]!;
+  if (f & DCF_MODRM) {
+    if (f & DCF_ISMEM) return false;
+    if (op === 0xff) return false;
+    if (op === 0x0f) {
+      const w = c.opEnd[ci]!;
+      const op2 = byteOf(c, ci, w);
+      if (op2 <= 0x01 || (op2 >= 0x20 && op2 <= 0x23) || (op2 >= 0x30 && op2 <= 0x37)) return false;
+    }
+    return true;
+  }
+  if (op < 0x40) return (op & 7) === 4 || (op & 7) === 5;
+  if (op >= 0x40 && op <= 0x4f) return c.mode64[ci] === 0;
+  if (op >= 0x90 && op <= 0x99) return true;
+  if (op >= 0xb0 && op <= 0xbf) return true;
+  switch (op) {
+    case 0x9e: case 0x9f: case 0xa8: case 0xa9: case 0xf5: case 0xf8: case 0xf9: case 0xfc: case 0xfd:
+      return true;
+    case 0x0f: {
+      const op2 = byteOf(c, ci, c.opEnd[ci]!);
+      return op2 >= 0xc8 && op2 <= 0xcf;
+    }
+  }
+  return false;
+}
+
+/** Byte k of the instruction bytes of entry ci. */
+function byteOf(c: DecodeCache, ci: number, k: number): number {
+  const w = k < 4 ? c.w0[ci]! : k < 8 ? c.w1[ci]! : k < 12 ? c.w2[ci]! : c.w3[ci]!;
+  return (w >>> (8 * (k & 3))) & 0xff;
+}

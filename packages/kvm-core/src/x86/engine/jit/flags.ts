@@ -1,0 +1,147 @@
+/**
+ * Lazy flags of compiled blocks. A compiled ADD/SUB/CMP/AND/OR/XOR/TEST does not compute
+ * EFLAGS: it leaves its operands and result in the block's locals (fa fb fr, and the high
+ * halves fah fbh frh for 64-bit operands) and the compiler remembers, at compile time,
+ * which kind of operation set them last (a Pending). A Jcc or CMOVcc reads the condition
+ * straight from those operands (CMP+JL is one signed compare); anything else that observes
+ * EFLAGS (a helper that reads or merges flags, the block's exit, a fault or exit in the
+ * middle of the block) first materialises them into cpu.flags with the functions below,
+ * which compute exactly what alu()/alu64() in ../alu.ts compute.
+ */
+import { PARITY } from '../alu';
+import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } from '../constants';
+
+const TWO32 = 0x1_0000_0000;
+
+/** What set the arithmetic flags last (compile-time state of the block compiler). */
+export const PEND_NONE = 0;
+export const PEND_ADD32 = 1;
+export const PEND_SUB32 = 2;
+export const PEND_LOGIC32 = 3;
+export const PEND_ADD64 = 4;
+export const PEND_SUB64 = 5;
+export const PEND_LOGIC64 = 6;
+
+/** EFLAGS after a 32-bit ADD of a + b = r (Int32 values), other bits from old. */
+export function flagsAdd32(old: number, a: number, b: number, r: number): number {
+  const cf = (a >>> 0) + (b >>> 0) > 0xffffffff ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((a ^ r) & (b ^ r)) < 0 ? FLAG_OF : 0) |
+    (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 32-bit SUB/CMP of a - b = r. */
+export function flagsSub32(old: number, a: number, b: number, r: number): number {
+  const cf = (a >>> 0) < (b >>> 0) ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((a ^ b) & (a ^ r)) < 0 ? FLAG_OF : 0) |
+    (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 32-bit AND/OR/XOR/TEST with result r: CF, OF, AF clear. */
+export function flagsLogic32(old: number, r: number): number {
+  return (old & ~FLAGS_ARITH) | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+export function flagsAdd64(old: number, a: number, ah: number, b: number, bh: number, r: number, rh: number): number {
+  const carry = (a >>> 0) + (b >>> 0) >= TWO32 ? 1 : 0;
+  const cf = (ah >>> 0) + (bh >>> 0) + carry >= TWO32 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((ah ^ rh) & (bh ^ rh)) < 0 ? FLAG_OF : 0) |
+    ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+export function flagsSub64(old: number, a: number, ah: number, b: number, bh: number, r: number, rh: number): number {
+  const borrow = (a >>> 0) < (b >>> 0) ? 1 : 0;
+  const cf = (ah >>> 0) - (bh >>> 0) - borrow < 0 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((ah ^ bh) & (ah ^ rh)) < 0 ? FLAG_OF : 0) |
+    ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+export function flagsLogic64(old: number, r: number, rh: number): number {
+  return (old & ~FLAGS_ARITH) | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** A JS expression for EFLAGS with pending state p materialised (the generated code's helpers are F.*). */
+export function materialiseExpr(p: number): string {
+  switch (p) {
+    case PEND_ADD32: return 'F.flagsAdd32(cpu.flags, fa, fb, fr)';
+    case PEND_SUB32: return 'F.flagsSub32(cpu.flags, fa, fb, fr)';
+    case PEND_LOGIC32: return 'F.flagsLogic32(cpu.flags, fr)';
+    case PEND_ADD64: return 'F.flagsAdd64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
+    case PEND_SUB64: return 'F.flagsSub64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
+    case PEND_LOGIC64: return 'F.flagsLogic64(cpu.flags, fr, frh)';
+    default: return 'cpu.flags';
+  }
+}
+
+/** The statement that materialises pending state p into cpu.flags ('' when nothing is pending). */
+export function materialiseStmt(p: number): string {
+  return p === PEND_NONE ? '' : `cpu.flags = ${materialiseExpr(p)};`;
+}
+
+/**
+ * A JS boolean expression for condition cc (the Jcc/CMOVcc/SETcc encoding) read directly
+ * from the pending operands, or null when this pairing needs materialised flags.
+ */
+export function directCondition(p: number, cc: number): string | null {
+  const e = directCondition0(p, cc >> 1);
+  if (e === null) return null;
+  return cc & 1 ? `!(${e})` : `(${e})`;
+}
+
+function directCondition0(p: number, c: number): string | null {
+  switch (p) {
+    case PEND_SUB32:
+      switch (c) {
+        case 0: return '((fa ^ fb) & (fa ^ fr)) < 0';
+        case 1: return '(fa >>> 0) < (fb >>> 0)';
+        case 2: return 'fr === 0';
+        case 3: return '(fa >>> 0) <= (fb >>> 0)';
+        case 4: return 'fr < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        case 6: return 'fa < fb';
+        default: return 'fa <= fb';
+      }
+    case PEND_LOGIC32:
+      switch (c) {
+        case 0: case 1: return 'false';
+        case 2: case 3: return 'fr === 0';
+        case 4: case 6: return 'fr < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        default: return 'fr <= 0';
+      }
+    case PEND_ADD32:
+      switch (c) {
+        case 1: return '(fa >>> 0) + (fb >>> 0) > 4294967295';
+        case 2: return 'fr === 0';
+        case 4: return 'fr < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        default: return null;
+      }
+    case PEND_SUB64:
+      switch (c) {
+        case 1: return 'fah !== fbh ? (fah >>> 0) < (fbh >>> 0) : (fa >>> 0) < (fb >>> 0)';
+        case 2: return 'fr === 0 && frh === 0';
+        case 3: return 'fah !== fbh ? (fah >>> 0) < (fbh >>> 0) : (fa >>> 0) <= (fb >>> 0)';
+        case 4: return 'frh < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        case 6: return 'fah !== fbh ? fah < fbh : (fa >>> 0) < (fb >>> 0)';
+        case 7: return 'fah !== fbh ? fah < fbh : (fa >>> 0) <= (fb >>> 0)';
+        default: return null;
+      }
+    case PEND_LOGIC64:
+      switch (c) {
+        case 0: case 1: return 'false';
+        case 2: case 3: return '(fr | frh) === 0';
+        case 4: case 6: return 'frh < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        default: return 'frh < 0 || (fr | frh) === 0';
+      }
+    case PEND_ADD64:
+      switch (c) {
+        case 2: return '(fr | frh) === 0';
+        case 4: return 'frh < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        default: return null;
+      }
+  }
+  return null;
+}

@@ -1,0 +1,79 @@
+/**
+ * Entering the compiled tier from the run loop: look the block up by the physical address
+ * of RIP, count executions of blocks not compiled yet and compile the hot ones.
+ */
+import type { X86Cpu } from '../cpu';
+import { DC_DEF32, DC_MODE64 } from '../decode-cache';
+import { d } from '../decoder';
+import { BC_RETRY, bcIndex, jitParams } from './block-cache';
+import { compileBlock } from './compiler';
+
+/**
+ * Run the compiled block at RIP if there is one with at most `left` instructions; returns
+ * the instructions it retired (d.ip is the next RIP), or 0 when the interpreter must run
+ * the next instruction. Faults and exits propagate as from step(), with d.ipStart the
+ * faulting instruction and cpu.jitRetired the instructions retired before it.
+ */
+export function runBlock(cpu: X86Cpu, left: number): number {
+  const threshold = jitParams.threshold;
+  if (threshold === 0) return 0;
+  const rip = cpu.rip;
+  d.ipStart = rip;
+  const mode64 = cpu.mode64;
+  let la: number;
+  if (mode64) {
+    la = rip;
+  } else {
+    if (rip > cpu.segLimit[1]!) return 0;
+    la = (cpu.segBase[1]! + rip) >>> 0;
+  }
+  const ti = cpu.fetchEntry(la);
+  const po = la & 0xfff;
+  const pa = cpu.tlbHpa[ti]! + po;
+  const modeKey = mode64 ? DC_MODE64 : cpu.csDefault32 ? DC_DEF32 : 0;
+  const key = pa * 4 + modeKey;
+  const bc = cpu.blocks;
+  const bi = bcIndex(pa);
+  if (bc.tag[bi] === key) {
+    const fn = bc.fn[bi];
+    if (fn === null) {
+      if (++bc.misses[bi] >= BC_RETRY) bc.tag[bi] = -1;
+      return 0;
+    }
+    if (bc.count[bi]! > left) return 0;
+    if (!mode64 && rip + bc.len[bi]! - 1 > cpu.segLimit[1]!) return 0;
+    if (d.cpu !== cpu || d.regs !== cpu.regs) {
+      d.cpu = cpu;
+      d.regs = cpu.regs;
+    }
+    const r = fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, 0);
+    if (r === 0) {
+      // The code changed since it was compiled.
+      bc.tag[bi] = -1;
+      bc.hotTag[bi] = -1;
+    }
+    return r;
+  }
+  if (bc.hotTag[bi] !== key) {
+    bc.hotTag[bi] = key;
+    bc.hot[bi] = 1;
+    if (threshold > 1) return 0;
+  } else if (++bc.hot[bi]! < threshold) {
+    return 0;
+  }
+  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po);
+  if (b === undefined) return 0;
+  bc.tag[bi] = key;
+  bc.hotTag[bi] = -1;
+  bc.misses[bi] = 0;
+  if (b === null) {
+    bc.fn[bi] = null;
+    return 0;
+  }
+  bc.fn[bi] = b.fn;
+  bc.count[bi] = b.count;
+  bc.len[bi] = b.len;
+  bc.compiled++;
+  if (jitParams.onCompile !== null) jitParams.onCompile(rip, b.source);
+  return 0;
+}

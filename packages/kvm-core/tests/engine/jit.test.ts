@@ -1,0 +1,242 @@
+/**
+ * The compiled tier (src/x86/engine/jit): guests assembled with binutils run twice, once
+ * on the interpreter alone (threshold 0) and once with every block compiled at its first
+ * execution (threshold 1), in lockstep: the same small instruction budgets slice both runs,
+ * and after every slice the whole architectural state (GPRs, RIP, EFLAGS, instructions
+ * retired, the exit) must be identical. The guests mix the compiled forms with
+ * interpreted instructions, loops, calls, self-modifying stores into the running block,
+ * and end in a #PF inside a block (lazy flags and RIP at the fault must be exact).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { jitParams } from '../../src/x86/engine/jit/block-cache';
+import { ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_NAMES } from '../../src/x86/engine/guest-mode';
+import { assemble, createMachine, enterLongMode, type Machine } from './harness';
+
+const saved = jitParams.threshold;
+afterEach(() => { jitParams.threshold = saved; });
+
+const BODY64 = `
+  .code64
+start:
+  mov $0x200000, %rbx
+  mov $0x7ff000, %rsp
+  xor %r8d, %r8d
+  mov $-5, %r9
+  movabs $0x123456789abcdef0, %r10
+outer:
+  xor %eax, %eax
+  xor %ecx, %ecx
+inner:
+  mov %eax, (%rbx,%rcx,4)
+  add %ecx, %eax
+  lea 3(%rcx,%rcx,2), %rdx
+  xor %edx, %eax
+  sub %r9, %r10
+  adc $7, %r10
+  sbb %rdx, %r10
+  shl $3, %rdx
+  sar %cl, %r10
+  ror $5, %r10
+  imul $13, %eax, %eax
+  movzbl %al, %esi
+  movsbq %dl, %rdi
+  cmp %esi, %edi
+  cmovl %esi, %edi
+  cmovge %r10, %r11
+  test $0x40, %al
+  setnz %dl
+  movsxd %eax, %r12
+  add (%rbx,%rcx,4), %eax
+  cmpl $0x1234, (%rbx)
+  adcl $1, 4(%rbx)
+  inc %ecx
+  cmp $300, %ecx
+  jl inner
+  push %rax
+  push %r10
+  call func
+  pop %r10
+  pop %rax
+  add $1, %r8d
+  cmp $20, %r8d
+  jne outer
+  # A loop whose first instruction overwrites every flag (the block loops without materialising them).
+  mov $1000, %ecx
+tight:
+  sub $1, %ecx
+  lea 1(%rax,%rcx), %rax
+  adc %rcx, %r14
+  test %ecx, %ecx
+  jnz tight
+  # Self-modifying code inside one block: the store rewrites the immediate of the next instruction.
+  xor %ecx, %ecx
+smc:
+  movb %cl, patched+1(%rip)
+patched:
+  mov $0x55, %eax
+  add %eax, %r13d
+  inc %ecx
+  cmp $10, %ecx
+  jne smc
+  # Flags set by CMP, then a load that faults (#PF on an unmapped address) in the same block.
+  mov $0x40000000, %esi
+  cmp %r13, %r8
+  mov (%rsi), %eax
+  hlt
+func:
+  mov 8(%rsp), %rdx
+  sub $1, %rdx
+  neg %rdx
+  ret
+`;
+
+const BODY32 = `
+  .code32
+start:
+  mov $0x200000, %ebx
+  mov $0x7ff000, %esp
+  xor %edi, %edi
+outer:
+  xor %eax, %eax
+  xor %ecx, %ecx
+inner:
+  mov %eax, (%ebx,%ecx,4)
+  add %ecx, %eax
+  lea 3(%ecx,%ecx,2), %edx
+  xor %edx, %eax
+  shl $3, %edx
+  sar %cl, %edx
+  cmp %edx, %eax
+  cmovl %edx, %eax
+  movzbl %al, %esi
+  add (%ebx,%ecx,4), %eax
+  movb %al, 1(%ebx,%ecx,4)
+  movb $5, 2(%ebx)
+  inc %ecx
+  cmp $300, %ecx
+  jb inner
+  push %eax
+  call func
+  pop %eax
+  add $1, %edi
+  cmp $20, %edi
+  jne outer
+  mov $1000, %ecx
+tight:
+  sub $1, %ecx
+  lea 1(%eax,%ecx), %eax
+  adc %ecx, %esi
+  test %ecx, %ecx
+  jnz tight
+  xor %ecx, %ecx
+smc:
+  movb %cl, patched+1
+patched:
+  mov $0x55, %eax
+  add %eax, %ebp
+  inc %ecx
+  cmp $10, %ecx
+  jne smc
+  cmp %ebp, %edi
+  mov 0xfffffff0, %eax
+  hlt
+func:
+  mov 4(%esp), %edx
+  sub $1, %edx
+  ret
+`;
+
+/** Protected mode, flat 4 GiB segments, paging off (a read above RAM is an MMIO exit, so use a GP: limit). */
+function setupProtected32(m: Machine): void {
+  const cpu = m.cpu;
+  cpu.cr0 = 0x11;
+  cpu.segSel[1] = 0x08; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xc09b;
+  for (const s of [0, 2, 4, 5]) { cpu.segSel[s] = 0x10; cpu.segBase[s] = 0; cpu.segLimit[s] = 0xffffffff; cpu.segAr[s] = 0xc093; }
+  // DS limit below the final load's address: that load raises #GP(0) inside its block.
+  cpu.segSel[3] = 0x10; cpu.segBase[3] = 0; cpu.segLimit[3] = 0x7fffffff; cpu.segAr[3] = 0xc093;
+  cpu.updateMode();
+}
+
+interface Snapshot { regs: number[]; rip: number; flags: number; instret: number; exit: string; vector: number }
+
+function snapshot(m: Machine, r: number): Snapshot {
+  const cpu = m.cpu;
+  return {
+    regs: Array.from(cpu.regs.subarray(0, 32)), rip: cpu.rip, flags: cpu.flags, instret: cpu.instret,
+    exit: ENGINE_EXIT_NAMES[r] ?? String(r), vector: r === ENGINE_EXIT_EXCEPTION ? cpu.exit.vector : -1,
+  };
+}
+
+function machine(mode: 64 | 32): Machine {
+  const org = 0x100000;
+  const m = createMachine(assemble(mode === 64 ? BODY64 : BODY32, org), org, 0x800000);
+  if (mode === 64) enterLongMode(m);
+  else setupProtected32(m);
+  m.cpu.rip = org;
+  // Exceptions end the run where they happen (not delivered): the test compares the fault state.
+  m.interceptOverride = (_c, e) => (e.reason === ENGINE_EXIT_EXCEPTION ? true : undefined);
+  return m;
+}
+
+/** Run interpreter and compiled tier side by side with the same budgets; returns the final state and the slices. */
+function lockstep(mode: 64 | 32, seed: number): { last: Snapshot; slices: number; compiled: number } {
+  const a = machine(mode);
+  const b = machine(mode);
+  let s = seed;
+  let slices = 0;
+  for (;;) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const budget = 1 + (s >>> 16) % 97;
+    jitParams.threshold = 0;
+    const ra = a.cpu.run(budget);
+    jitParams.threshold = 1;
+    const rb = b.cpu.run(budget);
+    const sa = snapshot(a, ra);
+    const sb = snapshot(b, rb);
+    slices++;
+    expect(sb, `slice ${slices} (budget ${budget})`).toEqual(sa);
+    if (ra !== ENGINE_EXIT_BUDGET || a.cpu.halted) return { last: sa, slices, compiled: b.cpu.blocks.compiled };
+    if (slices > 200_000) throw new Error('guest did not finish');
+  }
+}
+
+describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
+  it('64-bit: same state after every budget slice, through SMC and a #PF inside a block', () => {
+    const { last, slices, compiled } = lockstep(64, 1);
+    expect(last.exit).toBe('EXCEPTION');
+    expect(last.vector).toBe(14);
+    expect(compiled).toBeGreaterThan(5);
+    expect(slices).toBeGreaterThan(100);
+    // The self-modifying loop added 0x00..0x09 as the patched immediates (0x55 never ran after the first patch).
+    // r13 (regs 26/27) holds the sum 0+1+...+9 = 45.
+    expect(last.regs[26]).toBe(45);
+  });
+
+  it('32-bit protected mode: same state after every slice, through SMC and a #GP inside a block', () => {
+    const { last, compiled } = lockstep(32, 7);
+    expect(last.exit).toBe('EXCEPTION');
+    expect(last.vector).toBe(13);
+    expect(compiled).toBeGreaterThan(5);
+    expect(last.regs[10]).toBe(45); // ebp
+  });
+
+  it('a block never runs past the budget: run(n) retires exactly n instructions', () => {
+    const m = machine(64);
+    jitParams.threshold = 1;
+    for (let i = 0; i < 2000; i++) {
+      const before = m.cpu.instret;
+      const n = 1 + (i * 37) % 61;
+      const r = m.cpu.run(n);
+      if (r !== ENGINE_EXIT_BUDGET) break;
+      expect(m.cpu.instret - before).toBe(n);
+    }
+    expect(m.cpu.blocks.compiled).toBeGreaterThan(5);
+  });
+
+  it('threshold 0 turns the tier off', () => {
+    const m = machine(64);
+    jitParams.threshold = 0;
+    m.cpu.run(100_000);
+    expect(m.cpu.blocks.compiled).toBe(0);
+  });
+});
