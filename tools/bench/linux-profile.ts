@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   let idleMs = 0;
   let idleCalls = 0;
   let done = false;
+  let typing = false;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let atPrompt: { wall: number; cpu: number; instr: number; idleMs: number; idleCalls: number } | undefined;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cu = process.cpuUsage(c0);
     report(`  progress`, wall, (cu.user + cu.system) / 1e6, instructions(), idleMs, idleCalls);
-    if ((machine?.vcpus.length ?? 0) > 1) {
+    if ((machine?.vcpus.length ?? 0) > 1 || process.env.KVMTS_PROFILE_TYPE !== undefined) {
       const states = machine!.vcpus.map((v) => `vcpu${v.vcpuId} mp_state ${v.getMpState().mpState} rip 0x${v.getRegs().rip.toString(16)} ${(v.getStats().instructions_retired ?? 0)} instructions`);
       process.stderr.write(`    ${states.join('; ')}\n`);
     }
@@ -51,7 +52,22 @@ async function main(): Promise<void> {
       done = true;
       const cu = process.cpuUsage(c0);
       atPrompt = { wall: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6, instr: instructions(), idleMs, idleCalls };
+      // KVMTS_PROFILE_TYPE: type one command at the prompt and stop at the next prompt.
+      const cmd = process.env.KVMTS_PROFILE_TYPE;
+      if (cmd !== undefined) {
+        machine?.serials[0]?.enqueueRawBytes([...Buffer.from(`${cmd}\n`)]);
+        loopRef?.kick();
+        out = '';
+        typing = true;
+        return;
+      }
       machine?.events.exit(0, 'prompt');
+      loopRef?.kick();
+    } else if (typing && PROMPT.test(out.slice(-200))) {
+      typing = false;
+      const cu = process.cpuUsage(c0);
+      report(`command '${process.env.KVMTS_PROFILE_TYPE}' done`, (performance.now() - t0) / 1000, (cu.user + cu.system) / 1e6, instructions(), idleMs, idleCalls);
+      machine?.events.exit(0, 'command done');
       loopRef?.kick();
     }
   } }] }, {
