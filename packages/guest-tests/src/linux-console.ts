@@ -26,6 +26,12 @@ export interface LinuxBootOptions {
   memory?: number;
   /** Extra options in QEMU's spelling. */
   extraArgs?: string[];
+  /**
+   * Start as a person would: `-nographic` alone (COM1 and the monitor multiplexed on
+   * stdio, Ctrl-A x quits, Ctrl-C goes to the guest) instead of the explicit
+   * -display none -vga none -monitor none -serial stdio.
+   */
+  nographic?: boolean;
 }
 
 /**
@@ -34,7 +40,7 @@ export interface LinuxBootOptions {
  */
 export const LINUX_PROMPT = /kvmts:[^\r\n]*# (?:\x1b\[[0-9;]*[A-Za-z])*$/;
 
-/** The command line both VMMs take (QEMU's names): COM1 on stdio, no display, no monitor, -no-reboot. */
+/** The command line both VMMs take (QEMU's names): COM1 on stdio, no display, no monitor (or -nographic), -no-reboot. */
 export function linuxVmmCommand(vmm: LinuxVmm, o: LinuxBootOptions, cli: string = QEMU_LITE_CLI): { cmd: string; args: string[] } {
   const common = [
     '-kernel', o.kernel,
@@ -42,10 +48,7 @@ export function linuxVmmCommand(vmm: LinuxVmm, o: LinuxBootOptions, cli: string 
     '-append', o.append ?? 'console=ttyS0',
     '-m', String(o.memory ?? 256),
     '-smp', String(o.smp ?? 1),
-    '-display', 'none',
-    '-vga', 'none',
-    '-monitor', 'none',
-    '-serial', 'stdio',
+    ...(o.nographic ? ['-nographic'] : ['-display', 'none', '-vga', 'none', '-monitor', 'none', '-serial', 'stdio']),
     '-no-reboot',
     ...(o.extraArgs ?? []),
   ];

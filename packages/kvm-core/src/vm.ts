@@ -121,6 +121,11 @@ export class Vm implements KvmVmContext {
     this.archIoctl('createPit2', config);
   }
 
+  /** KVM_REINJECT_CONTROL: the PIT's lost-tick policy (pitReinject 0 drops ticks the guest did not acknowledge in time). */
+  reinjectControl(ctl: { pitReinject: number }): void {
+    this.archIoctl('reinjectControl', ctl);
+  }
+
   /** KVM_GET_PIT2 */
   getPit2<T = KvmPitState2>(): T {
     return this.archIoctl('getPit2');

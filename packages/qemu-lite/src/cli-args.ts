@@ -53,7 +53,7 @@ export const HELP_TEXT = `usage: qemu-lite [options]
   -audiodev wav,id=ID,path=FILE[,out.frequency=HZ] | none,id=ID
   -device isa-debug-exit[,iobase=N,iosize=N] | pc-testdev | pci-testdev | VGA | AC97[,audiodev=ID]
           | loader,file=F,addr=A[,cpu-num=N,mode=real|protected|long]
-  -global DRIVER.PROP=VALUE
+  -global DRIVER.PROP=VALUE (isa-debug-exit.iobase/iosize, kvm-pit.lost_tick_policy=delay|discard)
   -icount shift=N[,sleep=off]   deterministic virtual clock: 2^N ns per guest instruction
   -name NAME, -S (start paused: monitor on stdio), -d ITEM[,ITEM] (${LOG_ITEMS.join(', ')}), -D LOGFILE
   -version, -h
@@ -260,7 +260,7 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
       case 'drive': drives.push(parseDrive(v, opt, drives.length)); break;
       case 'netdev': netdevs.push(parseNetdev(v, opt)); break;
       case 'global': {
-        const m = /^([a-z0-9-]+)\.([a-z0-9-]+)=(.*)$/i.exec(v);
+        const m = /^([a-z0-9-]+)\.([a-z0-9_-]+)=(.*)$/i.exec(v);
         if (m === null) throw new CliError(`${opt}: '${v}' is not of the form driver.property=value`);
         globals.push({ driver: m[1]!, prop: m[2]!, value: m[3]! });
         break;
@@ -296,6 +296,11 @@ export function parseCommandLine(argv: readonly string[]): CliAction {
 
   // -global applies to the matching -device entries (and to their defaults).
   for (const g of globals) {
+    if (g.driver === 'kvm-pit' && g.prop === 'lost_tick_policy') {
+      if (g.value !== 'delay' && g.value !== 'discard') throw new CliError(`-global: kvm-pit.lost_tick_policy must be delay or discard, not '${g.value}'`);
+      cfg.pitLostTickPolicy = g.value;
+      continue;
+    }
     const matches = devices.filter((d) => d.driver === g.driver);
     if (g.driver !== 'isa-debug-exit' || (g.prop !== 'iobase' && g.prop !== 'iosize'))
       throw new CliError(`-global: property '${g.driver}.${g.prop}' not found`);

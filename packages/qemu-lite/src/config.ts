@@ -133,6 +133,15 @@ export const machineConfigSchema = z.object({
    * decompressor. Off by default: the unmodified boot protocol.
    */
   linuxFastBoot: z.boolean().default(false),
+  /**
+   * -global kvm-pit.lost_tick_policy=delay|discard: whether PIT ticks that expire while
+   * the guest has not yet acknowledged the previous IRQ0 are queued and reinjected
+   * (KVM_REINJECT_CONTROL on, QEMU's default with KVM) or dropped. qemu-lite's default is
+   * discard, as QEMU's TCG i8254: a vCPU that runs far slower than hardware (and on a
+   * shared host) cannot catch up on a backlog; reinjecting it starves the guest in
+   * back-to-back timer interrupts (soft lockups, jiffies racing ahead of the other timers).
+   */
+  pitLostTickPolicy: z.enum(['delay', 'discard']).default('discard'),
   /** Ctrl-C on a stdio TTY ends qemu-lite (QEMU's stdio signal=on); -nographic passes it to the guest. */
   stdioSignals: z.boolean().default(true),
   startPaused: z.boolean().default(false),

@@ -160,7 +160,7 @@ export const runPcMachine: MachineRunner = async ({ config, kvm, events, opts, c
       });
       if (r === 'quit') return { kind: 'exit', status: 0, reason: 'quit from the monitor' };
     }
-    detach = attachStdin(opts.stdin, m, loop, events, config.stdioSignals);
+    detach = attachStdin(opts.stdin, m, loop, events, config.stdioSignals, stdout);
     if (opts.handleSignals) {
       const onSignal = (sig: NodeJS.Signals) => {
         const reason = `terminating on signal ${SIGNAL_NUMBERS[sig as keyof typeof SIGNAL_NUMBERS] ?? sig}`;
@@ -204,27 +204,33 @@ registerMachine('microvm', runPcMachine);
 /**
  * Host input to COM1; on a TTY in raw mode, with QEMU's Ctrl-A x to quit, and Ctrl-C
  * ending qemu-lite unless -nographic (which hands it to the guest), as QEMU's stdio.
+ * -nographic multiplexes COM1 and the monitor on stdio (QEMU's mon:stdio, char-mux.c),
+ * whose escape works on the byte stream whether or not stdin is a terminal: Ctrl-A x
+ * prints "QEMU: Terminated" and quits with status 0, Ctrl-A Ctrl-A sends one Ctrl-A.
  */
-function attachStdin(stdin: NodeJS.ReadableStream | undefined, m: PcMachine, loop: RunLoop, events: MachineEvents, signals: boolean): () => void {
+function attachStdin(stdin: NodeJS.ReadableStream | undefined, m: PcMachine, loop: RunLoop, events: MachineEvents, signals: boolean, stdout: (bytes: Uint8Array) => void): () => void {
   const serial = m.serials[0];
   if (stdin === undefined || serial === undefined) return () => {};
   const tty = stdin as NodeJS.ReadStream;
   const raw = tty.isTTY === true && typeof tty.setRawMode === 'function';
   if (raw) tty.setRawMode(true);
+  // The Ctrl-A escape: on a raw terminal, and always under -nographic's mux (signals off).
+  const mux = raw || !signals;
   let escape = false;
   const onData = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const fwd: number[] = [];
     for (const b of bytes) {
-      if (raw && escape) {
+      if (mux && escape) {
         escape = false;
         if (b === 0x78) { // C-a x
+          stdout(new TextEncoder().encode('QEMU: Terminated\n\r'));
           events.exit(0, 'QEMU: Terminated');
           loop.kick();
           return;
         }
         if (b !== 0x01) continue;
-      } else if (raw && b === 0x01) {
+      } else if (mux && b === 0x01) {
         escape = true;
         continue;
       } else if (raw && signals && b === 0x03) {

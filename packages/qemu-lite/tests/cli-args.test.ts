@@ -69,6 +69,12 @@ describe('command line', () => {
     expect(config('-nographic').stdioSignals).toBe(false);
   });
 
+  it('-global kvm-pit.lost_tick_policy picks the PIT lost-tick policy', () => {
+    expect(config('-global', 'kvm-pit.lost_tick_policy=delay').pitLostTickPolicy).toBe('delay');
+    expect(config('-global', 'kvm-pit.lost_tick_policy=discard').pitLostTickPolicy).toBe('discard');
+    expect(() => config('-global', 'kvm-pit.lost_tick_policy=slew')).toThrow(/kvm-pit.lost_tick_policy must be delay or discard, not 'slew'/);
+  });
+
   it('-global applies to -device properties', () => {
     expect(config('-device', 'isa-debug-exit', '-global', 'isa-debug-exit.iobase=0x501').devices).toEqual([{ driver: 'isa-debug-exit', iobase: 0x501, iosize: 2 }]);
   });

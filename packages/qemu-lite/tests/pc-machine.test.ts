@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { KvmX86Vm } from '@kvmts/kvm-core';
 import { buildPc } from './helpers/pc';
 
 function elf64(code: Uint8Array, paddr: number): Uint8Array {
@@ -27,6 +28,13 @@ function elf64(code: Uint8Array, paddr: number): Uint8Array {
 }
 
 describe('pc machine ports', () => {
+  it("the PIT drops ticks the guest did not acknowledge (kvm-pit.lost_tick_policy=discard) unless -global asks for delay", () => {
+    const pit = (input: Parameters<typeof buildPc>[0]) => (buildPc(input).vm.archState as KvmX86Vm).pit!;
+    expect(pit({}).reinject).toBe(false);
+    expect(pit({ pitLostTickPolicy: 'discard' }).reinject).toBe(false);
+    expect(pit({ pitLostTickPolicy: 'delay' }).reinject).toBe(true);
+  });
+
   it('fw_cfg at 0x510/0x511: signature, RAM size, CPU count, etc/e820 in the directory', () => {
     const { inl, outl } = buildPc({ smp: 3 });
     const item = (key: number, n: number) => {

@@ -5,8 +5,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runMachine, type MachineConfigInput, type PcMachine } from '../src/index';
+import { runMachine, type MachineConfigInput, type PcMachine, type RunLoop } from '../src/index';
 import { ManualClock } from '../src/clock';
 import { Port92 } from '../src/devices/port92';
 import { fakeVendorModule, type FakeVmRecord } from './helpers/fake-vendor';
@@ -280,6 +281,38 @@ describe('runMachine with the fake vendor', () => {
     });
     expect(r.status).toBe((0x5a << 1) | 1);
     expect(machine!.serials[0]!.inputPending).toBe(0);
+  });
+
+  it("-nographic's mux on a piped stdin (not a terminal): Ctrl-A x prints 'QEMU: Terminated' and exits 0", async () => {
+    const stdin = new PassThrough();
+    const out: number[] = [];
+    const p = new Prog().jmpSelf();
+    const run = runMachine({
+      memSize: 16 * 1024 * 1024, serial: [{ kind: 'callback', write: () => {} }], stdioSignals: false,
+      devices: [{ driver: 'loader', file: file(p.build()), addr: 0x100000, cpuNum: 0 }],
+    }, { module: fakeVendorModule(), clock: new ManualClock(), stderr: () => {}, stdin, stdout: (b) => out.push(...b) });
+    stdin.write('ls\n\x01');
+    setTimeout(() => stdin.write('x'), 50);
+    const r = await run;
+    expect(r).toMatchObject({ status: 0, reason: 'QEMU: Terminated', hostError: false });
+    expect(String.fromCharCode(...out)).toBe('QEMU: Terminated\n\r');
+  });
+
+  it('without -nographic a piped Ctrl-A x is guest input (plain -serial stdio has no mux)', async () => {
+    const stdin = new PassThrough();
+    let machine: PcMachine | undefined;
+    let loop: RunLoop | undefined;
+    const run = runMachine({
+      memSize: 16 * 1024 * 1024, serial: [{ kind: 'callback', write: () => {} }],
+      devices: [{ driver: 'loader', file: file(new Prog().jmpSelf().build()), addr: 0x100000, cpuNum: 0 }],
+    }, { module: fakeVendorModule(), clock: new ManualClock(), stderr: () => {}, stdin, onMachine: (m, l) => { machine = m; loop = l; } });
+    stdin.write('\x01x');
+    await new Promise((r) => setTimeout(r, 100));
+    // Both bytes wait in COM1's receive FIFO and the VM still runs.
+    expect(machine!.serials[0]!.inputPending).toBe(2);
+    machine!.events.exit(0, 'test over');
+    loop!.kick();
+    expect((await run).reason).toBe('test over');
   });
 
   // stdin waking a halted guest is an interrupt (UART RX -> IRQ 4 -> PIC -> LAPIC), which

@@ -160,6 +160,8 @@ export class PcMachine {
     vm.createIrqchip();
     vm.setGsiRouting(pcGsiRouting());
     vm.createPit2({ flags: uapi.KVM_PIT_SPEAKER_DUMMY });
+    // QEMU's kvm-pit lost_tick_policy: discard turns KVM's reinjection off (see config).
+    if (config.pitLostTickPolicy === 'discard') vm.reinjectControl({ pitReinject: 0 });
 
     const actions = { reset: () => events.reset('keyboard controller reset') };
     config.serial.forEach((b, i) => {
