@@ -220,6 +220,17 @@ describe.skipIf(!existsSync(AMD64))('the Debian amd64 kernel', () => {
     expect(k.entry).toBeGreaterThan(0x1000000);
     expect(k.entry).toBeLessThan(0x1000000 + elf.segments[0]!.filesz);
   }, 120_000);
+
+  it('fast boot with a VGA: PVH has no screen_info, so startup_64 gets boot_params saying 80x25 colour text (vgacon)', () => {
+    const mem = memory(256 * MiB);
+    const k = loadKernel(mem, img, { ...p, modules: [], fastBoot: true, vgaText: true });
+    expect(k).toMatchObject({ linuxPath: 'vmlinux-64', mode: 'long', entry: 0x1000000, esi: 0x10000, ebx: 0 });
+    const bp = 0x10000;
+    expect(mem.readU32(bp + 0x202)).toBe(0x53726448);
+    // screen_info: orig_video_mode 3, 80 columns, 25 lines, VGA colour (VIDEO_TYPE_VGAC), 16-line font.
+    expect([mem.readU8(bp + 0x06), mem.readU8(bp + 0x07), mem.readU8(bp + 0x0e), mem.readU8(bp + 0x0f), mem.readU16(bp + 0x10)]).toEqual([3, 80, 25, 0x22, 16]);
+    expect(cstr(mem, mem.readU32(bp + 0x228))).toBe('console=ttyS0 earlyprintk=ttyS0');
+  }, 120_000);
 });
 
 describe.skipIf(!existsSync(I386))('the Debian i386 (686) kernel', () => {
