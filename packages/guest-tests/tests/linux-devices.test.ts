@@ -232,8 +232,10 @@ describe.skipIf(LEGS.length === 0 || !hasTesseract())(`Debian Linux drives qemu-
         await sh('cat /tmp/block /tmp/block /tmp/block /tmp/block /tmp/block > /tmp/b5');
         await sh(`cat ${Array(16).fill('/tmp/b5').join(' ')} > /tmp/tone`);
         expect(await sh('wc -c < /tmp/tone')).toBe(`${TONE_SECONDS * OSS_RATE}\n`);
-        // hw_params while it plays: the format and rate snd-intel8x0 gave the codec.
-        const hw = await sh('cat /tmp/tone > /dev/dsp & sleep 1; cat /proc/asound/card0/pcm0p/sub0/hw_params; wait');
+        // hw_params while the device is open: the format and rate snd-intel8x0 gave the codec.
+        // The shell holds /dev/dsp on fd 3, so the stream stays open after cat's write (the
+        // 2 s fit in the 16384-frame buffer); closing it drains (no race with a slow fork).
+        const hw = await sh('exec 3>/dev/dsp; cat /tmp/tone >&3; cat /proc/asound/card0/pcm0p/sub0/hw_params; exec 3>&-');
         console.log(`${tag}: hw_params while playing:\n${hw}`);
         const hwRate = Number(/^rate: (\d+)/m.exec(hw)?.[1]);
         expect(hw).toMatch(/^format: S16_LE$/m);
