@@ -234,6 +234,11 @@ export class LinuxConsole {
     });
   }
 
+  /** Send the VMM process a signal (e.g. SIGUSR1: qemu-lite's -display png: writes the screen). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.exitStatus === undefined) this.child.kill(sig);
+  }
+
   /** Stop the VMM if it still runs (after a failure). */
   kill(): void {
     if (this.exitStatus === undefined) this.child.kill('SIGKILL');

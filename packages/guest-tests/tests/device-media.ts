@@ -203,3 +203,28 @@ export function ocrTextScreen(img: RgbImage, workDir: string): string {
   if (r.status !== 0) throw new Error(`tesseract failed: ${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * OCR of a graphics screen with light text on a dark background (Linux's fbcon: the VGA
+ * 8x16 font in grey on black): pixels brighter than the threshold become black ink on
+ * white, scaled `scale` times for tesseract. Only rows [y0, y1) are read. Returns the text.
+ */
+export function ocrGraphicsScreen(img: RgbImage, workDir: string, opts: { scale?: number; threshold?: number; y0?: number; y1?: number } = {}): string {
+  const s = opts.scale ?? 3;
+  const t = opts.threshold ?? 96;
+  const y0 = opts.y0 ?? 0;
+  const y1 = Math.min(opts.y1 ?? img.height, img.height);
+  const h = y1 - y0;
+  const out = new Uint8Array(img.width * s * h * s * 3).fill(255);
+  for (let y = y0; y < y1; y++)
+    for (let x = 0; x < img.width; x++) {
+      const o = (y * img.width + x) * 3;
+      if (Math.max(img.data[o]!, img.data[o + 1]!, img.data[o + 2]!) < t) continue;
+      for (let dy = 0; dy < s; dy++) out.fill(0, (((y - y0) * s + dy) * img.width * s + x * s) * 3, (((y - y0) * s + dy) * img.width * s + x * s + s) * 3);
+    }
+  const file = join(workDir, `ocr-${process.pid}-${Date.now()}.png`);
+  writeFileSync(file, encodePng({ width: img.width * s, height: h * s, data: out }));
+  const r = spawnSync('tesseract', [file, '-', '--psm', '6'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tesseract failed: ${r.stderr}`);
+  return r.stdout;
+}

@@ -159,6 +159,17 @@ describe('linux-fast-boot: the payload decompressed on the host', () => {
     expect(k3).toMatchObject({ linuxPath: 'vmlinux-64', mode: 'long', entry: 0x1000000, esi: 0x10000 });
   });
 
+  it('with a VGA (vgaText) a PVH kernel is entered at its ELF entry with boot_params: PVH would leave screen_info zero and vgacon off', () => {
+    const mem = memory(64 * MiB);
+    const img = compressedBzImage(vmlinuxElf(code, 0x1000000, { pvhEntry: 0x1000000, elf64: true }), { xloadflags: 0 });
+    expect(loadKernel(memory(64 * MiB), img, { ...base, append: 'quiet', modules: [], fastBoot: true })).toMatchObject({ linuxPath: 'pvh' });
+    const k = loadKernel(mem, img, { ...base, append: 'quiet', modules: [], fastBoot: true, vgaText: true });
+    expect(k).toMatchObject({ protocol: 'linux', linuxPath: 'vmlinux-64', mode: 'long', entry: 0x1000000, esi: 0x10000, ebx: 0 });
+    // screen_info: mode 3, 80 columns, 25 lines, VGA colour, 16-line font.
+    expect([mem.readU8(0x10000 + 0x06), mem.readU8(0x10000 + 0x07), mem.readU8(0x10000 + 0x0e), mem.readU8(0x10000 + 0x0f), mem.readU16(0x10000 + 0x10)]).toEqual([3, 80, 25, 0x22, 16]);
+    expect(cstr(mem, mem.readU32(0x10000 + 0x228))).toBe('quiet');
+  });
+
   it('a gzip payload (the gzip trailer carries the size) decompresses through node:zlib; other formats are refused by name', () => {
     const vmlinux = vmlinuxElf(code, 0x1000000, { pvhEntry: 0x1000000 });
     const gz = new Uint8Array(gzipSync(vmlinux));
@@ -219,6 +230,17 @@ describe.skipIf(!existsSync(AMD64))('the Debian amd64 kernel', () => {
     for (const s of elf.segments) expect(Buffer.from(mem.read(s.paddr, s.filesz)).equals(Buffer.from(ref.subarray(s.offset, s.offset + s.filesz)))).toBe(true);
     expect(k.entry).toBeGreaterThan(0x1000000);
     expect(k.entry).toBeLessThan(0x1000000 + elf.segments[0]!.filesz);
+  }, 120_000);
+
+  it('fast boot with a VGA: PVH has no screen_info, so startup_64 gets boot_params saying 80x25 colour text (vgacon)', () => {
+    const mem = memory(256 * MiB);
+    const k = loadKernel(mem, img, { ...p, modules: [], fastBoot: true, vgaText: true });
+    expect(k).toMatchObject({ linuxPath: 'vmlinux-64', mode: 'long', entry: 0x1000000, esi: 0x10000, ebx: 0 });
+    const bp = 0x10000;
+    expect(mem.readU32(bp + 0x202)).toBe(0x53726448);
+    // screen_info: orig_video_mode 3, 80 columns, 25 lines, VGA colour (VIDEO_TYPE_VGAC), 16-line font.
+    expect([mem.readU8(bp + 0x06), mem.readU8(bp + 0x07), mem.readU8(bp + 0x0e), mem.readU8(bp + 0x0f), mem.readU16(bp + 0x10)]).toEqual([3, 80, 25, 0x22, 16]);
+    expect(cstr(mem, mem.readU32(bp + 0x228))).toBe('console=ttyS0 earlyprintk=ttyS0');
   }, 120_000);
 });
 

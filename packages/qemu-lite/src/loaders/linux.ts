@@ -92,7 +92,8 @@ export interface LinuxBootParams {
   /**
    * Host-side decompression (qemu-lite's -machine linux-fast-boot=on): the payload is
    * decompressed here and the kernel ELF entered directly, through PVH when it has the
-   * note, else at its own entry with boot_params (the decompressor's hand-off).
+   * note and the machine no VGA (vgaText), else at its own entry with boot_params (the
+   * decompressor's hand-off, which carries screen_info).
    */
   fastBoot?: boolean;
 }
@@ -265,7 +266,9 @@ function loadLinuxFast(mem: GuestMemory, image: Uint8Array, name: string, hdr: S
   const elf = parseElf(vmlinux, elfName);
   const r = loadElf(mem, vmlinux, elf, elfName);
   const end = elfPhysEnd(elf);
-  const pvh = findPvhEntry(vmlinux);
+  // PVH has no screen_info (Linux's pvh_bootparams starts zeroed), so vgacon would find no
+  // console: with a VGA the kernel gets boot_params instead, as from the decompressor.
+  const pvh = p.vgaText === true ? undefined : findPvhEntry(vmlinux);
   if (pvh !== undefined) {
     const s = setupPvhStartInfo(mem, pvh, end, p, name);
     return { path: 'pvh', mode: 'protected', entry: s.entry, bootParams: 0, startInfo: s.startInfo, protocolVersion: hdr.version, kernelAddr: r.low, initrd: s.initrd, end };

@@ -476,7 +476,7 @@ export class PcMachine {
       const modules = cfg.initrd.map((m) => ({ cmdline: m, data: readFileSync(m.split(/\s+/)[0]!) }));
       this.kernel = loadKernel(this.mem, image, {
         kernelPath, append: cfg.append, modules, belowFourGEnd: this.layout.belowFourGEnd, e820,
-        rsdpAddr: this.isPc ? RSDP_ADDR : undefined, fastBoot: cfg.linuxFastBoot,
+        rsdpAddr: this.isPc ? RSDP_ADDR : undefined, fastBoot: cfg.linuxFastBoot, vgaText: this.vga !== undefined,
       });
       // Linux without its real-mode setup learns about the text console from us (vgacon).
       if (this.kernel.protocol === 'linux' && this.vga !== undefined && hasLinuxBootParams(this.mem, this.kernel.esi)) writeVgaScreenInfo(this.mem, this.kernel.esi, this.vga.core);
