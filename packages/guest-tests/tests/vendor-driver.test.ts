@@ -146,6 +146,41 @@ describe.each(VENDOR_ADAPTERS)('%s: the silicon in action', (_name, V) => {
     expect(m.console).toBe('abcd');
   });
 
+  it('MOVS between MMIO and RAM pages the TDP tables do not map yet: the emulator maps them', () => {
+    // Linux's vgacon handover copies between the VGA window (MMIO) and RAM this way; KVM's
+    // emulator reaches RAM through the memslots, so neither page may end in an internal error.
+    const m = machine(V, `
+      cld
+      mov $0xf000, %bx
+      mov %bx, %ds
+      mov $0x0900, %bx
+      mov %bx, %es
+      mov $0x30, %si
+      xor %di, %di
+      movsl
+      mov $0x0b00, %bx
+      mov %bx, %ds
+      mov $0xf000, %bx
+      mov %bx, %es
+      xor %si, %si
+      mov $0x40, %di
+      movsl
+      mov $0x0900, %bx
+      mov %bx, %es
+      mov %es:0, %eax
+      call out4
+      hlt
+    `);
+    m.mmioRead = (addr) => (addr === 0xf0030 ? 0x4f494d4d : 0);
+    m.mem.set([0x52, 0x41, 0x4d, 0x21], 0xb000);
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    expect(m.console).toBe('MMIO');
+    expect(m.mmio).toEqual([
+      { addr: 0xf0030, len: 4, write: false, value: 0x4f494d4d },
+      { addr: 0xf0040, len: 4, write: true, value: 0x214d4152 },
+    ]);
+  });
+
   it('a read-only memslot: reads hit RAM, writes exit as MMIO and leave the bytes alone', () => {
     const m = machine(V, `
       mov $0x10, %bx

@@ -11,7 +11,7 @@
  * SVM has no preemption timer: the end of the instruction budget (the run loop's slice
  * or next timer deadline) is a physical interrupt, SVM_EXIT_INTR.
  */
-import { type GuestModeController, type KvmVcpuX86, type TdpHook, type TdpMmu, X86Cpu, x86Engine } from '@kvmts/kvm-core';
+import { type GuestModeController, type KvmVcpuX86, RET_PF_FIXED, type TdpHook, type TdpMmu, X86Cpu, x86Engine } from '@kvmts/kvm-core';
 import { SvmAsidTlb } from './svm/asid-tlb';
 import { SVM_EXIT } from './svm/exit-codes';
 import { ioioExits } from './svm/iopm';
@@ -336,6 +336,10 @@ export class SvmSilicon implements GuestModeController, TdpHook {
     if (this.emulating) {
       const slot = cpu.memslots.find(gpa);
       if (slot === undefined || (access === 1 && (slot.flags & 2) !== 0)) return gpa;
+      // KVM's emulator reaches RAM through the memslots, not the NPT: a page the NPT does
+      // not map yet (e.g. the RAM side of a MOVS from MMIO) is mapped now and walked again.
+      if (mmu.pageFault(gpa, access === 1) === RET_PF_FIXED &&
+        nptWalk(mmu.pool, this.nptCfg, this.ncr3, gpa, access, isPageWalk, w) === NPT_WALK_OK) return w.hpa;
     }
     return -1;
   }

@@ -16,7 +16,7 @@
  * The instruction budget plays the VMX-preemption timer: when it runs out the exit is
  * EXIT_REASON_PREEMPTION_TIMER (the run loop's time slice / next timer deadline).
  */
-import { type GuestModeController, type KvmVcpuX86, type TdpHook, type TdpMmu, X86Cpu, x86Engine } from '@kvmts/kvm-core';
+import { type GuestModeController, type KvmVcpuX86, RET_PF_FIXED, type TdpHook, type TdpMmu, X86Cpu, x86Engine } from '@kvmts/kvm-core';
 import * as C from './vmx/controls';
 import { type VmxCapabilities } from './vmx/capabilities';
 import { crReadValue, crWriteResult, exceptionExits, ioInstructionExits, lmswExits, cltsExits, movToCrExits, msrAccessExits } from './vmx/bitmaps';
@@ -526,6 +526,10 @@ export class VmxSilicon implements GuestModeController, TdpHook {
       // is an MMIO access, which the engine turns into its MMIO exit.
       const slot = cpu.memslots.find(gpa);
       if (slot === undefined || (access === 1 && (slot.flags & 2) !== 0)) return gpa;
+      // KVM's emulator reaches RAM through the memslots, not EPT: a page EPT does not map
+      // yet (e.g. the RAM side of a MOVS from MMIO) is mapped now and walked again.
+      if (mmu.pageFault(gpa, access === 1) === RET_PF_FIXED &&
+        eptWalk(mmu.pool, this.eptCfg, this.eptpLo, this.eptpHi, gpa, acc, true, !isPageWalk && paging, w) === EPT_WALK_OK) return w.hpa;
     }
     this.tdpMisconfig = r === EPT_WALK_MISCONFIG;
     cpu.exit.tdpQualification = w.qualification;
