@@ -6,7 +6,8 @@
  * By default one pass per suite on qemu-lite, with both vendors and -smp 2 spread over
  * the two suites, so that `npm test` pays about three qemu-lite boot times in all.
  * KVMTS_LINUX_DEVICE_PASSES=all adds the other vendor assignments, -smp 2 where the
- * default has 1, and the i386 kernel. KVMTS_LINUX_RUNNERS=none skips the suites (as it
+ * default has 1, and the i386 kernel; KVMTS_LINUX_DEVICE_PASSES=qemu runs only the passes
+ * whose machines are all QEMU (checks the tests themselves). KVMTS_LINUX_RUNNERS=none skips the suites (as it
  * skips linux-boot). KVMTS_LINUX_TIMEOUT_SCALE multiplies qemu-lite's time limits
  * (default 10); KVMTS_LINUX_QEMU_LITE_ARGS replaces the qemu-lite-only options
  * (default: -machine pc,linux-fast-boot=on).
@@ -15,7 +16,8 @@ import type { LinuxArch } from '../src/linux-assets';
 import type { LinuxVmm } from '../src/linux-console';
 
 export const DEVICE_SUITES_OFF = process.env.KVMTS_LINUX_RUNNERS === 'none';
-export const ALL_DEVICE_PASSES = process.env.KVMTS_LINUX_DEVICE_PASSES === 'all';
+const PASSES_ENV = process.env.KVMTS_LINUX_DEVICE_PASSES;
+export const ALL_DEVICE_PASSES = PASSES_ENV === 'all';
 export const DEVICE_PASSES_SWITCH = 'KVMTS_LINUX_DEVICE_PASSES=all';
 
 export const QEMU_LITE_SCALE = Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10);
@@ -46,4 +48,11 @@ export interface DevicePass {
   /** The machines of the pass, in the suite's order (disk: first and second boot; net: A, B, C). */
   machines: DevicePassMachine[];
   byDefault: boolean;
+}
+
+/** Whether a pass runs under the current switches. */
+export function passEnabled(pass: DevicePass): boolean {
+  if (DEVICE_SUITES_OFF) return false;
+  if (PASSES_ENV === 'qemu') return pass.machines.every((m) => m.vmm === 'qemu');
+  return pass.byDefault || ALL_DEVICE_PASSES;
 }

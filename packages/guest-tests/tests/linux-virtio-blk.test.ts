@@ -25,7 +25,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLinuxAssets, type LinuxAssets } from '../src/linux-assets';
 import { LinuxConsole, type LinuxVmm } from '../src/linux-console';
 import {
-  ALL_DEVICE_PASSES, BOOT_MS, CMD_MS, DEVICE_PASSES_SWITCH, DEVICE_SUITES_OFF, EXIT_MS, vmmExtras, vmmLabel, type DevicePass,
+  BOOT_MS, CMD_MS, DEVICE_PASSES_SWITCH, EXIT_MS, passEnabled, vmmExtras, vmmLabel, type DevicePass,
 } from './linux-device-legs';
 
 const PASSES: DevicePass[] = [
@@ -58,7 +58,7 @@ const debugfsCat = (img: string, path: string) => host('debugfs', ['-R', `cat ${
 const hostToolsMissing = ['mkfs.ext4', 'debugfs', 'e2fsck', 'qemu-img'].filter((t) => spawnSync('sh', ['-c', `command -v ${t} || test -x /usr/sbin/${t} || test -x /sbin/${t}`]).status !== 0);
 
 for (const pass of PASSES) {
-  const on = !DEVICE_SUITES_OFF && (pass.byDefault || ALL_DEVICE_PASSES) && hostToolsMissing.length === 0;
+  const on = passEnabled(pass) && hostToolsMissing.length === 0;
   const label = `${pass.arch}: ${pass.machines.map((m) => vmmLabel(m.vmm, m.smp)).join(', then ')}`;
   const why = hostToolsMissing.length > 0 ? ` (off: ${hostToolsMissing.join(', ')} missing: apt-get install e2fsprogs qemu-utils)` : on ? '' : ` (off; enable with ${DEVICE_PASSES_SWITCH})`;
   describe.skipIf(!on)(`Linux virtio-blk + ext4 on ${label}${why}`, () => {
