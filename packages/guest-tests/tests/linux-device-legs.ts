@@ -10,8 +10,11 @@
  * whose machines are all QEMU (checks the tests themselves). KVMTS_LINUX_RUNNERS=none skips the suites (as it
  * skips linux-boot). KVMTS_LINUX_TIMEOUT_SCALE multiplies qemu-lite's time limits
  * (default 10); KVMTS_LINUX_QEMU_LITE_ARGS replaces the qemu-lite-only options
- * (default: -machine pc,linux-fast-boot=on).
+ * (default: -machine pc,linux-fast-boot=on). KVMTS_LINUX_CONSOLE_DIR=DIR appends every
+ * guest's console output to DIR/<tag>.log as it comes (to watch a slow boot).
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LinuxArch } from '../src/linux-assets';
 import type { LinuxVmm } from '../src/linux-console';
 
@@ -55,4 +58,13 @@ export function passEnabled(pass: DevicePass): boolean {
   if (DEVICE_SUITES_OFF) return false;
   if (PASSES_ENV === 'qemu') return pass.machines.every((m) => m.vmm === 'qemu');
   return pass.byDefault || ALL_DEVICE_PASSES;
+}
+
+/** The onOutput of LinuxConsole.start that logs to KVMTS_LINUX_CONSOLE_DIR/<tag>.log, if set. */
+export function consoleLog(tag: string): { onOutput?: (s: string) => void } {
+  const dir = process.env.KVMTS_LINUX_CONSOLE_DIR;
+  if (dir === undefined || dir === '') return {};
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${tag.replace(/[^\w.-]+/g, '_')}.log`);
+  return { onOutput: (s) => appendFileSync(file, s, 'latin1') };
 }

@@ -25,7 +25,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLinuxAssets, type LinuxAssets } from '../src/linux-assets';
 import { LinuxConsole, type LinuxVmm } from '../src/linux-console';
 import {
-  BOOT_MS, CMD_MS, DEVICE_PASSES_SWITCH, EXIT_MS, passEnabled, vmmExtras, vmmLabel, type DevicePass,
+  BOOT_MS, CMD_MS, consoleLog, DEVICE_PASSES_SWITCH, EXIT_MS, passEnabled, vmmExtras, vmmLabel, type DevicePass,
 } from './linux-device-legs';
 
 const PASSES: DevicePass[] = [
@@ -100,7 +100,7 @@ for (const pass of PASSES) {
     const boot = async (vmm: LinuxVmm, smp: number, drives: string[]) => {
       const x = vmmExtras(vmm);
       const extraArgs = [...x.args, ...drives.flatMap((d) => ['-drive', d])];
-      con = LinuxConsole.start(vmm, { kernel: assets.vmlinuz, initrd: assets.initrd, append: `console=ttyS0 ${MODULES}`, smp, extraArgs });
+      con = LinuxConsole.start(vmm, { kernel: assets.vmlinuz, initrd: assets.initrd, append: `console=ttyS0 ${MODULES}`, smp, extraArgs }, consoleLog(`blk-${pass.arch}-${vmmLabel(vmm, smp)}`));
       const s = await con.waitForShell(assets.initReadyMarker, BOOT_MS * x.scale);
       console.log(`virtio-blk ${pass.arch} on ${vmmLabel(vmm, smp)}: shell prompt after ${s.toFixed(1)} s (${con.cpuSeconds()?.toFixed(1) ?? '?'} s of CPU)`);
       const c = con;

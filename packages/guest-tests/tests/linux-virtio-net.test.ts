@@ -19,7 +19,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLinuxAssets, type LinuxAssets } from '../src/linux-assets';
 import { LinuxConsole, type LinuxVmm } from '../src/linux-console';
 import {
-  BOOT_MS, CMD_MS, DEVICE_PASSES_SWITCH, EXIT_MS, passEnabled, vmmExtras, vmmLabel, type DevicePass,
+  BOOT_MS, CMD_MS, consoleLog, DEVICE_PASSES_SWITCH, EXIT_MS, passEnabled, vmmExtras, vmmLabel, type DevicePass,
 } from './linux-device-legs';
 
 const PASSES: DevicePass[] = [
@@ -86,7 +86,7 @@ for (const pass of PASSES) {
         const m = pass.machines[i]!;
         const x = vmmExtras(m.vmm);
         const extraArgs = [...x.args, ...nics[i]!.flatMap((n, k) => ['-netdev', n.netdev, '-device', `virtio-net-pci,netdev=n${k},mac=${n.mac}`])];
-        const c = LinuxConsole.start(m.vmm as LinuxVmm, { kernel: assets.vmlinuz, initrd: assets.initrd, append: `console=ttyS0 ${MODULES}`, smp: m.smp, extraArgs });
+        const c = LinuxConsole.start(m.vmm as LinuxVmm, { kernel: assets.vmlinuz, initrd: assets.initrd, append: `console=ttyS0 ${MODULES}`, smp: m.smp, extraArgs }, consoleLog(`net-${pass.arch}-${'ABC'[i]}-${vmmLabel(m.vmm, m.smp)}`));
         consoles.push(c);
         return c;
       };
