@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { buildGuest, LINUX_ARCHES, LinuxConsole, loadManifest, readLinuxAssets, type LinuxArch, type LinuxVmm } from '@kvmts/guest-tests';
 import { jitParams } from '@kvmts/kvm-core';
 import { loadAccelModule, runMachine, VirtioBlk, type AccelName, type PcMachine } from '@kvmts/qemu-lite';
+import { linuxDiskBench, LINUX_DISK_BYTES, type LinuxDiskResult } from './linux-disk';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VENDORS: AccelName[] = ['kvm-intel', 'kvm-amd'];
@@ -179,8 +180,23 @@ async function main(): Promise<void> {
       if (r.skipped) break;
     }
   }
+  // Disk throughput inside the amd64 guest (its virtio_blk driver, busybox dd), on QEMU for
+  // reference and on one vendor (the bare-metal disk figures above cover both).
+  const linuxDisk: LinuxDiskResult[] = [];
+  for (const vmm of vmms.filter((v) => v !== 'kvm-intel')) {
+    process.stderr.write(`bench: dd on virtio-blk inside the Debian amd64 guest on ${vmm} ...\n`);
+    const r = await linuxDiskBench('amd64', vmm, LINUX_TIMEOUT_S);
+    linuxDisk.push(r);
+    const label = 'linux-dd'.padEnd(12) + r.vmm.padEnd(9);
+    process.stdout.write(r.skipped
+      ? `${label} skipped: ${r.skipped}\n`
+      : r.ok
+        ? `${label} ${(LINUX_DISK_BYTES / 2 ** 20).toFixed(0)} MiB on /dev/vda: write ${r.writeMBps!.toFixed(1)} MB/s (conv=fsync), read ${r.readMBps!.toFixed(1)} MB/s (guest time, bs=1M)\n`
+        : `${label} FAILED: ${r.error}\n`);
+    if (r.skipped) break;
+  }
   const out = resolve(root, 'bench-results.json');
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, results, devices, linux }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, results, devices, linux, linuxDisk }, null, 2) + '\n');
   if (devices.some((d) => !d.ok)) process.exitCode = 1;
   process.stdout.write(`bench: results written to ${out}\n`);
   if (results.some((r) => !r.ok)) process.exitCode = 1;

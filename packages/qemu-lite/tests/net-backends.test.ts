@@ -92,6 +92,62 @@ describe('-netdev socket (stream)', () => {
     server.close();
   });
 
+  it('a peer that stops reading: sendBlocked until drain; close() still delivers every frame sent (bench regression)', async () => {
+    // The bench's receiver guest pauses its socket while its ring is full; the sender
+    // exited right after its last frames, and destroy() threw away what the kernel had
+    // not taken yet: the receiver never saw the final "done" frames.
+    const server = createServer();
+    const conns: Socket[] = [];
+    server.on('connection', (s) => {
+      s.pause();
+      conns.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const b = SocketNetBackend.connect('n3', '127.0.0.1', port, () => {});
+    await until(() => conns.length === 1 && b.stats.dropped === 0);
+    await new Promise((r) => setTimeout(r, 20));
+    const peer = conns[0]!;
+    const chunks: Buffer[] = [];
+    let ended = false;
+    peer.on('data', (d: Buffer) => chunks.push(d));
+    peer.on('end', () => (ended = true));
+    peer.pause();
+    let ready = 0;
+    b.onSendReady = () => ready++;
+    let sent = 0;
+    const fill = () => {
+      while (!b.sendBlocked && sent < 100_000) b.send(frame(1514, sent++ & 0xff));
+      expect(b.sendBlocked, `still not blocked after ${sent} frames`).toBe(true);
+    };
+    fill();
+    peer.resume();
+    await until(() => ready === 1);
+    expect(b.sendBlocked).toBe(false);
+    peer.pause();
+    fill();
+    b.send(frame(60, 0xee)); // the last frame, sent while blocked, then the VMM ends
+    sent++;
+    b.close();
+    peer.resume();
+    await until(() => ended);
+    const all = Buffer.concat(chunks);
+    let n = 0;
+    let off = 0;
+    let lastLen = 0;
+    let lastFill = 0;
+    while (off + 4 <= all.length) {
+      lastLen = all.readUInt32BE(off);
+      lastFill = all[off + 4]!;
+      off += 4 + lastLen;
+      n++;
+    }
+    expect(off).toBe(all.length);
+    expect(n).toBe(sent);
+    expect([lastLen, lastFill]).toEqual([60, 0xee]);
+    server.close();
+  });
+
   it('connect to a port nobody listens on reports one error naming the netdev', async () => {
     const port = await freePort();
     const errors: string[] = [];
@@ -177,6 +233,27 @@ describe('virtio-net device model (callback netdev, driven through the transport
     expect([...n.sent[0]!.subarray(0, 4)]).toEqual([0, 1, 2, 3]);
     expect(n.sent[0]!.length).toBe(60);
     expect(n.mem.readU16(0x22002)).toBe(1);
+  });
+
+  it('transmit stops while the backend is sendBlocked and resumes on onSendReady', () => {
+    const n = machine();
+    const backend = n.t.m.netdevs.get('n0')!;
+    const flow = backend as { sendBlocked?: boolean; onSendReady?: () => void };
+    expect(typeof flow.onSendReady).toBe('function');
+    for (let i = 0; i < 2; i++) {
+      n.mem.fill(0x30000 + 0x100 * i, 12, 0);
+      n.mem.fill(0x3000c + 0x100 * i, 60, 0x40 + i);
+      n.desc(0x20000, i, 0x30000 + 0x100 * i, 72, 0);
+      n.offer(0x20000, i);
+    }
+    flow.sendBlocked = true;
+    n.w(0x3004, 1, 2); // notify queue 1: nothing may leave
+    expect(n.sent.length).toBe(0);
+    expect(n.mem.readU16(0x22002)).toBe(0);
+    flow.sendBlocked = false;
+    flow.onSendReady!();
+    expect(n.sent.map((f) => f[0])).toEqual([0x40, 0x41]);
+    expect(n.mem.readU16(0x22002)).toBe(2);
   });
 
   it('receive writes header + frame into a posted buffer, waits for buffers, skips one that is too small', () => {

@@ -55,6 +55,18 @@ export class VirtioNet implements VirtioDeviceModel {
     // num_buffers is 1 in every header we write (no VIRTIO_NET_F_MRG_RXBUF).
     new DataView(this.hdr.buffer).setUint16(10, 1, true);
     backend.receive = (frame) => this.fromBackend(frame);
+    // The backend drained: the frames the guest queued meanwhile go out now (outside
+    // a notification, so a malformed chain is reported here as the transport would).
+    backend.onSendReady = () => {
+      if (!this.t?.live) return;
+      try {
+        this.transmit();
+      } catch (e) {
+        if (e instanceof VirtqueueError) this.t.needsReset(e.message);
+        else throw e;
+      }
+      this.t.kick();
+    };
   }
 
   attach(t: VirtioTransport): void {
@@ -83,8 +95,10 @@ export class VirtioNet implements VirtioDeviceModel {
 
   private transmit(): void {
     const q = this.t.queues[VIRTIO_NET_TX_QUEUE]!;
+    if (!q.ready) return;
     let any = false;
-    for (;;) {
+    // A blocked backend leaves the rest of the queue to its onSendReady.
+    while (this.backend.sendBlocked !== true) {
       const chain = q.pop();
       if (chain === null) break;
       if (chain.readLen < VIRTIO_NET_HDR_SIZE || chain.readLen > VIRTIO_NET_MAX_TX)

@@ -14,6 +14,15 @@ export interface NetBackend {
    * dropping frames. Datagram backends cannot push back and ignore it.
    */
   setReceiveReady?(ready: boolean): void;
+  /**
+   * Flow control towards the peer (QEMU's net queue stalling the NIC's transmit when the
+   * socket would block): true while a stream backend holds bytes the kernel would not
+   * take, so the NIC leaves the guest's frames in its queue instead of piling them up in
+   * host memory (and losing them when the VMM ends).
+   */
+  readonly sendBlocked?: boolean;
+  /** Set by the NIC: called when sendBlocked turns false again. */
+  onSendReady?: () => void;
   /** Frames sent / received / dropped (tests, bench). */
   readonly stats: { tx: number; rx: number; dropped: number };
   close(): void;

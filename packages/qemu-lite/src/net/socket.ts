@@ -2,10 +2,15 @@
  * QEMU's `-netdev socket,listen=|connect=` (net/socket.c, stream mode): one TCP
  * connection carrying frames, each preceded by its length as a 4-byte big-endian
  * integer. listen= accepts one peer; connect= connects at start. Frames the NIC sends
- * while nobody is connected are dropped, as with QEMU.
+ * while nobody is connected are dropped, as with QEMU. When the kernel's socket buffer is
+ * full (a peer that reads slowly) the backend reports sendBlocked until 'drain', and the
+ * NIC stops transmitting, as QEMU's net_socket_receive returning 0 stalls its queue.
  */
 import { createServer, Socket, type Server } from 'node:net';
 import { NET_BUFSIZE, type NetBackend } from './net-client';
+
+/** How long close() lets unsent frames drain to a slow peer before dropping the connection. */
+export const SOCKET_LINGER_MS = 10_000;
 
 export class SocketNetBackend implements NetBackend {
   receive: (frame: Uint8Array) => void = () => {};
@@ -89,6 +94,12 @@ export class SocketNetBackend implements NetBackend {
   }
 
   private paused = false;
+  sendBlocked = false;
+  onSendReady: (() => void) | undefined = undefined;
+  private readonly drained = () => {
+    this.sendBlocked = false;
+    this.onSendReady?.();
+  };
 
   send(frame: Uint8Array): void {
     const s = this.sock;
@@ -99,15 +110,26 @@ export class SocketNetBackend implements NetBackend {
     const b = Buffer.allocUnsafe(4 + frame.length);
     b.writeUInt32BE(frame.length, 0);
     b.set(frame, 4);
-    s.write(b);
     this.stats.tx++;
+    if (!s.write(b) && !this.sendBlocked) {
+      this.sendBlocked = true;
+      s.once('drain', this.drained);
+    }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock?.end();
-    this.sock?.destroy();
+    const s = this.sock;
+    if (s !== undefined) {
+      // end(), not destroy(): frames the guest sent last (still in the socket's buffer
+      // while the peer was catching up) go out before the FIN. A peer that never reads
+      // again is cut off after a while; the timer does not keep the process alive.
+      s.end();
+      const t = setTimeout(() => s.destroy(), SOCKET_LINGER_MS);
+      t.unref();
+      s.once('close', () => clearTimeout(t));
+    }
     this.server?.close();
   }
 }
