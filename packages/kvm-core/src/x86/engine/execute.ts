@@ -1187,8 +1187,9 @@ function divideSmall(cpu: X86Cpu, b: number, signed: boolean, divisorLo: number,
     q += step;
     r -= step * v;
   }
-  const bits = 8 * b;
-  if (signed ? q > 2 ** (bits - 1) - 1 || q < -(2 ** (bits - 1)) : q >= 2 ** bits) cpu.raise(DE_VECTOR);
+  // The quotient's range as constants: `2 ** bits` with a variable exponent is a Math.pow call.
+  const lim = b === 4 ? 0x8000_0000 : 0x8000_0000_0000_0000;
+  if (signed ? q >= lim || q < -lim : q >= 2 * lim) cpu.raise(DE_VECTOR);
   if (b === 4) {
     setReg(4, 0, q | 0, 0);
     setReg(4, 2, r | 0, 0);
