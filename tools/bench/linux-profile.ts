@@ -6,6 +6,7 @@
  * exits by reason, and the guest's printk clock at the prompt. A measuring tool, never
  * asserted.
  */
+import { writeFileSync } from 'node:fs';
 import { uapi } from '@kvmts/kvm-core';
 import { parseCommandLine, runMachine, loadAccelModule, type PcMachine, type RunLoop } from '@kvmts/qemu-lite';
 
@@ -40,6 +41,14 @@ async function main(): Promise<void> {
       process.stderr.write(`    ${states.join('; ')}\n`);
     }
   }, 10_000);
+  // KVMTS_PROFILE_RIPS=FILE: sample every vCPU's RIP each KVMTS_PROFILE_RIPS_MS (default 10)
+  // and write 'seconds vcpu rip' lines to FILE at the end (where the guest spends its time).
+  const ripFile = process.env.KVMTS_PROFILE_RIPS;
+  const ripSamples: string[] = [];
+  const sampler = ripFile === undefined ? undefined : setInterval(() => {
+    const wall = ((performance.now() - t0) / 1000).toFixed(2);
+    for (const v of machine?.vcpus ?? []) ripSamples.push(`${wall} ${v.vcpuId} ${v.getRegs().rip.toString(16)}`);
+  }, Number(process.env.KVMTS_PROFILE_RIPS_MS ?? 10));
   // KVMTS_PROFILE_STOP_S: end the run after that many seconds (e.g. under node --cpu-prof).
   const stopS = Number(process.env.KVMTS_PROFILE_STOP_S ?? 0);
   if (stopS > 0) setTimeout(() => { machine?.events.exit(0, 'KVMTS_PROFILE_STOP_S'); loopRef?.kick(); }, stopS * 1000);
@@ -91,6 +100,11 @@ async function main(): Promise<void> {
     },
   });
   clearInterval(timer);
+  if (sampler !== undefined) {
+    clearInterval(sampler);
+    writeFileSync(ripFile!, ripSamples.join('\n') + '\n');
+    process.stderr.write(`${ripSamples.length} RIP samples written to ${ripFile}\n`);
+  }
   if (atPrompt) report('shell prompt', atPrompt.wall, atPrompt.cpu, atPrompt.instr, atPrompt.idleMs, atPrompt.idleCalls);
   else process.stderr.write(`no prompt: ${r.reason}\n`);
   const ts = [...out.matchAll(/^\[\s*(\d+\.\d+)\]/gm)].pop();

@@ -22,6 +22,7 @@ import { runBlock } from './jit/run-block';
 
 const NO_EXIT = -1;
 
+
 /**
  * Run until an exit or until `budget` instructions retired. Returns ENGINE_EXIT_*.
  * ENGINE_EXIT_BUDGET with cpu.halted set means the CPU is in the HLT state waiting for
@@ -42,6 +43,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
   // Look for a compiled block only where blocks start: after a taken branch, a block,
   // an event delivery or an exception (the interpreter's fall-through steps skip the probe).
   let probe = true;
+  let afterBlock = false;
   while (n < budget) {
     if (cpu.kickRequested) {
       cpu.kickRequested = false;
@@ -113,10 +115,14 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         cpu.rip = d.ip;
         cpu.instret += k;
         n += k;
+        afterBlock = true;
       } else {
         step(cpu);
         const delta = d.ip - d.ipStart;
-        probe = delta <= 0 || delta > 15;
+        // A block that ended at an instruction it could not compile: the code after that
+        // instruction may start a block of its own.
+        probe = afterBlock || delta <= 0 || delta > 15;
+        afterBlock = false;
         cpu.rip = d.ip;
         cpu.instret++;
         n++;

@@ -55,7 +55,7 @@ export class BlockCache {
   readonly tag = new Float64Array(BC_SIZE).fill(-1);
   /** The compiled block, or null: this address starts no compilable block (retried after BC_RETRY lookups). */
   readonly fn: (BlockFn | null)[] = new Array<BlockFn | null>(BC_SIZE).fill(null);
-  /** Instructions in the block (the budget check) and its length in bytes (the CS-limit check). */
+  /** Instructions in the region's first basic block (the budget check) and its length in bytes (the CS-limit check). */
   readonly count = new Uint8Array(BC_SIZE);
   readonly len = new Uint16Array(BC_SIZE);
   /** Lookups of a null entry since it was made. */

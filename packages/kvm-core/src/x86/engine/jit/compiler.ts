@@ -1,25 +1,30 @@
 /**
- * The block compiler: the second tier of the x86 engine.
+ * The region compiler: the second tier of the x86 engine.
  *
  * Design. The interpreter (../execute.ts) decodes each instruction once into the decode
- * cache and runs the frequent forms from there (../fast-path.ts). When a run of such
- * instructions starting at one physical address has begun often enough (block-cache.ts
- * jitParams.threshold), this compiler turns it into one JavaScript function with
- * `new Function`: straight-line code, one instruction after the other (emit.ts), up to the
- * first branch, the first instruction without a fast form, the end of the page or
- * MAX_BLOCK instructions. Constants from decoding are baked in; EFLAGS are lazy inside
- * the block (flags.ts) and materialised whenever anything can observe them.
+ * cache and runs the frequent forms from there (../fast-path.ts). When an address where a
+ * block starts has begun often enough (block-cache.ts jitParams.threshold), this compiler
+ * turns the code around it into one JavaScript function with `new Function`: a region of
+ * basic blocks on that 4 KiB page, found by following constant branch targets (and the
+ * return addresses of CALLs) through instructions the interpreter has already decoded.
+ * Each basic block is straight-line code (emit.ts) up to its branch, the first instruction
+ * without a compiled form, or MAX_BLOCK instructions; the function loops over them with
+ * `switch (pc)`, so a guest loop is a JavaScript loop and V8 optimises it as one.
+ * Constants from decoding are baked in. EFLAGS are lazy (flags.ts): known at compile time
+ * inside a basic block, carried between blocks as a run-time kind (`pk`), and
+ * materialised whenever anything can observe them.
  *
- * The block is keyed, like the decode cache, by the physical address of its first byte and
- * the mode bits that change decoding; it compares its bytes with memory on every entry,
- * and it leaves right after a store to its own page, so self-modifying code, DMA, other
- * vCPUs and slot remaps are all seen. The run loop (../run.ts) enters a block only when
- * nothing can happen between its instructions that the interpreter would check: no TF/RF,
- * no instruction breakpoints, no MMIO read being replayed, and budget left for every
- * instruction of the block; so interrupt windows, NMI, kicks, -icount and the
- * instructions_retired count stay exact. A fault or exit inside a block leaves the exact
- * state of the interpreter: the catch handler sets the faulting instruction's RIP and the
- * flags before it, and reports how many instructions retired before it.
+ * The region is keyed, like the decode cache, by the physical address of its first byte
+ * and the mode bits that change decoding. Each basic block compares its bytes with memory
+ * when a call first enters it, and the region leaves right after a store to its own page,
+ * so self-modifying code, DMA, other vCPUs and slot remaps are all seen. The run loop
+ * (../run.ts) enters a region only when nothing can happen between its instructions that
+ * the interpreter would check: no TF/RF, no instruction breakpoints, no MMIO read being
+ * replayed, and budget left for its first basic block; every jump to another basic block
+ * checks the budget, and a backward one asks mayContinue, so interrupt windows, NMI,
+ * kicks, -icount and the instructions_retired count stay exact. A fault or exit inside a
+ * region leaves the exact state of the interpreter: the catch handler sets the faulting
+ * instruction's RIP and the flags before it, and reports how many instructions retired.
  */
 import { alu, alu64, r64, shift, shift64, PARITY } from '../alu';
 import type { X86Cpu } from '../cpu';
@@ -30,9 +35,10 @@ import { mayContinue } from './may-continue';
 import { peek, pop, push, setStackPointer, spAdd, stackPointer } from '../stack';
 import type { BlockFn } from './block-cache';
 import { BlockEmitter } from './emit';
-import { flagsAdd32, flagsAdd64, flagsLogic32, flagsLogic64, flagsSub32, flagsSub64 } from './flags';
+import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN, PEND_NONE } from './flags';
+import { bcIndex } from './block-cache';
 
-/** Most instructions in one block (the block cache's count is a byte). */
+/** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
 
 /** Helpers the generated code calls (bound once, passed to every block factory). */
@@ -44,8 +50,18 @@ function callBlock(fn: BlockFn, cpu: X86Cpu, m: Uint8Array, o: number, R: Int32A
   return fn(cpu, m, o, R, left, depth);
 }
 
-const H = { alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue, callBlock };
-const F = { flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, PARITY };
+/** The len code bytes at m[p] still are the words w[at..] (the last one masked to its bytes). */
+function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: number): boolean {
+  let k = 0;
+  for (; k + 4 <= len; k += 4) {
+    if ((m[p + k]! | (m[p + k + 1]! << 8) | (m[p + k + 2]! << 16) | (m[p + k + 3]! << 24)) !== w[at++]) return false;
+  }
+  if (k < len && (word(m, p + k) & BYTE_MASK[len - k]!) !== w[at]) return false;
+  return true;
+}
+
+const H = { sameCode, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue, callBlock };
+const F = { flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, flagsDyn, PARITY };
 
 /** The result of compile(): the function, its instruction count and byte length. */
 export interface CompiledBlock {
@@ -70,70 +86,189 @@ function entryMatches(c: DecodeCache, ci: number, m: Uint8Array, p: number): boo
   return true;
 }
 
+/** Most instructions in one region, and basic blocks (the byte-check mask is a 32-bit int). */
+export const MAX_REGION = 320;
+const MAX_BBS = 32;
+
+/** One basic block of a region: its offset from the region's start, RIP and code. */
+interface BasicBlock {
+  /** Region index of its first instruction. */
+  start: number;
+  delta: number;
+  rip: number;
+  /** Instructions, bytes, and the generated statements. */
+  count: number;
+  len: number;
+  code: string[];
+}
+
 /**
- * Compile the block at physical address pa (RIP rip; its bytes at m[o]), mode key
- * modeKey (decode-cache DC_MODE64 | DC_DEF32). Returns null when the first instruction
- * cannot be compiled, undefined when it is not in the decode cache yet.
+ * Compile the region starting at physical address pa (RIP rip; its bytes at m[o]), mode
+ * key modeKey (decode-cache DC_MODE64 | DC_DEF32). A region is the code on that page
+ * reachable from pa through decoded instructions with compiled forms: basic blocks, each
+ * ending at a branch, joined by their constant branch targets on the same page, in one
+ * function that loops over them (`switch (pc)`), so a loop of the guest is a loop of the
+ * generated code. Returns null when the first instruction cannot be compiled, undefined
+ * when it is not in the decode cache yet.
  */
 export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: number, m: Uint8Array, o: number): CompiledBlock | null | undefined {
   const c = cpu.dcache;
   const mode64 = (modeKey & 2) !== 0;
   const e = new BlockEmitter(mode64, (modeKey & 1) !== 0, rip, pa);
-  const pageEnd = 4096 - (pa & 0xfff);
-  let off = 0;
-  let n = 0;
-  let ip = rip;
-  while (n < MAX_BLOCK && !e.ended) {
-    const p = pa + off;
+  const po = pa % 4096;
+  const bbs: BasicBlock[] = [];
+  /** Basic block index by offset from the region start. */
+  const byDelta = new Map<number, number>();
+  const worklist: number[] = [];
+  let total = 0;
+  /** The decode-cache entry of the instruction at delta, if decoded with the bytes in memory now. */
+  const entryAt = (delta: number): number => {
+    const p = pa + delta;
     const ci = dcIndex(p);
-    if (c.tag[ci] !== p * 4 + modeKey) {
-      // Not decoded (yet): the interpreter decodes it when it runs it; try again then.
-      if (n === 0) return undefined;
-      break;
+    if (c.tag[ci] !== p * 4 + modeKey) return -1;
+    if (po + delta + c.len[ci]! > 4096 || !entryMatches(c, ci, m, o + delta)) return -1;
+    return ci;
+  };
+  /** The basic block starting at target t (a RIP), made on first use; -1 when t is outside the region. */
+  const blockAt = (t: number): number => {
+    const delta = t - rip;
+    if (!(po + delta >= 0 && po + delta < 4096)) return -1;
+    const known = byDelta.get(delta);
+    if (known !== undefined) return known;
+    if (bbs.length >= MAX_BBS || total >= MAX_REGION || entryAt(delta) < 0) return -1;
+    byDelta.set(delta, bbs.length);
+    bbs.push({ start: 0, delta, rip: t, count: 0, len: 0, code: [] });
+    worklist.push(bbs.length - 1);
+    return bbs.length - 1;
+  };
+  e.goto = (i, t) => {
+    const j = blockAt(t);
+    if (j < 0) return e.chainStmts(i, t);
+    // Leave the pending flags kind to the next block (flags.ts PEND_DYN).
+    const pk = e.pend === PEND_DYN ? '' : `pk = ${e.pend};`;
+    const back = bbs[j]!.delta <= bbs[current]!.delta;
+    // The next block runs only when the budget holds all of it; a loop's back edge also
+    // asks the run loop's question (mayContinue), so events are seen once per iteration.
+    return `${pk} ret += ${e.n(i)}; if (ret + BN_${j} > left${back ? ' || !H.mayContinue(cpu)' : ''}) { nx = ${t}; break run; } pc = ${j}; continue;`;
+  };
+  // RETs: a return to the instruction after one of the region's CALLs stays in the region.
+  const retSites: { token: string; pend: number; n: number }[] = [];
+  e.retGoto = (i) => {
+    const token = `/*RET${retSites.length}*/`;
+    retSites.push({ token, pend: e.pend, n: e.n(i) });
+    return token;
+  };
+  const returnPoints = new Set<number>();
+  let current = 0;
+  if (entryAt(0) < 0) return undefined;
+  blockAt(rip);
+  let index = 0;
+  while (worklist.length > 0) {
+    current = worklist.shift()!;
+    const bb = bbs[current]!;
+    e.out.length = 0;
+    e.pend = current === 0 ? PEND_NONE : PEND_DYN;
+    e.ended = false;
+    e.bbStart = index;
+    bb.start = index;
+    let off = bb.delta;
+    let ip = bb.rip;
+    while (bb.count < MAX_BLOCK && total < MAX_REGION && !e.ended) {
+      const ci = entryAt(off);
+      if (ci < 0) break;
+      const len = c.len[ci]!;
+      let end = ip + len;
+      if (!mode64) end = end >>> 0;
+      else if (end >= 0x8000_0000_0000_0000) end -= 0x1_0000_0000_0000_0000;
+      if (!e.emit(c, ci, c.kind[ci]!, index, ip, end)) break;
+      bb.count++;
+      total++;
+      index++;
+      off += len;
+      ip = end;
     }
-    const len = c.len[ci]!;
-    if (off + len > pageEnd || !entryMatches(c, ci, m, o + off)) break;
-    const kind = c.kind[ci]!;
-    let end = ip + len;
-    if (!mode64) end = end >>> 0;
-    else if (end >= 0x8000_0000_0000_0000) end -= 0x1_0000_0000_0000_0000;
-    if (!e.emit(c, ci, kind, n, ip, end)) break;
-    n++;
-    off += len;
-    ip = end;
+    if (bb.count === 0) {
+      if (current === 0) return null;
+      // Nothing compiled here after all: the interpreter runs this instruction.
+      e.out.push(`nx = ${bb.rip}; break run;`);
+    } else if (!e.ended) {
+      e.out.push(e.branch(index - 1, ip));
+    }
+    bb.len = off - bb.delta;
+    bb.code = e.out.slice();
+    while (e.callEnds.length > 0) {
+      const r = e.callEnds.pop()!;
+      if (blockAt(r) >= 0) returnPoints.add(r);
+    }
   }
-  if (n === 0) return null;
-  const body = e.out;
-  if (!e.ended) body.push(e.chainStmts(n - 1, ip));
-  // The byte check: the block's code as it was compiled.
-  const checks: string[] = [];
-  let k = 0;
-  for (; k + 4 <= off; k += 4) checks.push(`(m[o + ${k}] | (m[o + ${k + 1}] << 8) | (m[o + ${k + 2}] << 16) | (m[o + ${k + 3}] << 24)) !== ${word(m, o + k)}`);
-  for (; k < off; k++) checks.push(`m[o + ${k}] !== ${m[o + k]!}`);
+  const retDispatch = (site: { pend: number; n: number }): string => {
+    const pk = site.pend === PEND_DYN ? '' : `pk = ${site.pend};`;
+    const cases = bbs.map((bb, j) => (returnPoints.has(bb.rip) ? `case ${bb.rip}: if (ret + BN_${j} > left || !H.mayContinue(cpu)) break; pc = ${j}; continue;` : ''))
+      .filter((x) => x !== '').join(' ');
+    return `${pk} ret += ${site.n}; switch (t) { ${cases} } nx = t; break run;`;
+  };
+  // The byte check of each basic block, on its first entry in a call (bit j of `ok`): the
+  // code as it was compiled. A block whose code changed drops the region from the cache.
+  const selfBi = bcIndex(pa);
+  const words: number[] = [];
+  const check = (bb: BasicBlock): string => {
+    const at = words.length;
+    for (let k = 0; k < bb.len; k += 4) {
+      const left = bb.len - k;
+      words.push(word(m, o + bb.delta + k) & BYTE_MASK[left < 4 ? left : 4]!);
+    }
+    return `!H.sameCode(m, o + ${bb.delta}, W, ${at}, ${bb.len})`;
+  };
   const cases: string[] = [];
   e.faults.forEach((f, i) => {
-    if (f !== undefined) cases.push(`case ${i}: d.ipStart = ${f.rip}; cpu.flags = ${f.flags}; break;`);
+    if (f === undefined) return;
+    const bb = bbs.find((b) => b.start <= i && i < b.start + b.count)!;
+    cases.push(`case ${i}: d.ipStart = ${f.rip}; cpu.flags = ${f.flags}; cpu.jitRetired = ret + ${i - bb.start}; break;`);
   });
+  for (const bb of bbs) {
+    for (let l = 0; l < bb.code.length; l++) {
+      const line = bb.code[l]!;
+      if (!line.includes('/*RET')) continue;
+      const site = retSites.find((x) => line.includes(x.token))!;
+      bb.code[l] = line.replace(site.token, retDispatch(site));
+    }
+  }
+  const body: string[] = [];
+  bbs.forEach((bb, j) => {
+    body.push(`case ${j}:`);
+    if (j !== 0) {
+      body.push(`  if ((ok & ${(1 << j) | 0}) === 0) { if (${check(bb)}) { BT[${selfBi}] = -1; nx = ${bb.rip}; break run; } ok |= ${(1 << j) | 0}; }`);
+    }
+    for (const l of bb.code) body.push(`  ${l}`);
+  });
+  const consts = bbs.map((bb, j) => `BN_${j} = ${bb.count}`).join(', ');
   const source = [
     'return function block(cpu, m, o, R, left, depth) {',
-    `  if (${checks.join(' || ')}) return 0;`,
+    `  if (${check(bbs[0]!)}) return 0;`,
     '  const TH = cpu.tlbHpa, BC = cpu.blocks, BT = BC.tag, BF = BC.fn, BN = BC.count, BL = BC.len;',
-    `  const PAGE = ${pa - (pa % 4096)};`,
+    `  const PAGE = ${pa - (pa % 4096)}, ${consts};`,
     '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
-    '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, ret = 0, base = 0, nf = null;',
+    '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, pc = 0, ok = 1, nx = 0;',
     '  try {',
-    '   for (;;) {',
+    '   run: for (;;) {',
+    '    switch (pc) {',
     ...body.map((l) => `    ${l}`),
+    '    }',
     '   }',
+    // Every exit: the pending flags kind in pk, the next RIP in nx.
+    `   ${materialiseStmt(PEND_DYN)}`,
+    '   d.ip = nx;',
+    '   return ret;',
     '  } catch (e) {',
     '    if (k < 0) { cpu.jitRetired += base; throw e; }',
     `    switch (k) { ${cases.join(' ')} }`,
-    '    cpu.jitRetired = ret + k;',
     '    throw e;',
     '  }',
     '};',
+    // Profiles and stack traces name the block by its guest RIP.
+    `//# sourceURL=kvmts-block-${rip.toString(16)}.js`,
   ].join('\n');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('H', 'F', 'd', source) as (h: typeof H, f: typeof F, dd: typeof d) => BlockFn;
-  return { fn: factory(H, F, d), count: n, len: off, source };
+  const factory = new Function('H', 'F', 'd', 'W', source) as (h: typeof H, f: typeof F, dd: typeof d, w: Int32Array) => BlockFn;
+  return { fn: factory(H, F, d, Int32Array.from(words)), count: bbs[0]!.count, len: bbs[0]!.len, source };
 }

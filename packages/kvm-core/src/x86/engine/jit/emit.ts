@@ -25,7 +25,7 @@ import {
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
 } from '../fast-path';
 import {
-  directCondition, materialiseExpr, materialiseStmt, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
+  directCondition, materialiseExpr, materialiseStmt, pendingKind, PEND_DYN, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
   PEND_SUB32, PEND_SUB64,
 } from './flags';
 
@@ -53,8 +53,17 @@ export class BlockEmitter {
   readonly faults: (FaultPoint | undefined)[] = [];
   /** The block ended with a branch (d.ip already set). */
   ended = false;
-  /** Instruction 0 sets every arithmetic flag from registers (it cannot fault): flags at the block start are dead. */
-  firstKillsFlags = false;
+  /** Index (in the region) of the first instruction of the basic block being emitted. */
+  bbStart = 0;
+  /**
+   * The region compiler's transfer of control after instruction i to the constant target t
+   * (compiler.ts): a jump to another basic block of the region, or the region's exit.
+   */
+  goto: ((i: number, t: number) => string) | null = null;
+  /** The region compiler's RET after instruction i to the address in local `t` (a return into the region, or the exit). */
+  retGoto: ((i: number) => string) | null = null;
+  /** The return addresses of the CALLs emitted so far (the region compiles the code there too). */
+  readonly callEnds: number[] = [];
 
   constructor(readonly mode64: boolean, readonly def32: boolean, readonly startRip: number, readonly startPa: number) {}
 
@@ -72,9 +81,9 @@ export class BlockEmitter {
     const bi = bcIndex(spa);
     const key = spa * 4 + (this.mode64 ? DC_MODE64 : this.def32 ? DC_DEF32 : 0);
     const limit = this.mode64 ? '' : ` && ${target} + BL[${bi}] - 1 <= cpu.segLimit[1]`;
-    return `${materialiseStmt(this.pend)} d.ip = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && ` +
-      `(nf = BF[${bi}]) !== null && BN[${bi}] <= left - ret - ${i + 1}${limit} && H.mayContinue(cpu)) ` +
-      `{ base = ret + ${i + 1}; k = -1; return base + H.callBlock(nf, cpu, m, o + ${delta}, R, left - base, depth + 1); } return ret + ${i + 1};`;
+    return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && ` +
+      `(nf = BF[${bi}]) !== null && BN[${bi}] <= left - ret${limit} && H.mayContinue(cpu)) ` +
+      `{ ${materialiseStmt(PEND_DYN)} d.ip = nx; base = ret; k = -1; return base + H.callBlock(nf, cpu, m, o + ${delta}, R, left - base, depth + 1); } break run;`;
   }
 
   /** Instruction i at rip may fault from here on. */
@@ -92,19 +101,17 @@ export class BlockEmitter {
 
   /** The statements leaving the block after instruction i with d.ip = next. */
   exitStmts(i: number, next: string): string {
-    return `${materialiseStmt(this.pend)} d.ip = ${next}; return ret + ${i + 1};`;
+    return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${next}; break run;`;
   }
 
-  /**
-   * A branch of instruction i to the block's own start (a loop): run the block again
-   * without leaving when the run loop would do nothing in between (mayContinue) and the
-   * budget holds another pass. Only for a branch that ends the block (count = i + 1).
-   */
-  private loopBack(i: number, t: number): string {
-    if (t !== this.startRip) return '';
-    // The flags need not be materialised when the block's first instruction overwrites them all without faulting first.
-    const mat = this.firstKillsFlags ? '' : materialiseStmt(this.pend);
-    return `if (ret + ${2 * (i + 1)} <= left && H.mayContinue(cpu)) { ${mat} ret += ${i + 1}; continue; }`;
+  /** Instructions of the current basic block retired once instruction i retires. */
+  n(i: number): number {
+    return i - this.bbStart + 1;
+  }
+
+  /** Control goes to the constant target t after instruction i. */
+  branch(i: number, t: number): string {
+    return this.goto !== null ? this.goto(i, t) : this.chainStmts(i, t);
   }
 
   /** The effective address of entry ci as an expression (32/64-bit addressing), end = the next RIP. */
@@ -126,7 +133,7 @@ export class BlockEmitter {
     let hi = '0';
     if (base >= 0) { lo += ` + (R[${2 * base}] >>> 0)`; hi += ` + R[${2 * base + 1}]`; }
     if (index >= 0) { lo += ` + (R[${2 * index}] >>> 0) * ${scale}`; hi += ` + R[${2 * index + 1}] * ${scale}`; }
-    return `(lo = ${lo}, ((${hi} + Math.floor(lo / 4294967296)) | 0) * 4294967296 + (lo >>> 0))`;
+    return `(lo = ${lo}, ((${hi} + (lo - (lo >>> 0)) / 4294967296) | 0) * 4294967296 + (lo >>> 0))`;
   }
 
   /** la = the linear address of the memory operand of entry ci (segmentation checks as cpu.linear). */
@@ -286,16 +293,14 @@ export class BlockEmitter {
         let hi = '0';
         if (index >= 0) { lo += ` + (R[${2 * index}] >>> 0) * ${scale}`; hi += ` + R[${2 * index + 1}] * ${scale}`; }
         if (base >= 0) { lo += ` + (R[${2 * base}] >>> 0)`; hi += ` + R[${2 * base + 1}]`; }
-        if (size === 8 && ad8) o.push(`lo = ${lo}; th = (${hi} + Math.floor(lo / 4294967296)) | 0; R[${2 * reg}] = lo | 0; R[${2 * reg + 1}] = th;`);
+        if (size === 8 && ad8) o.push(`lo = ${lo}; th = (${hi} + (lo - (lo >>> 0)) / 4294967296) | 0; R[${2 * reg}] = lo | 0; R[${2 * reg + 1}] = th;`);
         else o.push(`R[${2 * reg}] = (${lo}) | 0; R[${2 * reg + 1}] = 0;`);
         return true;
       }
       case FK_ALU_RR:
-        if (i === 0) this.firstKillsFlags = (aux & 7) !== ALU_ADC && (aux & 7) !== ALU_SBB;
         this.aluOp(aux & 7, size, regLo(reg), regHi(reg), regLo(rm), regHi(rm), (aux & FA_NOWRITE) !== 0, toReg(reg));
         return true;
       case FK_ALU_RI:
-        if (i === 0) this.firstKillsFlags = (aux & 7) !== ALU_ADC && (aux & 7) !== ALU_SBB;
         this.aluOp(aux & 7, size, regLo(rm), regHi(rm), String(imm), imm < 0 ? '-1' : '0', (aux & FA_NOWRITE) !== 0, toReg(rm));
         return true;
       case FK_ALU_RM: {
@@ -324,8 +329,8 @@ export class BlockEmitter {
         const cnd = this.condition(aux);
         const check = this.branchCheck(t);
         if (check !== '') this.faultPoint(i, rip);
-        o.push(`if (${cnd}) { ${check} ${this.loopBack(i, t)} ${this.chainStmts(i, t)} }`);
-        o.push(this.chainStmts(i, end));
+        o.push(`if (${cnd}) { ${check} ${this.branch(i, t)} }`);
+        o.push(this.branch(i, end));
         this.ended = true;
         return true;
       }
@@ -333,8 +338,7 @@ export class BlockEmitter {
         const t = this.relTarget(end, imm);
         const check = this.branchCheck(t);
         if (check !== '') { this.faultPoint(i, rip); o.push(check); }
-        o.push(this.loopBack(i, t));
-        o.push(this.chainStmts(i, t));
+        o.push(this.branch(i, t));
         this.ended = true;
         return true;
       }
@@ -345,7 +349,8 @@ export class BlockEmitter {
         o.push(`H.push(${aux}, ${end | 0}, ${Math.floor(end / TWO32) | 0});`);
         // A pending MMIO exit (the push) is the run loop's: leave for it.
         o.push(`if (cpu.mmioWritePending) { ${this.exitStmts(i, String(t))} }`);
-        o.push(this.chainStmts(i, t));
+        o.push(this.branch(i, t));
+        this.callEnds.push(end);
         this.ended = true;
         return true;
       }
@@ -354,7 +359,7 @@ export class BlockEmitter {
         o.push(`t = H.peek(${aux}, 0); t = ${aux === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
         o.push(this.mode64 ? 'if (t < -140737488355328 || t >= 140737488355328) cpu.raise(13, 0);' : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
         o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${aux}));`);
-        o.push(this.exitStmts(i, 't'));
+        o.push(this.retGoto !== null ? this.retGoto(i) : this.exitStmts(i, 't'));
         this.ended = true;
         return true;
       case FK_PUSH:
@@ -455,7 +460,7 @@ export class BlockEmitter {
       this.faultPoint(i, rip);
       o.push(`cpu.rip = ${rip}; H.step(cpu);`);
       o.push(`if (d.ip !== ${end} || cpu.mode64 !== ${this.mode64} || ${this.mode64 ? 'false' : `cpu.csDefault32 !== ${this.def32}`} || ` +
-        `cpu.stiBlocking || cpu.movSsBlocking || cpu.mmioWritePending || !H.mayContinue(cpu)) return ret + ${i + 1};`);
+        `cpu.stiBlocking || cpu.movSsBlocking || cpu.mmioWritePending || !H.mayContinue(cpu)) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
       return true;
     }
     return false;

@@ -21,6 +21,12 @@ export const PEND_LOGIC32 = 3;
 export const PEND_ADD64 = 4;
 export const PEND_SUB64 = 5;
 export const PEND_LOGIC64 = 6;
+/**
+ * Unknown at compile time: a basic block of a region entered from several places. The
+ * kind is in the generated code's local `pk` (one of the above, PEND_NONE when cpu.flags
+ * is up to date) and the operands in the same locals; flagsDyn materialises it.
+ */
+export const PEND_DYN = 7;
 
 /** EFLAGS after a 32-bit ADD of a + b = r (Int32 values), other bits from old. */
 export function flagsAdd32(old: number, a: number, b: number, r: number): number {
@@ -59,6 +65,19 @@ export function flagsLogic64(old: number, r: number, rh: number): number {
   return (old & ~FLAGS_ARITH) | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
+/** EFLAGS with the run-time pending kind pk (PEND_ADD32..PEND_LOGIC64) materialised. */
+export function flagsDyn(pk: number, old: number, a: number, ah: number, b: number, bh: number, r: number, rh: number): number {
+  switch (pk) {
+    case PEND_ADD32: return flagsAdd32(old, a, b, r);
+    case PEND_SUB32: return flagsSub32(old, a, b, r);
+    case PEND_LOGIC32: return flagsLogic32(old, r);
+    case PEND_ADD64: return flagsAdd64(old, a, ah, b, bh, r, rh);
+    case PEND_SUB64: return flagsSub64(old, a, ah, b, bh, r, rh);
+    case PEND_LOGIC64: return flagsLogic64(old, r, rh);
+    default: return old;
+  }
+}
+
 /** A JS expression for EFLAGS with pending state p materialised (the generated code's helpers are F.*). */
 export function materialiseExpr(p: number): string {
   switch (p) {
@@ -68,13 +87,23 @@ export function materialiseExpr(p: number): string {
     case PEND_ADD64: return 'F.flagsAdd64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
     case PEND_SUB64: return 'F.flagsSub64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
     case PEND_LOGIC64: return 'F.flagsLogic64(cpu.flags, fr, frh)';
+    case PEND_DYN: return '(pk === 0 ? cpu.flags : F.flagsDyn(pk, cpu.flags, fa, fah, fb, fbh, fr, frh))';
     default: return 'cpu.flags';
   }
 }
 
 /** The statement that materialises pending state p into cpu.flags ('' when nothing is pending). */
 export function materialiseStmt(p: number): string {
+  if (p === PEND_DYN) return 'if (pk !== 0) { cpu.flags = F.flagsDyn(pk, cpu.flags, fa, fah, fb, fbh, fr, frh); pk = 0; }';
   return p === PEND_NONE ? '' : `cpu.flags = ${materialiseExpr(p)};`;
+}
+
+/**
+ * The statement handing compile-time pending state p to the run-time kind `pk` (a block
+ * boundary or the exit, where flagsDyn materialises it): nothing when p is PEND_DYN.
+ */
+export function pendingKind(p: number): string {
+  return p === PEND_DYN ? '' : `pk = ${p};`;
 }
 
 /**
