@@ -90,6 +90,10 @@ function entryMatches(c: DecodeCache, ci: number, m: Uint8Array, p: number): boo
 export const MAX_REGION = 320;
 const MAX_BBS = 32;
 
+/** Compiled regions by code bytes and source, shared by all vCPUs (oldest dropped first). */
+const sharedRegions = new Map<string, BlockFn>();
+const MAX_SHARED_REGIONS = 16384;
+
 /** One basic block of a region: its offset from the region's start, RIP and code. */
 interface BasicBlock {
   /** Region index of its first instruction. */
@@ -268,7 +272,16 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     // Profiles and stack traces name the block by its guest RIP.
     `//# sourceURL=kvmts-block-${rip.toString(16)}.js`,
   ].join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('H', 'F', 'd', 'W', source) as (h: typeof H, f: typeof F, dd: typeof d, w: Int32Array) => BlockFn;
-  return { fn: factory(H, F, d, Int32Array.from(words)), count: bbs[0]!.count, len: bbs[0]!.len, source };
+  // The same guest code compiles to the same source (with the same code bytes): every vCPU
+  // and every VM in this process shares one function, already optimised by V8.
+  const key = `${words.join(',')}\n${source}`;
+  let fn = sharedRegions.get(key);
+  if (fn === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('H', 'F', 'd', 'W', source) as (h: typeof H, f: typeof F, dd: typeof d, w: Int32Array) => BlockFn;
+    fn = factory(H, F, d, Int32Array.from(words));
+    if (sharedRegions.size >= MAX_SHARED_REGIONS) sharedRegions.delete(sharedRegions.keys().next().value!);
+    sharedRegions.set(key, fn);
+  }
+  return { fn, count: bbs[0]!.count, len: bbs[0]!.len, source };
 }
