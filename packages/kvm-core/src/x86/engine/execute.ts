@@ -74,10 +74,11 @@ function sameBytes(c: DecodeCache, ci: number, m: Uint8Array, p: number, len: nu
 
 /**
  * Decode prefixes and execute one instruction starting at cpu.rip. On return d.ip is the
- * next RIP. An instruction found in the decode cache (decode-cache.ts) skips the prefix
+ * next RIP; true when it ran as a fast form (fast-path.ts: nothing the run loop checks
+ * between instructions can have changed, except a pending MMIO write). An instruction found in the decode cache (decode-cache.ts) skips the prefix
  * loop and replays its ModRM; one decoded here is entered once it retires.
  */
-export function step(cpu: X86Cpu): void {
+export function step(cpu: X86Cpu): boolean {
   if (d.cpu !== cpu || d.regs !== cpu.regs) {
     d.cpu = cpu;
     d.regs = cpu.regs;
@@ -115,12 +116,12 @@ export function step(cpu: X86Cpu): void {
       const kind = c.kind[ci]!;
       if (kind !== 0) {
         execFast(cpu, c, ci, kind);
-        return;
+        return true;
       }
       d.winMem = mem;
       d.winBase = base;
       replay(cpu, c, ci);
-      return;
+      return false;
     }
   }
   d.ip = rip;
@@ -157,7 +158,7 @@ export function step(cpu: X86Cpu): void {
     d.recOpsize = d.opsize;
     exec1(cpu, op);
     dcEnter(c, ci, key, op, w0, w1, w2, w3);
-    return;
+    return false;
   }
   d.prefixed = true;
   for (;; op = fetch8()) {
@@ -194,6 +195,7 @@ export function step(cpu: X86Cpu): void {
   d.recOpsize = d.opsize;
   exec1(cpu, op);
   dcEnter(c, ci, key, op, w0, w1, w2, w3);
+  return false;
 }
 
 /** Execute the instruction of cache entry ci: its prefix state, then the opcode with its ModRM replayed. */

@@ -19,6 +19,7 @@ import {
 } from './guest-mode';
 import { deliverEvent, makesDoubleFault } from './interrupts';
 import { runBlock } from './jit/run-block';
+import { jitParams } from './jit/block-cache';
 
 const NO_EXIT = -1;
 
@@ -44,6 +45,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
   // an event delivery or an exception (the interpreter's fall-through steps skip the probe).
   let probe = true;
   let afterBlock = false;
+  const jit = jitParams.threshold !== 0;
   while (n < budget) {
     if (cpu.kickRequested) {
       cpu.kickRequested = false;
@@ -117,8 +119,8 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         n += k;
         afterBlock = true;
       } else {
-        step(cpu);
-        const delta = d.ip - d.ipStart;
+        let fast = step(cpu);
+        let delta = d.ip - d.ipStart;
         // A block that ended at an instruction it could not compile: the code after that
         // instruction may start a block of its own.
         probe = afterBlock || delta <= 0 || delta > 15;
@@ -129,6 +131,20 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         // RF lasts for one instruction (one that loads it, like IRET, sets it for the next).
         if (rf) cpu.flags &= ~FLAG_RF;
         if (cpu.mmioLogCount !== 0 && d.ip !== d.ipStart) cpu.mmioLogCount = 0;
+        if (fast && (rf | tf) === 0 && !cpu.insnBreakpoints) {
+          // A fast form (fast-path.ts) changes nothing the loop head checks (no IF, TF, HLT,
+          // kick, interrupt or NMI state): run the next ones straight away, up to the budget,
+          // a pending MMIO write, or a branch the compiled tier should look at.
+          while (fast && !(probe && jit) && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
+            cpu.mmioLogNext = 0;
+            fast = step(cpu);
+            delta = d.ip - d.ipStart;
+            probe = delta <= 0 || delta > 15;
+            cpu.rip = d.ip;
+            cpu.instret++;
+            n++;
+          }
+        }
       }
     } catch (e) {
       cpu.rip = d.ipStart;
