@@ -146,6 +146,58 @@ func:
   ret
 `;
 
+/**
+ * A region of several basic blocks: conditional branches that read flags set in an earlier
+ * basic block (carried as a run-time pending kind), a CALL whose RET returns into the
+ * region, nested loops, and flags read after the loop by interpreted instructions.
+ */
+const BODY_REGION = `
+  .code64
+start:
+  mov $0x200000, %rbx
+  mov $0x7ff000, %rsp
+  xor %r8d, %r8d
+  mov $7, %r9
+  xor %r10d, %r10d
+round:
+  xor %ecx, %ecx
+loop:
+  mov (%rbx,%rcx,8), %rax
+  add %r9, %rax
+  cmp %rcx, %rax
+  jne 1f
+  add $3, %rax
+1:
+  jb 2f
+  sub $1, %r9
+2:
+  ja 3f
+  xor $5, %r9
+3:
+  call addone
+  mov %rax, (%rbx,%rcx,8)
+  jle 4f
+  and $0x3ff, %r9d
+4:
+  add $1, %ecx
+  cmp $200, %ecx
+  jne loop
+  add $1, %r8d
+  cmp $30, %r8d
+  jb round
+  add %r9, %r8
+  seto %dl
+  setc %dh
+  sbb %r10, %r11
+  mov $0x40000000, %esi
+  mov (%rsi), %eax
+  hlt
+addone:
+  lea 1(%rax), %rax
+  adc $0, %r10
+  ret
+`;
+
 /** Protected mode, flat 4 GiB segments, paging off (a read above RAM is an MMIO exit, so use a GP: limit). */
 function setupProtected32(m: Machine): void {
   const cpu = m.cpu;
@@ -167,9 +219,9 @@ function snapshot(m: Machine, r: number): Snapshot {
   };
 }
 
-function machine(mode: 64 | 32): Machine {
+function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
-  const m = createMachine(assemble(mode === 64 ? BODY64 : BODY32, org), org, 0x800000);
+  const m = createMachine(assemble(body, org), org, 0x800000);
   if (mode === 64) enterLongMode(m);
   else setupProtected32(m);
   m.cpu.rip = org;
@@ -179,14 +231,14 @@ function machine(mode: 64 | 32): Machine {
 }
 
 /** Run interpreter and compiled tier side by side with the same budgets; returns the final state and the slices. */
-function lockstep(mode: 64 | 32, seed: number): { last: Snapshot; slices: number; compiled: number } {
-  const a = machine(mode);
-  const b = machine(mode);
+function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97): { last: Snapshot; slices: number; compiled: number } {
+  const a = machine(mode, body);
+  const b = machine(mode, body);
   let s = seed;
   let slices = 0;
   for (;;) {
     s = (s * 1103515245 + 12345) >>> 0;
-    const budget = 1 + (s >>> 16) % 97;
+    const budget = 1 + (s >>> 16) % maxBudget;
     jitParams.threshold = 0;
     const ra = a.cpu.run(budget);
     jitParams.threshold = 1;
@@ -218,6 +270,16 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     expect(last.vector).toBe(13);
     expect(compiled).toBeGreaterThan(5);
     expect(last.regs[10]).toBe(45); // ebp
+  });
+
+  it('a region: flags carried between basic blocks, a RET back into the region, loops; small and large slices', () => {
+    for (const [seed, maxBudget] of [[3, 97], [5, 5000]] as const) {
+      const { last, compiled } = lockstep(64, seed, BODY_REGION, maxBudget);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(14);
+      expect(compiled).toBeGreaterThan(0);
+      expect(last.regs[16]).toBe(30 + last.regs[18]!); // r8 = 30 + r9 (the final ADD; r9 < 2^31)
+    }
   });
 
   it('a block never runs past the budget: run(n) retires exactly n instructions', () => {

@@ -35,7 +35,7 @@ import { mayContinue } from './may-continue';
 import { peek, pop, push, setStackPointer, spAdd, stackPointer } from '../stack';
 import type { BlockFn } from './block-cache';
 import { BlockEmitter } from './emit';
-import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN, PEND_NONE } from './flags';
+import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { bcIndex } from './block-cache';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
@@ -171,7 +171,8 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     current = worklist.shift()!;
     const bb = bbs[current]!;
     e.out.length = 0;
-    e.pend = current === 0 ? PEND_NONE : PEND_DYN;
+    // Any basic block, the first one too, may be entered from another with flags pending (pk).
+    e.pend = PEND_DYN;
     e.ended = false;
     e.bbStart = index;
     bb.start = index;
