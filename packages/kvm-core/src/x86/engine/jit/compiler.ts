@@ -87,7 +87,7 @@ function entryMatches(c: DecodeCache, ci: number, m: Uint8Array, p: number): boo
 }
 
 /** Most instructions in one region, and basic blocks (the byte-check mask is a 32-bit int). */
-export const MAX_REGION = 320;
+export const MAX_REGION = 160;
 const MAX_BBS = 32;
 
 /** Compiled regions by code bytes and source, shared by all vCPUs (oldest dropped first). */
