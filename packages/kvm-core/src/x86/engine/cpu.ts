@@ -485,6 +485,12 @@ export class X86Cpu {
     return i;
   }
 
+  /** The fetch TLB entry of la if it holds la's page now, else -1 (no translation, no fault). */
+  fetchEntryHit(la: number): number {
+    const i = 2 * TLB_SIZE + ((la >>> 12) & TLB_MASK);
+    return this.tlbTag[i] === la - (la & 0xfff) + this.accessUser ? i : -1;
+  }
+
   /** Make la fetchable (translate, fill the fetch TLB) and point winMem at its page; returns la's index in winMem. */
   fetchPage(la: number): number {
     const i = 2 * TLB_SIZE + ((la >>> 12) & TLB_MASK);

@@ -35,20 +35,12 @@ import { mayContinue } from './may-continue';
 import { peek, pop, push, setStackPointer, spAdd, stackPointer } from '../stack';
 import type { BlockFn } from './block-cache';
 import { BlockEmitter } from './emit';
+import { chainTo } from './chain';
 import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { bcIndex } from './block-cache';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
-
-/** Helpers the generated code calls (bound once, passed to every block factory). */
-/**
- * The one call site through which blocks enter each other: it sees every block, so V8
- * never inlines one compiled block into another (that multiplies its compile time).
- */
-function callBlock(fn: BlockFn, cpu: X86Cpu, m: Uint8Array, o: number, R: Int32Array, left: number, depth: number): number {
-  return fn(cpu, m, o, R, left, depth);
-}
 
 /** The len code bytes at m[p] still are the words w[at..] (the last one masked to its bytes). */
 function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: number): boolean {
@@ -60,7 +52,8 @@ function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: numb
   return true;
 }
 
-const H = { sameCode, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue, callBlock };
+/** Helpers the generated code calls (bound once, passed to every region factory). */
+const H = { sameCode, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue };
 const F = { flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, flagsDyn, PARITY };
 
 /** The result of compile(): the function, its instruction count and byte length. */
@@ -250,7 +243,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   const source = [
     'return function block(cpu, m, o, R, left, depth) {',
     `  if (${check(bbs[0]!)}) return 0;`,
-    '  const TH = cpu.tlbHpa, BC = cpu.blocks, BT = BC.tag, BF = BC.fn, BN = BC.count, BL = BC.len;',
+    '  const TH = cpu.tlbHpa, BT = cpu.blocks.tag;',
     `  const PAGE = ${pa - (pa % 4096)}, ${consts};`,
     '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, pc = 0, ok = 1, nx = 0;',

@@ -17,8 +17,6 @@
  */
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
-import { bcIndex } from './block-cache';
-import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
@@ -69,21 +67,11 @@ export class BlockEmitter {
 
   /**
    * Leave after instruction i for the constant RIP target, chaining straight into the
-   * block compiled there when it lies on this block's page (so the same memory and the
-   * same translation), the run loop would do nothing in between (mayContinue), the budget
-   * holds it and the nesting is shallow. A chained block's own byte check covers its code.
+   * block compiled there (run-block.ts chainTo) while the nesting is shallow.
    */
   chainStmts(i: number, target: number): string {
-    const delta = target - this.startRip;
-    const po = this.startPa % 4096;
-    if (!(po + delta >= 0 && po + delta < 4096)) return this.exitStmts(i, String(target));
-    const spa = this.startPa + delta;
-    const bi = bcIndex(spa);
-    const key = spa * 4 + (this.mode64 ? DC_MODE64 : this.def32 ? DC_DEF32 : 0);
-    const limit = this.mode64 ? '' : ` && ${target} + BL[${bi}] - 1 <= cpu.segLimit[1]`;
-    return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && ` +
-      `(nf = BF[${bi}]) !== null && BN[${bi}] <= left - ret${limit} && H.mayContinue(cpu)) ` +
-      `{ ${materialiseStmt(PEND_DYN)} d.ip = nx; base = ret; k = -1; return base + H.callBlock(nf, cpu, m, o + ${delta}, R, left - base, depth + 1); } break run;`;
+    return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && ret < left) ` +
+      `{ ${materialiseStmt(PEND_DYN)} base = ret; k = -1; t = H.chainTo(cpu, ${target}, left - ret, depth + 1); if (t !== 0) return base + t; } break run;`;
   }
 
   /** Instruction i at rip may fault from here on. */
