@@ -335,8 +335,10 @@ export class BlockEmitter {
         this.faultPoint(i, rip);
         o.push(this.branchCheck(t));
         o.push(`H.push(${aux}, ${end | 0}, ${Math.floor(end / TWO32) | 0});`);
-        // A pending MMIO exit (the push) is the run loop's: leave for it.
-        o.push(`if (cpu.mmioWritePending) { ${this.exitStmts(i, String(t))} }`);
+        // A pending MMIO exit (the push) is the run loop's, and a push onto this region's
+        // own page may have changed its code: leave for either.
+        o.push(`la = ${this.stackLa()};`);
+        this.afterStore(i, t, aux);
         o.push(this.branch(i, t));
         this.callEnds.push(end);
         this.ended = true;
