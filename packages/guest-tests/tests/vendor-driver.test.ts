@@ -98,6 +98,50 @@ describe.each(VENDOR_ADAPTERS)('%s: the silicon in action', (_name, V) => {
     expect(m.outs).toEqual([]);
   });
 
+  it('RDTSC/RDTSCP run without an exit (TSC offsetting): the guest reads vcpu TSC = VM clock + offset, and TSC_AUX', () => {
+    const body = `
+      rdtsc
+      mov %eax, 0x500
+      mov %edx, 0x504
+      rdtscp
+      mov %eax, 0x508
+      mov %edx, 0x50c
+      mov %ecx, 0x510
+      hlt
+    `;
+    const tscs = (m: Machine) => {
+      const dv = new DataView(m.mem.buffer);
+      return [dv.getBigUint64(0x500, true), dv.getBigUint64(0x508, true), BigInt(dv.getUint32(0x510, true))];
+    };
+    const setup = (khz?: number) => {
+      // The virtual clock: 1 ns per instruction, so the expected values are exact.
+      const m = realModeMachine(V.module, {} as never, assemble(PRO + body, 0x1000), 0x1000, 0xe0000, true);
+      if (khz !== undefined) m.vcpu.archIoctl('setTscKhz', khz);
+      m.vcpu.setMsrs([{ index: 0x10, data: 1_000_000_000n }, { index: 0xc0000103, data: 7n }]);
+      return m;
+    };
+    const m = setup();
+    expect(runToHlt(m)).toBe(uapi.KVM_EXIT_HLT);
+    const [t1, t2, aux] = tscs(m);
+    // 2 GHz (the host's rate): 2 TSC ticks per instruction retired before it (all but the
+    // 7 from RDTSC on; HLT exits before it retires); RDTSCP is 3 instructions later.
+    expect(t1! - 1_000_000_000n).toBe(2n * BigInt(m.vcpu.getStats().instructions_retired! - 7));
+    expect(t2! - t1!).toBe(6n);
+    expect(aux).toBe(7n);
+    // After the guest ran, the TSC MSR (kvm_read_l1_tsc) agrees with what the guest read.
+    expect(m.vcpu.getMsrs([0x10])[0]!.data).toBe(t1! + 2n * 7n);
+
+    // A rate the host lacks (no TSC scaling): RDTSC and RDTSCP exit and KVM computes the same values at 1 GHz.
+    const s = setup(1_000_000);
+    expect(runToHlt(s)).toBe(uapi.KVM_EXIT_HLT);
+    const [u1, u2, uaux] = tscs(s);
+    // 1 tick per ns; the virtual clock counts what the silicon retired, not the RDTSC KVM emulated.
+    expect(u2! - u1!).toBe(2n);
+    expect(uaux).toBe(7n);
+    // The same run as before (TDP violations on first touch, HLT) plus exactly those two exits.
+    expect(s.vcpu.getStats().exits).toBe(m.vcpu.getStats().exits! + 2);
+  });
+
   it('MSR bitmap: LSTAR passes through; an unknown MSR exits and KVM injects #GP', () => {
     const m = machine(V, `
       mov $0xc0000082, %ecx

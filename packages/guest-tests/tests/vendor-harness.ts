@@ -36,12 +36,13 @@ export interface Machine {
   mmioRead: (addr: number, len: number) => number;
 }
 
-/** A VM with `size` bytes of RAM at 0, the code at `org`, the vCPU in real mode at 0:org. */
-export function realModeMachine<P>(mod: KvmModule<P>, params: Partial<P>, code: Uint8Array, org: number, size = 0x200000): Machine {
+/** A VM with `size` bytes of RAM at 0, the code at `org`, the vCPU in real mode at 0:org (on the virtual clock if asked). */
+export function realModeMachine<P>(mod: KvmModule<P>, params: Partial<P>, code: Uint8Array, org: number, size = 0x200000, virtualClock = false): Machine {
   const host = createHost();
   host.insmod(mod, params as P);
   const kvm = host.open('/dev/kvm');
   const vm = kvm.createVm(0);
+  if (virtualClock) vm.setClockSource({ mode: 'virtual' });
   const mem = new Uint8Array(size);
   mem.set(code, org);
   vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0, memorySize: size, userspaceAddr: mem });

@@ -79,6 +79,12 @@ export class VcpuSvm extends X86VendorVcpu<SvmSilicon> {
     vcpu.cr4 = v.u32(SAVE.CR4) | 0;
     vcpu.efer = (v.u32(SAVE.EFER) & ~EFER_SVME) | 0;
   }
+
+  protected setRdtscExiting(_vcpu: KvmVcpuX86, exiting: boolean): void {
+    const v = this.silicon.vmcb;
+    v.setIntercept(INTERCEPT.RDTSC, exiting);
+    v.setIntercept(INTERCEPT.RDTSCP, exiting);
+  }
 }
 
 /** struct kvm_svm */
@@ -109,8 +115,8 @@ export function createSvmOps(params: SvmDriverParams): KvmX86Ops {
       INTERCEPT.MSR_PROT, INTERCEPT.SHUTDOWN, INTERCEPT.VMRUN, INTERCEPT.VMMCALL, INTERCEPT.VMLOAD, INTERCEPT.VMSAVE,
       INTERCEPT.STGI, INTERCEPT.CLGI, INTERCEPT.SKINIT, INTERCEPT.WBINVD, INTERCEPT.XSETBV, INTERCEPT.MONITOR,
       INTERCEPT.MWAIT, INTERCEPT.RDPMC,
-      // RDTSC(P) exit: the engine's TSC counts instructions, KVM's guest TSC follows the VM clock.
-      INTERCEPT.RDTSC, INTERCEPT.RDTSCP,
+      // Not RDTSC(P): the guest TSC is the host TSC (the VM clock) plus TSC_OFFSET, which the
+      // generic vCPU loads before VMRUN (and it intercepts them for a rate the host lacks).
     ]) v.setIntercept(i, true);
     if (!npt) v.setIntercept(INTERCEPT.INVLPG, true);
     v.setNum(CTL.IOPM_BASE_PA, 0x10000);

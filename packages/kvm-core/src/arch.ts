@@ -38,6 +38,10 @@ export interface KvmArchBackend {
   createVm(vm: KvmVmContext): KvmArchVm;
   getSupportedCpuid?(): KvmCpuidEntry2[];
   getMsrIndexList?(): number[];
+  /** KVM_GET_MSR_FEATURE_INDEX_LIST (x86). */
+  getMsrFeatureIndexList?(): number[];
+  /** KVM_GET_MSRS on the system fd: one feature MSR, undefined when unknown (x86). */
+  getMsrFeature?(index: number): bigint | undefined;
 }
 
 export interface KvmArchVm {

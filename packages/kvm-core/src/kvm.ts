@@ -12,7 +12,7 @@ import {
   KVM_CAP_SYNC_MMU, KVM_CAP_USER_MEMORY, KVM_MAX_VCPUS, KVM_MAX_VCPU_IDS,
   KVM_SOFT_MAX_VCPUS, KVM_USER_MEM_SLOTS,
 } from './uapi/kvm';
-import type { KvmCpuidEntry2 } from './uapi/structs';
+import type { KvmCpuidEntry2, KvmMsrEntry } from './uapi/structs';
 import { Vm } from './vm';
 
 /** Capabilities the generic core answers itself (kvm_vm_ioctl_check_extension_generic). */
@@ -87,5 +87,25 @@ export class Kvm {
     const b = this.host.archBackend('x86');
     if (b?.getMsrIndexList === undefined) throw new KvmError('ENOTTY', 'KVM_GET_MSR_INDEX_LIST needs an x86 vendor module');
     return b.getMsrIndexList();
+  }
+
+  /** KVM_GET_MSR_FEATURE_INDEX_LIST (x86): the MSRs getMsrs reads on this fd. */
+  getMsrFeatureIndexList(): number[] {
+    const b = this.host.archBackend('x86');
+    if (b?.getMsrFeatureIndexList === undefined) throw new KvmError('ENOTTY', 'KVM_GET_MSR_FEATURE_INDEX_LIST needs an x86 vendor module');
+    return b.getMsrFeatureIndexList();
+  }
+
+  /** KVM_GET_MSRS on the system fd (KVM_CAP_GET_MSR_FEATURES): stops at the first unknown MSR, as on a vCPU. */
+  getMsrs(indices: readonly number[]): KvmMsrEntry[] {
+    const b = this.host.archBackend('x86');
+    if (b?.getMsrFeature === undefined) throw new KvmError('ENOTTY', 'KVM_GET_MSRS on /dev/kvm needs an x86 vendor module');
+    const out: KvmMsrEntry[] = [];
+    for (const index of indices) {
+      const data = b.getMsrFeature(index);
+      if (data === undefined) break;
+      out.push({ index, data });
+    }
+    return out;
   }
 }

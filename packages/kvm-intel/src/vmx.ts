@@ -89,6 +89,12 @@ export class VcpuVmx extends X86VendorVcpu<VmxSilicon> {
     vcpu.cr3 = v.readNumber(F.GUEST_CR3);
     vcpu.efer = v.read32(F.GUEST_IA32_EFER) | 0;
   }
+
+  protected setRdtscExiting(_vcpu: KvmVcpuX86, exiting: boolean): void {
+    const v = this.silicon.vmcs;
+    const p = v.read32(F.CPU_BASED_VM_EXEC_CONTROL);
+    v.write32(F.CPU_BASED_VM_EXEC_CONTROL, exiting ? p | C.CPU_BASED_RDTSC_EXITING : p & ~C.CPU_BASED_RDTSC_EXITING);
+  }
 }
 
 /** struct kvm_vmx */
@@ -114,10 +120,11 @@ export function createVmxOps(params: VmxDriverParams, caps: VmxCapabilities): Kv
     v.write32(F.PIN_BASED_VM_EXEC_CONTROL,
       caps.truePinBased.allowed0 | C.PIN_BASED_EXT_INTR_MASK | C.PIN_BASED_NMI_EXITING | C.PIN_BASED_VIRTUAL_NMIS |
       C.PIN_BASED_VMX_PREEMPTION_TIMER);
-    // RDTSC exits: the engine's TSC counts instructions, KVM's guest TSC follows the VM clock.
+    // No RDTSC exiting: the guest TSC is the host TSC (the VM clock) plus TSC_OFFSET, which
+    // the generic vCPU loads before entry (and it turns exiting on for a rate the host lacks).
     v.write32(F.CPU_BASED_VM_EXEC_CONTROL,
       caps.trueProcBased.allowed0 | C.CPU_BASED_HLT_EXITING | C.CPU_BASED_USE_IO_BITMAPS | C.CPU_BASED_USE_MSR_BITMAPS |
-      C.CPU_BASED_RDTSC_EXITING | C.CPU_BASED_USE_TSC_OFFSETTING | C.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS);
+      C.CPU_BASED_USE_TSC_OFFSETTING | C.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS);
     v.write32(F.SECONDARY_VM_EXEC_CONTROL,
       (ept ? C.SECONDARY_EXEC_ENABLE_EPT : 0) | (unrestricted ? C.SECONDARY_EXEC_UNRESTRICTED_GUEST : 0) |
       (params.vpid ? C.SECONDARY_EXEC_ENABLE_VPID : 0) | C.SECONDARY_EXEC_ENABLE_RDTSCP);

@@ -67,6 +67,13 @@ type Features = Partial<Record<FeatureWord, number>>;
 
 const BASE_EDX = ['fpu', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca',
   'cmov', 'pat', 'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2'];
+/**
+ * A qemu-lite addition to QEMU's models: IA32_ARCH_CAPABILITIES, which every host here
+ * has (its silicon never speculates; kvm-core's x86/arch-capabilities.ts). QEMU's qemu64
+ * lacks it, so a guest on a Meltdown-free host still assumes the worst (page-table
+ * isolation, VERW on each return to user mode); with it the guest sees the truth.
+ */
+const HOST_TRUTHS = ['arch-capabilities'];
 const KVM_DEFAULT_PV = ['kvmclock', 'kvm-nopiodelay', 'kvm-asyncpf', 'kvm-steal-time', 'kvm-pv-eoi', 'kvmclock-stable-bit'];
 
 function featureSet(list: readonly string[]): Features {
@@ -91,15 +98,15 @@ export interface CpuModelDef {
 export const CPU_MODELS: Record<string, CpuModelDef> = {
   qemu64: {
     name: 'qemu64', family: 15, model: 107, stepping: 1,
-    features: featureSet([...BASE_EDX, 'pni', 'cx16', 'lm', 'syscall', 'nx', 'lahf-lm', 'svm', 'hypervisor', ...KVM_DEFAULT_PV]),
+    features: featureSet([...BASE_EDX, 'pni', 'cx16', 'lm', 'syscall', 'nx', 'lahf-lm', 'svm', 'hypervisor', ...KVM_DEFAULT_PV, ...HOST_TRUTHS]),
   },
   kvm64: {
     name: 'kvm64', family: 15, model: 6, stepping: 1,
-    features: featureSet([...BASE_EDX, 'pni', 'cx16', 'lm', 'syscall', 'nx', 'hypervisor', ...KVM_DEFAULT_PV]),
+    features: featureSet([...BASE_EDX, 'pni', 'cx16', 'lm', 'syscall', 'nx', 'hypervisor', ...KVM_DEFAULT_PV, ...HOST_TRUTHS]),
   },
   qemu32: {
     name: 'qemu32', family: 6, model: 6, stepping: 3,
-    features: featureSet([...BASE_EDX, 'pni', 'hypervisor', ...KVM_DEFAULT_PV]),
+    features: featureSet([...BASE_EDX, 'pni', 'hypervisor', ...KVM_DEFAULT_PV, ...HOST_TRUTHS]),
   },
   max: { name: 'max' },
   host: { name: 'host' },

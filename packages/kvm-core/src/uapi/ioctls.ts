@@ -33,6 +33,7 @@ export const KVM_IOCTLS = {
   KVM_CHECK_EXTENSION: { fd: 'system', request: io(0x03), method: 'checkExtension' },
   KVM_GET_VCPU_MMAP_SIZE: { fd: 'system', request: io(0x04), method: 'getVcpuMmapSize' },
   KVM_GET_SUPPORTED_CPUID: { fd: 'system', request: iowr(0x05, 8), method: 'getSupportedCpuid' },
+  KVM_GET_MSR_FEATURE_INDEX_LIST: { fd: 'system', request: iowr(0x0a, 4), method: 'getMsrFeatureIndexList' },
 
   KVM_CREATE_VCPU: { fd: 'vm', request: io(0x41), method: 'createVcpu' },
   KVM_GET_DIRTY_LOG: { fd: 'vm', request: iow(0x42, 16), method: 'getDirtyLog' },

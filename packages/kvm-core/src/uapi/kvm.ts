@@ -201,6 +201,7 @@ export const KVM_CAP_MAX_VCPU_ID = 128;
 export const KVM_CAP_X2APIC_API = 129;
 export const KVM_CAP_IMMEDIATE_EXIT = 136;
 export const KVM_CAP_X86_DISABLE_EXITS = 143;
+export const KVM_CAP_GET_MSR_FEATURES = 153;
 export const KVM_CAP_COALESCED_PIO = 162;
 export const KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 = 168;
 export const KVM_CAP_X86_USER_SPACE_MSR = 188;

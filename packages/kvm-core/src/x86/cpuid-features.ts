@@ -35,6 +35,7 @@ export const CPUID_FEATURE_BITS = {
   fsgsbase: b(7, 'ebx', 0), tsc_adjust: b(7, 'ebx', 1), bmi1: b(7, 'ebx', 3), avx2: b(7, 'ebx', 5), smep: b(7, 'ebx', 7), bmi2: b(7, 'ebx', 8),
   erms: b(7, 'ebx', 9), invpcid: b(7, 'ebx', 10), adx: b(7, 'ebx', 19), smap: b(7, 'ebx', 20), clflushopt: b(7, 'ebx', 23),
   sha_ni: b(7, 'ebx', 29), umip: b(7, 'ecx', 2), rdpid: b(7, 'ecx', 22), fsrm: b(7, 'edx', 4),
+  arch_capabilities: b(7, 'edx', 29),
   // leaf 0x80000001 EDX / ECX
   syscall: b(0x80000001, 'edx', 11), nx: b(0x80000001, 'edx', 20), mmxext: b(0x80000001, 'edx', 22),
   fxsr_opt: b(0x80000001, 'edx', 25), pdpe1gb: b(0x80000001, 'edx', 26), rdtscp: b(0x80000001, 'edx', 27),
@@ -62,6 +63,8 @@ export const X86_ENGINE_FEATURES: readonly CpuidFeature[] = [
   'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'bmi1', 'bmi2', 'adx',
   // IA32_TSC_ADJUST is kvm-core's (x86/tsc.ts), as KVM emulates it on any host.
   'tsc_adjust',
+  // IA32_ARCH_CAPABILITIES too (x86/arch-capabilities.ts): KVM always emulates it.
+  'arch_capabilities',
 ];
 
 /** AMD-only bits: Intel CPUs report them 0. */

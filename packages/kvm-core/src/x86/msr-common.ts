@@ -17,10 +17,11 @@ import {
 import { KVM_STEAL_RESERVED_MASK } from './steal-time';
 import { MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX } from './tsc';
 import type { KvmVcpuX86 } from './x86';
+import { MSR_IA32_ARCH_CAPABILITIES, kvmGetArchCapabilities } from './arch-capabilities';
 
 /** The MSRs KVM_GET_MSR_INDEX_LIST gains from this layer (save/restore list). */
 export const KVM_COMMON_MSRS: readonly number[] = [
-  MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_DEADLINE, MSR_TSC_AUX,
+  MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_TSC, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_DEADLINE, MSR_TSC_AUX,
   MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,
   MSR_KVM_PV_EOI_EN, MSR_KVM_STEAL_TIME,
 ];
@@ -70,7 +71,8 @@ const KVM_MSR_LAST = 0x4b564dff;
 export function kvmMsrIsCommon(index: number): boolean {
   const i = index >>> 0;
   if (i >= KVM_MSR_FIRST && i <= KVM_MSR_LAST) return true;
-  return i === MSR_EFER || i === MSR_IA32_TSC || i === MSR_IA32_APICBASE || i === MSR_IA32_TSC_ADJUST || i === MSR_TSC_AUX;
+  return i === MSR_EFER || i === MSR_IA32_TSC || i === MSR_IA32_APICBASE || i === MSR_IA32_TSC_ADJUST || i === MSR_TSC_AUX ||
+    i === MSR_IA32_ARCH_CAPABILITIES;
 }
 
 /**
@@ -87,13 +89,23 @@ function setEfer(vcpu: KvmVcpuX86, data: bigint, hostInitiated: boolean): boolea
   return true;
 }
 
+/** CPUID.(EAX=7,ECX=0):EDX[29] in the vCPU's KVM_SET_CPUID2 table. */
+function guestHasArchCapabilities(vcpu: KvmVcpuX86): boolean {
+  const e = vcpu.cpuidEntries.find((c) => c.function === 7 && c.index === 0);
+  return e !== undefined && ((e.edx >>> 29) & 1) === 1;
+}
+
 function isX2apicMsr(index: number): boolean {
   return index >= APIC_BASE_MSR && index <= X2APIC_MSR_LAST;
 }
 
 /** kvm_get_msr_common: the value, or undefined (#GP / KVM_GET_MSRS stops). */
-export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undefined {
+export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number, hostInitiated = false): bigint | undefined {
   switch (index) {
+    case MSR_IA32_ARCH_CAPABILITIES:
+      // The guest reads it only when its CPUID enumerates it (7.0 EDX[29]).
+      if (!hostInitiated && !guestHasArchCapabilities(vcpu)) return undefined;
+      return vcpu.archCapabilities;
     case MSR_EFER:
       return BigInt(vcpu.efer >>> 0);
     case MSR_IA32_APICBASE:
@@ -126,6 +138,11 @@ export function kvmGetMsrCommon(vcpu: KvmVcpuX86, index: number): bigint | undef
 /** kvm_set_msr_common: true when written; false means #GP (or KVM_SET_MSRS stops). */
 export function kvmSetMsrCommon(vcpu: KvmVcpuX86, index: number, data: bigint, hostInitiated: boolean): boolean {
   switch (index) {
+    case MSR_IA32_ARCH_CAPABILITIES:
+      // Read-only to the guest; the VMM may clear bits but not claim unsupported ones.
+      if (!hostInitiated || (data & ~kvmGetArchCapabilities()) !== 0n) return false;
+      vcpu.archCapabilities = data;
+      return true;
     case MSR_EFER:
       return setEfer(vcpu, data, hostInitiated);
     case MSR_IA32_APICBASE: {

@@ -9,6 +9,7 @@
 import type { VmClock } from '../clock';
 import { APIC_BUS_FREQUENCY_KHZ } from './irqchip/lapic-regs';
 import type { KvmCpuidEntry2 } from '../uapi/structs';
+import type { EngineTscClock, X86Cpu } from './engine/cpu';
 
 export const MSR_IA32_TSC = 0x10;
 export const MSR_IA32_TSC_ADJUST = 0x3b;
@@ -18,6 +19,32 @@ export const KVM_DEFAULT_TSC_KHZ = 2_000_000;
 /** KVM_SET_TSC_KHZ limits (a sane range: 1 MHz .. 10 GHz). */
 export const KVM_TSC_KHZ_MIN = 1_000;
 export const KVM_TSC_KHZ_MAX = 10_000_000;
+
+/**
+ * The host's TSC rate. The silicon has no TSC scaling, so only a vCPU at this rate runs
+ * RDTSC without an exit (TSC offsetting); another KVM_SET_TSC_KHZ rate keeps it exiting.
+ */
+export const KVM_HOST_TSC_KHZ = KVM_DEFAULT_TSC_KHZ;
+
+/**
+ * The host's TSC as the silicon reads it (rdtsc on the host): the VM clock at
+ * KVM_HOST_TSC_KHZ. On the virtual clock the instructions retired since the VM entry
+ * count too (the clock advances only when the vendor accounts them at the exit), so a
+ * guest RDTSC reads exactly what an RDTSC exit would have returned.
+ */
+export class KvmHostTsc implements EngineTscClock {
+  /** cpu.instret at the last VM entry (X86VendorVcpu sets it). */
+  entryInstret = 0;
+
+  constructor(private readonly clock: VmClock) {}
+
+  hostTsc(cpu: X86Cpu): number {
+    const c = this.clock;
+    let ns = c.nowNs();
+    if (c.mode === 'virtual') ns += (cpu.instret - this.entryInstret) * c.nsPerInstruction;
+    return Math.floor((ns * KVM_HOST_TSC_KHZ) / 1e6);
+  }
+}
 
 export class KvmVcpuTsc {
   tscKhz = KVM_DEFAULT_TSC_KHZ;

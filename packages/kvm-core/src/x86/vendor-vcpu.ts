@@ -17,6 +17,7 @@ import type { TdpMmu } from './mmu/tdp-mmu';
 import { EXIT_FASTPATH_NONE } from './kvm-x86-ops';
 import { kvmAccountInstructions, kvmVcpuInstructionBudget } from './run-budget';
 import { kvmGetCr8, kvmSetCr8, type KvmVcpuX86 } from './x86';
+import { KVM_HOST_TSC_KHZ, KvmHostTsc } from './tsc';
 
 const VCPU_REGS_RDX = 2;
 const VCPU_REGS_RIP = 16;
@@ -53,6 +54,11 @@ export abstract class X86VendorVcpu<S extends X86VendorSilicon> implements Engin
   readonly stringIo: KvmStringIo;
   /** The TDP root the VMCS/VMCB points at (load_mmu_pgd), -1 before the first load. */
   loadedRoot = -1;
+  /** The silicon's host TSC: the VM clock (RDTSC without an exit). */
+  readonly hostTsc: KvmHostTsc;
+  /** The guest TSC offset and rate last loaded into the VMCS/VMCB (NaN: never). */
+  private loadedTscOffset = NaN;
+  private loadedTscKhz = NaN;
 
   /**
    * Becomes vcpu.vendor; a zap of the VM's TDP MMU flushes this vCPU's TLB, and the vCPU
@@ -60,6 +66,8 @@ export abstract class X86VendorVcpu<S extends X86VendorSilicon> implements Engin
    */
   constructor(vcpu: KvmVcpuX86, readonly silicon: S, mmu: TdpMmu | null) {
     silicon.mmu = mmu;
+    this.hostTsc = new KvmHostTsc(vcpu.kvm.clock);
+    silicon.cpu.tscClock = this.hostTsc;
     this.stringIo = new KvmStringIo(silicon.cpu);
     vcpu.vendor = this;
     mmu?.onZap(() => this.silicon.cpu.flushTlb());
@@ -87,6 +95,13 @@ export abstract class X86VendorVcpu<S extends X86VendorSilicon> implements Engin
    */
   protected abstract syncRegsFromHardware(vcpu: KvmVcpuX86): void;
 
+  /**
+   * RDTSC/RDTSCP exiting on or off in the VMCS/VMCB (CPU_BASED_RDTSC_EXITING, the
+   * RDTSC/RDTSCP intercepts). KVM never intercepts them: the guest TSC is the host TSC
+   * plus TSC_OFFSET. Here too, unless the vCPU's rate differs from the host's.
+   */
+  protected abstract setRdtscExiting(vcpu: KvmVcpuX86, exiting: boolean): void;
+
   /** vmx_vcpu_run / svm_vcpu_run's frame: sync, kvm_mmu_reload, enter, account, sync back. */
   vcpuRun(vcpu: KvmVcpuX86): number {
     this.prepareEntry(vcpu);
@@ -107,8 +122,23 @@ export abstract class X86VendorVcpu<S extends X86VendorSilicon> implements Engin
 
   private prepareEntry(vcpu: KvmVcpuX86): void {
     this.syncRegsToHardware(vcpu);
+    // kvm_vcpu_write_tsc_offset: a TSC write, TSC_ADJUST or a rate change moved the offset.
+    const tsc = vcpu.tsc;
+    if (tsc.offset !== this.loadedTscOffset || tsc.tscKhz !== this.loadedTscKhz) this.loadTsc(vcpu);
+    const cpu = this.silicon.cpu;
+    // TSC_AUX is a guest MSR the hardware holds while the guest runs (RDTSCP, RDPID).
+    cpu.tscAux = tsc.aux;
+    this.hostTsc.entryInstret = cpu.instret;
     // sync_lapic_to_cr8: the engine's CR8 is the LAPIC's TPR[7:4].
     this.silicon.cpu.cr8 = kvmGetCr8(vcpu);
+  }
+
+  private loadTsc(vcpu: KvmVcpuX86): void {
+    const tsc = vcpu.tsc;
+    this.loadedTscOffset = tsc.offset;
+    this.loadedTscKhz = tsc.tscKhz;
+    vcpu.ops.writeTscOffset?.(vcpu, BigInt(tsc.offset));
+    this.setRdtscExiting(vcpu, tsc.tscKhz !== KVM_HOST_TSC_KHZ);
   }
 
   private completeExit(vcpu: KvmVcpuX86): void {
@@ -183,5 +213,7 @@ export abstract class X86VendorVcpu<S extends X86VendorSilicon> implements Engin
     vcpu.regs[2 * VCPU_REGS_RIP] = 0xfff0;
     vcpu.regsAvail = VCPU_REGS_ALL;
     vcpu.regsDirty = 0;
+    // The vendor's reset rewrote its VMCS/VMCB controls: load the TSC ones again.
+    this.loadedTscOffset = NaN;
   }
 }

@@ -14,7 +14,7 @@ import {
   KVM_CAP_ADJUST_CLOCK, KVM_CAP_GET_TSC_KHZ, KVM_CAP_HLT, KVM_CAP_IOEVENTFD, KVM_CAP_IOEVENTFD_ANY_LENGTH,
   KVM_CAP_IOEVENTFD_NO_LENGTH, KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_IRQFD_RESAMPLE,
   KVM_CAP_IRQ_INJECT_STATUS, KVM_CAP_IRQ_ROUTING, KVM_CAP_MP_STATE, KVM_CAP_NOP_IO_DELAY, KVM_CAP_PIT,
-  KVM_CAP_PIT2, KVM_CAP_PIT_STATE2, KVM_CAP_SET_GUEST_DEBUG, KVM_CAP_SIGNAL_MSI, KVM_CAP_TSC_CONTROL,
+  KVM_CAP_PIT2, KVM_CAP_PIT_STATE2, KVM_CAP_SET_GUEST_DEBUG, KVM_CAP_SIGNAL_MSI, KVM_CAP_TSC_CONTROL, KVM_CAP_GET_MSR_FEATURES,
   KVM_CAP_USER_NMI, KVM_CAP_VCPU_EVENTS, KVM_EXIT_HLT, KVM_EXIT_INTR, KVM_EXIT_IO, KVM_EXIT_IO_IN,
   KVM_MP_STATE_HALTED, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_SIPI_RECEIVED,
   KVM_MP_STATE_UNINITIALIZED, KVM_X86_DEFAULT_VM,
@@ -32,6 +32,7 @@ import { x86VcpuIrqchipIoctls, x86VmIrqchipIoctls } from './irqchip/irqchip-ioct
 import { KvmVcpuTsc } from './tsc';
 import { KVM_CLOCK_REALTIME, KVM_CLOCK_TSC_STABLE, kvmGetTimeScale, PVCLOCK_TSC_STABLE_BIT, writePvclockTimeInfo, writePvclockWallClock } from './kvmclock';
 import { KVM_COMMON_MSRS, kvmGetMsrCommon, kvmSetMsrCommon } from './msr-common';
+import { KVM_FEATURE_MSRS, kvmGetArchCapabilities, kvmGetMsrFeature } from './arch-capabilities';
 import { kvmPvEoiSyncFromGuest, kvmPvEoiSyncToGuest } from './pv-eoi';
 import { kvmRecordStealTime, kvmStealTimeSetPreempted } from './steal-time';
 import {
@@ -197,6 +198,8 @@ export class KvmVcpuX86 implements KvmArchVcpu {
   readonly apic: KvmLapic | null;
   /** The guest TSC (rate, offset, TSC_ADJUST, TSC_AUX). */
   readonly tsc: KvmVcpuTsc;
+  /** vcpu->arch.arch_capabilities: IA32_ARCH_CAPABILITIES as the guest reads it. */
+  archCapabilities = kvmGetArchCapabilities();
   /** KVM paravirt state: kvmclock and PV EOI areas (-1: disabled). */
   readonly pv = { systemTimeMsr: 0n, systemTimeGpa: -1, pvEoiMsr: 0n, pvEoiGpa: -1, pvEoiPending: false };
   /** Steal time: the MSR, its area (-1 off), steal not yet reported, and when KVM_RUN last left while runnable. */
@@ -463,7 +466,7 @@ export class KvmVcpuX86 implements KvmArchVcpu {
   getMsrs(indices: readonly number[]): KvmMsrEntry[] {
     const out: KvmMsrEntry[] = [];
     for (const index of indices) {
-      const v = kvmGetMsr(this, index);
+      const v = kvmGetMsr(this, index, true);
       if (v === undefined) break;
       out.push({ index, data: v });
     }
@@ -701,8 +704,8 @@ export function kvmSetCr8(vcpu: KvmVcpuX86, cr8: number): void {
 }
 
 /** RDMSR: the vendor's MSRs first, then kvm_get_msr_common. undefined -> #GP. */
-export function kvmGetMsr(vcpu: KvmVcpuX86, index: number): bigint | undefined {
-  return vcpu.ops.getMsr(vcpu, index) ?? kvmGetMsrCommon(vcpu, index);
+export function kvmGetMsr(vcpu: KvmVcpuX86, index: number, hostInitiated = false): bigint | undefined {
+  return vcpu.ops.getMsr(vcpu, index) ?? kvmGetMsrCommon(vcpu, index, hostInitiated);
 }
 
 /** WRMSR: the vendor's MSRs first, then kvm_set_msr_common. false -> #GP. */
@@ -758,6 +761,7 @@ function x86CheckExtension(cap: number): number {
     case KVM_CAP_VCPU_EVENTS:
     case KVM_CAP_GET_TSC_KHZ:
     case KVM_CAP_TSC_CONTROL:
+    case KVM_CAP_GET_MSR_FEATURES:
       return 1;
     case KVM_CAP_IRQ_ROUTING:
       return KVM_MAX_IRQ_ROUTES;
@@ -785,6 +789,8 @@ export function kvmX86VendorInit(host: Host, moduleName: string, ops: KvmX86Ops,
     createVm: (vm) => new KvmX86Vm(ops, vm),
     getSupportedCpuid: () => info.supportedCpuid(),
     getMsrIndexList: () => [...new Set([...info.msrIndexList(), ...KVM_COMMON_MSRS])],
+    getMsrFeatureIndexList: () => [...KVM_FEATURE_MSRS],
+    getMsrFeature: (index) => kvmGetMsrFeature(index),
   };
   kvmArchInit(host, backend);
 }

@@ -8,7 +8,7 @@
  * transports are not built yet.
  */
 import { readFileSync } from 'node:fs';
-import { KvmError, uapi, type Kvm, type Vcpu, type Vm } from '@kvmts/kvm-core';
+import { KvmError, MSR_IA32_ARCH_CAPABILITIES, uapi, type Kvm, type Vcpu, type Vm } from '@kvmts/kvm-core';
 import { Bus, hex } from '../bus';
 import type { Clock } from '../clock';
 import type { MachineConfig } from '../config';
@@ -508,6 +508,9 @@ export class PcMachine {
       const { entries: cpuid, unavailable } = buildCpuid(supported, cfg.cpu, i, cfg.smp);
       if (i === 0) for (const f of unavailable) this.io.warn(`warning: host doesn't support requested feature: ${f}`);
       vcpu.setCpuid2(cpuid);
+      // QEMU's kvm_put_msrs: a CPU with arch-capabilities gets what KVM reports as the feature MSR.
+      const leaf7 = cpuid.find((c) => c.function === 7 && c.index === 0);
+      if (leaf7 !== undefined && (leaf7.edx >>> 29) & 1) vcpu.setMsrs(this.kvm.getMsrs([MSR_IA32_ARCH_CAPABILITIES]));
       this.vcpus.push(vcpu);
       const e = entries.get(i);
       if (e !== undefined) {

@@ -38,6 +38,12 @@ const EMPTY = new Uint8Array(0);
 /** A controller that intercepts nothing: the engine runs the guest as bare hardware. */
 export const NO_INTERCEPTS: GuestModeController = { intercept: () => false };
 
+/** The host TSC source of the silicon (kvm-core's KvmHostTsc). */
+export interface EngineTscClock {
+  /** The host TSC at the instruction `cpu` is executing. */
+  hostTsc(cpu: X86Cpu): number;
+}
+
 export class X86Cpu {
   // ---- architectural state ----
   /** GPRs as lo/hi Int32 pairs, VCPU_REGS_* order (RIP's slot is not used by the engine: see `rip`). */
@@ -81,9 +87,14 @@ export class X86Cpu {
   miscEnable = 1;
   /** MTRRs and other accepted-but-inert MSRs, by index (rare path). */
   readonly otherMsrs = new Map<number, bigint>();
-  /** TSC = tscBase + instructions retired (virtual time) + tscOffset. */
+  /** TSC = the host TSC (tscClock, or instructions retired without one) + tscOffset. */
   tscOffset = 0;
   instret = 0;
+  /**
+   * The host's time-stamp counter that the guest TSC is offset from (VMCS/VMCB TSC
+   * offsetting): the VMM's clock when it gives one, so RDTSC needs no exit.
+   */
+  tscClock: EngineTscClock | null = null;
   // interruptibility and activity (VMX guest interruptibility state / activity state)
   stiBlocking = false;
   movSsBlocking = false;
@@ -218,7 +229,7 @@ export class X86Cpu {
       this.otherMsrs.clear();
       this.patLo = PAT_RESET_LO; this.patHi = PAT_RESET_HI;
       this.apicBase = 0xfee00900;
-      this.tscOffset = -this.instret;
+      this.tscOffset = -(this.tscClock === null ? this.instret : this.tscClock.hostTsc(this));
       this.miscEnable = 1;
     }
     this.starLo = 0; this.starHi = 0; this.lstar = 0; this.cstar = 0; this.sfmask = 0; this.kernelGsBase = 0;

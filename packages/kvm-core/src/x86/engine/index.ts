@@ -31,7 +31,7 @@
  * frequent forms run straight from the cache entry (fast-path.ts); hot blocks of them are
  * compiled to JavaScript (jit/compiler.ts), tuned by jitParams.
  */
-export { X86Cpu, NO_INTERCEPTS, isCanonical, addSigned64 } from './cpu';
+export { X86Cpu, NO_INTERCEPTS, isCanonical, addSigned64, type EngineTscClock } from './cpu';
 export {
   EngineExit, ENGINE_EXIT_NAMES, ENGINE_EXIT_BUDGET, ENGINE_EXIT_IO, ENGINE_EXIT_CPUID, ENGINE_EXIT_HLT,
   ENGINE_EXIT_RDMSR, ENGINE_EXIT_WRMSR, ENGINE_EXIT_CR_ACCESS, ENGINE_EXIT_INVLPG, ENGINE_EXIT_RDTSC,

@@ -35,9 +35,15 @@ function isMtrr(index: number): boolean {
     (index >= MSR_MTRRfix4K_C0000 && index <= MSR_MTRRfix4K_F8000) || index === MSR_MTRRdefType;
 }
 
-/** The TSC: virtual time (instructions retired) plus the offset. */
+/** The host TSC: the VMM's clock (cpu.tscClock), or instructions retired without one. */
+export function hostTsc(cpu: X86Cpu): number {
+  const c = cpu.tscClock;
+  return c === null ? cpu.instret : c.hostTsc(cpu);
+}
+
+/** The TSC: the host TSC plus the offset (SDM 25.3, TSC offsetting). */
 export function readTsc(cpu: X86Cpu): number {
-  return cpu.instret + cpu.tscOffset;
+  return hostTsc(cpu) + cpu.tscOffset;
 }
 
 export function msrRead(cpu: X86Cpu, index: number): boolean {
@@ -96,7 +102,7 @@ export function msrWrite(cpu: X86Cpu, index: number, lo: number, hi: number): bo
     case MSR_IA32_SYSENTER_CS: cpu.sysenterCs = lo & 0xffff; return true;
     case MSR_IA32_SYSENTER_ESP: if (!isCanonical(num)) return false; cpu.sysenterEsp = num; return true;
     case MSR_IA32_SYSENTER_EIP: if (!isCanonical(num)) return false; cpu.sysenterEip = num; return true;
-    case MSR_IA32_TSC: cpu.tscOffset = num - cpu.instret; return true;
+    case MSR_IA32_TSC: cpu.tscOffset = num - hostTsc(cpu); return true;
     case MSR_IA32_APICBASE: {
       // Bits 7:0 and 63:MAXPHYADDR reserved.
       if (lo & 0x2ff || hi & ~0x3fff) return false;
