@@ -23,6 +23,7 @@ import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
+  FK_ALU8, FK_GRP3, FK_IMUL, FK_INCDEC, FK_MOV8_LD, FK_NOP, FK_SETCC,
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
@@ -251,7 +252,7 @@ export class BlockEmitter {
         o.push(size === 8 ? `R[${2 * reg}] = R[${2 * rm}]; R[${2 * reg + 1}] = R[${2 * rm + 1}];` : `R[${2 * reg}] = R[${2 * rm}]; R[${2 * reg + 1}] = 0;`);
         return true;
       case FK_MOV_RI:
-        o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = 0;`);
+        o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = ${aux ? imm >> 31 : 0};`);
         return true;
       case FK_MOV_LD: {
         this.faultPoint(i, rip);
@@ -447,6 +448,8 @@ export class BlockEmitter {
         this.afterStore(i, end, 1);
         return true;
     }
+    const formDone = this.emitForm(c, ci, kind, i, rip, end);
+    if (formDone) return true;
     if (kind === FK_NONE && inlineable(c, ci)) {
       // An instruction without a compiled form that neither writes memory nor leaves the
       // block's straight line by itself: the interpreter runs it in place; the block goes
@@ -457,6 +460,163 @@ export class BlockEmitter {
       o.push(`if (d.ip !== ${end} || cpu.mode64 !== ${this.mode64} || ${this.mode64 ? 'false' : `cpu.csDefault32 !== ${this.def32}`} || ` +
         `cpu.stiBlocking || cpu.movSsBlocking || cpu.mmioWritePending || !H.mayContinue(cpu)) return ret + ${i + 1};`);
       return true;
+    }
+    return false;
+  }
+
+  /** An 8-bit register as an expression (AH..BH for 4..7 without REX). */
+  private reg8(r: number, rex: number): string {
+    return r >= 4 && r < 8 && rex === 0 ? `((R[${2 * (r - 4)}] >> 8) & 0xff)` : `(R[${2 * r}] & 0xff)`;
+  }
+
+  /** The statement writing the 8-bit register r from the expression v (a byte). */
+  private setReg8(r: number, rex: number, v: string): string {
+    if (r >= 4 && r < 8 && rex === 0) return `R[${2 * (r - 4)}] = (R[${2 * (r - 4)}] & ~0xff00) | (${v} << 8);`;
+    return `R[${2 * r}] = (R[${2 * r}] & ~0xff) | ${v};`;
+  }
+
+  /**
+   * The forms added for IMUL, SETcc, group 3, the 8-bit ALU, INC/DEC, NOP and MOV r8, m8
+   * (fast-path.ts FK_IMUL ... FK_MOV8_LD), with that fast form's semantics. The operations
+   * that set every arithmetic flag from their operands (IMUL, MUL, NEG, TEST, the 8-bit
+   * ALU other than ADC/SBB) compute them through the interpreter's helper into cpu.flags,
+   * where the pending ones are dead; ADC/SBB and INC/DEC read flags and materialise first.
+   */
+  private emitForm(c: DecodeCache, ci: number, kind: number, i: number, rip: number, end: number): boolean {
+    const o = this.out;
+    const size = c.opsize[ci]!;
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const aux = c.aux[ci]!;
+    const imm = c.imm[ci]!;
+    const f = c.flags[ci]!;
+    const isMem = (f & DCF_ISMEM) !== 0;
+    const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+    switch (kind) {
+      case FK_NOP:
+        return true;
+      case FK_IMUL: {
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, false);
+          const [lo, hi] = this.load(size);
+          o.push(`tm = ${lo}; tmh = ${hi};`);
+        } else {
+          o.push(`tm = R[${2 * rm}]; tmh = R[${2 * rm + 1}];`);
+        }
+        const a = aux ? String(imm) : `R[${2 * reg}]`;
+        const ah = aux ? String(imm >> 31) : `R[${2 * reg + 1}]`;
+        if (size === 8) o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
+        else o.push(`R[${2 * reg}] = H.imul32(cpu, ${a}, tm); R[${2 * reg + 1}] = 0;`);
+        this.pend = PEND_NONE;
+        return true;
+      }
+      case FK_SETCC: {
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, true);
+          o.push(`cpu.write8(la, ${this.condition(aux)} ? 1 : 0);`);
+          this.afterStore(i, end, 1);
+        } else {
+          o.push(`t = ${this.condition(aux)} ? 1 : 0;`);
+          o.push(this.setReg8(rm, rex, 't'));
+        }
+        return true;
+      }
+      case FK_GRP3: {
+        const writes = aux === 2 || aux === 3;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, writes);
+          const [lo, hi] = this.load(size);
+          o.push(`tm = ${lo}; tmh = ${hi};`);
+        } else {
+          o.push(`tm = R[${2 * rm}]; tmh = ${size === 8 ? `R[${2 * rm + 1}]` : '0'};`);
+        }
+        o.push(`tr = H.grp3(cpu, ${aux}, ${size}, tm, tmh, ${imm}); trh = H.r64.hi;`);
+        if (writes) {
+          if (isMem) { o.push(this.storeMem(size, 'tr', 'trh')); this.afterStore(i, end, size); }
+          else o.push(`R[${2 * rm}] = tr; R[${2 * rm + 1}] = trh;`);
+        }
+        if (aux !== 2) this.pend = PEND_NONE;
+        return true;
+      }
+      case FK_ALU8: {
+        const aop = aux & 7;
+        const write = (aux & FA_NOWRITE) === 0;
+        if (aop === ALU_ADC || aop === ALU_SBB) this.materialise();
+        const toReg = (aux & 16) !== 0;
+        const src = aux & 32 ? String(imm & 0xff) : null;
+        if (toReg) {
+          let b = src;
+          if (b === null) {
+            if (isMem) {
+              this.faultPoint(i, rip);
+              this.linear(c, ci, end, 1, false);
+              o.push('tm = cpu.read8(la);');
+              b = 'tm';
+            } else {
+              b = this.reg8(rm, rex);
+            }
+          }
+          o.push(`tr = H.alu(cpu, ${aop}, 1, ${this.reg8(reg, rex)}, ${b});`);
+          if (write) o.push(this.setReg8(reg, rex, 'tr'));
+        } else if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, write);
+          o.push(`tr = H.alu(cpu, ${aop}, 1, cpu.read8(la), ${src ?? this.reg8(reg, rex)});`);
+          if (write) { o.push('cpu.write8(la, tr);'); this.afterStore(i, end, 1); }
+        } else {
+          o.push(`tr = H.alu(cpu, ${aop}, 1, ${this.reg8(rm, rex)}, ${src ?? this.reg8(reg, rex)});`);
+          if (write) o.push(this.setReg8(rm, rex, 'tr'));
+        }
+        this.pend = PEND_NONE;
+        return true;
+      }
+      case FK_INCDEC: {
+        this.materialise();
+        const dec = (aux & 1) !== 0;
+        if (aux & 2) {
+          if (isMem) {
+            this.faultPoint(i, rip);
+            this.linear(c, ci, end, 1, true);
+            o.push(`cpu.write8(la, H.incDec(cpu, 1, cpu.read8(la), ${dec}));`);
+            this.afterStore(i, end, 1);
+          } else {
+            o.push(`tr = H.incDec(cpu, 1, ${this.reg8(rm, rex)}, ${dec});`);
+            o.push(this.setReg8(rm, rex, 'tr'));
+          }
+          return true;
+        }
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, true);
+          const [lo, hi] = this.load(size);
+          if (size === 8) o.push(`tr = H.incDec64(cpu, ${lo}, ${hi}, ${dec}); trh = H.r64.hi;`);
+          else o.push(`tr = H.incDec(cpu, 4, ${lo}, ${dec}); trh = 0;`);
+          o.push(this.storeMem(size, 'tr', 'trh'));
+          this.afterStore(i, end, size);
+        } else if (size === 8) {
+          o.push(`R[${2 * rm}] = H.incDec64(cpu, R[${2 * rm}], R[${2 * rm + 1}], ${dec}); R[${2 * rm + 1}] = H.r64.hi;`);
+        } else {
+          o.push(`R[${2 * rm}] = H.incDec(cpu, 4, R[${2 * rm}], ${dec}); R[${2 * rm + 1}] = 0;`);
+        }
+        return true;
+      }
+      case FK_MOV8_LD: {
+        let v: string;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, false);
+          o.push('t = cpu.read8(la);');
+          v = 't';
+        } else {
+          o.push(`t = ${this.reg8(rm, rex)};`);
+          v = 't';
+        }
+        o.push(this.setReg8(reg, rex, v));
+        return true;
+      }
     }
     return false;
   }
