@@ -12,7 +12,7 @@ import { imul32, imul64, mulu64, muls64, r64 } from '../../src/x86/engine/alu';
 import { dcIndex } from '../../src/x86/engine/decode-cache';
 import { step } from '../../src/x86/engine/execute';
 import { FAULT } from '../../src/x86/engine/fault';
-import { jitParams } from '../../src/x86/engine/jit/block-cache';
+import { bcIndex, jitParams } from '../../src/x86/engine/jit/block-cache';
 import { assemble, createMachine, enterLongMode, type Machine, runToHlt } from './harness';
 
 const CODE = 0x8000;
@@ -68,10 +68,18 @@ function runThree(m: Machine, st: State): { states: State[]; kind: number; compi
     setState(m, st);
     runToHlt(m, 10);
     states.push(getState(m));
+    // Threshold 1: the first run compiles the block (and interprets), the second runs it.
     jitParams.threshold = 1;
     jitParams.onCompile = (rip) => { if (rip === CODE) compiled = true; };
     setState(m, st);
     runToHlt(m, 10);
+    const bi = bcIndex(CODE);
+    const fn = m.cpu.blocks.fn[bi];
+    let ran = false;
+    if (fn) m.cpu.blocks.fn[bi] = (...args) => { ran = true; return fn(...args); };
+    setState(m, st);
+    runToHlt(m, 10);
+    compiled &&= ran;
     states.push(getState(m));
   } finally {
     jitParams.threshold = saved;
@@ -110,6 +118,11 @@ const FORMS: string[] = [
   'mov (%rbx), %ah', 'mov %al, %bh', 'mov (%rbx), %r9b', 'mov %ah, %cl', 'mov %r10b, %sil',
   'movq $-5, %rcx', '.byte 0xc7, 0xc1, 0xfb, 0xff, 0xff, 0xff', '.byte 0x49, 0xc7, 0xc0, 0x00, 0x00, 0x00, 0x80',
   'nop', 'nopl 0(%rax)', 'nopw 0(%rax,%rax,1)', 'prefetcht0 (%rbx)',
+  // Shifts by an immediate: compiled inline with lazy flags, then read by SETcc/CMOVcc.
+  'shr $0x20, %rdx\nsetb %cl', 'shl $0x20, %r13\nseto %cl\nsetbe %dl', 'sar $63, %rax\nsetl %cl\nsetle %dl',
+  'shr $1, %ecx\nseto %al\nsetp %dl', 'shl $5, %eax\nsetb %cl\nsets %dl', 'sar $31, %esi\nsetz %cl\nsetg %dl',
+  'shl $33, %rcx\nsetb %al\nsetnz %dl', 'shr $40, %rax\nsetae %cl\nseto %dl', 'sar $32, %rdx\nsetb %cl\nsetge %al',
+  'shl $1, %rsi\nseto %al\nsetb %cl', 'shr $31, %r8\ncmovb %r9, %r10', 'sal $7, %edi\nsetnle %al\nsetpo %cl',
 ];
 
 describe('engine: fast forms against the general path', () => {
@@ -152,6 +165,9 @@ describe('engine: fast forms against the general path', () => {
     const saved = jitParams.threshold;
     try {
       jitParams.threshold = 1;
+      setState(m, st);
+      runToHlt(m, 10); // compiles the block
+      expect(m.cpu.blocks.fn[bcIndex(CODE)]).toBeTruthy();
       setState(m, bad);
       runToHlt(m, 10);
     } finally {

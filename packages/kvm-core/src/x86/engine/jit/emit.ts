@@ -27,7 +27,7 @@ import {
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
-  PEND_SUB32, PEND_SUB64,
+  PEND_SHIFT32, PEND_SHIFT64, PEND_SUB32, PEND_SUB64,
 } from './flags';
 
 const TWO32 = 0x1_0000_0000;
@@ -369,6 +369,7 @@ export class BlockEmitter {
         o.push(`t = H.pop(${aux}); R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'd.hi' : '0'};`);
         return true;
       case FK_SHIFT: {
+        if (this.shiftInline(c, ci)) return true;
         this.materialise();
         const src = aux >> 3;
         const count = src === 0 ? String(imm & (size === 8 ? 63 : 31)) : src === 1 ? '1' : `(R[2] & ${size === 8 ? 63 : 31})`;
@@ -464,6 +465,49 @@ export class BlockEmitter {
     return false;
   }
 
+
+  /**
+   * SHL/SHR/SAR of a register by a nonzero immediate count, inline with lazy flags
+   * (PEND_SHIFT32/64): such a shift sets every arithmetic flag, so the pending ones are
+   * dead. Exactly shift()/shift64() in ../alu.ts. False for any other shift.
+   */
+  private shiftInline(c: DecodeCache, ci: number): boolean {
+    const aux = c.aux[ci]!;
+    const op = aux & 7;
+    if ((c.flags[ci]! & DCF_ISMEM) || aux >> 3 !== 0 || op < 4) return false;
+    const size = c.opsize[ci]!;
+    const n = c.imm[ci]! & (size === 8 ? 63 : 31);
+    if (n === 0) return false;
+    const rm = c.rm[ci]!;
+    const lo = `R[${2 * rm}]`;
+    const hi = `R[${2 * rm + 1}]`;
+    const o = this.out;
+    if (size === 4) {
+      o.push(`ta = ${lo};`);
+      if (op === 5) o.push(`tr = (ta >>> ${n}) | 0; fa = ((ta >>> ${n - 1}) & 1) | (ta < 0 ? 2048 : 0);`);
+      else if (op === 7) o.push(`tr = ta >> ${n}; fa = (ta >> ${n - 1}) & 1;`);
+      else o.push(`tr = ta << ${n}; t = (ta >>> ${32 - n}) & 1; fa = t | ((tr < 0 ? 1 : 0) !== t ? 2048 : 0);`);
+      o.push(`${lo} = tr; ${hi} = 0; fr = tr;`);
+      this.pend = PEND_SHIFT32;
+      return true;
+    }
+    o.push(`ta = ${lo}; tah = ${hi};`);
+    if (op === 5 || op === 7) {
+      const sh = op === 5 ? '>>>' : '>>';
+      const of = op === 5 ? ' | (tah < 0 ? 2048 : 0)' : '';
+      if (n < 32) o.push(`tr = (ta >>> ${n}) | (tah << ${32 - n}); trh = (tah ${sh} ${n}) | 0; fa = ((ta >>> ${n - 1}) & 1)${of};`);
+      else if (n === 32) o.push(`tr = tah; trh = ${op === 5 ? '0' : 'tah >> 31'}; fa = (ta >>> 31)${of};`);
+      else o.push(`tr = (tah ${sh} ${n - 32}) | 0; trh = ${op === 5 ? '0' : 'tah >> 31'}; fa = ((tah ${sh} ${n - 33}) & 1)${of};`);
+    } else {
+      if (n < 32) o.push(`t = (tah >>> ${32 - n}) & 1; trh = (tah << ${n}) | (ta >>> ${32 - n}); tr = ta << ${n};`);
+      else if (n === 32) o.push('t = tah & 1; trh = ta; tr = 0;');
+      else o.push(`t = (ta >>> ${64 - n}) & 1; trh = ta << ${n - 32}; tr = 0;`);
+      o.push('fa = t | ((trh < 0 ? 1 : 0) !== t ? 2048 : 0);');
+    }
+    o.push(`${lo} = tr; ${hi} = trh; fr = tr; frh = trh;`);
+    this.pend = PEND_SHIFT64;
+    return true;
+  }
   /** An 8-bit register as an expression (AH..BH for 4..7 without REX). */
   private reg8(r: number, rex: number): string {
     return r >= 4 && r < 8 && rex === 0 ? `((R[${2 * (r - 4)}] >> 8) & 0xff)` : `(R[${2 * r}] & 0xff)`;

@@ -21,6 +21,12 @@ export const PEND_LOGIC32 = 3;
 export const PEND_ADD64 = 4;
 export const PEND_SUB64 = 5;
 export const PEND_LOGIC64 = 6;
+/**
+ * A shift (SHL/SHR/SAR by a nonzero constant): fa holds its CF and OF bits, fr (frh) the
+ * result, from which ZF, SF and PF come; AF is clear (as shift()/shift64() in ../alu.ts).
+ */
+export const PEND_SHIFT32 = 7;
+export const PEND_SHIFT64 = 8;
 
 /** EFLAGS after a 32-bit ADD of a + b = r (Int32 values), other bits from old. */
 export function flagsAdd32(old: number, a: number, b: number, r: number): number {
@@ -59,6 +65,15 @@ export function flagsLogic64(old: number, r: number, rh: number): number {
   return (old & ~FLAGS_ARITH) | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
+/** EFLAGS after a 32-bit shift: co = its CF | OF bits, r the result. */
+export function flagsShift32(old: number, co: number, r: number): number {
+  return (old & ~FLAGS_ARITH) | co | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+export function flagsShift64(old: number, co: number, r: number, rh: number): number {
+  return (old & ~FLAGS_ARITH) | co | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
 /** A JS expression for EFLAGS with pending state p materialised (the generated code's helpers are F.*). */
 export function materialiseExpr(p: number): string {
   switch (p) {
@@ -68,6 +83,8 @@ export function materialiseExpr(p: number): string {
     case PEND_ADD64: return 'F.flagsAdd64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
     case PEND_SUB64: return 'F.flagsSub64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
     case PEND_LOGIC64: return 'F.flagsLogic64(cpu.flags, fr, frh)';
+    case PEND_SHIFT32: return 'F.flagsShift32(cpu.flags, fa, fr)';
+    case PEND_SHIFT64: return 'F.flagsShift64(cpu.flags, fa, fr, frh)';
     default: return 'cpu.flags';
   }
 }
@@ -135,6 +152,21 @@ function directCondition0(p: number, c: number): string | null {
         case 5: return 'F.PARITY[fr & 255] !== 0';
         default: return 'frh < 0 || (fr | frh) === 0';
       }
+    case PEND_SHIFT32:
+    case PEND_SHIFT64: {
+      const z = p === PEND_SHIFT32 ? 'fr === 0' : '(fr | frh) === 0';
+      const sf = p === PEND_SHIFT32 ? 'fr < 0' : 'frh < 0';
+      switch (c) {
+        case 0: return '(fa & 2048) !== 0';
+        case 1: return '(fa & 1) !== 0';
+        case 2: return z;
+        case 3: return `(fa & 1) !== 0 || ${z}`;
+        case 4: return sf;
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        case 6: return `(${sf}) !== ((fa & 2048) !== 0)`;
+        default: return `${z} || (${sf}) !== ((fa & 2048) !== 0)`;
+      }
+    }
     case PEND_ADD64:
       switch (c) {
         case 2: return '(fr | frh) === 0';
