@@ -122,7 +122,12 @@ const FORMS: string[] = [
   'shr $0x20, %rdx\nsetb %cl', 'shl $0x20, %r13\nseto %cl\nsetbe %dl', 'sar $63, %rax\nsetl %cl\nsetle %dl',
   'shr $1, %ecx\nseto %al\nsetp %dl', 'shl $5, %eax\nsetb %cl\nsets %dl', 'sar $31, %esi\nsetz %cl\nsetg %dl',
   'shl $33, %rcx\nsetb %al\nsetnz %dl', 'shr $40, %rax\nsetae %cl\nseto %dl', 'sar $32, %rdx\nsetb %cl\nsetge %al',
-  'shl $1, %rsi\nseto %al\nsetb %cl', 'shr $31, %r8\ncmovb %r9, %r10', 'sal $7, %edi\nsetnle %al\nsetpo %cl',
+  'shl $1, %rsi\nseto %al\nsetb %cl',
+  // ADC/SBB compiled inline with the carry in from the pending flags.
+  'sub %rax, %r13\nadc %rcx, %rsi', 'add %rax, %rcx\nadc $0, %rdx\nsetb %al', 'cmp %eax, %ecx\nsbb %edx, %esi\nseto %al',
+  'add %rax, %rcx\nsetb %dl\nsetae %al', 'adc (%rbx), %rax', 'sbb %rcx, (%rbx)', 'xor %eax, %eax\nadc %ecx, %edx',
+  'shr $3, %rax\nadc %rcx, %rdx\nsetl %al', 'adcl $5, %ecx\nsetc %al', 'add %eax, %ecx\nsbb $-1, %edx\nsetbe %al',
+  'sbb %r8, %r9\nsbb %r10, %r11\nsetnle %al', 'add %rax, %rcx\njb 1f\ninc %edx\n1:', 'shr $31, %r8\ncmovb %r9, %r10', 'sal $7, %edi\nsetnle %al\nsetpo %cl',
 ];
 
 describe('engine: fast forms against the general path', () => {

@@ -33,6 +33,7 @@ import { peek, pop, push, setStackPointer, spAdd, stackPointer } from '../stack'
 import type { BlockFn } from './block-cache';
 import { BlockEmitter } from './emit';
 import { flagsAdd32, flagsAdd64, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64 } from './flags';
+import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 
 /** Most instructions in one block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
@@ -50,7 +51,7 @@ const H = { alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPoin
 /** The operation helpers of the forms compiled by BlockEmitter.emitForm. */
 Object.assign(H, { imul32, imul64, incDec, incDec64, grp3 });
 const F = { flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, PARITY };
-Object.assign(F, { flagsShift32, flagsShift64 });
+Object.assign(F, { flagsShift32, flagsShift64, flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 });
 
 /** The result of compile(): the function, its instruction count and byte length. */
 export interface CompiledBlock {

@@ -184,14 +184,7 @@ export class BlockEmitter {
   private aluOp(aop: number, size: number, a: string, ah: string, b: string, bh: string, nowrite: boolean, store: (lo: string, hi: string) => string): void {
     const o = this.out;
     if (aop === ALU_ADC || aop === ALU_SBB) {
-      this.materialise();
-      if (size === 8) {
-        o.push(`t = H.alu64(cpu, ${aop}, ${a}, ${ah}, ${b}, ${bh});`);
-        if (!nowrite) o.push(store('t', 'H.r64.hi'));
-      } else {
-        o.push(`t = H.alu(cpu, ${aop}, 4, ${a}, ${b});`);
-        if (!nowrite) o.push(store('t', '0'));
-      }
+      this.adcSbb(aop === ALU_SBB, size, a, ah, b, bh, nowrite, store);
       return;
     }
     if (size === 8) {
@@ -507,6 +500,31 @@ export class BlockEmitter {
     o.push(`${lo} = tr; ${hi} = trh; fr = tr; frh = trh;`);
     this.pend = PEND_SHIFT64;
     return true;
+  }
+
+  /**
+   * ADC/SBB inline: the carry in straight from the pending operands when they give CF
+   * directly (else materialised), the result in JS, and the flags eagerly through one
+   * F.flagsAdc/Sbb call (every arithmetic flag is set, so nothing pending survives).
+   */
+  private adcSbb(sbb: boolean, size: number, a: string, ah: string, b: string, bh: string, nowrite: boolean, store: (lo: string, hi: string) => string): void {
+    const o = this.out;
+    const direct = directCondition(this.pend, 2);
+    if (direct === null) this.materialise();
+    o.push(`th = ${direct === null ? 'cpu.flags & 1' : `${direct} ? 1 : 0`};`);
+    if (size === 8) {
+      o.push(`ta = ${a}; tah = ${ah}; tb = ${b}; tbh = ${bh};`);
+      if (sbb) o.push('t = (ta >>> 0) - (tb >>> 0) - th; tr = t | 0; trh = (tah - tbh - (t < 0 ? 1 : 0)) | 0;');
+      else o.push('t = (ta >>> 0) + (tb >>> 0) + th; tr = t | 0; trh = (tah + tbh + (t > 4294967295 ? 1 : 0)) | 0;');
+      if (!nowrite) o.push(store('tr', 'trh'));
+      o.push(`cpu.flags = F.${sbb ? 'flagsSbb64' : 'flagsAdc64'}(cpu.flags, ta, tah, tb, tbh, th, tr, trh);`);
+    } else {
+      o.push(`ta = ${a}; tb = ${b};`);
+      o.push(sbb ? 'tr = (ta - tb - th) | 0;' : 'tr = (ta + tb + th) | 0;');
+      if (!nowrite) o.push(store('tr', '0'));
+      o.push(`cpu.flags = F.${sbb ? 'flagsSbb32' : 'flagsAdc32'}(cpu.flags, ta, tb, th, tr);`);
+    }
+    this.pend = PEND_NONE;
   }
   /** An 8-bit register as an expression (AH..BH for 4..7 without REX). */
   private reg8(r: number, rex: number): string {

@@ -65,6 +65,36 @@ export function flagsLogic64(old: number, r: number, rh: number): number {
   return (old & ~FLAGS_ARITH) | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
+/** EFLAGS after a 32-bit ADC of a + b + cin = r (Int32 values), as alu() computes them. */
+export function flagsAdc32(old: number, a: number, b: number, cin: number, r: number): number {
+  const cf = (a >>> 0) + (b >>> 0) + cin > 0xffffffff ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((a ^ r) & (b ^ r)) < 0 ? FLAG_OF : 0) |
+    (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 32-bit SBB of a - b - cin = r. */
+export function flagsSbb32(old: number, a: number, b: number, cin: number, r: number): number {
+  const cf = (a >>> 0) - (b >>> 0) - cin < 0 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((a ^ b) & (a ^ r)) < 0 ? FLAG_OF : 0) |
+    (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 64-bit ADC, as alu64() computes them. */
+export function flagsAdc64(old: number, a: number, ah: number, b: number, bh: number, cin: number, r: number, rh: number): number {
+  const carry = (a >>> 0) + (b >>> 0) + cin >= TWO32 ? 1 : 0;
+  const cf = (ah >>> 0) + (bh >>> 0) + carry >= TWO32 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((ah ^ rh) & (bh ^ rh)) < 0 ? FLAG_OF : 0) |
+    ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 64-bit SBB. */
+export function flagsSbb64(old: number, a: number, ah: number, b: number, bh: number, cin: number, r: number, rh: number): number {
+  const borrow = (a >>> 0) - (b >>> 0) - cin < 0 ? 1 : 0;
+  const cf = (ah >>> 0) - (bh >>> 0) - borrow < 0 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((ah ^ bh) & (ah ^ rh)) < 0 ? FLAG_OF : 0) |
+    ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
 /** EFLAGS after a 32-bit shift: co = its CF | OF bits, r the result. */
 export function flagsShift32(old: number, co: number, r: number): number {
   return (old & ~FLAGS_ARITH) | co | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
@@ -169,6 +199,7 @@ function directCondition0(p: number, c: number): string | null {
     }
     case PEND_ADD64:
       switch (c) {
+        case 1: return '(fah >>> 0) + (fbh >>> 0) + ((fa >>> 0) + (fb >>> 0) > 4294967295 ? 1 : 0) > 4294967295';
         case 2: return '(fr | frh) === 0';
         case 4: return 'frh < 0';
         case 5: return 'F.PARITY[fr & 255] !== 0';
