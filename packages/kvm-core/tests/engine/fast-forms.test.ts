@@ -127,7 +127,9 @@ const FORMS: string[] = [
   'sub %rax, %r13\nadc %rcx, %rsi', 'add %rax, %rcx\nadc $0, %rdx\nsetb %al', 'cmp %eax, %ecx\nsbb %edx, %esi\nseto %al',
   'add %rax, %rcx\nsetb %dl\nsetae %al', 'adc (%rbx), %rax', 'sbb %rcx, (%rbx)', 'xor %eax, %eax\nadc %ecx, %edx',
   'shr $3, %rax\nadc %rcx, %rdx\nsetl %al', 'adcl $5, %ecx\nsetc %al', 'add %eax, %ecx\nsbb $-1, %edx\nsetbe %al',
-  'sbb %r8, %r9\nsbb %r10, %r11\nsetnle %al', 'add %rax, %rcx\njb 1f\ninc %edx\n1:', 'shr $31, %r8\ncmovb %r9, %r10', 'sal $7, %edi\nsetnle %al\nsetpo %cl',
+  'sbb %r8, %r9\nsbb %r10, %r11\nsetnle %al',
+  'cltq', 'cqto', 'cltd', 'cwtl', 'push $-5\npop %rcx', 'push $0x12345678\npop %rdx', 'pushq $0x7f\npop %rsi',
+  'lea 8(%rbx), %rbp\nleave\nmov %rsp, %rcx\nmov $0x90000, %rsp', 'add %rax, %rcx\njb 1f\ninc %edx\n1:', 'shr $31, %r8\ncmovb %r9, %r10', 'sal $7, %edi\nsetnle %al\nsetpo %cl',
 ];
 
 describe('engine: fast forms against the general path', () => {
@@ -148,7 +150,7 @@ describe('engine: fast forms against the general path', () => {
     }
   });
 
-  const MEM_FORMS = FORMS.filter((f) => f.includes('(%rbx)') && !f.startsWith('nop') && !f.startsWith('prefetch'));
+  const MEM_FORMS = FORMS.filter((f) => f.includes('(%rbx)') && !/^(nop|prefetch|lea)/.test(f));
   it.each(MEM_FORMS)('%s: a faulting memory operand (non-canonical) leaves RIP, registers and flags as before', (insn) => {
     const m = machine(insn);
     const next = rng(17);

@@ -88,6 +88,13 @@ export const FK_INCDEC = 29;
 /** MOV reg8, r/m8 (8A). */
 export const FK_MOV8_LD = 30;
 
+/** CWDE/CDQE (98, aux 0) and CDQ/CQO (99, aux 1). */
+export const FK_CDQ = 31;
+/** PUSH imm32/imm8 (68/6A), sign-extended; aux = stack operand size. */
+export const FK_PUSH_IMM = 32;
+/** LEAVE (C9); aux = stack operand size. */
+export const FK_LEAVE = 33;
+
 /** FK_ALU8 aux bits. */
 const A8_TOREG = 16;
 const A8_IMM = 32;
@@ -146,6 +153,22 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       c.imm[ci] = byteAt(w0, w1, w2, w3, opEnd);
       c.reg[ci] = 0;
       return FK_ALU8;
+    }
+    if ((op === 0x98 || op === 0x99) && onlyRex && len === opEnd) {
+      c.aux[ci] = op & 1;
+      return FK_CDQ;
+    }
+    if ((op === 0x68 || op === 0x6a || op === 0xc9) && onlyRex) {
+      c.aux[ci] = stack;
+      if (op === 0xc9) return len === opEnd ? FK_LEAVE : FK_NONE;
+      if (op === 0x6a) {
+        if (len !== opEnd + 1) return FK_NONE;
+        c.imm[ci] = (byteAt(w0, w1, w2, w3, opEnd) << 24) >> 24;
+      } else {
+        if (len !== opEnd + 4) return FK_NONE;
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+      }
+      return FK_PUSH_IMM;
     }
     if (op >= 0x50 && op <= 0x5f && onlyRex && len === opEnd) {
       c.aux[ci] = stack;
@@ -459,6 +482,9 @@ export function execFast(cpu: X86Cpu, c: DecodeCache, ci: number, kind: number):
     case FK_NOP: return;
     case FK_INCDEC: fkIncDec(cpu, c, ci); return;
     case FK_MOV8_LD: fkMov8Ld(cpu, c, ci); return;
+    case FK_CDQ: fkCdq(cpu, c, ci); return;
+    case FK_PUSH_IMM: { const imm = c.imm[ci]!; push(c.aux[ci]!, imm, imm >> 31); return; }
+    case FK_LEAVE: leave(cpu, c.aux[ci]!); return;
   }
 }
 
@@ -956,4 +982,30 @@ function fkMov8Ld(cpu: X86Cpu, c: DecodeCache, ci: number): void {
   const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
   const v = f & DCF_ISMEM ? cpu.read8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, false)) : reg8(R, c.rm[ci]!, rex);
   setReg8(R, c.reg[ci]!, rex, v);
+}
+
+function fkCdq(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  if (c.aux[ci] === 0) { // CWDE / CDQE
+    if (size === 8) { R[1] = R[0]! >> 31; } else { R[0] = (R[0]! << 16) >> 16; R[1] = 0; }
+  } else if (size === 8) { // CQO
+    R[4] = R[5] = R[1]! >> 31;
+  } else { // CDQ
+    R[4] = R[0]! >> 31;
+    R[5] = 0;
+  }
+}
+
+/** LEAVE with stack operand size sz (4 or 8): rSP = rBP (by SS.B outside 64-bit mode), then POP rBP. */
+export function leave(cpu: X86Cpu, sz: number): void {
+  const R = cpu.regs;
+  const bp = cpu.mode64 ? R[11]! * TWO32 + (R[10]! >>> 0) : cpu.ss32 ? R[10]! >>> 0 : R[10]! & 0xffff;
+  const la = cpu.linear(2, bp, sz, false);
+  let v: number;
+  let vhi = 0;
+  if (sz === 8) { v = cpu.read64(la); vhi = cpu.hi; } else { v = cpu.read32(la); }
+  setStackPointer(spAdd(bp, sz));
+  R[10] = v;
+  R[11] = vhi;
 }

@@ -23,7 +23,7 @@
  */
 import { alu, alu64, r64, shift, shift64, PARITY } from '../alu';
 import { imul32, imul64, incDec, incDec64 } from '../alu';
-import { grp3 } from '../fast-path';
+import { grp3, leave } from '../fast-path';
 import type { X86Cpu } from '../cpu';
 import { BYTE_MASK, type DecodeCache, dcIndex } from '../decode-cache';
 import { d } from '../decoder';
@@ -49,7 +49,7 @@ function callBlock(fn: BlockFn, cpu: X86Cpu, m: Uint8Array, o: number, R: Int32A
 
 const H = { alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue, callBlock };
 /** The operation helpers of the forms compiled by BlockEmitter.emitForm. */
-Object.assign(H, { imul32, imul64, incDec, incDec64, grp3 });
+Object.assign(H, { imul32, imul64, incDec, incDec64, grp3, leave });
 const F = { flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, PARITY };
 Object.assign(F, { flagsShift32, flagsShift64, flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 });
 

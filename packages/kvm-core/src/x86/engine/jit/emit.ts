@@ -23,7 +23,7 @@ import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
-  FK_ALU8, FK_GRP3, FK_IMUL, FK_INCDEC, FK_MOV8_LD, FK_NOP, FK_SETCC,
+  FK_ALU8, FK_GRP3, FK_IMUL, FK_INCDEC, FK_MOV8_LD, FK_NOP, FK_SETCC, FK_CDQ, FK_LEAVE, FK_PUSH_IMM,
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
@@ -556,6 +556,20 @@ export class BlockEmitter {
     const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
     switch (kind) {
       case FK_NOP:
+        return true;
+      case FK_CDQ:
+        if (aux === 0) o.push(size === 8 ? 'R[1] = R[0] >> 31;' : 'R[0] = (R[0] << 16) >> 16; R[1] = 0;');
+        else o.push(size === 8 ? 'R[4] = R[5] = R[1] >> 31;' : 'R[4] = R[0] >> 31; R[5] = 0;');
+        return true;
+      case FK_PUSH_IMM:
+        this.faultPoint(i, rip);
+        o.push(`H.push(${aux}, ${imm}, ${imm >> 31});`);
+        o.push(`la = ${this.stackLa()};`);
+        this.afterStore(i, end, aux);
+        return true;
+      case FK_LEAVE:
+        this.faultPoint(i, rip);
+        o.push(`H.leave(cpu, ${aux});`);
         return true;
       case FK_IMUL: {
         if (isMem) {
