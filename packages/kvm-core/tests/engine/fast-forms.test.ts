@@ -50,6 +50,20 @@ function machine(insn: string): Machine {
   return m;
 }
 
+/** The same in 32-bit protected mode (flat segments, CS.D = 1, SS.B = 1, no paging). */
+function machine32(insn: string): Machine {
+  const m = createMachine(assemble(`.code32\n${insn}\nhlt\n`, CODE), CODE);
+  const cpu = m.cpu;
+  cpu.cr0 = 0x11;
+  cpu.segSel[1] = 0x8; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xc09b;
+  for (const sg of [0, 2, 3, 4, 5]) {
+    cpu.segSel[sg] = 0x10; cpu.segBase[sg] = 0; cpu.segLimit[sg] = 0xffffffff; cpu.segAr[sg] = 0xc093;
+  }
+  cpu.updateMode();
+  cpu.flushTlb();
+  return m;
+}
+
 /** Run the instruction from st: general path, fast form, compiled block. Returns the three end states and the entry's kind. */
 function runThree(m: Machine, st: State): { states: State[]; kind: number; compiled: boolean } {
   const saved = jitParams.threshold;
@@ -142,6 +156,26 @@ describe('engine: fast forms against the general path', () => {
       expect(kind, 'a fast form').not.toBe(0);
       expect(compiled, 'a compiled block').toBe(true);
       expect(states[0]!.regs[2 * 4]).toBe(0x90000);
+      for (const s of states.slice(1)) {
+        expect(Array.from(s.regs)).toEqual(Array.from(states[0]!.regs));
+        expect(s.flags.toString(16)).toBe(states[0]!.flags.toString(16));
+        expect(Array.from(s.mem)).toEqual(Array.from(states[0]!.mem));
+      }
+    }
+  });
+
+  const FORMS32 = ['inc %eax', 'dec %ecx', 'inc %esi\nsetz %al', 'dec %edi\nseto %cl\nsetc %dl', 'push $-5\npop %ecx',
+    'push $0x12345678\npop %edx', 'lea 8(%ebx), %ebp\nleave\nmov %esp, %ecx\nmov $0x90000, %esp', 'cltd', 'cwtl',
+    'imul $-3, (%ebx), %eax', 'setb (%ebx)', 'addb $0x80, 1(%ebx)', 'mull %ecx', 'decb %ah', 'shr $3, %eax\nadc %ecx, %edx'];
+  it.each(FORMS32)('32-bit mode: %s: general path, fast form and compiled code agree', (insn) => {
+    const m = machine32(insn);
+    const next = rng(insn.length * 31 + insn.charCodeAt(1));
+    for (let i = 0; i < 32; i++) {
+      const st = randomState(next, i);
+      for (let r = 0; r < 8; r++) st.regs[2 * r + 1] = 0;
+      const { states, kind, compiled } = runThree(m, st);
+      expect(kind, 'a fast form').not.toBe(0);
+      expect(compiled, 'a compiled block').toBe(true);
       for (const s of states.slice(1)) {
         expect(Array.from(s.regs)).toEqual(Array.from(states[0]!.regs));
         expect(s.flags.toString(16)).toBe(states[0]!.flags.toString(16));
