@@ -322,31 +322,40 @@ export function shift64(cpu: X86Cpu, op: number, lo: number, hi: number, count: 
   return rl;
 }
 
-/** Unsigned 64x64 -> 128 multiply into out[0..3] (little-endian 32-bit words), via 16-bit limbs. */
+const TWO_M32 = 2 ** -32;
+
+/**
+ * High word of the unsigned product of 32-bit values a, b (as uint32) whose low word is lo
+ * (Math.imul): the double product is within 2^11 of exact and so is p - lo, far inside the
+ * 2^32 step between candidate high words, so rounding (p - lo) / 2^32 gives it exactly.
+ */
+function mulHiU32(a: number, b: number, lo: number): number {
+  return ((a * b - lo) * TWO_M32 + 0.5) >>> 0;
+}
+
+/**
+ * Unsigned 64x64 -> 128 multiply into out[0..3] (little-endian 32-bit words): four
+ * 32x32 -> 64 products (Math.imul for each low word) and their column sums, which stay
+ * below 2^35 and so are exact in doubles.
+ */
 export function mulu64(alo: number, ahi: number, blo: number, bhi: number, out: Int32Array): void {
-  const a0 = alo & 0xffff, a1 = alo >>> 16, a2 = ahi & 0xffff, a3 = ahi >>> 16;
-  const b0 = blo & 0xffff, b1 = blo >>> 16, b2 = bhi & 0xffff, b3 = bhi >>> 16;
-  // Column sums of 16-bit limbs (each product < 2^32, sums < 2^35: exact in doubles).
-  const c0 = a0 * b0;
-  const c1 = a0 * b1 + a1 * b0;
-  const c2 = a0 * b2 + a1 * b1 + a2 * b0;
-  const c3 = a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
-  const c4 = a1 * b3 + a2 * b2 + a3 * b1;
-  const c5 = a2 * b3 + a3 * b2;
-  const c6 = a3 * b3;
-  let carry = 0;
-  let t = c0 + carry; const l0 = t % 65536; carry = Math.floor(t / 65536);
-  t = c1 + carry; const l1 = t % 65536; carry = Math.floor(t / 65536);
-  t = c2 + carry; const l2 = t % 65536; carry = Math.floor(t / 65536);
-  t = c3 + carry; const l3 = t % 65536; carry = Math.floor(t / 65536);
-  t = c4 + carry; const l4 = t % 65536; carry = Math.floor(t / 65536);
-  t = c5 + carry; const l5 = t % 65536; carry = Math.floor(t / 65536);
-  t = c6 + carry; const l6 = t % 65536; carry = Math.floor(t / 65536);
-  const l7 = carry % 65536;
-  out[0] = l0 | (l1 << 16);
-  out[1] = l2 | (l3 << 16);
-  out[2] = l4 | (l5 << 16);
-  out[3] = l6 | (l7 << 16);
+  const a0 = alo >>> 0, a1 = ahi >>> 0, b0 = blo >>> 0, b1 = bhi >>> 0;
+  const l00 = Math.imul(alo, blo) >>> 0;
+  const h00 = mulHiU32(a0, b0, l00);
+  const l01 = Math.imul(alo, bhi) >>> 0;
+  const h01 = mulHiU32(a0, b1, l01);
+  const l10 = Math.imul(ahi, blo) >>> 0;
+  const h10 = mulHiU32(a1, b0, l10);
+  const l11 = Math.imul(ahi, bhi) >>> 0;
+  const h11 = mulHiU32(a1, b1, l11);
+  const mid = h00 + l01 + l10;
+  const w1 = mid >>> 0;
+  const high = h01 + h10 + l11 + (mid - w1) * TWO_M32;
+  const w2 = high >>> 0;
+  out[0] = l00;
+  out[1] = w1;
+  out[2] = w2;
+  out[3] = h11 + (high - w2) * TWO_M32;
 }
 
 /** Signed 64x64 -> 128 multiply (two's complement correction of the unsigned product). */
@@ -362,4 +371,50 @@ function sub128hi(out: Int32Array, lo: number, hi: number): void {
   const h = (out[3]! >>> 0) - (hi >>> 0) - (l < 0 ? 1 : 0);
   out[2] = l | 0;
   out[3] = h | 0;
+}
+
+const ARITH_MUL = ARITH;
+
+/**
+ * IMUL (two- and three-operand forms) at 64 bits, truncated: returns the low half and
+ * leaves the high half in r64.hi. CF = OF = the signed product does not fit 64 bits; SF
+ * and PF from the result, ZF and AF clear (as imul3 in execute.ts).
+ */
+export function imul64(cpu: X86Cpu, alo: number, ahi: number, blo: number, bhi: number): number {
+  let lo: number;
+  let hi: number;
+  let of: boolean;
+  if (ahi === alo >> 31 && bhi === blo >> 31) {
+    // Both operands are sign-extended 32-bit values: the product fits in 63 bits.
+    lo = Math.imul(alo, blo);
+    hi = mulHiS32(alo, blo, lo);
+    of = false;
+  } else {
+    muls64(alo, ahi, blo, bhi, imulOut);
+    lo = imulOut[0]!;
+    hi = imulOut[1]!;
+    of = imulOut[2] !== hi >> 31 || imulOut[3] !== hi >> 31;
+  }
+  cpu.flags = (cpu.flags & ~ARITH_MUL) | (of ? FLAG_CF | FLAG_OF : 0) | (hi < 0 ? FLAG_SF : 0) | PARITY[lo & 0xff]!;
+  r64.hi = hi;
+  return lo;
+}
+
+const imulOut = new Int32Array(4);
+
+/** High word of the signed 64-bit product of Int32 a, b with low word lo. */
+function mulHiS32(a: number, b: number, lo: number): number {
+  // The unsigned high word, corrected for two's complement: signed = unsigned - (a<0)*b*2^32 - (b<0)*a*2^32.
+  let h = mulHiU32(a >>> 0, b >>> 0, lo >>> 0);
+  if (a < 0) h -= b;
+  if (b < 0) h -= a;
+  return h | 0;
+}
+
+/** IMUL at 32 bits, truncated; flags as imul64 (the double product is exact whenever it fits). */
+export function imul32(cpu: X86Cpu, a: number, b: number): number {
+  const lo = Math.imul(a, b);
+  const of = (a | 0) * (b | 0) !== lo;
+  cpu.flags = (cpu.flags & ~ARITH_MUL) | (of ? FLAG_CF | FLAG_OF : 0) | (lo < 0 ? FLAG_SF : 0) | PARITY[lo & 0xff]!;
+  return lo;
 }

@@ -5,7 +5,7 @@
  */
 import { execVex, isVexPrefix } from './bmi';
 import {
-  ALU_CMP, alu, alu64, incDec, incDec64, muls64, mulu64, PARITY, r64, shift, shift64, SIGN_BIT, SIZE_MASK, szp,
+  ALU_CMP, alu, alu64, imul32, imul64, incDec, incDec64, muls64, mulu64, PARITY, r64, shift, shift64, SIGN_BIT, SIZE_MASK, szp,
 } from './alu';
 import {
   BP_VECTOR, BR_VECTOR, DE_VECTOR, EVENT_TYPE_PRIV_SW_EXCEPTION, EVENT_TYPE_SW_EXCEPTION, EVENT_TYPE_SW_INTR,
@@ -980,30 +980,21 @@ function enter(cpu: X86Cpu): void {
 
 /** Three-operand / two-operand IMUL into register `dst` (signed, truncated, CF=OF=overflow). */
 export function imul3(cpu: X86Cpu, sz: number, dst: number, a: number, ahi: number, b: number, bhi: number): void {
-  let of: boolean;
   if (sz === 8) {
-    muls64(a, ahi, b, bhi, mulOut);
-    const lo = mulOut[0]!;
-    const hi = mulOut[1]!;
-    of = !((mulOut[2] === (hi >> 31)) && (mulOut[3] === (hi >> 31)));
-    setReg(8, dst, lo, hi);
-    cpu.flags = (cpu.flags & ~ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | (hi < 0 ? FLAG_SF : 0) | PARITY[lo & 0xff]!;
+    const lo = imul64(cpu, a, ahi, b, bhi);
+    setReg(8, dst, lo, r64.hi);
     return;
   }
-  const bits = 32 - 8 * sz;
-  const sa = (a << bits) >> bits;
-  const sb = (b << bits) >> bits;
-  let res: number;
   if (sz === 4) {
-    muls64(sa, sa >> 31, sb, sb >> 31, mulOut);
-    res = mulOut[0]!;
-    of = mulOut[1] !== res >> 31;
-  } else {
-    const p = sa * sb;
-    res = (p << 16) >> 16;
-    of = res !== p;
+    setReg(4, dst, imul32(cpu, a, b), 0);
+    return;
   }
-  const ures = sz === 4 ? res | 0 : res & 0xffff;
+  const sa = (a << 16) >> 16;
+  const sb = (b << 16) >> 16;
+  const p = sa * sb;
+  const res = (p << 16) >> 16;
+  const of = res !== p;
+  const ures = res & 0xffff;
   setReg(sz, dst, ures, 0);
   cpu.flags = (cpu.flags & ~ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | ((ures & SIGN_BIT[sz]!) ? FLAG_SF : 0) | PARITY[ures & 0xff]!;
 }

@@ -1,12 +1,13 @@
 /**
  * Fast forms of the most frequent instructions, executed straight from a decode-cache
  * entry (decode-cache.ts) without the opcode switch: MOV/LEA, the ALU operations with
- * register, memory and immediate operands, Jcc and MOVZX/MOVSX, in 32- and 64-bit
- * operand size without LOCK/REP. Compiled code spends most of its instructions here
+ * register, memory and immediate operands, Jcc and MOVZX/MOVSX, IMUL/MUL, SETcc, the
+ * 8-bit ALU, INC/DEC and the NOPs, in 32- and 64-bit operand size without LOCK/REP. Compiled code spends most of its instructions here
  * (measured on the bench guests and the Linux XZ decompressor). Each form does exactly
  * what the general path in execute.ts does, through the same ALU and memory helpers.
  */
-import { ALU_CMP, alu, alu64, r64, shift, shift64 } from './alu';
+import { ALU_CMP, alu, alu64, imul32, imul64, incDec, incDec64, muls64, mulu64, PARITY, r64, shift, shift64, szp } from './alu';
+import { FLAG_CF, FLAG_OF, FLAG_SF as FLAG_SF_BIT, FLAGS_ARITH } from './constants';
 import { GP_VECTOR } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
 import {
@@ -68,6 +69,36 @@ export const FK_MOV8_ST = 22;
 /** MOV m8, imm8 (C6 /0). */
 export const FK_MOV8_MI = 23;
 
+/** IMUL reg, r/m (0F AF) and IMUL reg, r/m, imm (69/6B); aux = 1 with the immediate (imm). */
+export const FK_IMUL = 24;
+/** SETcc r/m8 (0F 90-9F); aux = condition. */
+export const FK_SETCC = 25;
+/** Group 3 on r/m (F7): TEST r/m, imm (/0), NOT (/2), NEG (/3), MUL (/4), IMUL (/5); aux = /r. */
+export const FK_GRP3 = 26;
+/**
+ * 8-bit ALU (00-3B byte forms, 04-3C AL imm8, 80 /x, 84, A8, F6 /0): aux = op | FA_NOWRITE
+ * | A8_TOREG (the register reg is the destination, else r/m) | A8_IMM (the source is imm,
+ * else the other operand).
+ */
+export const FK_ALU8 = 27;
+/** NOP (90, the hint NOPs 0F 18-1F /r): no operand is accessed. */
+export const FK_NOP = 28;
+/** INC/DEC r/m (FE/FF /0 /1, and 40-4F outside 64-bit mode on register rm); aux = 1 for DEC | 2 for the byte form. */
+export const FK_INCDEC = 29;
+/** MOV reg8, r/m8 (8A). */
+export const FK_MOV8_LD = 30;
+
+/** CWDE/CDQE (98, aux 0) and CDQ/CQO (99, aux 1). */
+export const FK_CDQ = 31;
+/** PUSH imm32/imm8 (68/6A), sign-extended; aux = stack operand size. */
+export const FK_PUSH_IMM = 32;
+/** LEAVE (C9); aux = stack operand size. */
+export const FK_LEAVE = 33;
+
+/** FK_ALU8 aux bits. */
+const A8_TOREG = 16;
+const A8_IMM = 32;
+
 /** aux bit: the ALU operation only sets flags (CMP, TEST). */
 const FA_NOWRITE = 8;
 
@@ -93,6 +124,10 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
   const len = c.len[ci]!;
   if (f & DCF_LOCK) return FK_NONE;
   if ((f & DCF_PREFIXED) && c.rep[ci] !== 0) return FK_NONE;
+  if (op === 0x0f && (f & DCF_MODRM) && c.modrmEnd[ci] === len) {
+    const op2 = byteAt(w0, w1, w2, w3, opEnd);
+    if (op2 >= 0x18 && op2 <= 0x1f) return FK_NOP;
+  }
   const size = c.opsize[ci]!;
   if (size !== 4 && size !== 8) return FK_NONE;
   if (op >= 0x70 && op <= 0x7f) {
@@ -105,6 +140,36 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
     const stack = c.mode64[ci] ? 8 : size;
     const onlyRex = !(f & DCF_PREFIXED) || (c.seg[ci] === 0 && !(f & 6) && c.lastPrefix[ci] === 0 && c.adsize[ci] !== 2 &&
       (c.mode64[ci] ? true : c.rex[ci] === 0));
+    if (op === 0x90 && len === opEnd && (c.rex[ci]! & 1) === 0) return FK_NOP;
+    if (op >= 0x40 && op <= 0x4f && !c.mode64[ci] && len === opEnd) {
+      c.aux[ci] = op >= 0x48 ? 1 : 0;
+      c.rm[ci] = op & 7;
+      return FK_INCDEC;
+    }
+    if (((op & 0xc7) === 0x04 || op === 0xa8) && onlyRex && len === opEnd + 1) {
+      // ALU AL, imm8 (04 0C ... 3C, A8 TEST).
+      const aop = op === 0xa8 ? 4 : op >> 3;
+      c.aux[ci] = aop | (aop === ALU_CMP || op === 0xa8 ? FA_NOWRITE : 0) | A8_TOREG | A8_IMM;
+      c.imm[ci] = byteAt(w0, w1, w2, w3, opEnd);
+      c.reg[ci] = 0;
+      return FK_ALU8;
+    }
+    if ((op === 0x98 || op === 0x99) && onlyRex && len === opEnd) {
+      c.aux[ci] = op & 1;
+      return FK_CDQ;
+    }
+    if ((op === 0x68 || op === 0x6a || op === 0xc9) && onlyRex) {
+      c.aux[ci] = stack;
+      if (op === 0xc9) return len === opEnd ? FK_LEAVE : FK_NONE;
+      if (op === 0x6a) {
+        if (len !== opEnd + 1) return FK_NONE;
+        c.imm[ci] = (byteAt(w0, w1, w2, w3, opEnd) << 24) >> 24;
+      } else {
+        if (len !== opEnd + 4) return FK_NONE;
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+      }
+      return FK_PUSH_IMM;
+    }
     if (op >= 0x50 && op <= 0x5f && onlyRex && len === opEnd) {
       c.aux[ci] = stack;
       c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 && (f & DCF_PREFIXED) ? 8 : 0);
@@ -123,6 +188,7 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       if (op >= 0xb8 && op <= 0xbf && onlyRex && size === 4 && len === opEnd + 4) {
         c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 ? 8 : 0);
         c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+        c.aux[ci] = 0;
         return FK_MOV_RI;
       }
       return FK_NONE;
@@ -147,6 +213,7 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
     if (op >= 0xb8 && op <= 0xbf && size === 4 && len === opEnd + 4) {
       c.reg[ci] = op & 7;
       c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+      c.aux[ci] = 0;
       return FK_MOV_RI;
     }
     if (op === 0x0f && len === opEnd + 5) {
@@ -162,6 +229,13 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
   if (c.adsize[ci] === 2) return FK_NONE;
   const isMem = (f & DCF_ISMEM) !== 0;
   const modrmEnd = c.modrmEnd[ci]!;
+  if (op < 0x40 && (op & 5) === 0) {
+    // 00 02 08 0A ... 38 3A: ALU Eb,Gb (bit 1 clear) or Gb,Eb.
+    if (modrmEnd !== len) return FK_NONE;
+    const aop = op >> 3;
+    c.aux[ci] = aop | (aop === ALU_CMP ? FA_NOWRITE : 0) | (op & 2 ? A8_TOREG : 0);
+    return FK_ALU8;
+  }
   if (op < 0x40 && (op & 5) === 1) {
     // 01 03 09 0B ... 39 3B: ALU Ev,Gv (bit 1 clear) or Gv,Ev.
     const aop = op >> 3;
@@ -204,9 +278,62 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       return isMem ? FK_ALU_MI : FK_ALU_RI;
     }
     case 0xc7:
-      if (!isMem || (c.reg[ci]! & 7) !== 0 || len !== modrmEnd + 4) return FK_NONE;
+      if ((c.reg[ci]! & 7) !== 0 || len !== modrmEnd + 4) return FK_NONE;
       c.imm[ci] = imm32At(w0, w1, w2, w3, modrmEnd);
+      if (!isMem) {
+        // MOV r, imm32: sign-extended to 64 bits under REX.W.
+        c.reg[ci] = c.rm[ci]!;
+        c.aux[ci] = size === 8 ? 1 : 0;
+        return FK_MOV_RI;
+      }
       return FK_MOV_MI;
+    case 0x84:
+      if (modrmEnd !== len) return FK_NONE;
+      c.aux[ci] = 4 | FA_NOWRITE;
+      return FK_ALU8;
+    case 0x80:
+      if (len !== modrmEnd + 1) return FK_NONE;
+      c.aux[ci] = (c.reg[ci]! & 7) | ((c.reg[ci]! & 7) === ALU_CMP ? FA_NOWRITE : 0) | A8_IMM;
+      c.imm[ci] = byteAt(w0, w1, w2, w3, modrmEnd);
+      return FK_ALU8;
+    case 0xf6:
+      if ((c.reg[ci]! & 7) !== 0 || len !== modrmEnd + 1) return FK_NONE;
+      c.aux[ci] = 4 | FA_NOWRITE | A8_IMM;
+      c.imm[ci] = byteAt(w0, w1, w2, w3, modrmEnd);
+      return FK_ALU8;
+    case 0xf7: {
+      const sub = c.reg[ci]! & 7;
+      if (sub === 1 || sub >= 6) return FK_NONE;
+      if (sub === 0) {
+        if (len !== modrmEnd + 4) return FK_NONE;
+        c.imm[ci] = imm32At(w0, w1, w2, w3, modrmEnd);
+      } else if (len !== modrmEnd) {
+        return FK_NONE;
+      }
+      c.aux[ci] = sub;
+      return FK_GRP3;
+    }
+    case 0xfe:
+    case 0xff: {
+      const sub = c.reg[ci]! & 7;
+      if (sub > 1 || len !== modrmEnd) return FK_NONE;
+      c.aux[ci] = sub | (op === 0xfe ? 2 : 0);
+      return FK_INCDEC;
+    }
+    case 0x8a:
+      if (modrmEnd !== len) return FK_NONE;
+      return FK_MOV8_LD;
+    case 0x69:
+    case 0x6b:
+      if (op === 0x6b) {
+        if (len !== modrmEnd + 1) return FK_NONE;
+        c.imm[ci] = (byteAt(w0, w1, w2, w3, modrmEnd) << 24) >> 24;
+      } else {
+        if (len !== modrmEnd + 4) return FK_NONE;
+        c.imm[ci] = imm32At(w0, w1, w2, w3, modrmEnd);
+      }
+      c.aux[ci] = 1;
+      return FK_IMUL;
     case 0xc1: case 0xd1: case 0xd3:
       if (len !== modrmEnd + (op === 0xc1 ? 1 : 0)) return FK_NONE;
       c.aux[ci] = (c.reg[ci]! & 7) | ((op === 0xc1 ? 0 : op === 0xd1 ? 1 : 2) << 3);
@@ -227,6 +354,14 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
       if (op2 >= 0x40 && op2 <= 0x4f && modrmEnd === len) {
         c.aux[ci] = op2 & 15;
         return FK_CMOV;
+      }
+      if (op2 >= 0x90 && op2 <= 0x9f && modrmEnd === len) {
+        c.aux[ci] = op2 & 15;
+        return FK_SETCC;
+      }
+      if (op2 === 0xaf && modrmEnd === len) {
+        c.aux[ci] = 0;
+        return FK_IMUL;
       }
       if (op2 !== 0xb6 && op2 !== 0xb7 && op2 !== 0xbe && op2 !== 0xbf) return FK_NONE;
       if (modrmEnd !== len) return FK_NONE;
@@ -340,6 +475,16 @@ export function execFast(cpu: X86Cpu, c: DecodeCache, ci: number, kind: number):
     case FK_CMOV: fkCmov(cpu, c, ci); return;
     case FK_MOV8_ST: fkMov8St(cpu, c, ci); return;
     case FK_MOV8_MI: fkMov8Mi(cpu, c, ci); return;
+    case FK_IMUL: fkImul(cpu, c, ci); return;
+    case FK_SETCC: fkSetcc(cpu, c, ci); return;
+    case FK_GRP3: fkGrp3(cpu, c, ci); return;
+    case FK_ALU8: fkAlu8(cpu, c, ci); return;
+    case FK_NOP: return;
+    case FK_INCDEC: fkIncDec(cpu, c, ci); return;
+    case FK_MOV8_LD: fkMov8Ld(cpu, c, ci); return;
+    case FK_CDQ: fkCdq(cpu, c, ci); return;
+    case FK_PUSH_IMM: { const imm = c.imm[ci]!; push(c.aux[ci]!, imm, imm >> 31); return; }
+    case FK_LEAVE: leave(cpu, c.aux[ci]!); return;
   }
 }
 
@@ -513,8 +658,9 @@ function fkPop(cpu: X86Cpu, c: DecodeCache, ci: number): void {
 function fkMovRi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
   const R = cpu.regs;
   const reg = c.reg[ci]!;
-  R[2 * reg] = c.imm[ci]!;
-  R[2 * reg + 1] = 0;
+  const imm = c.imm[ci]!;
+  R[2 * reg] = imm;
+  R[2 * reg + 1] = c.aux[ci]! ? imm >> 31 : 0;
 }
 
 function fkMovMi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
@@ -639,4 +785,227 @@ function fkMov8St(cpu: X86Cpu, c: DecodeCache, ci: number): void {
 
 function fkMov8Mi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
   cpu.write8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, cpu.regs, d.ip), 1, true), c.imm[ci]!);
+}
+
+/** Write the 8-bit register r (AH..BH for 4..7 without REX), other bits unchanged. */
+function setReg8(R: Int32Array, r: number, rex: number, v: number): void {
+  if (r >= 4 && r < 8 && rex === 0) {
+    const i = 2 * (r - 4);
+    R[i] = (R[i]! & ~0xff00) | (v << 8);
+  } else {
+    R[2 * r] = (R[2 * r]! & ~0xff) | v;
+  }
+}
+
+/** IMUL: the destination register times r/m (0F AF), or r/m times the immediate (69/6B). */
+function fkImul(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  const reg = c.reg[ci]!;
+  let b: number;
+  let bhi: number;
+  if (c.flags[ci]! & DCF_ISMEM) {
+    const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), size, false);
+    if (size === 8) { b = cpu.read64(la); bhi = cpu.hi; } else { b = cpu.read32(la); bhi = 0; }
+  } else {
+    const rm = c.rm[ci]!;
+    b = R[2 * rm]!;
+    bhi = R[2 * rm + 1]!;
+  }
+  let a: number;
+  let ahi: number;
+  if (c.aux[ci]!) { a = c.imm[ci]!; ahi = a >> 31; } else { a = R[2 * reg]!; ahi = R[2 * reg + 1]!; }
+  if (size === 8) {
+    const lo = imul64(cpu, a, ahi, b, bhi);
+    R[2 * reg] = lo;
+    R[2 * reg + 1] = r64.hi;
+  } else {
+    R[2 * reg] = imul32(cpu, a, b);
+    R[2 * reg + 1] = 0;
+  }
+}
+
+function fkSetcc(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const v = cond(cpu.flags, c.aux[ci]!) ? 1 : 0;
+  if (c.flags[ci]! & DCF_ISMEM) {
+    cpu.write8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, true), v);
+    return;
+  }
+  setReg8(R, c.rm[ci]!, c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0, v);
+}
+
+const mulOut = new Int32Array(4);
+
+/** F7 /0 /2 /3 /4 /5 at 32 and 64 bits, as group3 in execute.ts. */
+function fkGrp3(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  const sub = c.aux[ci]!;
+  const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
+  const rm = c.rm[ci]!;
+  const la = isMem ? cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), size, sub === 2 || sub === 3) : 0;
+  let a: number;
+  let ahi = 0;
+  if (size === 8) {
+    if (isMem) { a = cpu.read64(la); ahi = cpu.hi; } else { a = R[2 * rm]!; ahi = R[2 * rm + 1]!; }
+  } else {
+    a = isMem ? cpu.read32(la) : R[2 * rm]!;
+  }
+  const res = grp3(cpu, sub, size, a, ahi, c.imm[ci]!);
+  if (sub !== 2 && sub !== 3) return;
+  const rhi = r64.hi;
+  if (isMem) {
+    if (size === 8) cpu.write64(la, res, rhi);
+    else cpu.write32(la, res);
+  } else {
+    R[2 * rm] = res;
+    R[2 * rm + 1] = rhi;
+  }
+}
+
+/**
+ * The operation of F7 /sub (0 TEST with imm, 2 NOT, 3 NEG, 4 MUL, 5 IMUL) on the operand
+ * (a, ahi) of size 4 or 8: NOT and NEG return the result (high half in r64.hi, 0 at 32
+ * bits) for the caller to store; MUL and IMUL write rDX:rAX.
+ */
+export function grp3(cpu: X86Cpu, sub: number, size: number, a: number, ahi: number, imm: number): number {
+  const R = cpu.regs;
+  if (sub === 0) {
+    if (size === 8) alu64(cpu, 4, a, ahi, imm, imm >> 31);
+    else alu(cpu, 4, 4, a, imm);
+    return 0;
+  }
+  if (sub === 2) { r64.hi = size === 8 ? ~ahi : 0; return ~a; } // NOT: no flags
+  if (sub === 3) {
+    if (size === 8) return alu64(cpu, 5, 0, 0, a, ahi);
+    r64.hi = 0;
+    return alu(cpu, 5, 4, 0, a);
+  }
+  // MUL / IMUL: rDX:rAX = rAX * r/m.
+  const signed = sub === 5;
+  let lo: number;
+  let hi: number;
+  let of: boolean;
+  if (size === 4) {
+    if (signed) muls64(R[0]!, R[0]! >> 31, a | 0, a >> 31, mulOut);
+    else mulu64(R[0]!, 0, a, 0, mulOut);
+    lo = mulOut[0]!;
+    hi = mulOut[1]!;
+    of = signed ? hi !== lo >> 31 : hi !== 0;
+    R[0] = lo; R[1] = 0;
+    R[4] = hi; R[5] = 0;
+    cpu.flags = (cpu.flags & ~FLAGS_ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | szp(lo >>> 0, 4);
+  } else {
+    if (signed) muls64(R[0]!, R[1]!, a, ahi, mulOut);
+    else mulu64(R[0]!, R[1]!, a, ahi, mulOut);
+    lo = mulOut[0]!;
+    hi = mulOut[1]!;
+    of = signed ? !(mulOut[2] === hi >> 31 && mulOut[3] === hi >> 31) : (mulOut[2]! | mulOut[3]!) !== 0;
+    R[0] = lo; R[1] = hi;
+    R[4] = mulOut[2]!; R[5] = mulOut[3]!;
+    cpu.flags = (cpu.flags & ~FLAGS_ARITH) | (of ? FLAG_CF | FLAG_OF : 0) | (hi < 0 ? FLAG_SF_BIT : 0) | PARITY[lo & 0xff]!;
+  }
+  return 0;
+}
+
+/** 8-bit ALU (FK_ALU8): destination reg or r/m, source imm, r/m or reg. */
+function fkAlu8(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const f = c.flags[ci]!;
+  const aux = c.aux[ci]!;
+  const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+  const write = (aux & FA_NOWRITE) === 0;
+  const isMem = (f & DCF_ISMEM) !== 0;
+  if (aux & A8_TOREG) {
+    const reg = c.reg[ci]!;
+    let b: number;
+    if (aux & A8_IMM) b = c.imm[ci]!;
+    else if (isMem) b = cpu.read8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, false));
+    else b = reg8(R, c.rm[ci]!, rex);
+    const res = alu(cpu, aux & 7, 1, reg8(R, reg, rex), b);
+    if (write) setReg8(R, reg, rex, res);
+    return;
+  }
+  if (isMem) {
+    const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, write);
+    const a = cpu.read8(la);
+    const res = alu(cpu, aux & 7, 1, a, aux & A8_IMM ? c.imm[ci]! : reg8(R, c.reg[ci]!, rex));
+    if (write) cpu.write8(la, res);
+    return;
+  }
+  const rm = c.rm[ci]!;
+  const res = alu(cpu, aux & 7, 1, reg8(R, rm, rex), aux & A8_IMM ? c.imm[ci]! : reg8(R, c.reg[ci]!, rex));
+  if (write) setReg8(R, rm, rex, res);
+}
+
+/** INC/DEC: CF kept. */
+function fkIncDec(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const aux = c.aux[ci]!;
+  const dec = (aux & 1) !== 0;
+  const f = c.flags[ci]!;
+  const rm = c.rm[ci]!;
+  if (aux & 2) {
+    const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+    if (f & DCF_ISMEM) {
+      const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, true);
+      cpu.write8(la, incDec(cpu, 1, cpu.read8(la), dec));
+    } else {
+      setReg8(R, rm, rex, incDec(cpu, 1, reg8(R, rm, rex), dec));
+    }
+    return;
+  }
+  const size = c.opsize[ci]!;
+  if (f & DCF_ISMEM) {
+    const la = cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), size, true);
+    if (size === 8) {
+      const lo = incDec64(cpu, cpu.read64(la), cpu.hi, dec);
+      cpu.write64(la, lo, r64.hi);
+    } else {
+      cpu.write32(la, incDec(cpu, 4, cpu.read32(la), dec));
+    }
+    return;
+  }
+  if (size === 8) {
+    R[2 * rm] = incDec64(cpu, R[2 * rm]!, R[2 * rm + 1]!, dec);
+    R[2 * rm + 1] = r64.hi;
+  } else {
+    R[2 * rm] = incDec(cpu, 4, R[2 * rm]!, dec);
+    R[2 * rm + 1] = 0;
+  }
+}
+
+function fkMov8Ld(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const f = c.flags[ci]!;
+  const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+  const v = f & DCF_ISMEM ? cpu.read8(cpu.linear(c.eaSeg[ci]!, fastEa(c, ci, R, d.ip), 1, false)) : reg8(R, c.rm[ci]!, rex);
+  setReg8(R, c.reg[ci]!, rex, v);
+}
+
+function fkCdq(cpu: X86Cpu, c: DecodeCache, ci: number): void {
+  const R = cpu.regs;
+  const size = c.opsize[ci]!;
+  if (c.aux[ci] === 0) { // CWDE / CDQE
+    if (size === 8) { R[1] = R[0]! >> 31; } else { R[0] = (R[0]! << 16) >> 16; R[1] = 0; }
+  } else if (size === 8) { // CQO
+    R[4] = R[5] = R[1]! >> 31;
+  } else { // CDQ
+    R[4] = R[0]! >> 31;
+    R[5] = 0;
+  }
+}
+
+/** LEAVE with stack operand size sz (4 or 8): rSP = rBP (by SS.B outside 64-bit mode), then POP rBP. */
+export function leave(cpu: X86Cpu, sz: number): void {
+  const R = cpu.regs;
+  const bp = cpu.mode64 ? R[11]! * TWO32 + (R[10]! >>> 0) : cpu.ss32 ? R[10]! >>> 0 : R[10]! & 0xffff;
+  const la = cpu.linear(2, bp, sz, false);
+  let v: number;
+  let vhi = 0;
+  if (sz === 8) { v = cpu.read64(la); vhi = cpu.hi; } else { v = cpu.read32(la); }
+  setStackPointer(spAdd(bp, sz));
+  R[10] = v;
+  R[11] = vhi;
 }

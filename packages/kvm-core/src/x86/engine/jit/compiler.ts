@@ -27,6 +27,8 @@
  * instruction's RIP and the flags before it, and reports how many instructions retired.
  */
 import { alu, alu64, r64, shift, shift64, PARITY } from '../alu';
+import { imul32, imul64, incDec, incDec64 } from '../alu';
+import { grp3, leave } from '../fast-path';
 import type { X86Cpu } from '../cpu';
 import { BYTE_MASK, type DecodeCache, dcIndex } from '../decode-cache';
 import { d } from '../decoder';
@@ -36,7 +38,8 @@ import { peek, pop, push, setStackPointer, spAdd, stackPointer } from '../stack'
 import type { BlockFn } from './block-cache';
 import { BlockEmitter } from './emit';
 import { chainTo } from './chain';
-import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
+import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
+import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 import { bcIndex } from './block-cache';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
@@ -53,8 +56,15 @@ function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: numb
 }
 
 /** Helpers the generated code calls (bound once, passed to every region factory). */
-const H = { sameCode, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue };
-const F = { flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, flagsDyn, PARITY };
+const H = {
+  sameCode, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  // The operation helpers of the forms compiled by BlockEmitter.emitForm.
+  imul32, imul64, incDec, incDec64, grp3, leave,
+};
+const F = {
+  flagsAdd32, flagsSub32, flagsLogic32, flagsAdd64, flagsSub64, flagsLogic64, flagsDyn, PARITY,
+  flagsShift32, flagsShift64, flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64,
+};
 
 /** The result of compile(): the function, its instruction count and byte length. */
 export interface CompiledBlock {

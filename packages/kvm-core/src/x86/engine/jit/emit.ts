@@ -21,10 +21,11 @@ import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
+  FK_ALU8, FK_GRP3, FK_IMUL, FK_INCDEC, FK_MOV8_LD, FK_NOP, FK_SETCC, FK_CDQ, FK_LEAVE, FK_PUSH_IMM,
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, pendingKind, PEND_DYN, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
-  PEND_SUB32, PEND_SUB64,
+  PEND_SHIFT32, PEND_SHIFT64, PEND_SUB32, PEND_SUB64,
 } from './flags';
 
 const TWO32 = 0x1_0000_0000;
@@ -178,14 +179,7 @@ export class BlockEmitter {
   private aluOp(aop: number, size: number, a: string, ah: string, b: string, bh: string, nowrite: boolean, store: (lo: string, hi: string) => string): void {
     const o = this.out;
     if (aop === ALU_ADC || aop === ALU_SBB) {
-      this.materialise();
-      if (size === 8) {
-        o.push(`t = H.alu64(cpu, ${aop}, ${a}, ${ah}, ${b}, ${bh});`);
-        if (!nowrite) o.push(store('t', 'H.r64.hi'));
-      } else {
-        o.push(`t = H.alu(cpu, ${aop}, 4, ${a}, ${b});`);
-        if (!nowrite) o.push(store('t', '0'));
-      }
+      this.adcSbb(aop === ALU_SBB, size, a, ah, b, bh, nowrite, store);
       return;
     }
     if (size === 8) {
@@ -246,7 +240,7 @@ export class BlockEmitter {
         o.push(size === 8 ? `R[${2 * reg}] = R[${2 * rm}]; R[${2 * reg + 1}] = R[${2 * rm + 1}];` : `R[${2 * reg}] = R[${2 * rm}]; R[${2 * reg + 1}] = 0;`);
         return true;
       case FK_MOV_RI:
-        o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = 0;`);
+        o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = ${aux ? imm >> 31 : 0};`);
         return true;
       case FK_MOV_LD: {
         this.faultPoint(i, rip);
@@ -363,6 +357,7 @@ export class BlockEmitter {
         o.push(`t = H.pop(${aux}); R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'd.hi' : '0'};`);
         return true;
       case FK_SHIFT: {
+        if (this.shiftInline(c, ci)) return true;
         this.materialise();
         const src = aux >> 3;
         const count = src === 0 ? String(imm & (size === 8 ? 63 : 31)) : src === 1 ? '1' : `(R[2] & ${size === 8 ? 63 : 31})`;
@@ -442,6 +437,8 @@ export class BlockEmitter {
         this.afterStore(i, end, 1);
         return true;
     }
+    const formDone = this.emitForm(c, ci, kind, i, rip, end);
+    if (formDone) return true;
     if (kind === FK_NONE && inlineable(c, ci)) {
       // An instruction without a compiled form that neither writes memory nor leaves the
       // block's straight line by itself: the interpreter runs it in place; the block goes
@@ -452,6 +449,245 @@ export class BlockEmitter {
       o.push(`if (d.ip !== ${end} || cpu.mode64 !== ${this.mode64} || ${this.mode64 ? 'false' : `cpu.csDefault32 !== ${this.def32}`} || ` +
         `cpu.stiBlocking || cpu.movSsBlocking || cpu.mmioWritePending || !H.mayContinue(cpu)) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
       return true;
+    }
+    return false;
+  }
+
+
+  /**
+   * SHL/SHR/SAR of a register by a nonzero immediate count, inline with lazy flags
+   * (PEND_SHIFT32/64): such a shift sets every arithmetic flag, so the pending ones are
+   * dead. Exactly shift()/shift64() in ../alu.ts. False for any other shift.
+   */
+  private shiftInline(c: DecodeCache, ci: number): boolean {
+    const aux = c.aux[ci]!;
+    const op = aux & 7;
+    if ((c.flags[ci]! & DCF_ISMEM) || aux >> 3 !== 0 || op < 4) return false;
+    const size = c.opsize[ci]!;
+    const n = c.imm[ci]! & (size === 8 ? 63 : 31);
+    if (n === 0) return false;
+    const rm = c.rm[ci]!;
+    const lo = `R[${2 * rm}]`;
+    const hi = `R[${2 * rm + 1}]`;
+    const o = this.out;
+    if (size === 4) {
+      o.push(`ta = ${lo};`);
+      if (op === 5) o.push(`tr = (ta >>> ${n}) | 0; fa = ((ta >>> ${n - 1}) & 1) | (ta < 0 ? 2048 : 0);`);
+      else if (op === 7) o.push(`tr = ta >> ${n}; fa = (ta >> ${n - 1}) & 1;`);
+      else o.push(`tr = ta << ${n}; t = (ta >>> ${32 - n}) & 1; fa = t | ((tr < 0 ? 1 : 0) !== t ? 2048 : 0);`);
+      o.push(`${lo} = tr; ${hi} = 0; fr = tr;`);
+      this.pend = PEND_SHIFT32;
+      return true;
+    }
+    o.push(`ta = ${lo}; tah = ${hi};`);
+    if (op === 5 || op === 7) {
+      const sh = op === 5 ? '>>>' : '>>';
+      const of = op === 5 ? ' | (tah < 0 ? 2048 : 0)' : '';
+      if (n < 32) o.push(`tr = (ta >>> ${n}) | (tah << ${32 - n}); trh = (tah ${sh} ${n}) | 0; fa = ((ta >>> ${n - 1}) & 1)${of};`);
+      else if (n === 32) o.push(`tr = tah; trh = ${op === 5 ? '0' : 'tah >> 31'}; fa = (ta >>> 31)${of};`);
+      else o.push(`tr = (tah ${sh} ${n - 32}) | 0; trh = ${op === 5 ? '0' : 'tah >> 31'}; fa = ((tah ${sh} ${n - 33}) & 1)${of};`);
+    } else {
+      if (n < 32) o.push(`t = (tah >>> ${32 - n}) & 1; trh = (tah << ${n}) | (ta >>> ${32 - n}); tr = ta << ${n};`);
+      else if (n === 32) o.push('t = tah & 1; trh = ta; tr = 0;');
+      else o.push(`t = (ta >>> ${64 - n}) & 1; trh = ta << ${n - 32}; tr = 0;`);
+      o.push('fa = t | ((trh < 0 ? 1 : 0) !== t ? 2048 : 0);');
+    }
+    o.push(`${lo} = tr; ${hi} = trh; fr = tr; frh = trh;`);
+    this.pend = PEND_SHIFT64;
+    return true;
+  }
+
+  /**
+   * ADC/SBB inline: the carry in straight from the pending operands when they give CF
+   * directly (else materialised), the result in JS, and the flags eagerly through one
+   * F.flagsAdc/Sbb call (every arithmetic flag is set, so nothing pending survives).
+   */
+  private adcSbb(sbb: boolean, size: number, a: string, ah: string, b: string, bh: string, nowrite: boolean, store: (lo: string, hi: string) => string): void {
+    const o = this.out;
+    const direct = directCondition(this.pend, 2);
+    if (direct === null) this.materialise();
+    o.push(`th = ${direct === null ? 'cpu.flags & 1' : `${direct} ? 1 : 0`};`);
+    if (size === 8) {
+      o.push(`ta = ${a}; tah = ${ah}; tb = ${b}; tbh = ${bh};`);
+      if (sbb) o.push('t = (ta >>> 0) - (tb >>> 0) - th; tr = t | 0; trh = (tah - tbh - (t < 0 ? 1 : 0)) | 0;');
+      else o.push('t = (ta >>> 0) + (tb >>> 0) + th; tr = t | 0; trh = (tah + tbh + (t > 4294967295 ? 1 : 0)) | 0;');
+      if (!nowrite) o.push(store('tr', 'trh'));
+      o.push(`cpu.flags = F.${sbb ? 'flagsSbb64' : 'flagsAdc64'}(cpu.flags, ta, tah, tb, tbh, th, tr, trh);`);
+    } else {
+      o.push(`ta = ${a}; tb = ${b};`);
+      o.push(sbb ? 'tr = (ta - tb - th) | 0;' : 'tr = (ta + tb + th) | 0;');
+      if (!nowrite) o.push(store('tr', '0'));
+      o.push(`cpu.flags = F.${sbb ? 'flagsSbb32' : 'flagsAdc32'}(cpu.flags, ta, tb, th, tr);`);
+    }
+    this.pend = PEND_NONE;
+  }
+  /** An 8-bit register as an expression (AH..BH for 4..7 without REX). */
+  private reg8(r: number, rex: number): string {
+    return r >= 4 && r < 8 && rex === 0 ? `((R[${2 * (r - 4)}] >> 8) & 0xff)` : `(R[${2 * r}] & 0xff)`;
+  }
+
+  /** The statement writing the 8-bit register r from the expression v (a byte). */
+  private setReg8(r: number, rex: number, v: string): string {
+    if (r >= 4 && r < 8 && rex === 0) return `R[${2 * (r - 4)}] = (R[${2 * (r - 4)}] & ~0xff00) | (${v} << 8);`;
+    return `R[${2 * r}] = (R[${2 * r}] & ~0xff) | ${v};`;
+  }
+
+  /**
+   * The forms added for IMUL, SETcc, group 3, the 8-bit ALU, INC/DEC, NOP and MOV r8, m8
+   * (fast-path.ts FK_IMUL ... FK_MOV8_LD), with that fast form's semantics. The operations
+   * that set every arithmetic flag from their operands (IMUL, MUL, NEG, TEST, the 8-bit
+   * ALU other than ADC/SBB) compute them through the interpreter's helper into cpu.flags,
+   * where the pending ones are dead; ADC/SBB and INC/DEC read flags and materialise first.
+   */
+  private emitForm(c: DecodeCache, ci: number, kind: number, i: number, rip: number, end: number): boolean {
+    const o = this.out;
+    const size = c.opsize[ci]!;
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const aux = c.aux[ci]!;
+    const imm = c.imm[ci]!;
+    const f = c.flags[ci]!;
+    const isMem = (f & DCF_ISMEM) !== 0;
+    const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+    switch (kind) {
+      case FK_NOP:
+        return true;
+      case FK_CDQ:
+        if (aux === 0) o.push(size === 8 ? 'R[1] = R[0] >> 31;' : 'R[0] = (R[0] << 16) >> 16; R[1] = 0;');
+        else o.push(size === 8 ? 'R[4] = R[5] = R[1] >> 31;' : 'R[4] = R[0] >> 31; R[5] = 0;');
+        return true;
+      case FK_PUSH_IMM:
+        this.faultPoint(i, rip);
+        o.push(`H.push(${aux}, ${imm}, ${imm >> 31});`);
+        o.push(`la = ${this.stackLa()};`);
+        this.afterStore(i, end, aux);
+        return true;
+      case FK_LEAVE:
+        this.faultPoint(i, rip);
+        o.push(`H.leave(cpu, ${aux});`);
+        return true;
+      case FK_IMUL: {
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, false);
+          const [lo, hi] = this.load(size);
+          o.push(`tm = ${lo}; tmh = ${hi};`);
+        } else {
+          o.push(`tm = R[${2 * rm}]; tmh = R[${2 * rm + 1}];`);
+        }
+        const a = aux ? String(imm) : `R[${2 * reg}]`;
+        const ah = aux ? String(imm >> 31) : `R[${2 * reg + 1}]`;
+        if (size === 8) o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
+        else o.push(`R[${2 * reg}] = H.imul32(cpu, ${a}, tm); R[${2 * reg + 1}] = 0;`);
+        this.pend = PEND_NONE;
+        return true;
+      }
+      case FK_SETCC: {
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, true);
+          o.push(`cpu.write8(la, ${this.condition(aux)} ? 1 : 0);`);
+          this.afterStore(i, end, 1);
+        } else {
+          o.push(`t = ${this.condition(aux)} ? 1 : 0;`);
+          o.push(this.setReg8(rm, rex, 't'));
+        }
+        return true;
+      }
+      case FK_GRP3: {
+        const writes = aux === 2 || aux === 3;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, writes);
+          const [lo, hi] = this.load(size);
+          o.push(`tm = ${lo}; tmh = ${hi};`);
+        } else {
+          o.push(`tm = R[${2 * rm}]; tmh = ${size === 8 ? `R[${2 * rm + 1}]` : '0'};`);
+        }
+        o.push(`tr = H.grp3(cpu, ${aux}, ${size}, tm, tmh, ${imm}); trh = H.r64.hi;`);
+        if (writes) {
+          if (isMem) { o.push(this.storeMem(size, 'tr', 'trh')); this.afterStore(i, end, size); }
+          else o.push(`R[${2 * rm}] = tr; R[${2 * rm + 1}] = trh;`);
+        }
+        if (aux !== 2) this.pend = PEND_NONE;
+        return true;
+      }
+      case FK_ALU8: {
+        const aop = aux & 7;
+        const write = (aux & FA_NOWRITE) === 0;
+        if (aop === ALU_ADC || aop === ALU_SBB) this.materialise();
+        const toReg = (aux & 16) !== 0;
+        const src = aux & 32 ? String(imm & 0xff) : null;
+        if (toReg) {
+          let b = src;
+          if (b === null) {
+            if (isMem) {
+              this.faultPoint(i, rip);
+              this.linear(c, ci, end, 1, false);
+              o.push('tm = cpu.read8(la);');
+              b = 'tm';
+            } else {
+              b = this.reg8(rm, rex);
+            }
+          }
+          o.push(`tr = H.alu(cpu, ${aop}, 1, ${this.reg8(reg, rex)}, ${b});`);
+          if (write) o.push(this.setReg8(reg, rex, 'tr'));
+        } else if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, write);
+          o.push(`tr = H.alu(cpu, ${aop}, 1, cpu.read8(la), ${src ?? this.reg8(reg, rex)});`);
+          if (write) { o.push('cpu.write8(la, tr);'); this.afterStore(i, end, 1); }
+        } else {
+          o.push(`tr = H.alu(cpu, ${aop}, 1, ${this.reg8(rm, rex)}, ${src ?? this.reg8(reg, rex)});`);
+          if (write) o.push(this.setReg8(rm, rex, 'tr'));
+        }
+        this.pend = PEND_NONE;
+        return true;
+      }
+      case FK_INCDEC: {
+        this.materialise();
+        const dec = (aux & 1) !== 0;
+        if (aux & 2) {
+          if (isMem) {
+            this.faultPoint(i, rip);
+            this.linear(c, ci, end, 1, true);
+            o.push(`cpu.write8(la, H.incDec(cpu, 1, cpu.read8(la), ${dec}));`);
+            this.afterStore(i, end, 1);
+          } else {
+            o.push(`tr = H.incDec(cpu, 1, ${this.reg8(rm, rex)}, ${dec});`);
+            o.push(this.setReg8(rm, rex, 'tr'));
+          }
+          return true;
+        }
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, size, true);
+          const [lo, hi] = this.load(size);
+          if (size === 8) o.push(`tr = H.incDec64(cpu, ${lo}, ${hi}, ${dec}); trh = H.r64.hi;`);
+          else o.push(`tr = H.incDec(cpu, 4, ${lo}, ${dec}); trh = 0;`);
+          o.push(this.storeMem(size, 'tr', 'trh'));
+          this.afterStore(i, end, size);
+        } else if (size === 8) {
+          o.push(`R[${2 * rm}] = H.incDec64(cpu, R[${2 * rm}], R[${2 * rm + 1}], ${dec}); R[${2 * rm + 1}] = H.r64.hi;`);
+        } else {
+          o.push(`R[${2 * rm}] = H.incDec(cpu, 4, R[${2 * rm}], ${dec}); R[${2 * rm + 1}] = 0;`);
+        }
+        return true;
+      }
+      case FK_MOV8_LD: {
+        let v: string;
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 1, false);
+          o.push('t = cpu.read8(la);');
+          v = 't';
+        } else {
+          o.push(`t = ${this.reg8(rm, rex)};`);
+          v = 't';
+        }
+        o.push(this.setReg8(reg, rex, v));
+        return true;
+      }
     }
     return false;
   }

@@ -22,11 +22,17 @@ export const PEND_ADD64 = 4;
 export const PEND_SUB64 = 5;
 export const PEND_LOGIC64 = 6;
 /**
+ * A shift (SHL/SHR/SAR by a nonzero constant): fa holds its CF and OF bits, fr (frh) the
+ * result, from which ZF, SF and PF come; AF is clear (as shift()/shift64() in ../alu.ts).
+ */
+export const PEND_SHIFT32 = 7;
+export const PEND_SHIFT64 = 8;
+/**
  * Unknown at compile time: a basic block of a region entered from several places. The
  * kind is in the generated code's local `pk` (one of the above, PEND_NONE when cpu.flags
  * is up to date) and the operands in the same locals; flagsDyn materialises it.
  */
-export const PEND_DYN = 7;
+export const PEND_DYN = 9;
 
 /** EFLAGS after a 32-bit ADD of a + b = r (Int32 values), other bits from old. */
 export function flagsAdd32(old: number, a: number, b: number, r: number): number {
@@ -65,7 +71,7 @@ export function flagsLogic64(old: number, r: number, rh: number): number {
   return (old & ~FLAGS_ARITH) | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
-/** EFLAGS with the run-time pending kind pk (PEND_ADD32..PEND_LOGIC64) materialised. */
+/** EFLAGS with the run-time pending kind pk (PEND_ADD32..PEND_SHIFT64) materialised. */
 export function flagsDyn(pk: number, old: number, a: number, ah: number, b: number, bh: number, r: number, rh: number): number {
   switch (pk) {
     case PEND_ADD32: return flagsAdd32(old, a, b, r);
@@ -74,8 +80,49 @@ export function flagsDyn(pk: number, old: number, a: number, ah: number, b: numb
     case PEND_ADD64: return flagsAdd64(old, a, ah, b, bh, r, rh);
     case PEND_SUB64: return flagsSub64(old, a, ah, b, bh, r, rh);
     case PEND_LOGIC64: return flagsLogic64(old, r, rh);
+    case PEND_SHIFT32: return flagsShift32(old, a, r);
+    case PEND_SHIFT64: return flagsShift64(old, a, r, rh);
     default: return old;
   }
+}
+
+/** EFLAGS after a 32-bit ADC of a + b + cin = r (Int32 values), as alu() computes them. */
+export function flagsAdc32(old: number, a: number, b: number, cin: number, r: number): number {
+  const cf = (a >>> 0) + (b >>> 0) + cin > 0xffffffff ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((a ^ r) & (b ^ r)) < 0 ? FLAG_OF : 0) |
+    (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 32-bit SBB of a - b - cin = r. */
+export function flagsSbb32(old: number, a: number, b: number, cin: number, r: number): number {
+  const cf = (a >>> 0) - (b >>> 0) - cin < 0 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((a ^ b) & (a ^ r)) < 0 ? FLAG_OF : 0) |
+    (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 64-bit ADC, as alu64() computes them. */
+export function flagsAdc64(old: number, a: number, ah: number, b: number, bh: number, cin: number, r: number, rh: number): number {
+  const carry = (a >>> 0) + (b >>> 0) + cin >= TWO32 ? 1 : 0;
+  const cf = (ah >>> 0) + (bh >>> 0) + carry >= TWO32 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((ah ^ rh) & (bh ^ rh)) < 0 ? FLAG_OF : 0) |
+    ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 64-bit SBB. */
+export function flagsSbb64(old: number, a: number, ah: number, b: number, bh: number, cin: number, r: number, rh: number): number {
+  const borrow = (a >>> 0) - (b >>> 0) - cin < 0 ? 1 : 0;
+  const cf = (ah >>> 0) - (bh >>> 0) - borrow < 0 ? FLAG_CF : 0;
+  return (old & ~FLAGS_ARITH) | cf | ((a ^ b ^ r) & FLAG_AF) | (((ah ^ bh) & (ah ^ rh)) < 0 ? FLAG_OF : 0) |
+    ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+/** EFLAGS after a 32-bit shift: co = its CF | OF bits, r the result. */
+export function flagsShift32(old: number, co: number, r: number): number {
+  return (old & ~FLAGS_ARITH) | co | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
+}
+
+export function flagsShift64(old: number, co: number, r: number, rh: number): number {
+  return (old & ~FLAGS_ARITH) | co | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
 /** A JS expression for EFLAGS with pending state p materialised (the generated code's helpers are F.*). */
@@ -88,6 +135,8 @@ export function materialiseExpr(p: number): string {
     case PEND_SUB64: return 'F.flagsSub64(cpu.flags, fa, fah, fb, fbh, fr, frh)';
     case PEND_LOGIC64: return 'F.flagsLogic64(cpu.flags, fr, frh)';
     case PEND_DYN: return '(pk === 0 ? cpu.flags : F.flagsDyn(pk, cpu.flags, fa, fah, fb, fbh, fr, frh))';
+    case PEND_SHIFT32: return 'F.flagsShift32(cpu.flags, fa, fr)';
+    case PEND_SHIFT64: return 'F.flagsShift64(cpu.flags, fa, fr, frh)';
     default: return 'cpu.flags';
   }
 }
@@ -164,8 +213,24 @@ function directCondition0(p: number, c: number): string | null {
         case 5: return 'F.PARITY[fr & 255] !== 0';
         default: return 'frh < 0 || (fr | frh) === 0';
       }
+    case PEND_SHIFT32:
+    case PEND_SHIFT64: {
+      const z = p === PEND_SHIFT32 ? 'fr === 0' : '(fr | frh) === 0';
+      const sf = p === PEND_SHIFT32 ? 'fr < 0' : 'frh < 0';
+      switch (c) {
+        case 0: return '(fa & 2048) !== 0';
+        case 1: return '(fa & 1) !== 0';
+        case 2: return z;
+        case 3: return `(fa & 1) !== 0 || ${z}`;
+        case 4: return sf;
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        case 6: return `(${sf}) !== ((fa & 2048) !== 0)`;
+        default: return `${z} || (${sf}) !== ((fa & 2048) !== 0)`;
+      }
+    }
     case PEND_ADD64:
       switch (c) {
+        case 1: return '(fah >>> 0) + (fbh >>> 0) + ((fa >>> 0) + (fb >>> 0) > 4294967295 ? 1 : 0) > 4294967295';
         case 2: return '(fr | frh) === 0';
         case 4: return 'frh < 0';
         case 5: return 'F.PARITY[fr & 255] !== 0';
