@@ -240,3 +240,73 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     expect(m.cpu.blocks.compiled).toBe(0);
   });
 });
+
+/**
+ * One physical page of code mapped at two linear addresses (Linux: the vDSO in every
+ * process, a PIE binary's page-cache pages at each process's own base): a block bakes its
+ * linear RIP in (RIP-relative operands, return addresses, branch targets, the next RIP), so
+ * a block compiled at one address must not run at the other.
+ */
+const ALIAS64 = `
+  .code64
+start:
+  mov $0x7ff000, %rsp
+  xor %ebx, %ebx
+  mov $40, %ecx
+low:
+  call func
+  dec %ecx
+  jnz low
+  mov $40, %ecx
+  movabs $func + 0x800000, %rdi
+high:
+  call *%rdi
+  dec %ecx
+  jnz high
+  hlt
+func:
+  lea func(%rip), %rax
+  add %rax, %rbx
+  call inner
+  add %rdx, %rbx
+  ret
+inner:
+  mov (%rsp), %rdx
+  ret
+`;
+
+describe('engine: compiled tier, one physical page at two linear addresses', () => {
+  it('a block compiled at one linear address is not run at the other (same state as the interpreter)', () => {
+    const make = () => {
+      const org = 0x100000;
+      const m = createMachine(assemble(ALIAS64, org), org, 0x800000);
+      enterLongMode(m);
+      // PDE 4: linear 8 MiB..10 MiB -> physical 0..2 MiB (an alias of the code's 2 MiB page).
+      new DataView(m.mem.buffer).setUint32(0x10000 + 0x2000 + 8 * 4, 0x87, true);
+      m.cpu.flushTlb();
+      m.cpu.rip = org;
+      return m;
+    };
+    const a = make();
+    const b = make();
+    let slices = 0;
+    let ra = ENGINE_EXIT_BUDGET;
+    for (;;) {
+      const budget = 1 + (slices * 37) % 53;
+      jitParams.threshold = 0;
+      ra = a.cpu.run(budget);
+      jitParams.threshold = 1;
+      const rb = b.cpu.run(budget);
+      slices++;
+      expect(snapshot(b, rb), `slice ${slices}`).toEqual(snapshot(a, ra));
+      if (ra !== ENGINE_EXIT_BUDGET || a.cpu.halted) break;
+      expect(slices).toBeLessThan(10_000);
+    }
+    expect(ENGINE_EXIT_NAMES[ra]).toBe('HLT');
+    // rbx: 40 * (func + the return address after `call inner`) at both addresses.
+    const func = a.cpu.regs[14]! - 0x800000; // rdi
+    const sum = 40 * (2 * func + 15) + 40 * (2 * (func + 0x800000) + 15);
+    expect(a.cpu.regs[6]! >>> 0).toBe(sum >>> 0);
+    expect(b.cpu.blocks.compiled).toBeGreaterThan(3);
+  });
+});

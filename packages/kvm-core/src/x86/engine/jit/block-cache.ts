@@ -1,6 +1,7 @@
 /**
  * The block cache of the compiled tier: direct-mapped by the physical address of a block's
- * first instruction, tagged like the decode cache (physical address * 4 + mode key), with
+ * first instruction, tagged like the decode cache (physical address * 4 + mode key) and by
+ * the linear RIP it was compiled at, with
  * a hotness counter per slot for blocks not compiled yet. A block checks its own bytes on
  * entry (compiler.ts), so nothing here tracks writes: a changed block returns 0 and its
  * slot is dropped; another block aliasing the slot replaces it.
@@ -53,6 +54,12 @@ export const BC_RETRY = 4096;
 export class BlockCache {
   /** physical address * 4 + mode key; -1 when empty */
   readonly tag = new Float64Array(BC_SIZE).fill(-1);
+  /**
+   * The linear RIP the block was compiled at: its code bakes RIP in (RIP-relative operands,
+   * return addresses, branch targets), and one physical page can be mapped at several
+   * linear addresses (the vDSO, a PIE binary in each process), so a lookup matches both.
+   */
+  readonly rip = new Float64Array(BC_SIZE);
   /** The compiled block, or null: this address starts no compilable block (retried after BC_RETRY lookups). */
   readonly fn: (BlockFn | null)[] = new Array<BlockFn | null>(BC_SIZE).fill(null);
   /** Instructions in the block (the budget check) and its length in bytes (the CS-limit check). */

@@ -117,7 +117,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   const source = [
     'return function block(cpu, m, o, R, left, depth) {',
     `  if (${checks.join(' || ')}) return 0;`,
-    '  const TH = cpu.tlbHpa, BC = cpu.blocks, BT = BC.tag, BF = BC.fn, BN = BC.count, BL = BC.len;',
+    '  const TH = cpu.tlbHpa, BC = cpu.blocks, BT = BC.tag, BR = BC.rip, BF = BC.fn, BN = BC.count, BL = BC.len;',
     `  const PAGE = ${pa - (pa % 4096)};`,
     '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, ret = 0, base = 0, nf = null;',

@@ -72,7 +72,7 @@ export class BlockEmitter {
     const bi = bcIndex(spa);
     const key = spa * 4 + (this.mode64 ? DC_MODE64 : this.def32 ? DC_DEF32 : 0);
     const limit = this.mode64 ? '' : ` && ${target} + BL[${bi}] - 1 <= cpu.segLimit[1]`;
-    return `${materialiseStmt(this.pend)} d.ip = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && ` +
+    return `${materialiseStmt(this.pend)} d.ip = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && BT[${bi}] === ${key} && BR[${bi}] === ${target} && ` +
       `(nf = BF[${bi}]) !== null && BN[${bi}] <= left - ret - ${i + 1}${limit} && H.mayContinue(cpu)) ` +
       `{ base = ret + ${i + 1}; k = -1; return base + H.callBlock(nf, cpu, m, o + ${delta}, R, left - base, depth + 1); } return ret + ${i + 1};`;
   }

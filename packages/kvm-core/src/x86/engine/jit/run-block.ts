@@ -34,7 +34,7 @@ export function runBlock(cpu: X86Cpu, left: number): number {
   const key = pa * 4 + modeKey;
   const bc = cpu.blocks;
   const bi = bcIndex(pa);
-  if (bc.tag[bi] === key) {
+  if (bc.tag[bi] === key && (bc.rip[bi] === rip || bc.fn[bi] === null)) {
     const fn = bc.fn[bi];
     if (fn === null) {
       if (++bc.misses[bi] >= BC_RETRY) bc.tag[bi] = -1;
@@ -64,6 +64,7 @@ export function runBlock(cpu: X86Cpu, left: number): number {
   const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po);
   if (b === undefined) return 0;
   bc.tag[bi] = key;
+  bc.rip[bi] = rip;
   bc.hotTag[bi] = -1;
   bc.misses[bi] = 0;
   if (b === null) {
