@@ -37,6 +37,8 @@ export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, le
  */
 export const jitParams = {
   threshold: initialThreshold(),
+  /** Check every block against the interpreter (verify.ts; KVMTS_JIT_VERIFY=1): a debugging mode, slow. */
+  verify: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KVMTS_JIT_VERIFY === '1',
   /** Called with the JavaScript source of each block compiled (debugging, tests). */
   onCompile: null as ((rip: number, source: string) => void) | null,
 };
