@@ -72,24 +72,43 @@ function restoreBytes(cpu: X86Cpu): void {
 }
 
 /** The x87/SSE state (register forms of SSE instructions run inside blocks through the interpreter). */
-function saveFpu(cpu: X86Cpu): Map<string, unknown> {
-  const m = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(cpu.fpu)) {
-    if (typeof v === 'number') m.set(k, v);
-    else if (ArrayBuffer.isView(v)) m.set(k, (v as Uint32Array).slice());
-  }
-  return m;
-}
+interface FpuSave { keys: string[]; nums: number[]; arrays: { key: string; copy: Uint32Array | Uint16Array }[] }
+let fpuSave: FpuSave | null = null;
 
-function restoreFpu(cpu: X86Cpu, m: Map<string, unknown>): void {
+function saveFpu(cpu: X86Cpu): void {
   const f = cpu.fpu as unknown as Record<string, unknown>;
-  for (const [k, v] of m) {
-    if (typeof v === 'number') { if (f[k] !== v) f[k] = v; } else (f[k] as Uint32Array).set(v as Uint32Array);
+  if (fpuSave === null) {
+    fpuSave = { keys: [], nums: [], arrays: [] };
+    for (const [k, v] of Object.entries(f)) {
+      if (typeof v === 'number') fpuSave.keys.push(k);
+      else if (ArrayBuffer.isView(v)) fpuSave.arrays.push({ key: k, copy: (v as Uint32Array).slice() });
+    }
   }
+  const sv = fpuSave;
+  for (let i = 0; i < sv.keys.length; i++) sv.nums[i] = f[sv.keys[i]!] as number;
+  for (const a of sv.arrays) a.copy.set(f[a.key] as Uint32Array);
 }
 
-function segKey(cpu: X86Cpu): string {
-  return `${cpu.segSel.join()}|${cpu.segBase.join()}|${cpu.segLimit.join()}|${cpu.segAr.join()}|${cpu.mode64}|${cpu.cpl}`;
+function restoreFpu(cpu: X86Cpu): void {
+  const f = cpu.fpu as unknown as Record<string, unknown>;
+  const sv = fpuSave!;
+  for (let i = 0; i < sv.keys.length; i++) if (f[sv.keys[i]!] !== sv.nums[i]) f[sv.keys[i]!] = sv.nums[i];
+  for (const a of sv.arrays) (f[a.key] as Uint32Array).set(a.copy);
+}
+
+const segSave = { sel: new Int32Array(8), base: new Float64Array(8), limit: new Float64Array(8), ar: new Int32Array(8), mode64: false, cpl: 0 };
+
+function saveSeg(cpu: X86Cpu): void {
+  segSave.sel.set(cpu.segSel); segSave.base.set(cpu.segBase); segSave.limit.set(cpu.segLimit); segSave.ar.set(cpu.segAr);
+  segSave.mode64 = cpu.mode64; segSave.cpl = cpu.cpl;
+}
+
+function segChanged(cpu: X86Cpu): boolean {
+  if (cpu.mode64 !== segSave.mode64 || cpu.cpl !== segSave.cpl) return true;
+  for (let i = 0; i < 8; i++) {
+    if (cpu.segSel[i] !== segSave.sel[i] || cpu.segBase[i] !== segSave.base[i] || cpu.segLimit[i] !== segSave.limit[i] || cpu.segAr[i] !== segSave.ar[i]) return true;
+  }
+  return false;
 }
 
 interface Outcome { r: number; regs: number[]; rip: number; flags: number; stores: string; fault: string }
@@ -106,8 +125,8 @@ export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8
   const rip0 = cpu.rip;
   const flags0 = cpu.flags;
   const pend0 = cpu.mmioWritePending;
-  const fpu0 = saveFpu(cpu);
-  const seg0 = segKey(cpu);
+  saveFpu(cpu);
+  saveSeg(cpu);
   log.length = 0;
   undo.length = 0;
   recording = true;
@@ -123,7 +142,7 @@ export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8
   }
   recording = false;
   if (jit.r === 0 && thrown === null) return 0; // the code changed: nothing ran
-  if (cpu.mmioWritePending !== pend0 || (thrown !== null && thrown !== FAULT) || segKey(cpu) !== seg0) {
+  if (cpu.mmioWritePending !== pend0 || (thrown !== null && thrown !== FAULT) || segChanged(cpu)) {
     // An MMIO store or an exit: devices are involved, keep the block's result.
     if (thrown !== null) throw thrown;
     return jit.r;
@@ -135,7 +154,7 @@ export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8
   for (let k = 0; k < 32; k++) cpu.regs[k] = regs0[k]!;
   cpu.flags = flags0;
   cpu.rip = rip0;
-  restoreFpu(cpu, fpu0);
+  restoreFpu(cpu);
   const count = thrown !== null ? jit.r + 1 : jit.r;
   log.length = 0;
   undo.length = 0;
