@@ -48,16 +48,20 @@ function patch(cpu: X86Cpu): void {
   c.write64 = wrap(8, proto.write64 as never);
 }
 
-/** A byte of RAM at la without side effects (-1 when la is not RAM). */
+/**
+ * The offset of the RAM byte at la in cpu.tlbMem[i] (the write entry of its page, filled by
+ * a translation: a page whose rights are not cached leaves its tag empty), or -1 for MMIO.
+ */
+function ramByte(cpu: X86Cpu, la: number): number {
+  if (cpu.translateForAccess(la, 1) < 0) return -1;
+  const i = 1024 + ((la >>> 12) & 1023);
+  return cpu.tlbOff[i]! + (la & 0xfff);
+}
+
+/** A byte of RAM at la (-1 when la is MMIO). The store's own probe already took any fault. */
 function peekByte(cpu: X86Cpu, la: number): number {
-  const saved = cpu.mmioWritePending;
-  try {
-    const i = 1024 + ((la >>> 12) & 1023);
-    if ((cpu as unknown as { tlbTag: Float64Array }).tlbTag[i] === la - (la & 0xfff) + cpu.accessUser) return cpu.tlbMem[i]![cpu.tlbOff[i]! + (la & 0xfff)]!;
-    return -1;
-  } finally {
-    cpu.mmioWritePending = saved;
-  }
+  const p = ramByte(cpu, la);
+  return p < 0 ? -1 : cpu.tlbMem[1024 + ((la >>> 12) & 1023)]![p]!;
 }
 
 function restoreBytes(cpu: X86Cpu): void {
@@ -65,8 +69,8 @@ function restoreBytes(cpu: X86Cpu): void {
     const { la, old } = undo[u]!;
     for (let k = 0; k < old.length; k++) {
       if (old[k]! < 0) continue;
-      const i = 1024 + (((la + k) >>> 12) & 1023);
-      cpu.tlbMem[i]![cpu.tlbOff[i]! + ((la + k) & 0xfff)] = old[k]!;
+      const p = ramByte(cpu, la + k);
+      if (p >= 0) cpu.tlbMem[1024 + (((la + k) >>> 12) & 1023)]![p] = old[k]!;
     }
   }
 }
