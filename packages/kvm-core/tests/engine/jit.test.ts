@@ -372,3 +372,38 @@ describe('engine: compiled tier, one physical page at two linear addresses', () 
     expect(b.cpu.blocks.compiled).toBeGreaterThan(3);
   });
 });
+
+describe('engine: compiled tier verify mode (KVMTS_JIT_VERIFY)', () => {
+  it('a block that computes the wrong result is reported and the interpreter\'s state is kept', async () => {
+    const { verifyBlock, verifyMismatches } = await import('../../src/x86/engine/jit/verify');
+    const { d } = await import('../../src/x86/engine/decoder');
+    const org = 0x100000;
+    const m = createMachine(assemble('  .code64\n  inc %rax\n  movq %rax, 0x2000(%rip)\n  hlt\n', org), org, 0x800000);
+    enterLongMode(m);
+    m.cpu.rip = org;
+    m.cpu.regs[0] = 41;
+    d.cpu = m.cpu;
+    d.regs = m.cpu.regs;
+    const before = verifyMismatches();
+    const stderr = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    // A "compiled block" for the two instructions that adds 2 and stores 0.
+    const wrong = (cpu: typeof m.cpu, _m: Uint8Array, _o: number, R: Int32Array) => {
+      R[0] = R[0]! + 2;
+      cpu.write64(org + 10 + 0x2000, 0, 0);
+      d.ip = org + 10;
+      return 2;
+    };
+    let r: number;
+    try {
+      r = verifyBlock(m.cpu, wrong as never, m.mem, org, 100, undefined);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(r).toBe(2);
+    expect(verifyMismatches()).toBe(before + 1);
+    expect(m.cpu.regs[0]).toBe(42);
+    expect(d.ip).toBe(org + 10);
+    expect(m.mem[org + 10 + 0x2000]).toBe(42);
+  });
+});

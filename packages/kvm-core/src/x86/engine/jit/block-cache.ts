@@ -31,12 +31,14 @@ export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, le
  * Tunables of the compiled tier. threshold: executions of a block start before it is
  * compiled; 0 turns the tier off (interpreter only), 1 compiles every block at once (the
  * tests that drive the compiled tier). KVMTS_JIT_THRESHOLD sets the initial value.
- * The tier is off by default: an amd64 Debian boot with it on (threshold 2000) stopped
- * making console progress after the IO-APIC timer check, not yet explained; the engine's
- * suites, the vendors' suites and the exercisers pass with it forced on.
+ * The tier is off by default: it boots Debian Linux but is slower there than the
+ * interpreter (V8's compile cost per block, low coverage; README "The engine's compiled
+ * tier"); the engine's suites, the vendors' suites and the exercisers pass with it forced on.
  */
 export const jitParams = {
   threshold: initialThreshold(),
+  /** Check every block against the interpreter (verify.ts; KVMTS_JIT_VERIFY=1): a debugging mode, slow. */
+  verify: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KVMTS_JIT_VERIFY === '1',
   /** Called with the JavaScript source of each block compiled (debugging, tests). */
   onCompile: null as ((rip: number, source: string) => void) | null,
 };

@@ -7,6 +7,10 @@ import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { d } from '../decoder';
 import { BC_RETRY, bcIndex, jitParams } from './block-cache';
 import { compileBlock } from './compiler';
+import { verifyBlock } from './verify';
+
+/** Verify mode: the source of the block in each slot (for the mismatch report). */
+const verifySources = new Map<number, string>();
 
 /**
  * Run the compiled block at RIP if there is one with at most `left` instructions; returns
@@ -46,7 +50,9 @@ export function runBlock(cpu: X86Cpu, left: number): number {
       d.cpu = cpu;
       d.regs = cpu.regs;
     }
-    const r = fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, 0);
+    const r = jitParams.verify
+      ? verifyBlock(cpu, fn, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, left, verifySources.get(bi))
+      : fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, 0);
     if (r === 0) {
       // The code changed since it was compiled.
       bc.tag[bi] = -1;
@@ -76,6 +82,7 @@ export function runBlock(cpu: X86Cpu, left: number): number {
   bc.len[bi] = b.len;
   bc.compiled++;
   if (jitParams.onCompile !== null) jitParams.onCompile(rip, b.source);
+  if (jitParams.verify) verifySources.set(bi, b.source);
   return 0;
 }
 
