@@ -126,22 +126,31 @@ function similarity(a: string, b: string): number {
 }
 
 /**
- * The kernel log on the screen against the serial console's: OCR lines whose timestamp
- * is one the kernel printed (`stamps`), and of those the ones whose text is the kernel's
- * within OCR's misreadings (`lines`, similarity >= 0.8; hex dumps read badly at 8x16).
+ * The kernel log on the screen against the serial console's: OCR lines shaped like a
+ * kernel log line (`stamps`: a "[ seconds.micros]" prefix as OCR reads it, which may split
+ * the number, turn the bracket into 1, l or |, or confuse 3, 6 and 8), and of those the
+ * ones whose text is a line the kernel printed on the serial console, within OCR's
+ * misreadings (`lines`, similarity >= 0.8; hex dumps read badly at 8x16).
  */
 function bootLogOnScreen(ocr: string, serial: string): { stamps: number; lines: string[] } {
   const norm = (t: string) => t.replace(/\s+/g, ' ').trim();
-  const byStamp = new Map<string, string>();
-  for (const m of serial.replace(/\r/g, '').matchAll(/^\[\s*(\d+\.\d{6})\] (.*)$/gm)) byStamp.set(m[1]!, norm(m[2]!));
+  const kernel: string[] = [];
+  for (const m of serial.replace(/\r/g, '').matchAll(/^\[\s*\d+\.\d{6}\] (.*)$/gm)) kernel.push(norm(m[1]!));
   let stamps = 0;
   const lines: string[] = [];
   for (const line of ocr.split('\n')) {
-    const m = /(\d+\.\d{6})(?!\d)\S?\s+(.*)$/.exec(line);
-    const want = m ? byStamp.get(m[1]!) : undefined;
-    if (want === undefined) continue;
+    const m = /^\S?\s*\d+\s?\.\s?\d{6}\S{0,2}\s+(.*)$/.exec(line.trim());
+    if (m === null) continue;
     stamps++;
-    if (similarity(norm(m![2]!), want) >= 0.8) lines.push(`[${m![1]}] ${want}`);
+    const text = norm(m[1]!);
+    let best = '';
+    let bestScore = 0;
+    for (const k of kernel) {
+      if (Math.abs(k.length - text.length) > 0.2 * Math.max(k.length, text.length)) continue;
+      const score = similarity(text, k);
+      if (score > bestScore) { bestScore = score; best = k; }
+    }
+    if (bestScore >= 0.8) lines.push(best);
   }
   return { stamps, lines };
 }
