@@ -154,7 +154,7 @@ for (const arch of LINUX_ARCHES) {
         });
 
         // QEMU's SeaBIOS lists only the boot CPU in its MP table under TCG, so the reference cannot run this one.
-        // Known open bug: once in four runs (amd64, kvm-intel, session 4) the guest hung after `reboot -f`
+        // Known open bug: in 2 of 5 attempts (amd64, kvm-intel, session 4) the guest hung after `reboot -f`
         // before the kernel printed "reboot: Restarting system"; the leg is retried once until it is found.
         it.skipIf(!runs('smp-acpi-off') || r.vmm === 'qemu')('-smp 2 with acpi=off: both CPUs online from the MP table, the PIT timer ticks; reboot -f with -no-reboot exits 0', { timeout: limit(1, 5), retry: 1 }, async () => {
           const c = await boot('smp-acpi-off', { smp: 2, append: 'console=ttyS0 acpi=off' });
