@@ -6,6 +6,7 @@
  * entry (compiler.ts), so nothing here tracks writes: a changed block returns 0 and its
  * slot is dropped; another block aliasing the slot replaces it.
  */
+import type { X86Cpu } from '../cpu';
 
 export const BC_BITS = 16;
 export const BC_SIZE = 1 << BC_BITS;
@@ -19,6 +20,16 @@ export const BC_MASK = BC_SIZE - 1;
 export function bcIndex(pa: number): number {
   const lo = pa >>> 0;
   return (lo ^ (lo >>> 13)) & BC_MASK;
+}
+
+/**
+ * The linear address of code at rip (CS base and limit outside 64-bit mode), or NaN when
+ * rip lies past the CS limit (no block runs there: the interpreter raises the #GP).
+ */
+export function codeLinear(cpu: X86Cpu, rip: number): number {
+  if (cpu.mode64) return rip;
+  if (rip > cpu.segLimit[1]!) return NaN;
+  return (cpu.segBase[1]! + rip) >>> 0;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { X86Cpu } from '../cpu';
 import { DC_DEF32, DC_MODE64 } from '../decode-cache';
-import { bcIndex } from './block-cache';
+import { bcIndex, codeLinear } from './block-cache';
 import { mayContinue } from './may-continue';
 
 /**
@@ -17,13 +17,8 @@ import { mayContinue } from './may-continue';
 export function chainTo(cpu: X86Cpu, rip: number, left: number, depth: number): number {
   if (!mayContinue(cpu)) return 0;
   const mode64 = cpu.mode64;
-  let la: number;
-  if (mode64) {
-    la = rip;
-  } else {
-    if (rip > cpu.segLimit[1]!) return 0;
-    la = (cpu.segBase[1]! + rip) >>> 0;
-  }
+  const la = codeLinear(cpu, rip);
+  if (Number.isNaN(la)) return 0;
   const ti = cpu.fetchEntryHit(la);
   if (ti < 0) return 0;
   const po = la & 0xfff;

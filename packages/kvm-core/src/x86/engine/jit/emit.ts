@@ -50,7 +50,7 @@ export class BlockEmitter {
   pend = PEND_NONE;
   /** Indexed by instruction: its fault point, or undefined when it cannot fault. */
   readonly faults: (FaultPoint | undefined)[] = [];
-  /** The block ended with a branch (d.ip already set). */
+  /** The basic block ended with a branch (its exits are emitted). */
   ended = false;
   /** Index (in the region) of the first instruction of the basic block being emitted. */
   bbStart = 0;

@@ -5,7 +5,7 @@
 import type { X86Cpu } from '../cpu';
 import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { d } from '../decoder';
-import { BC_RETRY, bcIndex, jitParams } from './block-cache';
+import { BC_RETRY, bcIndex, codeLinear, jitParams } from './block-cache';
 import { compileBlock } from './compiler';
 import { verifyBlock } from './verify';
 
@@ -24,13 +24,8 @@ export function runBlock(cpu: X86Cpu, left: number): number {
   const rip = cpu.rip;
   d.ipStart = rip;
   const mode64 = cpu.mode64;
-  let la: number;
-  if (mode64) {
-    la = rip;
-  } else {
-    if (rip > cpu.segLimit[1]!) return 0;
-    la = (cpu.segBase[1]! + rip) >>> 0;
-  }
+  const la = codeLinear(cpu, rip);
+  if (Number.isNaN(la)) return 0;
   const ti = cpu.fetchEntry(la);
   const po = la & 0xfff;
   const pa = cpu.tlbHpa[ti]! + po;
