@@ -85,4 +85,49 @@ describe('i8042', () => {
     expect(k.aux.level).toBe(1);
     expect(k.data()).toBe(0xfa);
   });
+
+  it('every byte of a reply raises its own edge on IRQ 1 (GET ID: ACK, 0xAB, 0x41), and an empty buffer reads its last byte again', () => {
+    // The IOAPIC takes IRQ 1 edge-triggered and Linux reads one byte per interrupt: a
+    // line held high from byte to byte left 0xAB 0x41 unannounced, atkbd's probe failed,
+    // and serio retried it forever (a reboot then waited on that work for minutes).
+    const k = kbc();
+    k.put(0xf2);
+    const rises = () => k.kbd.levels.filter((l, i) => l === 1 && (i === 0 || k.kbd.levels[i - 1] === 0)).length;
+    expect(rises()).toBe(1);
+    expect(k.data()).toBe(0xfa);
+    expect(rises()).toBe(2);
+    expect(k.data()).toBe(0xab);
+    expect(rises()).toBe(3);
+    expect(k.data()).toBe(0x41);
+    expect(rises()).toBe(3);
+    expect(k.kbd.level).toBe(0);
+    expect(k.status() & KBD_STAT_OBF).toBe(0);
+    expect(k.data()).toBe(0x41);
+  });
+
+  it('mouse reset answers ACK, BAT OK and device id 0, each byte its own edge on IRQ 12', () => {
+    const k = kbc();
+    k.cmd(0x60);
+    k.put(0x47); // KCC, SYS, both interrupts
+    k.cmd(0xd4);
+    k.put(0xff);
+    const got: number[] = [];
+    let rises = 0;
+    let prev = 0;
+    for (const l of k.aux.levels) {
+      if (l === 1 && prev === 0) rises++;
+      prev = l;
+    }
+    expect(rises).toBe(1);
+    for (let i = 0; i < 3; i++) got.push(k.data());
+    expect(got).toEqual([0xfa, 0xaa, 0x00]);
+    rises = 0;
+    prev = 0;
+    for (const l of k.aux.levels) {
+      if (l === 1 && prev === 0) rises++;
+      prev = l;
+    }
+    expect(rises).toBe(3);
+    expect(k.aux.level).toBe(0);
+  });
 });

@@ -69,6 +69,8 @@ export class I8042 implements BusDevice {
   private readonly queue: { byte: number; aux: boolean }[] = [];
   private out: { byte: number; aux: boolean } | null = null;
   private scanSet = 2;
+  /** The byte the last data-port read returned. */
+  private lastByte = 0;
 
   constructor(private readonly kbdIrq: IrqLine, private readonly auxIrq: IrqLine, private readonly actions: I8042Actions) {}
 
@@ -90,9 +92,15 @@ export class I8042 implements BusDevice {
 
   readData(): number {
     const o = this.out;
-    if (o === null) return 0; // QEMU returns the last byte; an empty buffer is 0 here
+    if (o === null) return this.lastByte; // an empty output buffer reads its last byte again, as in QEMU
     this.out = null;
+    this.lastByte = o.byte;
+    // kbd_deassert_irq: the read drops both lines before the next byte raises one again.
+    // IRQ 1 and 12 are edge-triggered at the IOAPIC; a line held high from byte to byte
+    // would deliver only the first byte of a reply (ACK of GET ID, but not 0xAB 0x41).
     this.status &= ~(KBD_STAT_OBF | KBD_STAT_MOUSE_OBF);
+    this.kbdIrq.set(0);
+    this.auxIrq.set(0);
     this.update();
     return o.byte;
   }
