@@ -1,11 +1,12 @@
 /**
  * A minimal human monitor (QEMU's HMP) for -S: `c`/`cont` starts the guest, `q`/`quit`
- * ends it, `info registers` dumps the vCPUs, `info pci` lists the PCI functions, `info name`
+ * ends it, `info registers` dumps the vCPUs, `info lapic` their local APICs, `info pci` lists the PCI functions, `info name`
  * prints the -name of the VM,
  * `system_powerdown` presses the ACPI power button, `screendump FILE` writes the screen as PNG.
  */
 import type { Vcpu } from '@kvmts/kvm-core';
 import { registerDump } from './machine/run-loop';
+import { lapicDump } from './monitor-lapic';
 
 export type MonitorResult = 'continue' | 'quit';
 
@@ -31,9 +32,10 @@ export function monitorCommand(line: string, t: MonitorTarget): { result?: Monit
       return { result: 'quit', output: '' };
     case 'info':
       if (cmd[1] === 'registers') return { output: t.vcpus.map((v) => `CPU#${v.vcpuId}${registerDump(v)}`).join('\n') + '\n' };
+      if (cmd[1] === 'lapic') return { output: t.vcpus.map(lapicDump).join('\n') };
       if (cmd[1] === 'pci' && t.infoPci) return { output: t.infoPci() };
       if (cmd[1] === 'name') return { output: t.name === undefined ? '' : `${t.name}\n` };
-      return { output: `info: unknown item '${cmd[1] ?? ''}' (registers, pci, name)\n` };
+      return { output: `info: unknown item '${cmd[1] ?? ''}' (registers, lapic, pci, name)\n` };
     case 'system_powerdown':
       t.powerdown?.();
       return { output: '' };
@@ -47,7 +49,7 @@ export function monitorCommand(line: string, t: MonitorTarget): { result?: Monit
         return { output: `screendump: ${(e as Error).message}\n` };
       }
     case 'help':
-      return { output: 'c|cont, q|quit, info registers, info pci, info name, system_powerdown, screendump FILE\n' };
+      return { output: 'c|cont, q|quit, info registers, info lapic, info pci, info name, system_powerdown, screendump FILE\n' };
     default:
       return { output: `unknown command: '${cmd[0]}'\n` };
   }
