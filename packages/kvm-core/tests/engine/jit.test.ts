@@ -396,7 +396,7 @@ describe('engine: compiled tier verify mode (KVMTS_JIT_VERIFY)', () => {
     };
     let r: number;
     try {
-      r = verifyBlock(m.cpu, wrong as never, m.mem, org, 100, undefined);
+      r = verifyBlock(m.cpu, wrong as never, m.mem, org, 100, 0, undefined);
     } finally {
       process.stderr.write = stderr;
     }

@@ -38,10 +38,10 @@ const FA_NOWRITE = 8;
 export const TLB_WRITE_BASE = 1024;
 const TLB_MASK = 1023;
 
-/** One fault point per instruction: the RIP and the flags expression in effect before it. */
+/** One fault point per instruction: the RIP and the pending flags kind (flags.ts PEND_*) in effect before it. */
 export interface FaultPoint {
   rip: number;
-  flags: string;
+  pend: number;
 }
 
 export class BlockEmitter {
@@ -78,7 +78,7 @@ export class BlockEmitter {
   /** Instruction i at rip may fault from here on. */
   private faultPoint(i: number, rip: number): void {
     if (this.faults[i] !== undefined) return;
-    this.faults[i] = { rip, flags: materialiseExpr(this.pend) };
+    this.faults[i] = { rip, pend: this.pend };
     this.out.push(`k = ${i};`);
   }
 
