@@ -19,6 +19,7 @@ import {
 } from './guest-mode';
 import { deliverEvent, makesDoubleFault } from './interrupts';
 import { runBlock } from './jit/run-block';
+import { mayContinue } from './jit/may-continue';
 import { jitParams } from './jit/block-cache';
 
 const NO_EXIT = -1;
@@ -134,8 +135,20 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         if (fast && (rf | tf) === 0 && !cpu.insnBreakpoints) {
           // A fast form (fast-path.ts) changes nothing the loop head checks (no IF, TF, HLT,
           // kick, interrupt or NMI state): run the next ones straight away, up to the budget,
-          // a pending MMIO write, or a branch the compiled tier should look at.
-          while (fast && !(probe && jit) && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
+          // or a pending MMIO write; at a branch target a compiled block may take over.
+          while (fast && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
+            if (probe && jit && mayContinue(cpu)) {
+              // A block may start here, and the loop head would do nothing (mayContinue):
+              // enter the compiled tier without going round the loop.
+              const kb = runBlock(cpu, budget - n);
+              if (kb !== 0) {
+                cpu.rip = d.ip;
+                cpu.instret += kb;
+                n += kb;
+                afterBlock = true;
+                break;
+              }
+            }
             cpu.mmioLogNext = 0;
             fast = step(cpu);
             delta = d.ip - d.ipStart;
