@@ -231,7 +231,7 @@ function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
 }
 
 /** Run interpreter and compiled tier side by side with the same budgets; returns the final state and the slices. */
-function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97): { last: Snapshot; slices: number; compiled: number } {
+function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97, threshold = 1): { last: Snapshot; slices: number; compiled: number } {
   const a = machine(mode, body);
   const b = machine(mode, body);
   let s = seed;
@@ -241,7 +241,7 @@ function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97): {
     const budget = 1 + (s >>> 16) % maxBudget;
     jitParams.threshold = 0;
     const ra = a.cpu.run(budget);
-    jitParams.threshold = 1;
+    jitParams.threshold = threshold;
     const rb = b.cpu.run(budget);
     const sa = snapshot(a, ra);
     const sb = snapshot(b, rb);
@@ -280,6 +280,63 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
       expect(compiled).toBeGreaterThan(0);
       expect(last.regs[16]).toBe(30 + last.regs[18]!); // r8 = 30 + r9 (the final ADD; r9 < 2^31)
     }
+  });
+
+  it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {
+    for (const threshold of [2, 7]) {
+      const { last, compiled } = lockstep(64, 11, undefined, 97, threshold);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(14);
+      expect(compiled).toBeGreaterThan(0);
+      expect(last.regs[26]).toBe(45);
+    }
+  });
+
+  it('a loop compiles at the threshold, straight-line code only at threshold * straightFactor', () => {
+    // loop1 is a loop on its own; in loop2 a store the tier cannot compile (XCHG with
+    // memory) ends every block, so no region there holds a loop.
+    const body = `
+      .code64
+      mov $0x200000, %rbx
+      xor %ecx, %ecx
+    loop1:
+      add $3, %eax
+      inc %ecx
+      cmp $100, %ecx
+      jl loop1
+      xor %ecx, %ecx
+    loop2:
+      inc %ecx
+      jmp over
+      nop
+    over:
+      add %ecx, %eax
+      xchg %eax, (%rbx)
+      cmp $100, %ecx
+      jl loop2
+      hlt
+    `;
+    const savedFactor = jitParams.straightFactor;
+    const savedHook = jitParams.onCompile;
+    const m = machine(64, body);
+    const atCompile: number[] = [];
+    let r = ENGINE_EXIT_BUDGET;
+    try {
+      jitParams.threshold = 4;
+      jitParams.straightFactor = 5;
+      jitParams.onCompile = () => { atCompile.push(m.cpu.regs[2]!); }; // ecx when each region is compiled
+      for (let i = 0; i < 100 && r === ENGINE_EXIT_BUDGET; i++) r = m.cpu.run(1000);
+    } finally {
+      jitParams.straightFactor = savedFactor;
+      jitParams.onCompile = savedHook;
+    }
+    // It ran to the HLT (an exit here), both loops 100 times.
+    expect(ENGINE_EXIT_NAMES[r]).toBe('HLT');
+    expect(m.cpu.regs[2]).toBe(100);
+    // loop1's region: after its head ran 4 times. loop2's straight regions: after 20 runs.
+    expect(atCompile[0]).toBeLessThan(8);
+    expect(atCompile.length).toBeGreaterThan(1);
+    for (const ecx of atCompile.slice(1)) expect(ecx).toBeGreaterThanOrEqual(19);
   });
 
   it('a block never runs past the budget: run(n) retires exactly n instructions', () => {
