@@ -219,6 +219,57 @@ function snapshot(m: Machine, r: number): Snapshot {
   };
 }
 
+/**
+ * MOVS/STOS without REP (gcc's byte-copy loops) inside compiled loops: copies, a STOSB that
+ * rewrites the immediate of a later instruction now and then (the block must leave after it), and a
+ * MOVSB whose source is not memory (#PF in 64-bit mode, an MMIO read in 32-bit mode without
+ * paging: RSI, RDI and the flags of the CMP before it exact).
+ */
+const BODY_STRING = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}si
+  mov $0x201000, %${r}di
+  mov $0x11223344, %eax
+  xor %ecx, %ecx
+copy:
+  movsb
+  stosl
+  movsw
+  add %eax, %edx
+  add $1, %ecx
+  cmp $200, %ecx
+  jne copy
+  std
+  mov $50, %ecx
+back:
+  stosb
+  movsl
+  dec %ecx
+  jnz back
+  cld
+  xor %ebx, %ebx
+  mov $16, %ecx
+smc:
+  ${bits === 64 ? 'lea patched+1(%rip), %rdi' : 'mov $patched+1, %edi'}
+  mov %ecx, %eax
+  shr $2, %eax
+  stosb
+patched:
+  mov $0x55, %edx
+  add %edx, %ebx
+  dec %ecx
+  jnz smc
+  mov $0x40000000, %${r}si
+  cmp %ebx, %ecx
+  movsb
+  hlt
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -279,6 +330,21 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
       expect(last.vector).toBe(14);
       expect(compiled).toBeGreaterThan(0);
       expect(last.regs[16]).toBe(30 + last.regs[18]!); // r8 = 30 + r9 (the final ADD; r9 < 2^31)
+    }
+  });
+
+  it('MOVS/STOS without REP in compiled loops: copies both ways, a STOSB into the running code, a #PF on the source', () => {
+    for (const bits of [64, 32] as const) {
+      for (const threshold of [1, 3]) {
+        const { last, compiled } = lockstep(bits, 9, BODY_STRING(bits), 97, threshold);
+        // 64-bit: #PF (not mapped); 32-bit without paging: no memory there, an MMIO read.
+        expect(last.exit).toBe(bits === 64 ? 'EXCEPTION' : 'MMIO');
+        if (bits === 64) expect(last.vector).toBe(14);
+        expect(compiled).toBeGreaterThan(0);
+        // ebx: the patched immediates, ecx >> 2 for ecx = 16..1 (a new one every 4 iterations,
+        // so compiled iterations run between the changes and must see each new one).
+        expect(last.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+      }
     }
   });
 

@@ -439,6 +439,20 @@ export class BlockEmitter {
     }
     const formDone = this.emitForm(c, ci, kind, i, rip, end);
     if (formDone) return true;
+    const op = c.op[ci]!;
+    if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab)) {
+      // MOVS/STOS without REP (gcc's byte-copy loops): the interpreter runs it in place, then
+      // the block checks its store (to ES:rDI as it was before) like one of its own.
+      this.materialise();
+      this.faultPoint(i, rip);
+      const ad = c.adsize[ci];
+      const di = ad === 8 ? 'R[15] * 4294967296 + (R[14] >>> 0)' : ad === 4 ? '(R[14] >>> 0)' : '(R[14] & 0xffff)';
+      const size = op & 1 ? c.opsize[ci]! : 1;
+      o.push(`t = ${di}; cpu.rip = ${rip}; H.step(cpu); la = ${this.mode64 ? 't' : '(cpu.segBase[0] + t) | 0'};`);
+      o.push(`if (d.ip !== ${end} || cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
+        `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
+      return true;
+    }
     if (kind === FK_NONE && inlineable(c, ci)) {
       // An instruction without a compiled form that neither writes memory nor leaves the
       // block's straight line by itself: the interpreter runs it in place; the block goes
