@@ -9,7 +9,10 @@
  * return addresses of CALLs) through instructions the interpreter has already decoded.
  * Each basic block is straight-line code (emit.ts) up to its branch, the first instruction
  * without a compiled form, or MAX_BLOCK instructions; the function loops over them with
- * `switch (pc)`, so a guest loop is a JavaScript loop and V8 optimises it as one.
+ * `switch (pc)`, so a guest loop is a JavaScript loop and V8 optimises it as one. A region
+ * keeps only the loop through its start (straight-line code: the blocks near it), since V8
+ * optimises a function later the bigger it is, and every basic block of it is an entry (the
+ * function's `pc` argument), so one loop is one function.
  * Constants from decoding are baked in. EFLAGS are lazy (flags.ts): known at compile time
  * inside a basic block, carried between blocks as a run-time kind (`pk`), and
  * materialised whenever anything can observe them.
