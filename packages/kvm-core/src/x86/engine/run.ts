@@ -19,7 +19,6 @@ import {
 } from './guest-mode';
 import { deliverEvent, makesDoubleFault } from './interrupts';
 import { runBlock } from './jit/run-block';
-import { mayContinue } from './jit/may-continue';
 import { jitParams } from './jit/block-cache';
 
 const NO_EXIT = -1;
@@ -137,10 +136,10 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
           // kick, interrupt or NMI state): run the next ones straight away, up to the budget,
           // or a pending MMIO write; at a branch target a compiled block may take over.
           while (fast && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
-            if (probe && jit && mayContinue(cpu)) {
-              // A block may start here, and the loop head would do nothing (mayContinue):
-              // enter the compiled tier without going round the loop.
-              const kb = runBlock(cpu, budget - n);
+            if (probe && jit) {
+              // A block may start here: enter the compiled tier without going round the loop
+              // head when it would do nothing (runBlock asks mayContinue before a block runs).
+              const kb = runBlock(cpu, budget - n, true);
               if (kb !== 0) {
                 cpu.rip = d.ip;
                 cpu.instret += kb;

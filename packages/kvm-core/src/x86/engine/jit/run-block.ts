@@ -8,6 +8,7 @@ import { d } from '../decoder';
 import { BC_RETRY, bcIndex, codeLinear, jitParams, jitStats } from './block-cache';
 import { compileBlock } from './compiler';
 import { verifyBlock } from './verify';
+import { mayContinue } from './may-continue';
 
 /** Verify mode: the source of the block in each slot (for the mismatch report). */
 const verifySources = new Map<number, string>();
@@ -16,9 +17,10 @@ const verifySources = new Map<number, string>();
  * Run the compiled block at RIP if there is one with at most `left` instructions; returns
  * the instructions it retired (d.ip is the next RIP), or 0 when the interpreter must run
  * the next instruction. Faults and exits propagate as from step(), with d.ipStart the
- * faulting instruction and cpu.jitRetired the instructions retired before it.
+ * faulting instruction and cpu.jitRetired the instructions retired before it. With events,
+ * a block runs only when mayContinue (the caller skipped the run loop's head).
  */
-export function runBlock(cpu: X86Cpu, left: number): number {
+export function runBlock(cpu: X86Cpu, left: number, events = false): number {
   const threshold = jitParams.threshold;
   if (threshold === 0) return 0;
   const rip = cpu.rip;
@@ -41,6 +43,8 @@ export function runBlock(cpu: X86Cpu, left: number): number {
     }
     if (bc.count[bi]! > left) return 0;
     if (!mode64 && rip + bc.len[bi]! - 1 > cpu.segLimit[1]!) return 0;
+    // Called from the fast-form loop (events): only where the run loop's head would do nothing.
+    if (events && !mayContinue(cpu)) return 0;
     if (d.cpu !== cpu || d.regs !== cpu.regs) {
       d.cpu = cpu;
       d.regs = cpu.regs;
