@@ -15,6 +15,7 @@
  * physical page the block's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
+import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
 import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
@@ -29,6 +30,8 @@ import {
 } from './flags';
 
 const TWO32 = 0x1_0000_0000;
+/** The access-rights bits that make a segment flat read/write data for cpu.linear's checks. */
+const FLAT_AR_MASK = AR_UNUSABLE | AR_TYPE_CODE | AR_TYPE_RW | AR_TYPE_DC;
 /** How deep compiled blocks may call into each other before returning to the run loop. */
 const MAX_CHAIN_DEPTH = 8;
 const TWO47 = 0x8000_0000_0000;
@@ -131,6 +134,12 @@ export class BlockEmitter {
     const ea = this.ea(c, ci, end);
     if (this.mode64 && seg !== 4 && seg !== 5) {
       this.out.push(`la = ${ea}; if (la < ${-TWO47} || la > ${TWO47 - size}) cpu.raise(${seg === 2 ? 12 : 13}, 0);`);
+    } else if (!this.mode64 && c.adsize[ci] === 4) {
+      // A flat segment (base 0, limit 4 GiB, usable read/write data, not expand-down)
+      // outside long mode: cpu.linear would return the offset itself (as an Int32), so
+      // skip the call; anything else goes through it.
+      this.out.push(`la = ${ea}; if (la > ${0xffffffff - (size - 1)} || cpu.segBase[${seg}] !== 0 || cpu.segLimit[${seg}] !== 4294967295 || ` +
+        `(cpu.segAr[${seg}] & ${FLAT_AR_MASK}) !== ${AR_TYPE_RW} || (cpu.efer & ${EFER_LMA}) !== 0) la = cpu.linear(${seg}, la, ${size}, ${write}); else la = la | 0;`);
     } else {
       this.out.push(`la = cpu.linear(${seg}, ${ea}, ${size}, ${write});`);
     }
