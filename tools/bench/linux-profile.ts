@@ -7,7 +7,7 @@
  * asserted.
  */
 import { writeFileSync } from 'node:fs';
-import { uapi } from '@kvmts/kvm-core';
+import { jitStats, uapi } from '@kvmts/kvm-core';
 import { parseCommandLine, runMachine, loadAccelModule, type PcMachine, type RunLoop } from '@kvmts/qemu-lite';
 
 const PROMPT = /kvmts:[^\r\n]*# /;
@@ -36,6 +36,9 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cu = process.cpuUsage(c0);
     report(`  progress`, wall, (cu.user + cu.system) / 1e6, instructions(), idleMs, idleCalls);
+    if (process.env.KVMTS_JIT_STATS === '1') {
+      process.stderr.write(`    jit: ${JSON.stringify(jitStats, (_k, v: unknown) => typeof v === 'number' ? Math.round(v) : v)}\n`);
+    }
     if ((machine?.vcpus.length ?? 0) > 1 || process.env.KVMTS_PROFILE_TYPE !== undefined) {
       const states = machine!.vcpus.map((v) => `vcpu${v.vcpuId} mp_state ${v.getMpState().mpState} rip 0x${v.getRegs().rip.toString(16)} ${(v.getStats().instructions_retired ?? 0)} instructions`);
       process.stderr.write(`    ${states.join('; ')}\n`);

@@ -104,7 +104,7 @@ export * as x86Regs from './x86/regs';
 // The x86 execution engine (the silicon the vendors drive): see x86/engine/index.ts and guest-mode.ts.
 export * as x86Engine from './x86/engine/index';
 export { X86Cpu } from './x86/engine/cpu';
-export { jitParams } from './x86/engine/jit/block-cache';
+export { jitParams, jitStats } from './x86/engine/jit/block-cache';
 export { EngineExit } from './x86/engine/guest-mode';
 export type { GuestModeController, TdpHook, InterruptSource } from './x86/engine/guest-mode';
 

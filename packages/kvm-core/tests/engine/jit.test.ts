@@ -219,6 +219,57 @@ function snapshot(m: Machine, r: number): Snapshot {
   };
 }
 
+/**
+ * MOVS/STOS without REP (gcc's byte-copy loops) inside compiled loops: copies, a STOSB that
+ * rewrites the immediate of a later instruction now and then (the block must leave after it), and a
+ * MOVSB whose source is not memory (#PF in 64-bit mode, an MMIO read in 32-bit mode without
+ * paging: RSI, RDI and the flags of the CMP before it exact).
+ */
+const BODY_STRING = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}si
+  mov $0x201000, %${r}di
+  mov $0x11223344, %eax
+  xor %ecx, %ecx
+copy:
+  movsb
+  stosl
+  movsw
+  add %eax, %edx
+  add $1, %ecx
+  cmp $200, %ecx
+  jne copy
+  std
+  mov $50, %ecx
+back:
+  stosb
+  movsl
+  dec %ecx
+  jnz back
+  cld
+  xor %ebx, %ebx
+  mov $16, %ecx
+smc:
+  ${bits === 64 ? 'lea patched+1(%rip), %rdi' : 'mov $patched+1, %edi'}
+  mov %ecx, %eax
+  shr $2, %eax
+  stosb
+patched:
+  mov $0x55, %edx
+  add %edx, %ebx
+  dec %ecx
+  jnz smc
+  mov $0x40000000, %${r}si
+  cmp %ebx, %ecx
+  movsb
+  hlt
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -231,7 +282,7 @@ function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
 }
 
 /** Run interpreter and compiled tier side by side with the same budgets; returns the final state and the slices. */
-function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97): { last: Snapshot; slices: number; compiled: number } {
+function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97, threshold = 1): { last: Snapshot; slices: number; compiled: number } {
   const a = machine(mode, body);
   const b = machine(mode, body);
   let s = seed;
@@ -241,7 +292,7 @@ function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97): {
     const budget = 1 + (s >>> 16) % maxBudget;
     jitParams.threshold = 0;
     const ra = a.cpu.run(budget);
-    jitParams.threshold = 1;
+    jitParams.threshold = threshold;
     const rb = b.cpu.run(budget);
     const sa = snapshot(a, ra);
     const sb = snapshot(b, rb);
@@ -280,6 +331,78 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
       expect(compiled).toBeGreaterThan(0);
       expect(last.regs[16]).toBe(30 + last.regs[18]!); // r8 = 30 + r9 (the final ADD; r9 < 2^31)
     }
+  });
+
+  it('MOVS/STOS without REP in compiled loops: copies both ways, a STOSB into the running code, a #PF on the source', () => {
+    for (const bits of [64, 32] as const) {
+      for (const threshold of [1, 3]) {
+        const { last, compiled } = lockstep(bits, 9, BODY_STRING(bits), 97, threshold);
+        // 64-bit: #PF (not mapped); 32-bit without paging: no memory there, an MMIO read.
+        expect(last.exit).toBe(bits === 64 ? 'EXCEPTION' : 'MMIO');
+        if (bits === 64) expect(last.vector).toBe(14);
+        expect(compiled).toBeGreaterThan(0);
+        // ebx: the patched immediates, ecx >> 2 for ecx = 16..1 (a new one every 4 iterations,
+        // so compiled iterations run between the changes and must see each new one).
+        expect(last.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+      }
+    }
+  });
+
+  it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {
+    for (const threshold of [2, 7]) {
+      const { last, compiled } = lockstep(64, 11, undefined, 97, threshold);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(14);
+      expect(compiled).toBeGreaterThan(0);
+      expect(last.regs[26]).toBe(45);
+    }
+  });
+
+  it('a loop compiles at the threshold, straight-line code only at threshold * straightFactor', () => {
+    // loop1 is a loop on its own; in loop2 a store the tier cannot compile (XCHG with
+    // memory) ends every block, so no region there holds a loop.
+    const body = `
+      .code64
+      mov $0x200000, %rbx
+      xor %ecx, %ecx
+    loop1:
+      add $3, %eax
+      inc %ecx
+      cmp $100, %ecx
+      jl loop1
+      xor %ecx, %ecx
+    loop2:
+      inc %ecx
+      jmp over
+      nop
+    over:
+      add %ecx, %eax
+      xchg %eax, (%rbx)
+      cmp $100, %ecx
+      jl loop2
+      hlt
+    `;
+    const savedFactor = jitParams.straightFactor;
+    const savedHook = jitParams.onCompile;
+    const m = machine(64, body);
+    const atCompile: number[] = [];
+    let r = ENGINE_EXIT_BUDGET;
+    try {
+      jitParams.threshold = 4;
+      jitParams.straightFactor = 5;
+      jitParams.onCompile = () => { atCompile.push(m.cpu.regs[2]!); }; // ecx when each region is compiled
+      for (let i = 0; i < 100 && r === ENGINE_EXIT_BUDGET; i++) r = m.cpu.run(1000);
+    } finally {
+      jitParams.straightFactor = savedFactor;
+      jitParams.onCompile = savedHook;
+    }
+    // It ran to the HLT (an exit here), both loops 100 times.
+    expect(ENGINE_EXIT_NAMES[r]).toBe('HLT');
+    expect(m.cpu.regs[2]).toBe(100);
+    // loop1's region: after its head ran 4 times. loop2's straight regions: after 20 runs.
+    expect(atCompile[0]).toBeLessThan(8);
+    expect(atCompile.length).toBeGreaterThan(1);
+    for (const ecx of atCompile.slice(1)) expect(ecx).toBeGreaterThanOrEqual(19);
   });
 
   it('a block never runs past the budget: run(n) retires exactly n instructions', () => {
@@ -396,7 +519,7 @@ describe('engine: compiled tier verify mode (KVMTS_JIT_VERIFY)', () => {
     };
     let r: number;
     try {
-      r = verifyBlock(m.cpu, wrong as never, m.mem, org, 100, undefined);
+      r = verifyBlock(m.cpu, wrong as never, m.mem, org, 100, 0, undefined);
     } finally {
       process.stderr.write = stderr;
     }

@@ -134,8 +134,20 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
         if (fast && (rf | tf) === 0 && !cpu.insnBreakpoints) {
           // A fast form (fast-path.ts) changes nothing the loop head checks (no IF, TF, HLT,
           // kick, interrupt or NMI state): run the next ones straight away, up to the budget,
-          // a pending MMIO write, or a branch the compiled tier should look at.
-          while (fast && !(probe && jit) && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
+          // or a pending MMIO write; at a branch target a compiled block may take over.
+          while (fast && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
+            if (probe && jit) {
+              // A block may start here: enter the compiled tier without going round the loop
+              // head when it would do nothing (runBlock asks mayContinue before a block runs).
+              const kb = runBlock(cpu, budget - n, true);
+              if (kb !== 0) {
+                cpu.rip = d.ip;
+                cpu.instret += kb;
+                n += kb;
+                afterBlock = true;
+                break;
+              }
+            }
             cpu.mmioLogNext = 0;
             fast = step(cpu);
             delta = d.ip - d.ipStart;

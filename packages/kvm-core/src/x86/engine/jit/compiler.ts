@@ -9,7 +9,10 @@
  * return addresses of CALLs) through instructions the interpreter has already decoded.
  * Each basic block is straight-line code (emit.ts) up to its branch, the first instruction
  * without a compiled form, or MAX_BLOCK instructions; the function loops over them with
- * `switch (pc)`, so a guest loop is a JavaScript loop and V8 optimises it as one.
+ * `switch (pc)`, so a guest loop is a JavaScript loop and V8 optimises it as one. A region
+ * keeps only the loop through its start (straight-line code: the blocks near it), since V8
+ * optimises a function later the bigger it is, and every basic block of it is an entry (the
+ * function's `pc` argument), so one loop is one function.
  * Constants from decoding are baked in. EFLAGS are lazy (flags.ts): known at compile time
  * inside a basic block, carried between blocks as a run-time kind (`pk`), and
  * materialised whenever anything can observe them.
@@ -40,7 +43,7 @@ import { BlockEmitter } from './emit';
 import { chainTo } from './chain';
 import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
-import { bcIndex } from './block-cache';
+import { bcIndex, jitStats } from './block-cache';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
@@ -66,11 +69,18 @@ const F = {
   flagsShift32, flagsShift64, flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64,
 };
 
-/** The result of compile(): the function, its instruction count and byte length. */
-export interface CompiledBlock {
-  fn: BlockFn;
+/** A basic block of a region as an entry: offset from the region start, RIP, instructions, bytes. */
+export interface RegionEntry {
+  delta: number;
+  rip: number;
   count: number;
   len: number;
+}
+
+/** The result of compile(): the function and its entries (index 0: the region's start). */
+export interface CompiledBlock {
+  fn: BlockFn;
+  entries: RegionEntry[];
   source: string;
 }
 
@@ -92,6 +102,8 @@ function entryMatches(c: DecodeCache, ci: number, m: Uint8Array, p: number): boo
 /** Most instructions in one region, and basic blocks (the byte-check mask is a 32-bit int). */
 export const MAX_REGION = 160;
 const MAX_BBS = 32;
+/** A region without a loop through its start keeps the basic blocks this many jumps from it. */
+const STRAIGHT_DEPTH = 2;
 
 /** Compiled regions by code bytes and source, shared by all vCPUs (oldest dropped first). */
 const sharedRegions = new Map<string, BlockFn>();
@@ -116,99 +128,158 @@ interface BasicBlock {
  * ending at a branch, joined by their constant branch targets on the same page, in one
  * function that loops over them (`switch (pc)`), so a loop of the guest is a loop of the
  * generated code. Returns null when the first instruction cannot be compiled, undefined
- * when it is not in the decode cache yet.
+ * when it is not in the decode cache yet, false when the region has no loop and straightOk
+ * is false (nothing is built).
  */
-export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: number, m: Uint8Array, o: number): CompiledBlock | null | undefined {
+export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: number, m: Uint8Array, o: number,
+  straightOk = true): CompiledBlock | null | undefined | false {
   const c = cpu.dcache;
   const mode64 = (modeKey & 2) !== 0;
-  const e = new BlockEmitter(mode64, (modeKey & 1) !== 0, rip, pa);
-  const po = pa % 4096;
-  const bbs: BasicBlock[] = [];
-  /** Basic block index by offset from the region start. */
-  const byDelta = new Map<number, number>();
-  const worklist: number[] = [];
-  let total = 0;
-  /** The decode-cache entry of the instruction at delta, if decoded with the bytes in memory now. */
-  const entryAt = (delta: number): number => {
-    const p = pa + delta;
-    const ci = dcIndex(p);
-    if (c.tag[ci] !== p * 4 + modeKey) return -1;
-    if (po + delta + c.len[ci]! > 4096 || !entryMatches(c, ci, m, o + delta)) return -1;
-    return ci;
-  };
-  /** The basic block starting at target t (a RIP), made on first use; -1 when t is outside the region. */
-  const blockAt = (t: number): number => {
-    const delta = t - rip;
-    if (!(po + delta >= 0 && po + delta < 4096)) return -1;
-    const known = byDelta.get(delta);
-    if (known !== undefined) return known;
-    if (bbs.length >= MAX_BBS || total >= MAX_REGION || entryAt(delta) < 0) return -1;
-    byDelta.set(delta, bbs.length);
-    bbs.push({ start: 0, delta, rip: t, count: 0, len: 0, code: [] });
-    worklist.push(bbs.length - 1);
-    return bbs.length - 1;
-  };
-  e.goto = (i, t) => {
-    const j = blockAt(t);
-    if (j < 0) return e.chainStmts(i, t);
-    // Leave the pending flags kind to the next block (flags.ts PEND_DYN).
-    const pk = e.pend === PEND_DYN ? '' : `pk = ${e.pend};`;
-    const back = bbs[j]!.delta <= bbs[current]!.delta;
-    // The next block runs only when the budget holds all of it; a loop's back edge also
-    // asks the run loop's question (mayContinue), so events are seen once per iteration.
-    return `${pk} ret += ${e.n(i)}; if (ret + BN_${j} > left${back ? ' || !H.mayContinue(cpu)' : ''}) { nx = ${t}; break run; } pc = ${j}; continue;`;
-  };
-  // RETs: a return to the instruction after one of the region's CALLs stays in the region.
-  const retSites: { token: string; pend: number; n: number }[] = [];
-  e.retGoto = (i) => {
-    const token = `/*RET${retSites.length}*/`;
-    retSites.push({ token, pend: e.pend, n: e.n(i) });
-    return token;
-  };
-  const returnPoints = new Set<number>();
-  let current = 0;
-  if (entryAt(0) < 0) return undefined;
-  blockAt(rip);
-  let index = 0;
-  while (worklist.length > 0) {
-    current = worklist.shift()!;
-    const bb = bbs[current]!;
-    e.out.length = 0;
-    // Any basic block, the first one too, may be entered from another with flags pending (pk).
-    e.pend = PEND_DYN;
-    e.ended = false;
-    e.bbStart = index;
-    bb.start = index;
-    let off = bb.delta;
-    let ip = bb.rip;
-    while (bb.count < MAX_BLOCK && total < MAX_REGION && !e.ended) {
-      const ci = entryAt(off);
-      if (ci < 0) break;
-      const len = c.len[ci]!;
-      let end = ip + len;
-      if (!mode64) end = end >>> 0;
-      else if (end >= 0x8000_0000_0000_0000) end -= 0x1_0000_0000_0000_0000;
-      if (!e.emit(c, ci, c.kind[ci]!, index, ip, end)) break;
-      bb.count++;
-      total++;
-      index++;
-      off += len;
-      ip = end;
+  /**
+   * Lay the region out: its basic blocks (only those starting at an offset in keep, when
+   * given), their code and the edges between them.
+   */
+  const layout = (keep: Set<number> | null) => {
+    const e = new BlockEmitter(mode64, (modeKey & 1) !== 0, rip, pa);
+    const po = pa % 4096;
+    const bbs: BasicBlock[] = [];
+    /** Basic block index by offset from the region start. */
+    const byDelta = new Map<number, number>();
+    const worklist: number[] = [];
+    let total = 0;
+    /** The decode-cache entry of the instruction at delta, if decoded with the bytes in memory now. */
+    const entryAt = (delta: number): number => {
+      const p = pa + delta;
+      const ci = dcIndex(p);
+      if (c.tag[ci] !== p * 4 + modeKey) return -1;
+      if (po + delta + c.len[ci]! > 4096 || !entryMatches(c, ci, m, o + delta)) return -1;
+      return ci;
+    };
+    /** The basic block starting at target t (a RIP), made on first use; -1 when t is outside the region. */
+    const blockAt = (t: number): number => {
+      const delta = t - rip;
+      if (!(po + delta >= 0 && po + delta < 4096)) return -1;
+      const known = byDelta.get(delta);
+      if (known !== undefined) return known;
+      if (bbs.length >= MAX_BBS || total >= MAX_REGION || (keep !== null && !keep.has(delta)) || entryAt(delta) < 0) return -1;
+      byDelta.set(delta, bbs.length);
+      bbs.push({ start: 0, delta, rip: t, count: 0, len: 0, code: [] });
+      worklist.push(bbs.length - 1);
+      return bbs.length - 1;
+    };
+    e.goto = (i, t) => {
+      const j = blockAt(t);
+      if (j < 0) return e.chainStmts(i, t);
+      // Leave the pending flags kind to the next block (flags.ts PEND_DYN).
+      const pk = e.pend === PEND_DYN ? '' : `pk = ${e.pend};`;
+      const back = bbs[j]!.delta <= bbs[current]!.delta;
+      edges.push(current, j);
+      // The next block runs only when the budget holds all of it; a loop's back edge also
+      // asks the run loop's question (mayContinue), so events are seen once per iteration.
+      return `${pk} ret += ${e.n(i)}; if (ret + BN_${j} > left${back ? ' || !H.mayContinue(cpu)' : ''}) { nx = ${t}; break run; } pc = ${j}; continue;`;
+    };
+    // RETs: a return to the instruction after one of the region's CALLs stays in the region.
+    const retSites: { token: string; pend: number; n: number }[] = [];
+    e.retGoto = (i) => {
+      const token = `/*RET${retSites.length}*/`;
+      retSites.push({ token, pend: e.pend, n: e.n(i) });
+      retFrom.push(current);
+      return token;
+    };
+    const returnPoints = new Set<number>();
+    let current = 0;
+    /** The region's control-flow edges (pairs of basic block indexes) and the blocks with a RET. */
+    const edges: number[] = [];
+    const retFrom: number[] = [];
+    if (entryAt(0) < 0) return undefined;
+    blockAt(rip);
+    let index = 0;
+    while (worklist.length > 0) {
+      current = worklist.shift()!;
+      const bb = bbs[current]!;
+      e.out.length = 0;
+      // Any basic block, the first one too, may be entered from another with flags pending (pk).
+      e.pend = PEND_DYN;
+      e.ended = false;
+      e.bbStart = index;
+      bb.start = index;
+      let off = bb.delta;
+      let ip = bb.rip;
+      while (bb.count < MAX_BLOCK && total < MAX_REGION && !e.ended) {
+        const ci = entryAt(off);
+        if (ci < 0) break;
+        const len = c.len[ci]!;
+        let end = ip + len;
+        if (!mode64) end = end >>> 0;
+        else if (end >= 0x8000_0000_0000_0000) end -= 0x1_0000_0000_0000_0000;
+        if (!e.emit(c, ci, c.kind[ci]!, index, ip, end)) break;
+        bb.count++;
+        total++;
+        index++;
+        off += len;
+        ip = end;
+      }
+      if (bb.count === 0) {
+        if (current === 0) return null;
+        // Nothing compiled here after all: the interpreter runs this instruction.
+        e.out.push(`nx = ${bb.rip}; break run;`);
+      } else if (!e.ended) {
+        e.out.push(e.branch(index - 1, ip));
+      }
+      bb.len = off - bb.delta;
+      bb.code = e.out.slice();
+      while (e.callEnds.length > 0) {
+        const r = e.callEnds.pop()!;
+        if (blockAt(r) >= 0) returnPoints.add(r);
+      }
     }
-    if (bb.count === 0) {
-      if (current === 0) return null;
-      // Nothing compiled here after all: the interpreter runs this instruction.
-      e.out.push(`nx = ${bb.rip}; break run;`);
-    } else if (!e.ended) {
-      e.out.push(e.branch(index - 1, ip));
-    }
-    bb.len = off - bb.delta;
-    bb.code = e.out.slice();
-    while (e.callEnds.length > 0) {
-      const r = e.callEnds.pop()!;
-      if (blockAt(r) >= 0) returnPoints.add(r);
+    // A RET may return to any return point.
+    for (const r of retFrom) for (const p of returnPoints) edges.push(r, byDelta.get(p - rip)!);
+    return { e, bbs, retSites, returnPoints, index, edges };
+  };
+  const first = layout(null);
+  if (first === null || first === undefined) return first;
+  // Keep the loop through the region's start: the basic blocks from which the start can be
+  // reached again. V8 optimises a function later the bigger it is, and code that leaves the
+  // loop runs once per entry (it chains to the region compiled there, when hot itself).
+  // Without such a loop, only the blocks near the start (STRAIGHT_DEPTH jumps away).
+  const n0 = first.bbs.length;
+  const reach = new Uint8Array(n0);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (let x = 0; x < first.edges.length; x += 2) {
+      const a = first.edges[x]!;
+      const b = first.edges[x + 1]!;
+      if (reach[a] === 0 && (b === 0 || reach[b] === 1)) {
+        reach[a] = 1;
+        grew = true;
+      }
     }
   }
+  const loops = reach[0] === 1;
+  if (!loops && !straightOk) return false;
+  const keep = new Set<number>();
+  if (loops) {
+    first.bbs.forEach((bb, j) => { if (reach[j] === 1) keep.add(bb.delta); });
+  } else {
+    const depth = new Int8Array(n0).fill(-1);
+    depth[0] = 0;
+    keep.add(0);
+    for (let dd = 0; dd < STRAIGHT_DEPTH; dd++) {
+      for (let x = 0; x < first.edges.length; x += 2) {
+        const a = first.edges[x]!;
+        const b = first.edges[x + 1]!;
+        if (depth[a] === dd && depth[b] < 0) {
+          depth[b] = dd + 1;
+          keep.add(first.bbs[b]!.delta);
+        }
+      }
+    }
+  }
+  const second = keep.size === n0 ? first : layout(keep);
+  if (second === null || second === undefined) return second;
+  const { e, bbs, retSites, returnPoints, index } = second;
   const retDispatch = (site: { pend: number; n: number }): string => {
     const pk = site.pend === PEND_DYN ? '' : `pk = ${site.pend};`;
     const cases = bbs.map((bb, j) => (returnPoints.has(bb.rip) ? `case ${bb.rip}: if (ret + BN_${j} > left || !H.mayContinue(cpu)) break; pc = ${j}; continue;` : ''))
@@ -219,19 +290,32 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   // code as it was compiled. A block whose code changed drops the region from the cache.
   const selfBi = bcIndex(pa);
   const words: number[] = [];
-  const check = (bb: BasicBlock): string => {
-    const at = words.length;
+  // Every basic block is an entry too (the block cache maps each one's address to this
+  // function and its index): its offset from the region start, and where its words are.
+  const entryDelta = new Int32Array(bbs.length);
+  const entryWords = new Int32Array(bbs.length);
+  const entryLen = new Int32Array(bbs.length);
+  bbs.forEach((bb, j) => {
+    entryDelta[j] = bb.delta;
+    entryWords[j] = words.length;
+    entryLen[j] = bb.len;
     for (let k = 0; k < bb.len; k += 4) {
       const left = bb.len - k;
       words.push(word(m, o + bb.delta + k) & BYTE_MASK[left < 4 ? left : 4]!);
     }
-    return `!H.sameCode(m, o + ${bb.delta}, W, ${at}, ${bb.len})`;
-  };
-  const cases: string[] = [];
+  });
+  const check = (j: number): string => `!H.sameCode(m, o + ${entryDelta[j]}, W, ${entryWords[j]}, ${entryLen[j]})`;
+  // The fault points as data (less source for V8 than a switch): for instruction k, its RIP,
+  // the pending flags kind before it (PEND_DYN: the run-time pk) and its index in its basic block.
+  const faultRip = new Float64Array(index);
+  const faultPend = new Int8Array(index);
+  const faultN = new Int16Array(index).fill(-1);
   e.faults.forEach((f, i) => {
     if (f === undefined) return;
     const bb = bbs.find((b) => b.start <= i && i < b.start + b.count)!;
-    cases.push(`case ${i}: d.ipStart = ${f.rip}; cpu.flags = ${f.flags}; cpu.jitRetired = ret + ${i - bb.start}; break;`);
+    faultRip[i] = f.rip;
+    faultPend[i] = f.pend;
+    faultN[i] = i - bb.start;
   });
   for (const bb of bbs) {
     for (let l = 0; l < bb.code.length; l++) {
@@ -244,19 +328,19 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   const body: string[] = [];
   bbs.forEach((bb, j) => {
     body.push(`case ${j}:`);
-    if (j !== 0) {
-      body.push(`  if ((ok & ${(1 << j) | 0}) === 0) { if (${check(bb)}) { BT[${selfBi}] = -1; nx = ${bb.rip}; break run; } ok |= ${(1 << j) | 0}; }`);
-    }
+    body.push(`  if ((ok & ${(1 << j) | 0}) === 0) { if (${check(j)}) { BT[${selfBi}] = -1; nx = ${bb.rip}; break run; } ok |= ${(1 << j) | 0}; }`);
     for (const l of bb.code) body.push(`  ${l}`);
   });
   const consts = bbs.map((bb, j) => `BN_${j} = ${bb.count}`).join(', ');
   const source = [
-    'return function block(cpu, m, o, R, left, depth) {',
-    `  if (${check(bbs[0]!)}) return 0;`,
+    // Entered at basic block pc, whose first byte is at m[oe].
+    'return function block(cpu, m, oe, R, left, depth, pc) {',
+    '  const o = oe - BD[pc];',
+    '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return 0;',
     '  const TH = cpu.tlbHpa, BT = cpu.blocks.tag;',
-    `  const PAGE = ${pa - (pa % 4096)}, ${consts};`,
+    `  const PAGE = ${pa - (pa % 4096)}, PEND_DYN = ${PEND_DYN}, ${consts};`,
     '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
-    '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, pc = 0, ok = 1, nx = 0;',
+    '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = 1 << pc, nx = 0;',
     '  try {',
     '   run: for (;;) {',
     '    switch (pc) {',
@@ -269,7 +353,10 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     '   return ret;',
     '  } catch (e) {',
     '    if (k < 0) { cpu.jitRetired += base; throw e; }',
-    `    switch (k) { ${cases.join(' ')} }`,
+    '    if (FN[k] < 0) throw e;',
+    '    const q = FP[k] === PEND_DYN ? pk : FP[k];',
+    '    if (q !== 0) cpu.flags = F.flagsDyn(q, cpu.flags, fa, fah, fb, fbh, fr, frh);',
+    '    d.ipStart = FR[k]; cpu.jitRetired = ret + FN[k];',
     '    throw e;',
     '  }',
     '};',
@@ -278,14 +365,20 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   ].join('\n');
   // The same guest code compiles to the same source (with the same code bytes): every vCPU
   // and every VM in this process shares one function, already optimised by V8.
-  const key = `${words.join(',')}\n${source}`;
+  const key = `${words.join(',')}\n${faultRip.join(',')}\n${faultPend.join(',')}\n${faultN.join(',')}\n${source}`;
   let fn = sharedRegions.get(key);
+  jitStats.regions++;
   if (fn === undefined) {
+    const t0 = performance.now();
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('H', 'F', 'd', 'W', source) as (h: typeof H, f: typeof F, dd: typeof d, w: Int32Array) => BlockFn;
-    fn = factory(H, F, d, Int32Array.from(words));
+    const factory = new Function('H', 'F', 'd', 'W', 'FR', 'FP', 'FN', 'BD', 'BW', 'BL', source) as (h: typeof H, f: typeof F, dd: typeof d, w: Int32Array,
+      fr: Float64Array, fp: Int8Array, fn: Int16Array, bd: Int32Array, bw: Int32Array, bl: Int32Array) => BlockFn;
+    fn = factory(H, F, d, Int32Array.from(words), faultRip, faultPend, faultN, entryDelta, entryWords, entryLen);
     if (sharedRegions.size >= MAX_SHARED_REGIONS) sharedRegions.delete(sharedRegions.keys().next().value!);
     sharedRegions.set(key, fn);
+    jitStats.functions++;
+    jitStats.sourceChars += source.length;
+    jitStats.compileMs += performance.now() - t0;
   }
-  return { fn, count: bbs[0]!.count, len: bbs[0]!.len, source };
+  return { fn, entries: bbs.map((bb) => ({ delta: bb.delta, rip: bb.rip, count: bb.count, len: bb.len })), source };
 }

@@ -15,6 +15,7 @@
  * physical page the block's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
+import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
 import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
@@ -29,6 +30,8 @@ import {
 } from './flags';
 
 const TWO32 = 0x1_0000_0000;
+/** The access-rights bits that make a segment flat read/write data for cpu.linear's checks. */
+const FLAT_AR_MASK = AR_UNUSABLE | AR_TYPE_CODE | AR_TYPE_RW | AR_TYPE_DC;
 /** How deep compiled blocks may call into each other before returning to the run loop. */
 const MAX_CHAIN_DEPTH = 8;
 const TWO47 = 0x8000_0000_0000;
@@ -38,10 +41,10 @@ const FA_NOWRITE = 8;
 export const TLB_WRITE_BASE = 1024;
 const TLB_MASK = 1023;
 
-/** One fault point per instruction: the RIP and the flags expression in effect before it. */
+/** One fault point per instruction: the RIP and the pending flags kind (flags.ts PEND_*) in effect before it. */
 export interface FaultPoint {
   rip: number;
-  flags: string;
+  pend: number;
 }
 
 export class BlockEmitter {
@@ -78,7 +81,7 @@ export class BlockEmitter {
   /** Instruction i at rip may fault from here on. */
   private faultPoint(i: number, rip: number): void {
     if (this.faults[i] !== undefined) return;
-    this.faults[i] = { rip, flags: materialiseExpr(this.pend) };
+    this.faults[i] = { rip, pend: this.pend };
     this.out.push(`k = ${i};`);
   }
 
@@ -131,6 +134,12 @@ export class BlockEmitter {
     const ea = this.ea(c, ci, end);
     if (this.mode64 && seg !== 4 && seg !== 5) {
       this.out.push(`la = ${ea}; if (la < ${-TWO47} || la > ${TWO47 - size}) cpu.raise(${seg === 2 ? 12 : 13}, 0);`);
+    } else if (!this.mode64 && c.adsize[ci] === 4) {
+      // A flat segment (base 0, limit 4 GiB, usable read/write data, not expand-down)
+      // outside long mode: cpu.linear would return the offset itself (as an Int32), so
+      // skip the call; anything else goes through it.
+      this.out.push(`la = ${ea}; if (la > ${0xffffffff - (size - 1)} || cpu.segBase[${seg}] !== 0 || cpu.segLimit[${seg}] !== 4294967295 || ` +
+        `(cpu.segAr[${seg}] & ${FLAT_AR_MASK}) !== ${AR_TYPE_RW} || (cpu.efer & ${EFER_LMA}) !== 0) la = cpu.linear(${seg}, la, ${size}, ${write}); else la = la | 0;`);
     } else {
       this.out.push(`la = cpu.linear(${seg}, ${ea}, ${size}, ${write});`);
     }
@@ -439,6 +448,20 @@ export class BlockEmitter {
     }
     const formDone = this.emitForm(c, ci, kind, i, rip, end);
     if (formDone) return true;
+    const op = c.op[ci]!;
+    if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab)) {
+      // MOVS/STOS without REP (gcc's byte-copy loops): the interpreter runs it in place, then
+      // the block checks its store (to ES:rDI as it was before) like one of its own.
+      this.materialise();
+      this.faultPoint(i, rip);
+      const ad = c.adsize[ci];
+      const di = ad === 8 ? 'R[15] * 4294967296 + (R[14] >>> 0)' : ad === 4 ? '(R[14] >>> 0)' : '(R[14] & 0xffff)';
+      const size = op & 1 ? c.opsize[ci]! : 1;
+      o.push(`t = ${di}; cpu.rip = ${rip}; H.step(cpu); la = ${this.mode64 ? 't' : '(cpu.segBase[0] + t) | 0'};`);
+      o.push(`if (d.ip !== ${end} || cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
+        `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
+      return true;
+    }
     if (kind === FK_NONE && inlineable(c, ci)) {
       // An instruction without a compiled form that neither writes memory nor leaves the
       // block's straight line by itself: the interpreter runs it in place; the block goes

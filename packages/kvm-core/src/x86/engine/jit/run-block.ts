@@ -5,9 +5,10 @@
 import type { X86Cpu } from '../cpu';
 import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { d } from '../decoder';
-import { BC_RETRY, bcIndex, codeLinear, jitParams } from './block-cache';
+import { BC_RETRY, bcIndex, codeLinear, jitParams, jitStats } from './block-cache';
 import { compileBlock } from './compiler';
 import { verifyBlock } from './verify';
+import { mayContinue } from './may-continue';
 
 /** Verify mode: the source of the block in each slot (for the mismatch report). */
 const verifySources = new Map<number, string>();
@@ -16,9 +17,10 @@ const verifySources = new Map<number, string>();
  * Run the compiled block at RIP if there is one with at most `left` instructions; returns
  * the instructions it retired (d.ip is the next RIP), or 0 when the interpreter must run
  * the next instruction. Faults and exits propagate as from step(), with d.ipStart the
- * faulting instruction and cpu.jitRetired the instructions retired before it.
+ * faulting instruction and cpu.jitRetired the instructions retired before it. With events,
+ * a block runs only when mayContinue (the caller skipped the run loop's head).
  */
-export function runBlock(cpu: X86Cpu, left: number): number {
+export function runBlock(cpu: X86Cpu, left: number, events = false): number {
   const threshold = jitParams.threshold;
   if (threshold === 0) return 0;
   const rip = cpu.rip;
@@ -41,13 +43,17 @@ export function runBlock(cpu: X86Cpu, left: number): number {
     }
     if (bc.count[bi]! > left) return 0;
     if (!mode64 && rip + bc.len[bi]! - 1 > cpu.segLimit[1]!) return 0;
+    // Called from the fast-form loop (events): only where the run loop's head would do nothing.
+    if (events && !mayContinue(cpu)) return 0;
     if (d.cpu !== cpu || d.regs !== cpu.regs) {
       d.cpu = cpu;
       d.regs = cpu.regs;
     }
     const r = jitParams.verify
-      ? verifyBlock(cpu, fn, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, left, verifySources.get(bi))
-      : fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, 0);
+      ? verifyBlock(cpu, fn, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, left, bc.entry[bi]!, verifySources.get(bi))
+      : fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, 0, bc.entry[bi]!);
+    jitStats.entries++;
+    jitStats.instructions += r;
     if (r === 0) {
       // The code changed since it was compiled.
       bc.tag[bi] = -1;
@@ -55,15 +61,19 @@ export function runBlock(cpu: X86Cpu, left: number): number {
     }
     return r;
   }
+  let hot = 1;
   if (bc.hotTag[bi] !== key) {
     bc.hotTag[bi] = key;
     bc.hot[bi] = 1;
     if (threshold > 1) return 0;
-  } else if (++bc.hot[bi]! < threshold) {
-    return 0;
+  } else {
+    hot = ++bc.hot[bi]!;
+    // A region is tried at `threshold` executions, and one without a loop again at
+    // threshold * straightFactor (compileBlock returns false for it before that).
+    if (hot < threshold || (hot > threshold && hot !== threshold * jitParams.straightFactor)) return 0;
   }
-  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po);
-  if (b === undefined) return 0;
+  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= threshold * jitParams.straightFactor);
+  if (b === undefined || b === false) return 0;
   bc.tag[bi] = key;
   bc.rip[bi] = rip;
   bc.hotTag[bi] = -1;
@@ -72,12 +82,25 @@ export function runBlock(cpu: X86Cpu, left: number): number {
     bc.fn[bi] = null;
     return 0;
   }
-  bc.fn[bi] = b.fn;
-  bc.count[bi] = b.count;
-  bc.len[bi] = b.len;
   bc.compiled++;
   if (jitParams.onCompile !== null) jitParams.onCompile(rip, b.source);
-  if (jitParams.verify) verifySources.set(bi, b.source);
+  // Every basic block of the region enters it: a loop is compiled once, whichever of its
+  // blocks became hot first. A slot that holds a compiled region already keeps it.
+  for (let j = 0; j < b.entries.length; j++) {
+    const en = b.entries[j]!;
+    const pj = pa + en.delta;
+    const bj = bcIndex(pj);
+    if (j !== 0 && bc.fn[bj] !== null && bc.tag[bj] !== -1) continue;
+    bc.tag[bj] = pj * 4 + modeKey;
+    bc.rip[bj] = en.rip;
+    bc.fn[bj] = b.fn;
+    bc.entry[bj] = j;
+    bc.count[bj] = en.count;
+    bc.len[bj] = en.len;
+    bc.misses[bj] = 0;
+    if (bc.hotTag[bj] === pj * 4 + modeKey) bc.hotTag[bj] = -1;
+    if (jitParams.verify) verifySources.set(bj, b.source);
+  }
   return 0;
 }
 

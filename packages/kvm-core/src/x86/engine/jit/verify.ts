@@ -123,7 +123,7 @@ let mismatches = 0;
  * Run block fn (as runBlock would) and check it against the interpreter. Returns what the
  * block returns; throws what it throws (with the interpreter's state in the CPU).
  */
-export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8Array, o: number, left: number, source: string | undefined): number {
+export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8Array, o: number, left: number, entry: number, source: string | undefined): number {
   patch(cpu);
   const regs0 = Array.from(cpu.regs.subarray(0, 32));
   const rip0 = cpu.rip;
@@ -137,7 +137,7 @@ export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8
   let jit: Outcome;
   let thrown: unknown = null;
   try {
-    const r = (fn as unknown as (c: X86Cpu, m: Uint8Array, o: number, R: Int32Array, l: number, dp: number) => number)(cpu, m, o, cpu.regs, left, 0);
+    const r = (fn as unknown as (c: X86Cpu, m: Uint8Array, o: number, R: Int32Array, l: number, dp: number, en: number) => number)(cpu, m, o, cpu.regs, left, 0, entry);
     jit = { r, regs: Array.from(cpu.regs.subarray(0, 32)), rip: d.ip, flags: cpu.flags, stores: fmt(), fault: '' };
   } catch (e) {
     thrown = e;
