@@ -3,28 +3,7 @@
  * returns it, with the vCPU's run state (KVM_GET_MP_STATE, KVM_GET_VCPU_EVENTS) beside it,
  * since a stuck guest is usually a question of what is pending where and what blocks it.
  */
-import { uapi, type Vcpu } from '@kvmts/kvm-core';
-
-// Register offsets in the APIC page (SDM Vol. 3A, Table 11-1).
-const APIC_ID = 0x20;
-const APIC_TASKPRI = 0x80;
-const APIC_PROCPRI = 0xa0;
-const APIC_LDR = 0xd0;
-const APIC_DFR = 0xe0;
-const APIC_SPIV = 0xf0;
-const APIC_ISR = 0x100;
-const APIC_TMR = 0x180;
-const APIC_IRR = 0x200;
-const APIC_ESR = 0x280;
-const APIC_ICR = 0x300;
-const APIC_ICR2 = 0x310;
-const APIC_LVTT = 0x320;
-const APIC_LVT0 = 0x350;
-const APIC_LVT1 = 0x360;
-const APIC_LVTERR = 0x370;
-const APIC_TMICT = 0x380;
-const APIC_TMCCT = 0x390;
-const APIC_TDCR = 0x3e0;
+import { lapicRegs as R, uapi, type Vcpu } from '@kvmts/kvm-core';
 
 const MP_STATES: Record<number, string> = {
   [uapi.KVM_MP_STATE_RUNNABLE]: 'runnable',
@@ -50,8 +29,8 @@ function vectors(view: DataView, base: number): string {
 
 function lvt(name: string, v: number, timer = false): string {
   const parts = [`${name}\t ${hex8(v)}`];
-  if (timer) parts.push(TIMER_MODES[(v >>> 17) & 3]!);
-  parts.push((v >>> 15) & 1 ? 'level' : 'edge', (v >>> 16) & 1 ? 'masked' : 'active', `vec ${v & 0xff}`);
+  if (timer) parts.push(TIMER_MODES[(v & R.APIC_LVT_TIMER_MASK) >>> 17]!);
+  parts.push(v & R.APIC_LVT_LEVEL_TRIGGER ? 'level' : 'edge', v & R.APIC_LVT_MASKED ? 'masked' : 'active', `vec ${v & R.APIC_VECTOR_MASK}`);
   return parts.join(' ');
 }
 
@@ -68,23 +47,23 @@ export function lapicDump(vcpu: Vcpu): string {
   const mp = vcpu.getMpState().mpState;
   const ev = vcpu.getVcpuEvents();
   const rflags = vcpu.getRegs().rflags;
-  const tdcr = r(APIC_TDCR);
+  const tdcr = r(R.APIC_TDCR);
   const divide = 1 << ((((tdcr & 3) | ((tdcr & 8) >> 1)) + 1) & 7);
   return [
     `dumping local APIC state for CPU ${vcpu.vcpuId}`,
     `state\t ${MP_STATES[mp] ?? mp} IF=${(Number(rflags) >> 9) & 1} shadow=${ev.interrupt.shadow} injected=${ev.interrupt.injected ? `0x${ev.interrupt.nr.toString(16)}` : 'none'} nmi-pending=${ev.nmi.pending} nmi-masked=${ev.nmi.masked}`,
-    lvt('LVT0', r(APIC_LVT0)),
-    lvt('LVT1', r(APIC_LVT1)),
-    lvt('LVTT', r(APIC_LVTT), true),
-    lvt('LVTERR', r(APIC_LVTERR)),
-    `Timer\t DCR=${hex8(tdcr)} (divide by ${divide}) initial_count = ${r(APIC_TMICT)} current_count = ${r(APIC_TMCCT)}`,
-    `SPIV\t ${hex8(r(APIC_SPIV))} APIC ${(r(APIC_SPIV) >>> 8) & 1 ? 'enabled' : 'disabled'}, spurious vec ${r(APIC_SPIV) & 0xff}`,
-    `ICR\t ${hex8(r(APIC_ICR))} ICR2 ${hex8(r(APIC_ICR2))}`,
-    `ESR\t ${hex8(r(APIC_ESR))}`,
-    `ISR\t ${vectors(v, APIC_ISR)}`,
-    `IRR\t ${vectors(v, APIC_IRR)}`,
-    `TMR\t ${vectors(v, APIC_TMR)}`,
-    `ID ${hex8(r(APIC_ID))} TPR 0x${r(APIC_TASKPRI).toString(16).padStart(2, '0')} PPR 0x${r(APIC_PROCPRI).toString(16).padStart(2, '0')} DFR ${hex8(r(APIC_DFR))} LDR ${hex8(r(APIC_LDR))}`,
+    lvt('LVT0', r(R.APIC_LVT0)),
+    lvt('LVT1', r(R.APIC_LVT1)),
+    lvt('LVTT', r(R.APIC_LVTT), true),
+    lvt('LVTERR', r(R.APIC_LVTERR)),
+    `Timer\t DCR=${hex8(tdcr)} (divide by ${divide}) initial_count = ${r(R.APIC_TMICT)} current_count = ${r(R.APIC_TMCCT)}`,
+    `SPIV\t ${hex8(r(R.APIC_SPIV))} APIC ${r(R.APIC_SPIV) & R.APIC_SPIV_APIC_ENABLED ? 'enabled' : 'disabled'}, spurious vec ${r(R.APIC_SPIV) & 0xff}`,
+    `ICR\t ${hex8(r(R.APIC_ICR))} ICR2 ${hex8(r(R.APIC_ICR2))}`,
+    `ESR\t ${hex8(r(R.APIC_ESR))}`,
+    `ISR\t ${vectors(v, R.APIC_ISR)}`,
+    `IRR\t ${vectors(v, R.APIC_IRR)}`,
+    `TMR\t ${vectors(v, R.APIC_TMR)}`,
+    `ID ${hex8(r(R.APIC_ID))} TPR 0x${r(R.APIC_TASKPRI).toString(16).padStart(2, '0')} PPR 0x${r(R.APIC_PROCPRI).toString(16).padStart(2, '0')} DFR ${hex8(r(R.APIC_DFR))} LDR ${hex8(r(R.APIC_LDR))}`,
     '',
   ].join('\n');
 }
