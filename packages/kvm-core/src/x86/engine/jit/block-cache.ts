@@ -49,31 +49,25 @@ export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, le
 export const DEFAULT_THRESHOLD = 2000;
 
 export const jitParams = {
-  threshold: initialThreshold(),
+  threshold: envInt('KVMTS_JIT_THRESHOLD', DEFAULT_THRESHOLD, 0),
   /**
    * A region without a loop (no jump back inside it) is compiled only after threshold *
    * straightFactor executions: straight-line code gains little per entry, and each new
    * function costs V8 a parse, a slow unoptimised start and an optimisation.
    */
-  straightFactor: envInt('KVMTS_JIT_STRAIGHT', 20),
+  straightFactor: envInt('KVMTS_JIT_STRAIGHT', 20, 1),
   /** Check every block against the interpreter (verify.ts; KVMTS_JIT_VERIFY=1): a debugging mode, slow. */
   verify: (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KVMTS_JIT_VERIFY === '1',
   /** Called with the JavaScript source of each block compiled (debugging, tests). */
   onCompile: null as ((rip: number, source: string) => void) | null,
 };
 
-function envInt(name: string, dflt: number): number {
+/** An integer >= min from the environment variable `name`, or dflt when it is unset or not one. */
+function envInt(name: string, dflt: number, min: number): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
   if (env === undefined || env === '') return dflt;
   const n = Number(env);
-  return Number.isInteger(n) && n >= 1 ? n : dflt;
-}
-
-function initialThreshold(): number {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KVMTS_JIT_THRESHOLD;
-  if (env === undefined || env === '') return DEFAULT_THRESHOLD;
-  const n = Number(env);
-  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_THRESHOLD;
+  return Number.isInteger(n) && n >= min ? n : dflt;
 }
 
 /**
