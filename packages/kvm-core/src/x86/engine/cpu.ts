@@ -527,6 +527,16 @@ export class X86Cpu {
     this.tlbMem[i]![this.tlbOff[i]! + (la & 0xfff)] = v;
   }
 
+  /**
+   * The TLB entry of la's page for `access` when it is cached (RAM, rights already
+   * checked, A/D and dirty-log bits already set), or -1: whole-page string operations
+   * (string-io.ts) may then use tlbMem/tlbOff directly, as the one-byte fast paths do.
+   */
+  tlbEntry(la: number, access: number): number {
+    const i = access * TLB_SIZE + ((la >>> 12) & TLB_MASK);
+    return this.tlbTag[i] === la - (la & 0xfff) + this.accessUser ? i : -1;
+  }
+
   private translateForAccessIfMiss(la: number, access: number): number {
     const i = access * TLB_SIZE + ((la >>> 12) & TLB_MASK);
     if (this.tlbTag[i] === la - (la & 0xfff) + this.accessUser) return 0;

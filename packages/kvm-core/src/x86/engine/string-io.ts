@@ -5,7 +5,7 @@
  */
 import { alu, alu64 } from './alu';
 import { FLAG_DF, FLAG_IOPL, FLAG_VM, FLAG_ZF, GP_VECTOR } from './constants';
-import type { X86Cpu } from './cpu';
+import { ACCESS_READ, ACCESS_WRITE, type X86Cpu } from './cpu';
 import { d, fetch8, getReg, readMem, setReg, writeMem } from './decoder';
 import { EXIT } from './fault';
 import { ENGINE_EXIT_IO } from './guest-mode';
@@ -66,6 +66,87 @@ function decCount(): void {
   }
 }
 
+/**
+ * REP MOVS/STOS forwards (DF=0, 32/64-bit addressing) while each side stays on one page
+ * that the TLB maps as RAM: the iterations up to the nearer page end, RCX or `max` run as
+ * one copy or fill, exactly as the element loop would run them (the first element's
+ * segment checks are the loop's own, the rest of the run is inside a 4 GiB segment, and a
+ * forward copy only takes this path when source and destination do not overlap). Returns
+ * the elements done with RSI/RDI/RCX updated, or 0 to take the element loop (a page not
+ * in the TLB, MMIO, a page crossing, a segment with a limit).
+ */
+function repBulk(cpu: X86Cpu, op: number, bytes: number, srcSeg: number, max: number): number {
+  const R = d.regs;
+  const count = d.adsize === 8 ? R[3]! * TWO32 + (R[2]! >>> 0) : R[2]! >>> 0;
+  const movs = op === 0xa4 || op === 0xa5;
+  let si = 0;
+  let sla = 0;
+  let se = -1;
+  if (movs) {
+    si = getIdx(6);
+    sla = cpu.linear(srcSeg, si, bytes, false);
+    se = cpu.tlbEntry(sla, ACCESS_READ);
+    if (se < 0 || !wholeSegment(cpu, srcSeg)) return 0;
+  }
+  const di = getIdx(7);
+  const dla = cpu.linear(0, di, bytes, true);
+  const de = cpu.tlbEntry(dla, ACCESS_WRITE);
+  if (de < 0 || !wholeSegment(cpu, 0)) return 0;
+  let k = Math.min(count, max, Math.floor((4096 - (dla & 0xfff)) / bytes));
+  if (movs) k = Math.min(k, Math.floor((4096 - (sla & 0xfff)) / bytes));
+  const n = k * bytes;
+  // 32-bit addressing wraps RSI/RDI at 4 GiB: leave that to the element loop.
+  if (k < 2 || (d.adsize === 4 && (di + n > TWO32 || (movs && si + n > TWO32)))) return 0;
+  const dm = cpu.tlbMem[de]!;
+  const dp = cpu.tlbOff[de]! + (dla & 0xfff);
+  if (movs) {
+    const sm = cpu.tlbMem[se]!;
+    const sp = cpu.tlbOff[se]! + (sla & 0xfff);
+    if (sm.buffer === dm.buffer) {
+      const s0 = sm.byteOffset + sp;
+      const d0 = dm.byteOffset + dp;
+      if (s0 < d0 + n && d0 < s0 + n) return 0;
+    }
+    if (sm === dm) dm.copyWithin(dp, sp, sp + n);
+    else for (let j = 0; j < n; j++) dm[dp + j] = sm[sp + j]!;
+    setIdx(6, advance(si, n));
+  } else if (bytes === 1) {
+    dm.fill(R[0]! & 0xff, dp, dp + n);
+  } else {
+    const lo = R[0]!;
+    const hi = R[1]!;
+    for (let j = 0; j < n; j += bytes) {
+      dm[dp + j] = lo;
+      dm[dp + j + 1] = lo >> 8;
+      if (bytes >= 4) {
+        dm[dp + j + 2] = lo >> 16;
+        dm[dp + j + 3] = lo >> 24;
+      }
+      if (bytes === 8) {
+        dm[dp + j + 4] = hi;
+        dm[dp + j + 5] = hi >> 8;
+        dm[dp + j + 6] = hi >> 16;
+        dm[dp + j + 7] = hi >> 24;
+      }
+    }
+  }
+  setIdx(7, advance(di, n));
+  const left = count - k;
+  if (d.adsize === 8) {
+    R[2] = left | 0;
+    R[3] = Math.floor(left / TWO32) | 0;
+  } else {
+    R[2] = left | 0;
+    R[3] = 0;
+  }
+  return k;
+}
+
+/** Offsets anywhere in 4 GiB are inside the segment (64-bit mode, or a 4 GiB limit). */
+function wholeSegment(cpu: X86Cpu, seg: number): boolean {
+  return cpu.mode64 || cpu.segLimit[seg] === 0xffffffff;
+}
+
 export function execString(cpu: X86Cpu, op: number): void {
   const bytes = op & 1 ? d.opsize : 1;
   const ioBytes = op & 1 ? (d.opsize === 2 ? 2 : 4) : 1;
@@ -91,7 +172,16 @@ export function execString(cpu: X86Cpu, op: number): void {
     if (cpu.controller.intercept(cpu, e)) throw EXIT;
   }
   if (rep !== 0 && countZero()) return;
+  const bulk = rep !== 0 && delta0 === 1 && d.adsize !== 2 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab);
   for (let n = 0; n < REP_CHUNK; n++) {
+    if (bulk) {
+      const k = repBulk(cpu, op, bytes, srcSeg, REP_CHUNK - n);
+      if (k > 0) {
+        n += k - 1;
+        if (countZero()) return;
+        continue;
+      }
+    }
     let stop = false;
     switch (op) {
       case 0xa4: case 0xa5: { // MOVS
