@@ -92,7 +92,7 @@ export {
   EXIT_FASTPATH_EXIT_HANDLED, EXIT_FASTPATH_EXIT_USERSPACE,
 } from './x86/kvm-x86-ops';
 export type {
-  KvmX86Ops, KvmX86OpsSignatures, X86OpMark, X86QueuedException, X86ExitInfo,
+  KvmX86Ops, KvmX86OpsSignatures, X86OpMark, X86QueuedException, X86ExitInfo, KvmExitTrace,
 } from './x86/kvm-x86-ops';
 export {
   KvmX86Vm, KvmVcpuX86, kvmX86VendorInit, kvmX86VendorExit, kvmFastPio, kvmEmulateHalt,

@@ -47,6 +47,9 @@ export interface X86ExitInfo {
   readonly errorCode: number;
 }
 
+/** A kvm_exit tracepoint probe: the exit in vendor terms and the guest RIP at the exit. */
+export type KvmExitTrace = (info: X86ExitInfo, rip: bigint) => void;
+
 /** The signature of every hook. */
 export interface KvmX86OpsSignatures {
   hardwareUnsetup(): void;

@@ -39,7 +39,7 @@ import {
   KVM_REGS_FIELDS, KVM_SREGS_SEGMENTS, type KvmCpuidEntry2, type KvmMpState, type KvmMsrEntry,
   type KvmRegs, type KvmSregs,
 } from '../uapi/structs';
-import { checkX86Ops, type KvmX86Ops, type X86QueuedException } from './kvm-x86-ops';
+import { checkX86Ops, type KvmExitTrace, type KvmX86Ops, type X86QueuedException } from './kvm-x86-ops';
 import {
   createRegisterFile, readReg64, VCPU_REGS_RAX, VCPU_REGS_RBP, VCPU_REGS_RBX, VCPU_REGS_RCX,
   VCPU_REGS_RDI, VCPU_REGS_RDX, VCPU_REGS_RIP, VCPU_REGS_RSI, VCPU_REGS_RSP, VCPU_SREG_CS,
@@ -190,6 +190,12 @@ export class KvmVcpuX86 implements KvmArchVcpu {
   /** Per-vCPU statistics, as KVM's stats fd names them (vcpu->stat). */
   readonly stat = { exits: 0, instructions_retired: 0 };
 
+  /**
+   * The kvm_exit tracepoint (trace_kvm_exit in vcpu_enter_guest's exit path): called with
+   * every hardware exit in the vendor's terms, including those handled in the kernel.
+   * Set through the setExitTrace vCPU ioctl (QEMU's -d exits, perf's kvm:kvm_exit).
+   */
+  exitTrace: KvmExitTrace | null = null;
   /** Vendor-private state (vcpu_vmx / vcpu_svm). */
   vendor: unknown = undefined;
   ioctls: Record<string, (...args: never[]) => unknown> = {};
@@ -225,7 +231,10 @@ export class KvmVcpuX86 implements KvmArchVcpu {
       // With an in-kernel irqchip only the BSP starts running; APs wait for INIT/SIPI.
       if (ctx.vcpuId !== 0) this.mpState = KVM_MP_STATE_UNINITIALIZED;
     }
-    this.ioctls = { ...x86VcpuIrqchipIoctls(this) };
+    this.ioctls = {
+      ...x86VcpuIrqchipIoctls(this),
+      setExitTrace: (fn: KvmExitTrace | null) => { this.exitTrace = fn; },
+    };
     this.ops.vcpuCreate(this);
     this.ops.vcpuReset(this, false);
   }
@@ -362,6 +371,7 @@ export class KvmVcpuX86 implements KvmArchVcpu {
     if (ops.vcpuPreRun !== undefined && !ops.vcpuPreRun(this)) return 0;
     const fastpath = ops.vcpuRun(this);
     this.stat.exits++;
+    if (this.exitTrace !== null) this.exitTrace(ops.getExitInfo(this), this.registerRead(VCPU_REGS_RIP));
     const r = ops.handleExit(this, fastpath);
     if (this.pv.pvEoiPending) kvmPvEoiSyncFromGuest(this);
     return r;

@@ -5,7 +5,7 @@
  * machine actions, and between slices the loop services timers and host input. When every
  * vCPU is halted it sleeps until the next device deadline.
  */
-import { KvmError, uapi, type KvmRun, type Vcpu } from '@kvmts/kvm-core';
+import { KvmError, uapi, type KvmRun, type Vcpu, type X86ExitInfo } from '@kvmts/kvm-core';
 import type { Bus } from '../bus';
 import { hex } from '../bus';
 import type { MachineEvents, MachineRequest } from './machine-events';
@@ -64,6 +64,7 @@ export class RunLoop {
       return { vcpu, run, halted: false, mmioViews };
     });
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    if (opts.traceExits) for (const s of this.slots) traceVendorExits(s.vcpu, this.log);
   }
 
   /** Something happened (host input, a timer): halted vCPUs should look again. */
@@ -149,12 +150,7 @@ export class RunLoop {
   dispatch(s: VcpuSlot, run: KvmRun): boolean {
     const reason = run.exitReason;
     this.exitCounts.set(reason, (this.exitCounts.get(reason) ?? 0) + 1);
-    if (this.opts.traceExits) {
-      // The vendor's view first (Linux's kvm_exit tracepoint), then the KVM_RUN exit.
-      const hw = vendorExitView(s.vcpu);
-      if (hw !== '') this.log(`vcpu${s.vcpu.vcpuId}: ${hw}`);
-      this.log(`vcpu${s.vcpu.vcpuId}: ${describeExit(run)}`);
-    }
+    if (this.opts.traceExits) this.log(`vcpu${s.vcpu.vcpuId}: ${describeExit(run)}`);
     const events = this.m.events;
     switch (reason) {
       case uapi.KVM_EXIT_IO: {
@@ -250,36 +246,26 @@ export function describeExit(run: KvmRun): string {
   }
 }
 
-/** The architectural exit as the vendor recorded it (vcpu.archIoctl('getExitInfo')). */
-interface VendorExitInfo {
-  kind: string;
-  reasonName: string;
-  info1: bigint;
-  info2: bigint;
-  intrInfo: number;
-  errorCode: number;
-}
-
 const hex64 = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, '0')}`;
 const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
- * The last hardware exit in the vendor's terms, formatted like Linux's kvm_exit
- * tracepoint: the VMX basic exit reason and exit qualification (info1) / guest-physical
- * address (info2), or the SVM EXITCODE with EXITINFO1/EXITINFO2; then the IDT-vectoring
- * info (EXITINTINFO) and its error code. '' when the vCPU has no such ioctl.
+ * Logs every hardware exit of the vCPU, those the kernel handles too, through its
+ * kvm_exit tracepoint (the setExitTrace ioctl), formatted like Linux's: the VMX basic exit
+ * reason and exit qualification (info1) / guest-physical address (info2), or the SVM
+ * EXITCODE with EXITINFO1/EXITINFO2; then the IDT-vectoring info (EXITINTINFO) and its
+ * error code. A vCPU without the tracepoint (s390) logs only its KVM_RUN exits.
  */
-export function vendorExitView(vcpu: Vcpu): string {
-  let info: VendorExitInfo;
-  let rip: bigint;
+export function traceVendorExits(vcpu: Vcpu, log: (line: string) => void): void {
+  const probe = (info: X86ExitInfo, rip: bigint) => {
+    log(`vcpu${vcpu.vcpuId}: kvm_exit: ${info.kind} reason ${info.reasonName} rip 0x${rip.toString(16)} info1 ${hex64(info.info1)} info2 ${hex64(info.info2)}`
+      + ` intr_info ${hex32(info.intrInfo)} error_code ${hex32(info.errorCode)}`);
+  };
   try {
-    info = vcpu.archIoctl<VendorExitInfo>('getExitInfo');
-    rip = vcpu.getRegs().rip;
-  } catch {
-    return '';
+    vcpu.archIoctl('setExitTrace', probe);
+  } catch (e) {
+    if (!(e instanceof KvmError)) throw e;
   }
-  return `kvm_exit: ${info.kind} reason ${info.reasonName} rip 0x${rip.toString(16)} info1 ${hex64(info.info1)} info2 ${hex64(info.info2)}`
-    + ` intr_info ${hex32(info.intrInfo)} error_code ${hex32(info.errorCode)}`;
 }
 
 /** QEMU prints the registers after an internal error; so do we (when the vCPU can tell). */
