@@ -65,6 +65,10 @@ export const X86_ENGINE_FEATURES: readonly CpuidFeature[] = [
   'tsc_adjust',
   // IA32_ARCH_CAPABILITIES too (x86/arch-capabilities.ts): KVM always emulates it.
   'arch_capabilities',
+  // Fast strings: REP MOVSB/STOSB run a page at a time (string-io.ts repBulk), so the
+  // guest's ERMS/FSRM paths (Linux's clear_page_erms, memcpy/memset with rep movsb/stosb)
+  // are the fast ones here too. Architecturally they are hints; the semantics are unchanged.
+  'erms', 'fsrm',
 ];
 
 /** AMD-only bits: Intel CPUs report them 0. */
