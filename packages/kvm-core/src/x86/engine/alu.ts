@@ -389,6 +389,12 @@ export function imul64(cpu: X86Cpu, alo: number, ahi: number, blo: number, bhi: 
     lo = Math.imul(alo, blo);
     hi = mulHiS32(alo, blo, lo);
     of = false;
+  } else if ((ahi | bhi) === 0) {
+    // Both operands below 2^32 (the 32x32 partial products of a multi-word multiply, as
+    // in Linux's lib/mpi): the product is exact in 64 bits and fits iff bit 63 is clear.
+    lo = Math.imul(alo, blo);
+    hi = mulHiU32(alo >>> 0, blo >>> 0, lo >>> 0) | 0;
+    of = hi < 0;
   } else {
     muls64(alo, ahi, blo, bhi, imulOut);
     lo = imulOut[0]!;
