@@ -4,10 +4,12 @@
  * shell prompt and report where the wall time went: instructions retired (KVM stats),
  * process CPU seconds, time the run loop slept with every vCPU halted, idle wake-ups,
  * exits by reason, and the guest's printk clock at the prompt. A measuring tool, never
- * asserted.
+ * asserted. Env: KVMTS_JIT_STATS=1 (compiled-tier counters), KVMTS_PROFILE_RIPS=FILE (guest
+ * RIP samples), KVMTS_PROFILE_JIT_DUMP=FILE (the source of each compiled region),
+ * KVMTS_PROFILE_STOP_S=N (stop after N s).
  */
-import { writeFileSync } from 'node:fs';
-import { jitStats, uapi } from '@kvmts/kvm-core';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { jitParams, jitStats, uapi } from '@kvmts/kvm-core';
 import { parseCommandLine, runMachine, loadAccelModule, type PcMachine, type RunLoop } from '@kvmts/qemu-lite';
 
 const PROMPT = /kvmts:[^\r\n]*# /;
@@ -53,6 +55,12 @@ async function main(): Promise<void> {
     for (const v of machine?.vcpus ?? []) ripSamples.push(`${wall} ${v.vcpuId} ${v.getRegs().rip.toString(16)}`);
   }, Number(process.env.KVMTS_PROFILE_RIPS_MS ?? 10));
   // KVMTS_PROFILE_STOP_S: end the run after that many seconds (e.g. under node --cpu-prof).
+  // KVMTS_PROFILE_JIT_DUMP=FILE: append the JavaScript of every compiled region, under its RIP.
+  const dumpFile = process.env.KVMTS_PROFILE_JIT_DUMP;
+  if (dumpFile !== undefined) {
+    writeFileSync(dumpFile, '');
+    jitParams.onCompile = (rip, source) => appendFileSync(dumpFile, `// ---- region at rip 0x${BigInt.asUintN(64, BigInt(rip)).toString(16)}\n${source}\n`);
+  }
   const stopS = Number(process.env.KVMTS_PROFILE_STOP_S ?? 0);
   if (stopS > 0) setTimeout(() => { machine?.events.exit(0, 'KVMTS_PROFILE_STOP_S'); loopRef?.kick(); }, stopS * 1000);
   const module = await loadAccelModule(cfg.accel ?? 'kvm-intel');
