@@ -69,7 +69,7 @@ export {
   KvmVcpuTsc, kvmTscCpuidLeaves, KVM_DEFAULT_TSC_KHZ, MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX,
 } from './x86/tsc';
 export {
-  MSR_IA32_ARCH_CAPABILITIES, kvmGetArchCapabilities, KVM_FEATURE_MSRS,
+  MSR_IA32_ARCH_CAPABILITIES, ARCH_CAP_IBRS_ALL, kvmGetArchCapabilities, KVM_FEATURE_MSRS,
 } from './x86/arch-capabilities';
 export {
   MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW,

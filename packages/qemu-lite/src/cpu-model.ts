@@ -71,11 +71,12 @@ const BASE_EDX = ['fpu', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic',
  * A qemu-lite addition to QEMU's models: IA32_ARCH_CAPABILITIES, which every host here
  * has (its silicon never speculates; kvm-core's x86/arch-capabilities.ts). QEMU's qemu64
  * lacks it, so a guest on a Meltdown-free host still assumes the worst (page-table
- * isolation, VERW on each return to user mode); with it the guest sees the truth.
+ * isolation, VERW on each return to user mode); with it the guest sees the truth. Its
+ * IBRS_ALL needs IA32_SPEC_CTRL (spec-ctrl): then the guest uses enhanced IBRS, not retpolines.
  * Likewise ERMS/FSRM: the engine's REP MOVSB/STOSB are its fastest copy and fill (a page
  * at a time), and without them Linux copies and clears pages with unrolled MOV loops.
  */
-const HOST_TRUTHS = ['arch-capabilities', 'erms', 'fsrm'];
+const HOST_TRUTHS = ['arch-capabilities', 'spec-ctrl', 'erms', 'fsrm'];
 const KVM_DEFAULT_PV = ['kvmclock', 'kvm-nopiodelay', 'kvm-asyncpf', 'kvm-steal-time', 'kvm-pv-eoi', 'kvmclock-stable-bit'];
 
 function featureSet(list: readonly string[]): Features {

@@ -7,9 +7,10 @@
  * The silicon here never speculates: no Meltdown (RDCL), L1TF, MDS, TAA, MMIO stale data,
  * GDS, RFDS, BHI or ITS. So the value is what KVM computes on a host with none of those
  * bugs: every *_NO bit KVM passes through, plus PSCHANGE_MC_NO and SKIP_VMENTRY_L1DFLUSH
- * (no L1D flush is needed on entry). Nothing that would claim a feature the silicon lacks:
- * not IBRS_ALL (no IA32_SPEC_CTRL), not TSX_CTRL, not FB_CLEAR; and TAA_NO is cleared as
- * KVM does when the host has no RTM.
+ * (no L1D flush is needed on entry), and IBRS_ALL: the engine has IA32_SPEC_CTRL, and with
+ * no speculation its IBRS is in force whether set or not ("enhanced IBRS"), so a guest
+ * needs no retpolines. Nothing that would claim a feature the silicon lacks: not
+ * TSX_CTRL, not FB_CLEAR; and TAA_NO is cleared as KVM does when the host has no RTM.
  * Bit numbers: SDM vol. 4 table 2-2 and Linux's msr-index.h.
  */
 export const MSR_IA32_ARCH_CAPABILITIES = 0x10a;
@@ -42,7 +43,7 @@ export const KVM_SUPPORTED_ARCH_CAP = ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL | ARC
   ARCH_CAP_BHI_NO | ARCH_CAP_ITS_NO;
 
 /** The host's own IA32_ARCH_CAPABILITIES: not affected by any of the bugs it enumerates. */
-const HOST_ARCH_CAPABILITIES = ARCH_CAP_RDCL_NO | ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO | ARCH_CAP_SBDR_SSDP_NO |
+const HOST_ARCH_CAPABILITIES = ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL | ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO | ARCH_CAP_SBDR_SSDP_NO |
   ARCH_CAP_FBSDP_NO | ARCH_CAP_PSDP_NO | ARCH_CAP_PBRSB_NO | ARCH_CAP_GDS_NO | ARCH_CAP_RFDS_NO | ARCH_CAP_BHI_NO |
   ARCH_CAP_ITS_NO;
 

@@ -35,7 +35,7 @@ export const CPUID_FEATURE_BITS = {
   fsgsbase: b(7, 'ebx', 0), tsc_adjust: b(7, 'ebx', 1), bmi1: b(7, 'ebx', 3), avx2: b(7, 'ebx', 5), smep: b(7, 'ebx', 7), bmi2: b(7, 'ebx', 8),
   erms: b(7, 'ebx', 9), invpcid: b(7, 'ebx', 10), adx: b(7, 'ebx', 19), smap: b(7, 'ebx', 20), clflushopt: b(7, 'ebx', 23),
   sha_ni: b(7, 'ebx', 29), umip: b(7, 'ecx', 2), rdpid: b(7, 'ecx', 22), fsrm: b(7, 'edx', 4),
-  arch_capabilities: b(7, 'edx', 29),
+  spec_ctrl: b(7, 'edx', 26), arch_capabilities: b(7, 'edx', 29),
   // leaf 0x80000001 EDX / ECX
   syscall: b(0x80000001, 'edx', 11), nx: b(0x80000001, 'edx', 20), mmxext: b(0x80000001, 'edx', 22),
   fxsr_opt: b(0x80000001, 'edx', 25), pdpe1gb: b(0x80000001, 'edx', 26), rdtscp: b(0x80000001, 'edx', 27),
@@ -69,6 +69,10 @@ export const X86_ENGINE_FEATURES: readonly CpuidFeature[] = [
   // guest's ERMS/FSRM paths (Linux's clear_page_erms, memcpy/memset with rep movsb/stosb)
   // are the fast ones here too. Architecturally they are hints; the semantics are unchanged.
   'erms', 'fsrm',
+  // IA32_SPEC_CTRL (IBRS) and IA32_PRED_CMD (IBPB), engine/msr.ts; with ARCH_CAPABILITIES'
+  // IBRS_ALL a guest runs in enhanced-IBRS mode instead of compiling every indirect branch
+  // to a retpoline.
+  'spec_ctrl',
 ];
 
 /** AMD-only bits: Intel CPUs report them 0. */

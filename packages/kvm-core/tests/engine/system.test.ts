@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_HLT, ENGINE_EXIT_NAMES as ENGINE_EXIT_NAMES_T } from '../../src/x86/engine/guest-mode';
+import { msrRead, msrValue, msrWrite } from '../../src/x86/engine/msr';
 import { assemble, consoleText, createMachine, enterLongMode, runToHlt, type Machine } from './harness';
 
 function machine64(src: string): Machine {
@@ -11,6 +12,32 @@ function machine64(src: string): Machine {
 }
 
 describe('engine: paging features and system instructions', () => {
+  it('IA32_SPEC_CTRL holds IBRS and refuses reserved bits (#GP); IA32_PRED_CMD takes IBPB and is write-only', () => {
+    const m = machine64(`
+      mov $0x48, %ecx           # SPEC_CTRL = IBRS
+      mov $1, %eax
+      xor %edx, %edx
+      wrmsr
+      rdmsr
+      mov %eax, %r12d
+      mov $0x49, %ecx           # PRED_CMD = IBPB
+      wrmsr
+      mov $0x48, %ecx
+      mov $2, %eax              # STIBP: not enumerated, reserved here
+      wrmsr
+      hlt
+    `);
+    m.interceptOverride = (_c, e) => e.reason === ENGINE_EXIT_EXCEPTION;
+    expect(m.cpu.run(100)).toBe(ENGINE_EXIT_EXCEPTION);
+    expect(m.cpu.exit.vector).toBe(13);
+    expect(m.cpu.regs[24]).toBe(1);
+    // The refused write left SPEC_CTRL as it was; PRED_CMD cannot be read.
+    expect(msrRead(m.cpu, 0x48)).toBe(true);
+    expect(msrValue.lo).toBe(1);
+    expect(msrRead(m.cpu, 0x49)).toBe(false);
+    expect(msrWrite(m.cpu, 0x49, 0, 1)).toBe(false);
+  });
+
   it('NX (EFER.NXE): fetching from an XD page is #PF with I/D set; 1 GiB pages translate', () => {
     const m = machine64(`
       mov $0x40000010, %rax     # 1 GiB page (PDPT entry 1) -> physical 0

@@ -8,7 +8,7 @@
  * transports are not built yet.
  */
 import { readFileSync } from 'node:fs';
-import { KvmError, MSR_IA32_ARCH_CAPABILITIES, uapi, type Kvm, type Vcpu, type Vm } from '@kvmts/kvm-core';
+import { ARCH_CAP_IBRS_ALL, KvmError, MSR_IA32_ARCH_CAPABILITIES, uapi, type Kvm, type Vcpu, type Vm } from '@kvmts/kvm-core';
 import { Bus, hex } from '../bus';
 import type { Clock } from '../clock';
 import type { MachineConfig } from '../config';
@@ -508,9 +508,14 @@ export class PcMachine {
       const { entries: cpuid, unavailable } = buildCpuid(supported, cfg.cpu, i, cfg.smp);
       if (i === 0) for (const f of unavailable) this.io.warn(`warning: host doesn't support requested feature: ${f}`);
       vcpu.setCpuid2(cpuid);
-      // QEMU's kvm_put_msrs: a CPU with arch-capabilities gets what KVM reports as the feature MSR.
+      // QEMU's kvm_put_msrs: a CPU with arch-capabilities gets what KVM reports as the feature
+      // MSR; without spec-ctrl (IA32_SPEC_CTRL) it cannot claim enhanced IBRS (IBRS_ALL).
       const leaf7 = cpuid.find((c) => c.function === 7 && c.index === 0);
-      if (leaf7 !== undefined && (leaf7.edx >>> 29) & 1) vcpu.setMsrs(this.kvm.getMsrs([MSR_IA32_ARCH_CAPABILITIES]));
+      if (leaf7 !== undefined && (leaf7.edx >>> 29) & 1) {
+        const caps = this.kvm.getMsrs([MSR_IA32_ARCH_CAPABILITIES]);
+        if (!((leaf7.edx >>> 26) & 1)) for (const c of caps) c.data &= ~ARCH_CAP_IBRS_ALL;
+        vcpu.setMsrs(caps);
+      }
       this.vcpus.push(vcpu);
       const e = entries.get(i);
       if (e !== undefined) {

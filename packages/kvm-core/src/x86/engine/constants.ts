@@ -135,6 +135,11 @@ export const MSR_IA32_APICBASE = 0x1b;
 export const MSR_IA32_FEATURE_CONTROL = 0x3a;
 export const MSR_IA32_TSC_ADJUST = 0x3b;
 export const MSR_IA32_SPEC_CTRL = 0x48;
+/** IA32_SPEC_CTRL bit 0: indirect branch restricted speculation. */
+export const SPEC_CTRL_IBRS = 1;
+/** IA32_PRED_CMD (write-only): bit 0 issues an indirect branch prediction barrier. */
+export const MSR_IA32_PRED_CMD = 0x49;
+export const PRED_CMD_IBPB = 1;
 export const MSR_IA32_BIOS_SIGN_ID = 0x8b;
 export const MSR_MTRRcap = 0xfe;
 export const MSR_IA32_SYSENTER_CS = 0x174;

@@ -1,7 +1,9 @@
 /**
  * Model-specific registers the engine implements (SDM Vol. 4): EFER, the SYSCALL and
  * SYSENTER MSRs, FS/GS/KERNEL_GS base, TSC, TSC_AUX, APIC_BASE, PAT, MTRRs (accepted and
- * read back), MISC_ENABLE. msrRead/msrWrite return false for an unknown index or a bad
+ * read back), MISC_ENABLE, SPEC_CTRL (IBRS) and PRED_CMD (IBPB): this silicon does not
+ * speculate, so restricting or flushing branch prediction has nothing to do; the registers
+ * hold and check their bits as the SDM defines them. msrRead/msrWrite return false for an unknown index or a bad
  * value (the caller raises #GP(0)). Vendors use the same functions for their MSR loads.
  */
 import {
@@ -10,7 +12,8 @@ import {
   MSR_IA32_MISC_ENABLE, MSR_IA32_SPEC_CTRL, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP, MSR_IA32_SYSENTER_ESP,
   MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_MTRR_PHYSBASE0, MSR_MTRR_PHYSMASK9,
   MSR_MTRRcap, MSR_MTRRdefType, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000, MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_F8000,
-  MSR_MTRRfix64K_00000, MSR_STAR, MSR_SYSCALL_MASK, MSR_TSC_AUX, MSR_IA32_DEBUGCTL,
+  MSR_MTRRfix64K_00000, MSR_STAR, MSR_SYSCALL_MASK, MSR_TSC_AUX, MSR_IA32_DEBUGCTL, MSR_IA32_PRED_CMD, PRED_CMD_IBPB,
+  SPEC_CTRL_IBRS,
 } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
 
@@ -119,7 +122,15 @@ export function msrWrite(cpu: X86Cpu, index: number, lo: number, hi: number): bo
       return true;
     }
     case MSR_IA32_MISC_ENABLE: cpu.miscEnable = lo | 0; return true;
-    case MSR_IA32_BIOS_SIGN_ID: case MSR_IA32_SPEC_CTRL: case MSR_IA32_TSC_ADJUST: case MSR_IA32_MCG_STATUS:
+    case MSR_IA32_SPEC_CTRL:
+      // IBRS is the one control (no STIBP or SSBD enumerated); other bits are reserved.
+      if (hi !== 0 || (lo & ~SPEC_CTRL_IBRS) !== 0) return false;
+      cpu.otherMsrs.set(index, BigInt(lo));
+      return true;
+    case MSR_IA32_PRED_CMD:
+      // Write-only; an IBPB (or 0) is accepted and has nothing to flush.
+      return hi === 0 && (lo & ~PRED_CMD_IBPB) === 0;
+    case MSR_IA32_BIOS_SIGN_ID: case MSR_IA32_TSC_ADJUST: case MSR_IA32_MCG_STATUS:
     case MSR_IA32_DEBUGCTL:
       cpu.otherMsrs.set(index, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
       return true;
