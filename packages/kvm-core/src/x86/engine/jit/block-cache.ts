@@ -23,6 +23,18 @@ export function bcIndex(pa: number): number {
 }
 
 /**
+ * The probe filter's slot of a block start at linear address rip (any number: ToInt32 keeps
+ * the low 32 bits, enough to spread a kernel's text; aliases only cost a full lookup).
+ */
+export function probeIndex(rip: number): number {
+  const lo = rip | 0;
+  return (lo ^ (lo >>> 13)) & BC_MASK;
+}
+
+/** A probe-filter count that lets every probe through: a compiled region may start here. */
+export const PROBE_LIVE = 0xffff;
+
+/**
  * The linear address of code at rip (CS base and limit outside 64-bit mode), or NaN when
  * rip lies past the CS limit (no block runs there: the interpreter raises the #GP).
  */
@@ -110,6 +122,16 @@ export class BlockCache {
   /** Hotness of a block start not compiled yet: its key and its executions. */
   readonly hotTag = new Float64Array(BC_SIZE).fill(-1);
   readonly hot = new Uint32Array(BC_SIZE);
+  /**
+   * The probe filter, indexed by probeIndex(linear RIP). Most probes are at branch targets
+   * where no region starts, cold ones and straight-line code still short of its threshold:
+   * this one small array answers them without the translation and the cache lookup. A
+   * count (below PROBE_LIVE) says that no region starts at any RIP of this slot and how
+   * many times its starts ran; run-block.ts goes on to the lookup only at the counts that
+   * try a compilation. Registering a region sets its entries' slots to PROBE_LIVE: every
+   * probe there looks the block cache up, and the block cache's hotTag/hot count.
+   */
+  readonly probe = new Uint16Array(BC_SIZE);
   /** Statistics: blocks compiled, block executions. */
   compiled = 0;
 
@@ -117,5 +139,6 @@ export class BlockCache {
     this.tag.fill(-1);
     this.fn.fill(null);
     this.hotTag.fill(-1);
+    this.probe.fill(0);
   }
 }
