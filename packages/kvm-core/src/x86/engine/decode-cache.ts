@@ -43,10 +43,33 @@ export const DCF_MODRM = 8;
 export const DCF_RIPREL = 16;
 export const DCF_ISMEM = 32;
 
+/**
+ * The hit-path record of an entry, packed: step() checks an entry on every instruction,
+ * and one record of DCH_STRIDE int32s in one array is one cache line (and one array
+ * header) where the separate arrays below would be seven. Fields (offsets in the record):
+ * the tag as two int32s (the low 32 bits of the physical address, and the bits above
+ * them * 4 + the mode key, -1 when empty), the length | fast kind << 8, the instruction's
+ * four words. The arrays tag, len, kind and w0..w3 hold the same values for the other readers.
+ */
+export const DCH_STRIDE = 8;
+export const DCH_TAG_LO = 0;
+export const DCH_TAG_HI = 1;
+export const DCH_LEN_KIND = 2;
+export const DCH_W0 = 3;
+
+const TWO32 = 0x1_0000_0000;
+
+/** The DCH_TAG_HI field of physical address pa with mode key modeKey. */
+export function dcTagHi(pa: number, modeKey: number): number {
+  return pa < TWO32 ? modeKey : Math.floor(pa / TWO32) * 4 + modeKey;
+}
+
 /** Masks keeping the first n bytes (0..3) of a little-endian word; 4 keeps all. */
 export const BYTE_MASK = new Int32Array([0, 0xff, 0xffff, 0xffffff, -1]);
 
 export class DecodeCache {
+  /** The packed hit-path records (DCH_*), DC_SIZE * DCH_STRIDE int32s. */
+  readonly hit = new Int32Array(DC_SIZE * DCH_STRIDE).fill(-1);
   /** physical address * 4 + mode key; -1 when empty */
   readonly tag = new Float64Array(DC_SIZE).fill(-1);
   /** Instruction length (1..15). */
@@ -93,5 +116,6 @@ export class DecodeCache {
   /** Drop every entry (reset; entries are otherwise validated by their bytes). */
   clear(): void {
     this.tag.fill(-1);
+    this.hit.fill(-1);
   }
 }
