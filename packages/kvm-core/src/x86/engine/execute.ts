@@ -28,6 +28,7 @@ import { execIo, execString } from './string-io';
 import { execHlt, checkIntercept } from './system';
 import { ENGINE_EXIT_PAUSE } from './guest-mode';
 import { classifyFast, execFast } from './fast-path';
+import { probeCold } from './jit/block-cache';
 import {
   BYTE_MASK, dcIndex, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCH_LEN_KIND, DCH_STRIDE, DCH_TAG_HI, DCH_TAG_LO, DCH_W0,
   dcTagHi, type DecodeCache,
@@ -219,7 +220,8 @@ export function step(cpu: X86Cpu): boolean {
  *
  * Stops before an instruction that is not a cached fast form in the fetch TLB (step() runs
  * it), after a pending MMIO write or an armed MMIO read log, and, when `probe` is set (the
- * compiled tier is on), after a branch: the run loop looks for a compiled block there.
+ * compiled tier is on), after a branch to a start that the probe filter does not answer
+ * (jit/block-cache.ts probeCold): the run loop looks for a compiled block there.
  * Returns the instructions retired * 2, + 1 when it stopped after a branch; cpu.rip is the
  * next instruction's RIP, cpu.instret is the caller's to advance. A fault or exit propagates
  * as from step(): d.ipStart is the faulting instruction and cpu.jitRetired counts the ones
@@ -237,6 +239,7 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
   const c = cpu.dcache;
   const H = c.hit;
   const tlbTag = cpu.tlbTag;
+  const bc = cpu.blocks;
   let rip = cpu.rip;
   let k = 0;
   // The current page: its linear base, fetch TLB entry and that entry's tag when read.
@@ -287,7 +290,8 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
       const delta = next - rip;
       rip = next;
       if (cpu.mmioWritePending || cpu.mmioLogCount !== 0) break;
-      if (probe && (delta <= 0 || delta > 15)) {
+      // A branch: the run loop probes the compiled tier there, unless the filter answers.
+      if (probe && (delta <= 0 || delta > 15) && !probeCold(bc, next)) {
         branched = true;
         break;
       }

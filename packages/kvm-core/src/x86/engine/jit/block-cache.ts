@@ -35,6 +35,25 @@ export function probeIndex(rip: number): number {
 export const PROBE_LIVE = 0xffff;
 
 /**
+ * A probe at block start rip that the filter answers alone (the interpreter's straight run,
+ * execute.ts runFast, goes on without returning to the run loop): true when no region
+ * starts at any RIP of its slot and this execution is not one that tries a compilation (it
+ * is counted, as run-block.ts counts it); false when the run loop must call runBlock (which
+ * counts it then).
+ */
+export function probeCold(bc: BlockCache, rip: number): boolean {
+  const threshold = jitParams.threshold;
+  const straightAt = threshold * jitParams.straightFactor;
+  const pi = probeIndex(rip);
+  const seen = bc.probe[pi]!;
+  if (seen === PROBE_LIVE || straightAt >= PROBE_LIVE) return false;
+  const hot = seen + 1;
+  if (hot === threshold || hot >= straightAt) return false;
+  bc.probe[pi] = hot;
+  return true;
+}
+
+/**
  * The linear address of code at rip (CS base and limit outside 64-bit mode), or NaN when
  * rip lies past the CS limit (no block runs there: the interpreter raises the #GP).
  */
