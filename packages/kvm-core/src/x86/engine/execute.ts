@@ -135,7 +135,6 @@ export function step(cpu: X86Cpu): boolean {
       return false;
     }
   }
-  const key = pa * 4 + modeKey;
   d.ip = rip;
   d.rpl = -1;
   d.opsize = def32 ? 4 : 2;
@@ -169,7 +168,7 @@ export function step(cpu: X86Cpu): boolean {
     d.opEnd = d.ip - rip;
     d.recOpsize = d.opsize;
     exec1(cpu, op);
-    dcEnter(c, ci, key, op, w0, w1, w2, w3);
+    dcEnter(c, ci, pa, modeKey, op, w0, w1, w2, w3);
     return false;
   }
   d.prefixed = true;
@@ -206,7 +205,7 @@ export function step(cpu: X86Cpu): boolean {
   d.opEnd = d.ip - rip;
   d.recOpsize = d.opsize;
   exec1(cpu, op);
-  dcEnter(c, ci, key, op, w0, w1, w2, w3);
+  dcEnter(c, ci, pa, modeKey, op, w0, w1, w2, w3);
   return false;
 }
 
@@ -341,10 +340,10 @@ function replay(cpu: X86Cpu, c: DecodeCache, ci: number): void {
 }
 
 /** The instruction decoded by step() retired: enter it in the cache if it lay wholly in the fetch window. */
-function dcEnter(c: DecodeCache, ci: number, key: number, op: number, w0: number, w1: number, w2: number, w3: number): void {
+function dcEnter(c: DecodeCache, ci: number, pa: number, modeKey: number, op: number, w0: number, w1: number, w2: number, w3: number): void {
   const len = d.len;
   if (len > d.winAvail || len === 0) return;
-  c.tag[ci] = key;
+  c.tag[ci] = pa * 4 + modeKey;
   c.len[ci] = len;
   c.w0[ci] = w0 & BYTE_MASK[len < 4 ? len : 4]!;
   c.w1[ci] = len <= 4 ? 0 : w1 & BYTE_MASK[len < 8 ? len - 4 : 4]!;
@@ -375,14 +374,14 @@ function dcEnter(c: DecodeCache, ci: number, key: number, op: number, w0: number
     c.eaSeg[ci] = d.eaSeg;
   }
   c.flags[ci] = f;
-  c.mode64[ci] = key % 4 === 2 ? 1 : 0;
+  c.mode64[ci] = modeKey === 2 ? 1 : 0;
   if (!(f & DCF_PREFIXED)) { c.seg[ci] = 0; c.rex[ci] = 0; c.rep[ci] = 0; c.lastPrefix[ci] = 0; }
   const kind = classifyFast(c, ci, w0, w1, w2, w3);
   c.kind[ci] = kind;
   const H = c.hit;
   const h = ci * DCH_STRIDE;
-  H[h + DCH_TAG_LO] = key / 4 | 0;
-  H[h + DCH_TAG_HI] = dcTagHi(Math.floor(key / 4), key % 4);
+  H[h + DCH_TAG_LO] = pa | 0;
+  H[h + DCH_TAG_HI] = dcTagHi(pa, modeKey);
   H[h + DCH_LEN_KIND] = len | kind << 8;
   H[h + DCH_W0] = c.w0[ci]!;
   H[h + DCH_W0 + 1] = c.w1[ci]!;
