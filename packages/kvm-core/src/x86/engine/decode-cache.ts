@@ -44,22 +44,24 @@ export const DCF_RIPREL = 16;
 export const DCF_ISMEM = 32;
 
 /**
- * The hit-path record of an entry, packed: step() checks an entry on every instruction,
- * and one record of DCH_STRIDE int32s in one array is one cache line (and one array
- * header) where the separate arrays below would be seven. Fields (offsets in the record):
- * the tag as two int32s (the low 32 bits of the physical address, and the bits above
- * them * 4 + the mode key, -1 when empty), the length | fast kind << 8, the instruction's
- * four words. The arrays tag, len, kind and w0..w3 hold the same values for the other readers.
+ * The hit-path record of an entry, packed: step() and runFast check an entry on every
+ * instruction, and one record of DCH_STRIDE int32s (16 bytes) in one array is one cache
+ * line (and one array header) where the separate arrays below would be six. Fields (offsets
+ * in the record): the low 32 bits of the physical address; the bits above them * 4 + the
+ * mode key (dcTagHi) << 16 | the fast kind << 8 | the length (-1 when empty); the first
+ * eight bytes as two words (the rest of a longer instruction is in w2, w3). The arrays tag,
+ * len, kind and w0..w3 hold the same values for the other readers.
  */
-export const DCH_STRIDE = 8;
+export const DCH_STRIDE = 4;
 export const DCH_TAG_LO = 0;
-export const DCH_TAG_HI = 1;
-export const DCH_LEN_KIND = 2;
-export const DCH_W0 = 3;
+export const DCH_META = 1;
+export const DCH_W0 = 2;
+/** dcTagHi values from here on do not fit DCH_META: such an entry has no hit record (always decoded). */
+export const DCH_TAG_HI_LIMIT = 0x8000;
 
 const TWO32 = 0x1_0000_0000;
 
-/** The DCH_TAG_HI field of physical address pa with mode key modeKey. */
+/** The high tag of physical address pa with mode key modeKey (DCH_META bits 16 and up). */
 export function dcTagHi(pa: number, modeKey: number): number {
   return pa < TWO32 ? modeKey : Math.floor(pa / TWO32) * 4 + modeKey;
 }

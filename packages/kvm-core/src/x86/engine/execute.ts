@@ -30,7 +30,7 @@ import { ENGINE_EXIT_PAUSE } from './guest-mode';
 import { classifyFast, execFast } from './fast-path';
 import { probeCold } from './jit/block-cache';
 import {
-  BYTE_MASK, dcIndex, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCH_LEN_KIND, DCH_STRIDE, DCH_TAG_HI, DCH_TAG_LO, DCH_W0,
+  BYTE_MASK, dcIndex, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCH_META, DCH_STRIDE, DCH_TAG_HI_LIMIT, DCH_TAG_LO, DCH_W0,
   dcTagHi, type DecodeCache,
 } from './decode-cache';
 
@@ -64,19 +64,19 @@ function word(m: Uint8Array, p: number): number {
 }
 
 /**
- * The cached instruction of the hit record at H[h] still has its bytes in memory (m[p],
- * len bytes): a changed instruction never matches its old entry (decode-cache.ts).
+ * The cached instruction of entry ci (hit record at H[h]) still has its bytes in memory
+ * (m[p], len bytes): a changed instruction never matches its old entry (decode-cache.ts).
  */
-function sameBytes(H: Int32Array, h: number, m: Uint8Array, p: number, len: number): boolean {
+function sameBytes(H: Int32Array, h: number, c: DecodeCache, ci: number, m: Uint8Array, p: number, len: number): boolean {
   if (len < 4) return (word(m, p) & BYTE_MASK[len]!) === H[h + DCH_W0];
   if (word(m, p) !== H[h + DCH_W0]) return false;
   if (len <= 4) return true;
   if (len < 8) return (word(m, p + 4) & BYTE_MASK[len - 4]!) === H[h + DCH_W0 + 1];
   if (word(m, p + 4) !== H[h + DCH_W0 + 1]) return false;
   if (len <= 8) return true;
-  if ((word(m, p + 8) & BYTE_MASK[len < 12 ? len - 8 : 4]!) !== H[h + DCH_W0 + 2]) return false;
+  if ((word(m, p + 8) & BYTE_MASK[len < 12 ? len - 8 : 4]!) !== c.w2[ci]) return false;
   if (len <= 12) return true;
-  return (word(m, p + 12) & BYTE_MASK[len - 12]!) === H[h + DCH_W0 + 3];
+  return (word(m, p + 12) & BYTE_MASK[len - 12]!) === c.w3[ci];
 }
 
 /**
@@ -119,12 +119,12 @@ export function step(cpu: X86Cpu): boolean {
   const ci = dcIndex(pa);
   const H = c.hit;
   const h = ci * DCH_STRIDE;
-  if (H[h + DCH_TAG_LO] === (pa | 0) && H[h + DCH_TAG_HI] === (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) {
+  const meta = H[h + DCH_META]!;
+  if (H[h + DCH_TAG_LO] === (pa | 0) && meta >>> 16 === (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) {
     // Same page offset, so the entry lies in the page; the CS limit may have moved.
-    const lk = H[h + DCH_LEN_KIND]!;
-    const len = lk & 0xff;
-    if (len <= avail && sameBytes(H, h, mem, base, len)) {
-      const kind = lk >>> 8;
+    const len = meta & 0xff;
+    if (len <= avail && sameBytes(H, h, c, ci, mem, base, len)) {
+      const kind = (meta >>> 8) & 0xff;
       if (kind !== 0) {
         execFast(cpu, c, ci, kind);
         return true;
@@ -275,11 +275,11 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
       const pa = hpa + po;
       const ci = dcIndex(pa);
       const h = ci * DCH_STRIDE;
-      if (H[h + DCH_TAG_LO] !== (pa | 0) || H[h + DCH_TAG_HI] !== (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) break;
-      const lk = H[h + DCH_LEN_KIND]!;
-      const kind = lk >>> 8;
-      const len = lk & 0xff;
-      if (kind === 0 || len > avail || !sameBytes(H, h, mem, off + po, len)) break;
+      const meta = H[h + DCH_META]!;
+      if (H[h + DCH_TAG_LO] !== (pa | 0) || meta >>> 16 !== (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) break;
+      const kind = (meta >>> 8) & 0xff;
+      const len = meta & 0xff;
+      if (kind === 0 || len > avail || !sameBytes(H, h, c, ci, mem, off + po, len)) break;
       d.ipStart = rip;
       cpu.mmioLogNext = 0;
       execFast(cpu, c, ci, kind);
@@ -380,13 +380,11 @@ function dcEnter(c: DecodeCache, ci: number, pa: number, modeKey: number, op: nu
   c.kind[ci] = kind;
   const H = c.hit;
   const h = ci * DCH_STRIDE;
+  const hi = dcTagHi(pa, modeKey);
   H[h + DCH_TAG_LO] = pa | 0;
-  H[h + DCH_TAG_HI] = dcTagHi(pa, modeKey);
-  H[h + DCH_LEN_KIND] = len | kind << 8;
+  H[h + DCH_META] = hi < DCH_TAG_HI_LIMIT ? hi << 16 | kind << 8 | len : -1;
   H[h + DCH_W0] = c.w0[ci]!;
   H[h + DCH_W0 + 1] = c.w1[ci]!;
-  H[h + DCH_W0 + 2] = c.w2[ci]!;
-  H[h + DCH_W0 + 3] = c.w3[ci]!;
 }
 
 /** LOCK is only valid on read-modify-write forms with a memory destination. */
