@@ -166,7 +166,8 @@ export class X86Cpu {
   mmioWritePending = false;
 
   // ---- software TLB: [read | write | fetch] x TLB_SIZE, tags are page base + user bit ----
-  private readonly tlbTag = new Float64Array(3 * TLB_SIZE).fill(NaN);
+  /** Read outside this class only by execute.ts's runFast (is the page it runs from still this entry's?). */
+  readonly tlbTag = new Float64Array(3 * TLB_SIZE).fill(NaN);
   /** Entries' memory and page offset in it (the decode cache reads the fetch entries). */
   readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
   readonly tlbOff = new Int32Array(3 * TLB_SIZE);

@@ -43,10 +43,35 @@ export const DCF_MODRM = 8;
 export const DCF_RIPREL = 16;
 export const DCF_ISMEM = 32;
 
+/**
+ * The hit-path record of an entry, packed: step() and runFast check an entry on every
+ * instruction, and one record of DCH_STRIDE int32s (16 bytes) in one array is one cache
+ * line (and one array header) where the separate arrays below would be six. Fields (offsets
+ * in the record): the low 32 bits of the physical address; the bits above them * 4 + the
+ * mode key (dcTagHi) << 16 | the fast kind << 8 | the length (-1 when empty); the first
+ * eight bytes as two words (the rest of a longer instruction is in w2, w3). The arrays tag,
+ * len, kind and w0..w3 hold the same values for the other readers.
+ */
+export const DCH_STRIDE = 4;
+export const DCH_TAG_LO = 0;
+export const DCH_META = 1;
+export const DCH_W0 = 2;
+/** dcTagHi values from here on do not fit DCH_META: such an entry has no hit record (always decoded). */
+export const DCH_TAG_HI_LIMIT = 0x8000;
+
+const TWO32 = 0x1_0000_0000;
+
+/** The high tag of physical address pa with mode key modeKey (DCH_META bits 16 and up). */
+export function dcTagHi(pa: number, modeKey: number): number {
+  return pa < TWO32 ? modeKey : Math.floor(pa / TWO32) * 4 + modeKey;
+}
+
 /** Masks keeping the first n bytes (0..3) of a little-endian word; 4 keeps all. */
 export const BYTE_MASK = new Int32Array([0, 0xff, 0xffff, 0xffffff, -1]);
 
 export class DecodeCache {
+  /** The packed hit-path records (DCH_*), DC_SIZE * DCH_STRIDE int32s. */
+  readonly hit = new Int32Array(DC_SIZE * DCH_STRIDE).fill(-1);
   /** physical address * 4 + mode key; -1 when empty */
   readonly tag = new Float64Array(DC_SIZE).fill(-1);
   /** Instruction length (1..15). */
@@ -93,5 +118,6 @@ export class DecodeCache {
   /** Drop every entry (reset; entries are otherwise validated by their bytes). */
   clear(): void {
     this.tag.fill(-1);
+    this.hit.fill(-1);
   }
 }

@@ -28,8 +28,10 @@ import { execIo, execString } from './string-io';
 import { execHlt, checkIntercept } from './system';
 import { ENGINE_EXIT_PAUSE } from './guest-mode';
 import { classifyFast, execFast } from './fast-path';
+import { probeCold } from './jit/block-cache';
 import {
-  BYTE_MASK, dcIndex, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, type DecodeCache,
+  BYTE_MASK, dcIndex, DCF_HAS66, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCH_META, DCH_STRIDE, DCH_TAG_HI_LIMIT, DCH_TAG_LO, DCH_W0,
+  dcTagHi, type DecodeCache,
 } from './decode-cache';
 
 const TWO32 = 0x1_0000_0000;
@@ -61,11 +63,16 @@ function word(m: Uint8Array, p: number): number {
   return m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
 }
 
-/** The cached instruction at entry ci still has its bytes in memory (m[p], len bytes). */
-function sameBytes(c: DecodeCache, ci: number, m: Uint8Array, p: number, len: number): boolean {
-  if ((word(m, p) & BYTE_MASK[len < 4 ? len : 4]!) !== c.w0[ci]) return false;
+/**
+ * The cached instruction of entry ci (hit record at H[h]) still has its bytes in memory
+ * (m[p], len bytes): a changed instruction never matches its old entry (decode-cache.ts).
+ */
+function sameBytes(H: Int32Array, h: number, c: DecodeCache, ci: number, m: Uint8Array, p: number, len: number): boolean {
+  if (len < 4) return (word(m, p) & BYTE_MASK[len]!) === H[h + DCH_W0];
+  if (word(m, p) !== H[h + DCH_W0]) return false;
   if (len <= 4) return true;
-  if ((word(m, p + 4) & BYTE_MASK[len < 8 ? len - 4 : 4]!) !== c.w1[ci]) return false;
+  if (len < 8) return (word(m, p + 4) & BYTE_MASK[len - 4]!) === H[h + DCH_W0 + 1];
+  if (word(m, p + 4) !== H[h + DCH_W0 + 1]) return false;
   if (len <= 8) return true;
   if ((word(m, p + 8) & BYTE_MASK[len < 12 ? len - 8 : 4]!) !== c.w2[ci]) return false;
   if (len <= 12) return true;
@@ -105,15 +112,19 @@ export function step(cpu: X86Cpu): boolean {
   const ti = cpu.fetchEntry(la);
   const mem = cpu.tlbMem[ti]!;
   const base = cpu.tlbOff[ti]! + po;
-  const pa = cpu.tlbHpa[ti]! + po;
-  const key = pa * 4 + (mode64 ? 2 : def32 ? 1 : 0);
+  const hpa = cpu.tlbHpa[ti]!;
+  const pa = hpa + po;
+  const modeKey = mode64 ? 2 : def32 ? 1 : 0;
   const c = cpu.dcache;
   const ci = dcIndex(pa);
-  if (c.tag[ci] === key) {
+  const H = c.hit;
+  const h = ci * DCH_STRIDE;
+  const meta = H[h + DCH_META]!;
+  if (H[h + DCH_TAG_LO] === (pa | 0) && meta >>> 16 === (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) {
     // Same page offset, so the entry lies in the page; the CS limit may have moved.
-    const len = c.len[ci]!;
-    if (len <= avail && sameBytes(c, ci, mem, base, len)) {
-      const kind = c.kind[ci]!;
+    const len = meta & 0xff;
+    if (len <= avail && sameBytes(H, h, c, ci, mem, base, len)) {
+      const kind = (meta >>> 8) & 0xff;
       if (kind !== 0) {
         execFast(cpu, c, ci, kind);
         return true;
@@ -157,7 +168,7 @@ export function step(cpu: X86Cpu): boolean {
     d.opEnd = d.ip - rip;
     d.recOpsize = d.opsize;
     exec1(cpu, op);
-    dcEnter(c, ci, key, op, w0, w1, w2, w3);
+    dcEnter(c, ci, pa, modeKey, op, w0, w1, w2, w3);
     return false;
   }
   d.prefixed = true;
@@ -194,8 +205,101 @@ export function step(cpu: X86Cpu): boolean {
   d.opEnd = d.ip - rip;
   d.recOpsize = d.opsize;
   exec1(cpu, op);
-  dcEnter(c, ci, key, op, w0, w1, w2, w3);
+  dcEnter(c, ci, pa, modeKey, op, w0, w1, w2, w3);
   return false;
+}
+
+/**
+ * Run the fast forms (fast-path.ts) found in the decode cache back to back from cpu.rip,
+ * at most `left` of them: the run loop's straight run (run.ts) without a step() call and a
+ * fetch translation per instruction. The mode, CS and CPL cannot change under a fast form,
+ * so they are read once; the page of the last instruction is reused while RIP stays in it
+ * and its fetch TLB entry still holds it. Each instruction is checked against memory as in
+ * step(), so modified code stops the run (step() decodes it anew).
+ *
+ * Stops before an instruction that is not a cached fast form in the fetch TLB (step() runs
+ * it), after a pending MMIO write or an armed MMIO read log, and, when `probe` is set (the
+ * compiled tier is on), after a branch to a start that the probe filter does not answer
+ * (jit/block-cache.ts probeCold): the run loop looks for a compiled block there.
+ * Returns the instructions retired * 2, + 1 when it stopped after a branch; cpu.rip is the
+ * next instruction's RIP, cpu.instret is the caller's to advance. A fault or exit propagates
+ * as from step(): d.ipStart is the faulting instruction and cpu.jitRetired counts the ones
+ * that retired before it (as for a compiled block).
+ */
+export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
+  if (d.cpu !== cpu || d.regs !== cpu.regs) {
+    d.cpu = cpu;
+    d.regs = cpu.regs;
+  }
+  const mode64 = cpu.mode64;
+  const modeKey = mode64 ? 2 : cpu.csDefault32 ? 1 : 0;
+  const csBase = mode64 ? 0 : cpu.segBase[1]!;
+  const csLimit = mode64 ? 0 : cpu.segLimit[1]!;
+  const c = cpu.dcache;
+  const H = c.hit;
+  const tlbTag = cpu.tlbTag;
+  const bc = cpu.blocks;
+  let rip = cpu.rip;
+  let k = 0;
+  // The current page: its linear base, fetch TLB entry and that entry's tag when read.
+  let page = -1;
+  let ti = 0;
+  let tag = 0;
+  let mem = c.w0 as unknown as Uint8Array;
+  let off = 0;
+  let hpa = 0;
+  let branched = false;
+  try {
+    while (k < left) {
+      let la: number;
+      let avail = 15;
+      if (mode64) {
+        la = rip;
+      } else {
+        if (rip > csLimit) break;
+        la = (csBase + rip) >>> 0;
+        if (csLimit - rip < 14) avail = csLimit - rip + 1;
+      }
+      const po = la & 0xfff;
+      if (4096 - po < avail) avail = 4096 - po;
+      const pb = la - po;
+      if (pb !== page || tlbTag[ti] !== tag) {
+        ti = cpu.fetchEntryHit(la);
+        if (ti < 0) break;
+        page = pb;
+        tag = tlbTag[ti]!;
+        mem = cpu.tlbMem[ti]!;
+        off = cpu.tlbOff[ti]!;
+        hpa = cpu.tlbHpa[ti]!;
+      }
+      const pa = hpa + po;
+      const ci = dcIndex(pa);
+      const h = ci * DCH_STRIDE;
+      const meta = H[h + DCH_META]!;
+      if (H[h + DCH_TAG_LO] !== (pa | 0) || meta >>> 16 !== (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) break;
+      const kind = (meta >>> 8) & 0xff;
+      const len = meta & 0xff;
+      if (kind === 0 || len > avail || !sameBytes(H, h, c, ci, mem, off + po, len)) break;
+      d.ipStart = rip;
+      cpu.mmioLogNext = 0;
+      execFast(cpu, c, ci, kind);
+      k++;
+      const next = d.ip;
+      cpu.rip = next;
+      const delta = next - rip;
+      rip = next;
+      if (cpu.mmioWritePending || cpu.mmioLogCount !== 0) break;
+      // A branch: the run loop probes the compiled tier there, unless the filter answers.
+      if (probe && (delta <= 0 || delta > 15) && !probeCold(bc, next)) {
+        branched = true;
+        break;
+      }
+    }
+  } catch (e) {
+    cpu.jitRetired = k;
+    throw e;
+  }
+  return k * 2 + (branched ? 1 : 0);
 }
 
 /** Execute the instruction of cache entry ci: its prefix state, then the opcode with its ModRM replayed. */
@@ -236,10 +340,10 @@ function replay(cpu: X86Cpu, c: DecodeCache, ci: number): void {
 }
 
 /** The instruction decoded by step() retired: enter it in the cache if it lay wholly in the fetch window. */
-function dcEnter(c: DecodeCache, ci: number, key: number, op: number, w0: number, w1: number, w2: number, w3: number): void {
+function dcEnter(c: DecodeCache, ci: number, pa: number, modeKey: number, op: number, w0: number, w1: number, w2: number, w3: number): void {
   const len = d.len;
   if (len > d.winAvail || len === 0) return;
-  c.tag[ci] = key;
+  c.tag[ci] = pa * 4 + modeKey;
   c.len[ci] = len;
   c.w0[ci] = w0 & BYTE_MASK[len < 4 ? len : 4]!;
   c.w1[ci] = len <= 4 ? 0 : w1 & BYTE_MASK[len < 8 ? len - 4 : 4]!;
@@ -270,9 +374,17 @@ function dcEnter(c: DecodeCache, ci: number, key: number, op: number, w0: number
     c.eaSeg[ci] = d.eaSeg;
   }
   c.flags[ci] = f;
-  c.mode64[ci] = key % 4 === 2 ? 1 : 0;
+  c.mode64[ci] = modeKey === 2 ? 1 : 0;
   if (!(f & DCF_PREFIXED)) { c.seg[ci] = 0; c.rex[ci] = 0; c.rep[ci] = 0; c.lastPrefix[ci] = 0; }
-  c.kind[ci] = classifyFast(c, ci, w0, w1, w2, w3);
+  const kind = classifyFast(c, ci, w0, w1, w2, w3);
+  c.kind[ci] = kind;
+  const H = c.hit;
+  const h = ci * DCH_STRIDE;
+  const hi = dcTagHi(pa, modeKey);
+  H[h + DCH_TAG_LO] = pa | 0;
+  H[h + DCH_META] = hi < DCH_TAG_HI_LIMIT ? hi << 16 | kind << 8 | len : -1;
+  H[h + DCH_W0] = c.w0[ci]!;
+  H[h + DCH_W0 + 1] = c.w1[ci]!;
 }
 
 /** LOCK is only valid on read-modify-write forms with a memory destination. */

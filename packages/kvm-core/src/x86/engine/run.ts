@@ -10,7 +10,7 @@ import {
 } from './constants';
 import type { X86Cpu } from './cpu';
 import { d } from './decoder';
-import { step } from './execute';
+import { runFast, step } from './execute';
 import { EXIT, FAULT } from './fault';
 import {
   ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_EXTINT, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_INTR_WINDOW,
@@ -135,6 +135,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
           // A fast form (fast-path.ts) changes nothing the loop head checks (no IF, TF, HLT,
           // kick, interrupt or NMI state): run the next ones straight away, up to the budget,
           // or a pending MMIO write; at a branch target a compiled block may take over.
+          let stepNext = false;
           while (fast && n < budget && !cpu.mmioWritePending && cpu.mmioLogCount === 0) {
             if (probe && jit) {
               // A block may start here: enter the compiled tier without going round the loop
@@ -148,6 +149,20 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
                 break;
               }
             }
+            if (!stepNext) {
+              // The cached fast forms from here on, without a step() each (execute.ts).
+              const r = runFast(cpu, budget - n, jit);
+              if (r >= 2) {
+                const k = r >>> 1;
+                cpu.instret += k;
+                n += k;
+                probe = (r & 1) !== 0;
+                // It stopped before an instruction that is not a cached fast form: step() runs it.
+                stepNext = !probe;
+                continue;
+              }
+            }
+            stepNext = false;
             cpu.mmioLogNext = 0;
             fast = step(cpu);
             delta = d.ip - d.ipStart;

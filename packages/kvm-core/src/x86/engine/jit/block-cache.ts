@@ -23,6 +23,37 @@ export function bcIndex(pa: number): number {
 }
 
 /**
+ * The probe filter's slot of a block start at linear address rip (any number: ToInt32 keeps
+ * the low 32 bits, enough to spread a kernel's text; aliases only cost a full lookup).
+ */
+export function probeIndex(rip: number): number {
+  const lo = rip | 0;
+  return (lo ^ (lo >>> 13)) & BC_MASK;
+}
+
+/** A probe-filter count that lets every probe through: a compiled region may start here. */
+export const PROBE_LIVE = 0xffff;
+
+/**
+ * A probe at block start rip that the filter answers alone (the interpreter's straight run,
+ * execute.ts runFast, goes on without returning to the run loop): true when no region
+ * starts at any RIP of its slot and this execution is not one that tries a compilation (it
+ * is counted, as run-block.ts counts it); false when the run loop must call runBlock (which
+ * counts it then).
+ */
+export function probeCold(bc: BlockCache, rip: number): boolean {
+  const threshold = jitParams.threshold;
+  const straightAt = threshold * jitParams.straightFactor;
+  const pi = probeIndex(rip);
+  const seen = bc.probe[pi]!;
+  if (seen === PROBE_LIVE || straightAt >= PROBE_LIVE) return false;
+  const hot = seen + 1;
+  if (hot === threshold || hot >= straightAt) return false;
+  bc.probe[pi] = hot;
+  return true;
+}
+
+/**
  * The linear address of code at rip (CS base and limit outside 64-bit mode), or NaN when
  * rip lies past the CS limit (no block runs there: the interpreter raises the #GP).
  */
@@ -110,6 +141,16 @@ export class BlockCache {
   /** Hotness of a block start not compiled yet: its key and its executions. */
   readonly hotTag = new Float64Array(BC_SIZE).fill(-1);
   readonly hot = new Uint32Array(BC_SIZE);
+  /**
+   * The probe filter, indexed by probeIndex(linear RIP). Most probes are at branch targets
+   * where no region starts, cold ones and straight-line code still short of its threshold:
+   * this one small array answers them without the translation and the cache lookup. A
+   * count (below PROBE_LIVE) says that no region starts at any RIP of this slot and how
+   * many times its starts ran; run-block.ts goes on to the lookup only at the counts that
+   * try a compilation. Registering a region sets its entries' slots to PROBE_LIVE: every
+   * probe there looks the block cache up, and the block cache's hotTag/hot count.
+   */
+  readonly probe = new Uint16Array(BC_SIZE);
   /** Statistics: blocks compiled, block executions. */
   compiled = 0;
 
@@ -117,5 +158,6 @@ export class BlockCache {
     this.tag.fill(-1);
     this.fn.fill(null);
     this.hotTag.fill(-1);
+    this.probe.fill(0);
   }
 }

@@ -5,7 +5,7 @@
 import type { X86Cpu } from '../cpu';
 import { DC_DEF32, DC_MODE64 } from '../decode-cache';
 import { d } from '../decoder';
-import { BC_RETRY, bcIndex, codeLinear, jitParams, jitStats } from './block-cache';
+import { BC_RETRY, bcIndex, codeLinear, jitParams, jitStats, PROBE_LIVE, probeIndex } from './block-cache';
 import { compileBlock } from './compiler';
 import { verifyBlock } from './verify';
 import { mayContinue } from './may-continue';
@@ -24,6 +24,22 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
   const threshold = jitParams.threshold;
   if (threshold === 0) return 0;
   const rip = cpu.rip;
+  const bc = cpu.blocks;
+  // A region is tried at `threshold` executions, and one without a loop again at
+  // threshold * straightFactor (compileBlock returns false for it before that).
+  const straightAt = threshold * jitParams.straightFactor;
+  // The probe filter (block-cache.ts) counts the executions of a start where no region
+  // begins: only the counts that try a compilation go on to the lookup.
+  let hot = 0;
+  const pi = probeIndex(rip);
+  const seen = bc.probe[pi]!;
+  if (seen !== PROBE_LIVE && straightAt < PROBE_LIVE) {
+    hot = seen + 1;
+    // After the last try the count starts again (a start that could not be compiled is
+    // retried, as the block cache retries its null entries).
+    bc.probe[pi] = hot >= straightAt ? 0 : hot;
+    if (hot !== threshold && hot !== straightAt) return 0;
+  }
   d.ipStart = rip;
   const mode64 = cpu.mode64;
   const la = codeLinear(cpu, rip);
@@ -33,7 +49,6 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
   const pa = cpu.tlbHpa[ti]! + po;
   const modeKey = mode64 ? DC_MODE64 : cpu.csDefault32 ? DC_DEF32 : 0;
   const key = pa * 4 + modeKey;
-  const bc = cpu.blocks;
   const bi = bcIndex(pa);
   if (bc.tag[bi] === key && (bc.rip[bi] === rip || bc.fn[bi] === null)) {
     const fn = bc.fn[bi];
@@ -61,18 +76,18 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     }
     return r;
   }
-  let hot = 1;
-  if (bc.hotTag[bi] !== key) {
-    bc.hotTag[bi] = key;
-    bc.hot[bi] = 1;
-    if (threshold > 1) return 0;
-  } else {
-    hot = ++bc.hot[bi]!;
-    // A region is tried at `threshold` executions, and one without a loop again at
-    // threshold * straightFactor (compileBlock returns false for it before that).
-    if (hot < threshold || (hot > threshold && hot !== threshold * jitParams.straightFactor)) return 0;
+  if (hot === 0) {
+    // A slot of the filter where some region starts: the block cache counts this start.
+    if (bc.hotTag[bi] !== key) {
+      bc.hotTag[bi] = key;
+      bc.hot[bi] = 1;
+      hot = 1;
+    } else {
+      hot = ++bc.hot[bi]!;
+    }
+    if (hot < threshold || (hot > threshold && hot !== straightAt)) return 0;
   }
-  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= threshold * jitParams.straightFactor);
+  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= straightAt);
   if (b === undefined || b === false) return 0;
   bc.tag[bi] = key;
   bc.rip[bi] = rip;
@@ -98,6 +113,7 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     bc.count[bj] = en.count;
     bc.len[bj] = en.len;
     bc.misses[bj] = 0;
+    bc.probe[probeIndex(en.rip)] = PROBE_LIVE;
     if (bc.hotTag[bj] === pj * 4 + modeKey) bc.hotTag[bj] = -1;
     if (jitParams.verify) verifySources.set(bj, b.source);
   }
