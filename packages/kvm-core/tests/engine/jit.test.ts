@@ -270,6 +270,57 @@ patched:
 `;
 };
 
+/**
+ * The 16-bit MOVs the tier compiles itself (66 89, 66 8B, 66 C7 /0, 66 90): the LZMA
+ * decoder's u16 probability updates. Loads and stores keep bits 16-63 of the register, a
+ * store patches the immediate of a later instruction now and then, and the last store
+ * straddles the end of what is mapped (64-bit: #PF; 32-bit: past DS's limit, #GP) before
+ * any byte is written, with the flags of the CMP before it pending.
+ */
+const BODY_WORD = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}bx
+  mov $-1, %${r}si
+  mov $0x12345678, %edi
+  xor %ecx, %ecx
+  xor %edx, %edx
+loop:
+  mov %ecx, %eax
+  imul $0x9e37, %eax, %eax
+  movw %ax, (%${r}bx,%${r}cx,2)
+  movw 2(%${r}bx,%${r}cx,2), %si
+  add %esi, %edx
+  movw $0x8001, 4(%${r}bx,%${r}cx,2)
+  movw %dx, %di
+  movw %cx, %bp
+  add %ebp, %edx
+  xchg %ax, %ax
+  movw (%${r}bx), %di
+  add $1, %ecx
+  cmp $300, %ecx
+  jne loop
+  xor %ebp, %ebp
+  mov $16, %ecx
+smc:
+  mov %ecx, %eax
+  shr $2, %eax
+  movw %ax, patched+1${bits === 64 ? '(%rip)' : ''}
+patched:
+  mov $0x55, %eax
+  add %eax, %ebp
+  dec %ecx
+  jnz smc
+  mov $${bits === 64 ? '0x3fffffff' : '0x7fffffff'}, %${r}bx
+  cmp %ebp, %ecx
+  movw %cx, (%${r}bx)
+  hlt
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -345,6 +396,28 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
         // so compiled iterations run between the changes and must see each new one).
         expect(last.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
       }
+    }
+  });
+
+  it('16-bit MOVs (stores, loads, immediates, register forms) are compiled and stay in lockstep, SMC and a straddling store included', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        let sources = '';
+        jitParams.onCompile = (_rip, src) => { sources += src; };
+        const { last, compiled } = lockstep(bits, 13, BODY_WORD(bits), 97, 1);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(bits === 64 ? 14 : 13);
+        expect(compiled).toBeGreaterThan(0);
+        // ebp: the patched immediates, ecx >> 2 for ecx = 16..1.
+        expect(last.regs[10]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+        // Compiled, not run through the interpreter in place.
+        expect(sources).toContain('cpu.write16(la, 32769)');
+        expect(sources).toContain('cpu.read16(la)');
+        expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
     }
   });
 

@@ -18,7 +18,7 @@
 import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
-import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
+import { DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
@@ -449,6 +449,7 @@ export class BlockEmitter {
     const formDone = this.emitForm(c, ci, kind, i, rip, end);
     if (formDone) return true;
     const op = c.op[ci]!;
+    if (kind === FK_NONE && c.opsize[ci] === 2 && this.emitWord(c, ci, i, rip, end)) return true;
     if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab)) {
       // MOVS/STOS without REP (gcc's byte-copy loops): the interpreter runs it in place, then
       // the block checks its store (to ES:rDI as it was before) like one of its own.
@@ -476,6 +477,62 @@ export class BlockEmitter {
     return false;
   }
 
+
+  /**
+   * The 16-bit MOVs (66 89, 66 8B, 66 C7 /0) and 66 90 (a NOP), which the interpreter has
+   * no fast form for: the XZ decompressor of the Linux boot protocol stores every LZMA
+   * probability (a u16) with MOV m16, r16, so without them its loop left the compiled code
+   * at each decoded bit. A 16-bit register write keeps bits 16-63 (SDM vol. 1, 3.4.1.1).
+   */
+  private emitWord(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const f = c.flags[ci]!;
+    const op = c.op[ci]!;
+    const len = c.len[ci]!;
+    if ((f & DCF_LOCK) !== 0 || c.rep[ci] !== 0 || c.adsize[ci] === 2) return false;
+    const o = this.out;
+    if (!(f & DCF_MODRM)) {
+      // 66 90 is XCHG AX, AX: nothing changes (REX.B would name R8W).
+      const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+      return op === 0x90 && len === c.opEnd[ci] && (rex & 1) === 0;
+    }
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const isMem = (f & DCF_ISMEM) !== 0;
+    const modrmEnd = c.modrmEnd[ci]!;
+    switch (op) {
+      case 0x89:
+        if (len !== modrmEnd) return false;
+        if (!isMem) {
+          o.push(`R[${2 * rm}] = (R[${2 * rm}] & -65536) | (R[${2 * reg}] & 0xffff);`);
+          return true;
+        }
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 2, true);
+        o.push(`cpu.write16(la, R[${2 * reg}] & 0xffff);`);
+        this.afterStore(i, end, 2);
+        return true;
+      case 0x8b:
+        if (len !== modrmEnd) return false;
+        if (!isMem) {
+          o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | (R[${2 * rm}] & 0xffff);`);
+          return true;
+        }
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 2, false);
+        o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | cpu.read16(la);`);
+        return true;
+      case 0xc7: {
+        if (!isMem || (reg & 7) !== 0 || len !== modrmEnd + 2) return false;
+        const imm = byteOf(c, ci, modrmEnd) | (byteOf(c, ci, modrmEnd + 1) << 8);
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 2, true);
+        o.push(`cpu.write16(la, ${imm});`);
+        this.afterStore(i, end, 2);
+        return true;
+      }
+    }
+    return false;
+  }
 
   /**
    * SHL/SHR/SAR of a register by a nonzero immediate count, inline with lazy flags
