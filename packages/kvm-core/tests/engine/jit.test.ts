@@ -321,6 +321,55 @@ patched:
 `;
 };
 
+/**
+ * DIV r/m32 and ENDBR32/64, compiled by the tier itself (libgcc's __udivdi3): dividends
+ * with EDX from 0 to just below the divisor (quotients up to 2^32 - 1), divisors from
+ * registers and memory, and a #DE (EDX >= divisor) inside a block with CMP flags pending.
+ */
+const BODY_DIV = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}bx
+  mov $0x9e3779b9, %esi
+  xor %edi, %edi
+  xor %ebp, %ebp
+loop:
+  endbr${bits}
+  imul $0x2545f491, %esi, %esi
+  add $0x3c6ef372, %esi
+  mov %esi, %ecx
+  or $1, %ecx
+  mov %esi, %eax
+  mov %edi, %edx
+  and $0x7fffffff, %edx
+  cmp %ecx, %edx
+  jb 1f
+  shr $1, %edx
+  shr $1, %ecx
+  or $0x80000000, %ecx
+1:
+  div %ecx
+  add %eax, %ebp
+  xor %edx, %edi
+  mov %ecx, (%${r}bx)
+  mov %ebp, %eax
+  xor %edx, %edx
+  divl (%${r}bx)
+  add %edx, %ebp
+  add $0x11111, %edi
+  cmp $0x2000000, %edi
+  jb loop
+  mov $5, %edx
+  mov $5, %ecx
+  cmp %ebp, %edi
+  div %ecx
+  hlt
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -414,6 +463,39 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
         // Compiled, not run through the interpreter in place.
         expect(sources).toContain('cpu.write16(la, 32769)');
         expect(sources).toContain('cpu.read16(la)');
+        expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('DIV r/m32 and ENDBR are compiled and stay in lockstep, a #DE inside a block included', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        let sources = '';
+        jitParams.onCompile = (_rip, src) => { sources += src; };
+        const { last, compiled } = lockstep(bits, 17, BODY_DIV(bits), 97, 1);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(0);
+        expect(compiled).toBeGreaterThan(0);
+        expect(sources).toContain('cpu.raise(0)');
+        expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('MOVS/STOS without REP are compiled (no interpreter step inside the block)', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        let sources = '';
+        jitParams.onCompile = (_rip, src) => { sources += src; };
+        lockstep(bits, 9, BODY_STRING(bits), 97, 1);
+        expect(sources).toContain('cpu.write8(la');
         expect(sources).not.toContain('H.step(cpu)');
       }
     } finally {

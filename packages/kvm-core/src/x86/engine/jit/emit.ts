@@ -15,7 +15,7 @@
  * physical page the block's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
-import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA } from '../constants';
+import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_DF } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
 import { DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
@@ -130,11 +130,14 @@ export class BlockEmitter {
 
   /** la = the linear address of the memory operand of entry ci (segmentation checks as cpu.linear). */
   private linear(c: DecodeCache, ci: number, end: number, size: number, write: boolean): void {
-    const seg = c.eaSeg[ci]!;
-    const ea = this.ea(c, ci, end);
+    this.linearAt(c.eaSeg[ci]!, this.ea(c, ci, end), c.adsize[ci]!, size, write);
+  }
+
+  /** la = the linear address of offset ea (an expression) in segment seg, address size adsize. */
+  private linearAt(seg: number, ea: string, adsize: number, size: number, write: boolean): void {
     if (this.mode64 && seg !== 4 && seg !== 5) {
       this.out.push(`la = ${ea}; if (la < ${-TWO47} || la > ${TWO47 - size}) cpu.raise(${seg === 2 ? 12 : 13}, 0);`);
-    } else if (!this.mode64 && c.adsize[ci] === 4) {
+    } else if (!this.mode64 && adsize === 4) {
       // A flat segment (base 0, limit 4 GiB, usable read/write data, not expand-down)
       // outside long mode: cpu.linear would return the offset itself (as an Int32), so
       // skip the call; anything else goes through it.
@@ -450,19 +453,12 @@ export class BlockEmitter {
     if (formDone) return true;
     const op = c.op[ci]!;
     if (kind === FK_NONE && c.opsize[ci] === 2 && this.emitWord(c, ci, i, rip, end)) return true;
-    if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab)) {
-      // MOVS/STOS without REP (gcc's byte-copy loops): the interpreter runs it in place, then
-      // the block checks its store (to ES:rDI as it was before) like one of its own.
-      this.materialise();
-      this.faultPoint(i, rip);
-      const ad = c.adsize[ci];
-      const di = ad === 8 ? 'R[15] * 4294967296 + (R[14] >>> 0)' : ad === 4 ? '(R[14] >>> 0)' : '(R[14] & 0xffff)';
-      const size = op & 1 ? c.opsize[ci]! : 1;
-      o.push(`t = ${di}; cpu.rip = ${rip}; H.step(cpu); la = ${this.mode64 ? 't' : '(cpu.segBase[0] + t) | 0'};`);
-      o.push(`if (d.ip !== ${end} || cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
-        `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
+    if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab) && c.adsize[ci] !== 2 &&
+      (c.flags[ci]! & DCF_LOCK) === 0) {
+      this.emitString(c, ci, i, rip, end);
       return true;
     }
+    if (kind === FK_NONE && this.emitDivEndbr(c, ci, i, rip, end)) return true;
     if (kind === FK_NONE && inlineable(c, ci)) {
       // An instruction without a compiled form that neither writes memory nor leaves the
       // block's straight line by itself: the interpreter runs it in place; the block goes
@@ -477,6 +473,94 @@ export class BlockEmitter {
     return false;
   }
 
+
+  /**
+   * MOVS/STOS without REP (gcc's byte-copy loops, memcpy in bench-32), 32- and 64-bit
+   * address size, as execString in ../string-io.ts does one iteration: read [seg:rSI] (DS
+   * or the override), write [ES:rDI], then step rSI/rDI by the size, backwards when DF.
+   * Nothing is written before the last possible fault; the block checks the store like
+   * its own (SMC, MMIO).
+   */
+  private emitString(c: DecodeCache, ci: number, i: number, rip: number, end: number): void {
+    const o = this.out;
+    const op = c.op[ci]!;
+    const ad = c.adsize[ci]!;
+    const size = op & 1 ? c.opsize[ci]! : 1;
+    const f = c.flags[ci]!;
+    const srcSeg = f & DCF_PREFIXED && c.seg[ci]! > 0 ? c.seg[ci]! - 1 : 3;
+    const idx = (r: number) => (ad === 8 ? `(R[${2 * r + 1}] * 4294967296 + (R[${2 * r}] >>> 0))` : `(R[${2 * r}] >>> 0)`);
+    this.faultPoint(i, rip);
+    // tb: rDI before the instruction (and rSI in tr for MOVS).
+    o.push(`tb = ${idx(7)};`);
+    let lo: string;
+    let hi = '0';
+    if (op === 0xa4 || op === 0xa5) {
+      o.push(`tr = ${idx(6)};`);
+      this.linearAt(srcSeg, 'tr', ad, size, false);
+      switch (size) {
+        case 1: o.push('tm = cpu.read8(la);'); break;
+        case 2: o.push('tm = cpu.read16(la);'); break;
+        case 4: o.push('tm = cpu.read32(la);'); break;
+        default: o.push('tm = cpu.read64(la); tmh = cpu.hi;'); hi = 'tmh'; break;
+      }
+      lo = 'tm';
+    } else {
+      const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+      lo = size === 1 ? this.reg8(0, rex) : size === 2 ? '(R[0] & 0xffff)' : 'R[0]';
+      if (size === 8) hi = 'R[1]';
+    }
+    this.linearAt(0, 'tb', ad, size, true);
+    switch (size) {
+      case 1: o.push(`cpu.write8(la, ${lo});`); break;
+      case 2: o.push(`cpu.write16(la, ${lo});`); break;
+      case 4: o.push(`cpu.write32(la, ${lo});`); break;
+      default: o.push(`cpu.write64(la, ${lo}, ${hi});`); break;
+    }
+    // The index registers step by the size; string-io.ts advance/setIdx.
+    o.push(`th = (cpu.flags & ${FLAG_DF}) !== 0 ? ${-size} : ${size};`);
+    const step = (r: number, v: string) => {
+      if (ad === 8) {
+        o.push(`t = ${v} + th; if (t >= 9223372036854775808) t -= 18446744073709551616; else if (t < -9223372036854775808) t += 18446744073709551616;`);
+        o.push(`R[${2 * r}] = t | 0; R[${2 * r + 1}] = Math.floor(t / 4294967296) | 0;`);
+      } else {
+        o.push(`R[${2 * r}] = (${v} + th) | 0; R[${2 * r + 1}] = 0;`);
+      }
+    };
+    if (op === 0xa4 || op === 0xa5) step(6, 'tr');
+    step(7, 'tb');
+    this.afterStore(i, end, size);
+  }
+
+  /**
+   * DIV r/m32 (F7 /6) and ENDBR32/ENDBR64 (F3 0F 1E FB/FA, a NOP here), which the
+   * interpreter has no fast form for: libgcc's __udivdi3 (bench-32's 64-bit division)
+   * runs both on every call. DIV is execute.ts divide(): #DE on a zero divisor or a
+   * quotient of 2^32 or more (EDX >= the divisor); EDX:EAX / src in two 48-bit steps,
+   * each exact in doubles; EAX = quotient, EDX = remainder (zero-extended); flags unchanged.
+   */
+  private emitDivEndbr(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const f = c.flags[ci]!;
+    const op = c.op[ci]!;
+    if ((f & DCF_LOCK) !== 0 || (f & DCF_MODRM) === 0 || c.adsize[ci] === 2) return false;
+    const len = c.len[ci]!;
+    if (op === 0x0f) {
+      return c.rep[ci] === 0xf3 && byteOf(c, ci, c.opEnd[ci]!) === 0x1e && (c.modrm[ci] === 0xfa || c.modrm[ci] === 0xfb) &&
+        c.modrmEnd[ci] === len && (f & DCF_ISMEM) === 0;
+    }
+    if (op !== 0xf7 || c.rep[ci] !== 0 || c.opsize[ci] !== 4 || (c.reg[ci]! & 7) !== 6 || c.modrmEnd[ci] !== len) return false;
+    const o = this.out;
+    this.faultPoint(i, rip);
+    if (f & DCF_ISMEM) {
+      this.linear(c, ci, end, 4, false);
+      o.push('tb = cpu.read32(la) >>> 0;');
+    } else {
+      o.push(`tb = R[${2 * c.rm[ci]!}] >>> 0;`);
+    }
+    o.push('th = R[4] >>> 0; if (tb === 0 || th >= tb) cpu.raise(0);');
+    o.push('ta = R[0] >>> 0; t = th * 65536 + (ta >>> 16); tr = Math.floor(t / tb); t = (t - tr * tb) * 65536 + (ta & 0xffff); tm = Math.floor(t / tb);');
+    o.push('R[4] = (t - tm * tb) | 0; R[5] = 0; R[0] = (tr * 65536 + tm) | 0; R[1] = 0;');
+    return true;
+  }
 
   /**
    * The 16-bit MOVs (66 89, 66 8B, 66 C7 /0) and 66 90 (a NOP), which the interpreter has
