@@ -271,8 +271,8 @@ patched:
 };
 
 /**
- * The 16-bit MOVs the tier compiles itself (66 89, 66 8B, 66 C7 /0, 66 90): the LZMA
- * decoder's u16 probability updates. Loads and stores keep bits 16-63 of the register, a
+ * The 16-bit forms the tier compiles itself (MOV 66 89/8B/C7, 66 90, shifts, the ALU): the
+ * LZMA decoder's u16 probability updates. Loads and stores keep bits 16-63 of the register, a
  * store patches the immediate of a later instruction now and then, and the last store
  * straddles the end of what is mapped (64-bit: #PF; 32-bit: past DS's limit, #GP) before
  * any byte is written, with the flags of the CMP before it pending.
@@ -300,6 +300,23 @@ loop:
   add %ebp, %edx
   xchg %ax, %ax
   movw (%${r}bx), %di
+  shrw $5, %si
+  subw %si, %ax
+  sarw %cl, %dx
+  shlw $1, %di
+  rolw $3, 6(%${r}bx)
+  addw %ax, 8(%${r}bx)
+  cmpw $0x100, (%${r}bx)
+  adcw %cx, %di
+  sbbw 8(%${r}bx), %ax
+  andw $0xff0, %si
+  subw $3, %dx
+  testw %ax, %dx
+  jns 2f
+  orw %si, %bp
+2:
+  xorw 2(%${r}bx), %si
+  add %esi, %edx
   add $1, %ecx
   cmp $300, %ecx
   jne loop
@@ -448,7 +465,7 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     }
   });
 
-  it('16-bit MOVs (stores, loads, immediates, register forms) are compiled and stay in lockstep, SMC and a straddling store included', () => {
+  it('16-bit MOVs, shifts and ALU forms (stores, loads, immediates, register forms) are compiled and stay in lockstep, SMC and a straddling store included', () => {
     const savedHook = jitParams.onCompile;
     try {
       for (const bits of [64, 32] as const) {
@@ -463,6 +480,8 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
         // Compiled, not run through the interpreter in place.
         expect(sources).toContain('cpu.write16(la, 32769)');
         expect(sources).toContain('cpu.read16(la)');
+        expect(sources).toContain('H.shift(cpu, 5, 2,');
+        expect(sources).toContain('H.alu(cpu, 3, 2,');
         expect(sources).not.toContain('H.step(cpu)');
       }
     } finally {

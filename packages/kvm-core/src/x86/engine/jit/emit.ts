@@ -605,6 +605,21 @@ export class BlockEmitter {
         this.linear(c, ci, end, 2, false);
         o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | cpu.read16(la);`);
         return true;
+      case 0xc1: case 0xd1: case 0xd3: {
+        // Shifts and rotates of a word (the LZMA probability update: prob -= prob >> 5).
+        if (len !== modrmEnd + (op === 0xc1 ? 1 : 0)) return false;
+        const count = op === 0xc1 ? String(byteOf(c, ci, modrmEnd) & 31) : op === 0xd1 ? '1' : '(R[2] & 31)';
+        this.materialise();
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 2, true);
+          o.push(`cpu.write16(la, H.shift(cpu, ${reg & 7}, 2, cpu.read16(la), ${count}));`);
+          this.afterStore(i, end, 2);
+        } else {
+          o.push(`tr = H.shift(cpu, ${reg & 7}, 2, R[${2 * rm}] & 0xffff, ${count}); R[${2 * rm}] = (R[${2 * rm}] & -65536) | (tr & 0xffff);`);
+        }
+        return true;
+      }
       case 0xc7: {
         if (!isMem || (reg & 7) !== 0 || len !== modrmEnd + 2) return false;
         const imm = byteOf(c, ci, modrmEnd) | (byteOf(c, ci, modrmEnd + 1) << 8);
@@ -615,7 +630,65 @@ export class BlockEmitter {
         return true;
       }
     }
-    return false;
+    return this.emitWordAlu(c, ci, i, rip, end);
+  }
+
+  /**
+   * The word ALU forms (66 01/03 ... 39/3B, 81/83, 85): alu() of ../alu.ts on 16-bit
+   * operands after materialising the flags (ADC/SBB read CF; every form sets them), the
+   * result merged into bits 0-15.
+   */
+  private emitWordAlu(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const o = this.out;
+    const op = c.op[ci]!;
+    const len = c.len[ci]!;
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
+    const modrmEnd = c.modrmEnd[ci]!;
+    let aop: number;
+    let src: string;
+    let toReg = false;
+    if (op < 0x40 && (op & 5) === 1) {
+      // 01 03 09 0B ... 39 3B: Ev,Gv (bit 1 clear) or Gv,Ev.
+      if (len !== modrmEnd) return false;
+      aop = op >> 3;
+      toReg = (op & 2) !== 0;
+      src = toReg ? '' : `(R[${2 * reg}] & 0xffff)`;
+    } else if (op === 0x85) {
+      if (len !== modrmEnd) return false;
+      aop = 4;
+      src = `(R[${2 * reg}] & 0xffff)`;
+    } else if (op === 0x81 || op === 0x83) {
+      if (len !== modrmEnd + (op === 0x81 ? 2 : 1)) return false;
+      aop = reg & 7;
+      const imm = op === 0x81 ? byteOf(c, ci, modrmEnd) | (byteOf(c, ci, modrmEnd + 1) << 8) : ((byteOf(c, ci, modrmEnd) << 24) >> 24) & 0xffff;
+      src = String(imm);
+    } else {
+      return false;
+    }
+    // TEST (85) is AND without the write; CMP writes nothing either.
+    const op7 = op === 0x85 ? ALU_AND : aop;
+    const write = op !== 0x85 && aop !== ALU_CMP;
+    this.materialise();
+    let rmVal = `(R[${2 * rm}] & 0xffff)`;
+    if (isMem) {
+      this.faultPoint(i, rip);
+      this.linear(c, ci, end, 2, write && !toReg);
+      o.push('tm = cpu.read16(la);');
+      rmVal = 'tm';
+    }
+    if (toReg) {
+      o.push(`tr = H.alu(cpu, ${op7}, 2, (R[${2 * reg}] & 0xffff), ${rmVal});`);
+      if (write) o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | (tr & 0xffff);`);
+      return true;
+    }
+    o.push(`tr = H.alu(cpu, ${op7}, 2, ${rmVal}, ${src});`);
+    if (write) {
+      if (isMem) { o.push('cpu.write16(la, tr);'); this.afterStore(i, end, 2); }
+      else o.push(`R[${2 * rm}] = (R[${2 * rm}] & -65536) | (tr & 0xffff);`);
+    }
+    return true;
   }
 
   /**
