@@ -387,6 +387,33 @@ loop:
 `;
 };
 
+/**
+ * 64-bit base + displacement operands (computed in doubles by the tier): negative bases
+ * with positive displacements, loads and stores through them, and finally a base that is
+ * not canonical (#GP inside the block, flags of the CMP before it pending).
+ */
+const BODY_EA = `
+  .code64
+start:
+  mov $0x7ff000, %rsp
+  mov $-0x1000, %rbx
+  xor %ecx, %ecx
+  xor %edx, %edx
+loop:
+  mov 0x201000(%rbx,%rcx,8), %rax
+  add %rcx, %rax
+  mov %rax, 0x202000(%rbx)
+  add 0x202000(%rbx), %rdx
+  lea -8(%rbx), %rbx
+  add $1, %ecx
+  cmp $400, %ecx
+  jne loop
+  movabs $0x7ffffffffffffff0, %rbx
+  cmp %rcx, %rdx
+  mov 0x10(%rbx), %rax
+  hlt
+`;
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -520,6 +547,13 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     } finally {
       jitParams.onCompile = savedHook;
     }
+  });
+
+  it('64-bit base + displacement operands: negative bases, and a non-canonical sum (#GP) with flags pending', () => {
+    const { last, compiled } = lockstep(64, 19, BODY_EA, 97, 1);
+    expect(last.exit).toBe('EXCEPTION');
+    expect(last.vector).toBe(13);
+    expect(compiled).toBeGreaterThan(0);
   });
 
   it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {

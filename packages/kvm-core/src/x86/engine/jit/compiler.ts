@@ -44,15 +44,19 @@ import { chainTo } from './chain';
 import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 import { bcIndex, jitStats } from './block-cache';
+import { ld32, ld64, st32, st64, viewOf } from './mem-view';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
 
 /** The len code bytes at m[p] still are the words w[at..] (the last one masked to its bytes). */
 function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: number): boolean {
+  // Whole words through a DataView (one load each); the tail byte by byte, since the word
+  // past the block's end may lie past the end of m.
+  const v = viewOf(m);
   let k = 0;
   for (; k + 4 <= len; k += 4) {
-    if ((m[p + k]! | (m[p + k + 1]! << 8) | (m[p + k + 2]! << 16) | (m[p + k + 3]! << 24)) !== w[at++]) return false;
+    if (v.getInt32(p + k, true) !== w[at++]) return false;
   }
   if (k < len && (word(m, p + k) & BYTE_MASK[len - k]!) !== w[at]) return false;
   return true;
@@ -60,7 +64,7 @@ function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: numb
 
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, chainTo, ld32, ld64, st32, st64, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };

@@ -130,7 +130,16 @@ export class BlockEmitter {
 
   /** la = the linear address of the memory operand of entry ci (segmentation checks as cpu.linear). */
   private linear(c: DecodeCache, ci: number, end: number, size: number, write: boolean): void {
-    this.linearAt(c.eaSeg[ci]!, this.ea(c, ci, end), c.adsize[ci]!, size, write);
+    const seg = c.eaSeg[ci]!;
+    const base = c.base[ci]!;
+    if (this.mode64 && seg !== 4 && seg !== 5 && c.adsize[ci] === 8 && (c.flags[ci]! & DCF_RIPREL) === 0 && c.index[ci]! < 0 && base >= 0) {
+      // base + disp in doubles: exact whenever the 64-bit sum is canonical (|base| < 2^53
+      // then, and a sum that wraps past 2^63 is not canonical either way), so the
+      // canonical check below decides as on the exact halves.
+      this.linearAt(seg, `(R[${2 * base + 1}] * 4294967296 + (R[${2 * base}] >>> 0) + ${c.disp[ci]!})`, 8, size, write);
+      return;
+    }
+    this.linearAt(seg, this.ea(c, ci, end), c.adsize[ci]!, size, write);
   }
 
   /** la = the linear address of offset ea (an expression) in segment seg, address size adsize. */
@@ -223,13 +232,13 @@ export class BlockEmitter {
 
   /** 32/64-bit read of [la] into (t, cpu.hi) expressions. */
   private load(size: number): [string, string] {
-    if (size === 8) { this.out.push('t = cpu.read64(la); th = cpu.hi;'); return ['t', 'th']; }
-    this.out.push('t = cpu.read32(la);');
+    if (size === 8) { this.out.push('t = H.ld64(cpu, la); th = cpu.hi;'); return ['t', 'th']; }
+    this.out.push('t = H.ld32(cpu, la);');
     return ['t', '0'];
   }
 
   private storeMem(size: number, lo: string, hi: string): string {
-    return size === 8 ? `cpu.write64(la, ${lo}, ${hi});` : `cpu.write32(la, ${lo});`;
+    return size === 8 ? `H.st64(cpu, la, ${lo}, ${hi});` : `H.st32(cpu, la, ${lo});`;
   }
 
   /**
@@ -300,8 +309,8 @@ export class BlockEmitter {
       case FK_ALU_RM: {
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, false);
-        if (size === 8) o.push('tm = cpu.read64(la); tmh = cpu.hi;');
-        else o.push('tm = cpu.read32(la);');
+        if (size === 8) o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;');
+        else o.push('tm = H.ld32(cpu, la);');
         this.aluOp(aux & 7, size, regLo(reg), regHi(reg), 'tm', size === 8 ? 'tmh' : '0', (aux & FA_NOWRITE) !== 0, toReg(reg));
         return true;
       }
@@ -310,8 +319,8 @@ export class BlockEmitter {
         const write = (aux & FA_NOWRITE) === 0;
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, write);
-        if (size === 8) o.push('tm = cpu.read64(la); tmh = cpu.hi;');
-        else o.push('tm = cpu.read32(la);');
+        if (size === 8) o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;');
+        else o.push('tm = H.ld32(cpu, la);');
         const b = kind === FK_ALU_MR ? regLo(reg) : String(imm);
         const bh = kind === FK_ALU_MR ? regHi(reg) : imm < 0 ? '-1' : '0';
         this.aluOp(aux & 7, size, 'tm', size === 8 ? 'tmh' : '0', b, bh, !write, (lo, hi) => this.storeMem(size, lo, hi));
@@ -392,7 +401,7 @@ export class BlockEmitter {
         if (isMem) {
           this.faultPoint(i, rip);
           this.linear(c, ci, end, 4, false);
-          o.push('t = cpu.read32(la) | 0;');
+          o.push('t = H.ld32(cpu, la) | 0;');
         } else {
           o.push(`t = R[${2 * rm}];`);
         }
@@ -500,8 +509,8 @@ export class BlockEmitter {
       switch (size) {
         case 1: o.push('tm = cpu.read8(la);'); break;
         case 2: o.push('tm = cpu.read16(la);'); break;
-        case 4: o.push('tm = cpu.read32(la);'); break;
-        default: o.push('tm = cpu.read64(la); tmh = cpu.hi;'); hi = 'tmh'; break;
+        case 4: o.push('tm = H.ld32(cpu, la);'); break;
+        default: o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;'); hi = 'tmh'; break;
       }
       lo = 'tm';
     } else {
@@ -513,8 +522,8 @@ export class BlockEmitter {
     switch (size) {
       case 1: o.push(`cpu.write8(la, ${lo});`); break;
       case 2: o.push(`cpu.write16(la, ${lo});`); break;
-      case 4: o.push(`cpu.write32(la, ${lo});`); break;
-      default: o.push(`cpu.write64(la, ${lo}, ${hi});`); break;
+      case 4: o.push(`H.st32(cpu, la, ${lo});`); break;
+      default: o.push(`H.st64(cpu, la, ${lo}, ${hi});`); break;
     }
     // The index registers step by the size; string-io.ts advance/setIdx.
     o.push(`th = (cpu.flags & ${FLAG_DF}) !== 0 ? ${-size} : ${size};`);
@@ -552,7 +561,7 @@ export class BlockEmitter {
     this.faultPoint(i, rip);
     if (f & DCF_ISMEM) {
       this.linear(c, ci, end, 4, false);
-      o.push('tb = cpu.read32(la) >>> 0;');
+      o.push('tb = H.ld32(cpu, la) >>> 0;');
     } else {
       o.push(`tb = R[${2 * c.rm[ci]!}] >>> 0;`);
     }
