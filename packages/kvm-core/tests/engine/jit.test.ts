@@ -414,6 +414,58 @@ loop:
   hlt
 `;
 
+/**
+ * PUSH/POP/CALL/RET with the stack inline (64-bit mode, flat 32-bit SS): push and pop of
+ * RSP itself, a stack that runs down into the code page now and then (the pushes rewrite
+ * the immediate of a later instruction), and finally a stack pointer the push cannot use
+ * (64-bit: not canonical, #SS; 32-bit: ESP = 2, wrapping past SS's limit, #SS).
+ */
+const BODY_STACK = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  xor %ecx, %ecx
+  xor %ebp, %ebp
+loop:
+  push %${r}cx
+  push $0x1234
+  push %${r}sp
+  pop %${r}ax
+  sub %${r}sp, %${r}ax
+  add %eax, %ebp
+  call fn
+  pop %${r}dx
+  pop %${r}dx
+  add %edx, %ebp
+  add $1, %ecx
+  cmp $300, %ecx
+  jne loop
+  mov %${r}sp, %${r}si
+  mov $16, %ecx
+smc:
+  ${bits === 64 ? 'lea patched+10(%rip), %rsp' : 'mov $patched+5, %esp'}
+  mov %ecx, %eax
+  shr $2, %eax
+  push %${r}ax
+patched:
+  ${bits === 64 ? 'movabs $0x55, %rdx' : 'mov $0x55, %edx'}
+  add %edx, %ebx
+  dec %ecx
+  jnz smc
+  mov %${r}si, %${r}sp
+  ${bits === 64 ? 'movabs $0x800000000004, %rsp' : 'mov $2, %esp'}
+  cmp %ebx, %ecx
+  push %${r}cx
+  hlt
+fn:
+  mov ${bits / 8}(%${r}sp), %${r}ax
+  xor %eax, %ebp
+  ret
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -554,6 +606,19 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     expect(last.exit).toBe('EXCEPTION');
     expect(last.vector).toBe(13);
     expect(compiled).toBeGreaterThan(0);
+  });
+
+  it('PUSH/POP/CALL/RET inline: push/pop of rSP, pushes into the running code, an unusable stack pointer (#SS)', () => {
+    for (const bits of [64, 32] as const) {
+      for (const threshold of [1, 3]) {
+        const { last, compiled } = lockstep(bits, 23, BODY_STACK(bits), 97, threshold);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(12);
+        expect(compiled).toBeGreaterThan(0);
+        // ebx: the patched immediates (little-endian low bytes), ecx >> 2 for ecx = 16..1.
+        expect(last.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+      }
+    }
   });
 
   it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {

@@ -168,6 +168,66 @@ export class BlockEmitter {
     return this.mode64 ? 'R[9] * 4294967296 + (R[8] >>> 0)' : '(cpu.segBase[2] + (cpu.ss32 ? R[8] >>> 0 : R[8] & 0xffff))';
   }
 
+  /**
+   * SS is flat 32-bit stack (base 0, limit 4 GiB, usable read/write data, not expand-down,
+   * B set) outside long mode: cpu.linear(2, off) is the offset itself, as for linear().
+   */
+  private ssFlat(): string {
+    return `cpu.ss32 && cpu.segBase[2] === 0 && cpu.segLimit[2] === 4294967295 && (cpu.segAr[2] & ${FLAT_AR_MASK}) === ${AR_TYPE_RW} && ` +
+      `(cpu.efer & ${EFER_LMA}) === 0`;
+  }
+
+  /**
+   * PUSH of size bytes (lo, hi: expressions of the old state), as push() in ../stack.ts:
+   * the new stack top's address checked, the store, then rSP; la is the address stored to.
+   * 64-bit mode and a flat 32-bit SS inline (the canonical check raises #SS(0) as
+   * cpu.linear does), anything else through the interpreter's push.
+   */
+  private pushStmts(size: number, lo: string, hi: string): void {
+    const o = this.out;
+    if (this.mode64 && size === 8) {
+      o.push(`la = R[9] * 4294967296 + (R[8] >>> 0) - 8; if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
+      o.push(`H.st64(cpu, la, ${lo}, ${hi}); R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
+    } else if (!this.mode64 && size === 4) {
+      o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; H.st32(cpu, la, ${lo}); R[8] = la; } ` +
+        `else { H.push(4, ${lo}, 0); la = ${this.stackLa()}; }`);
+    } else {
+      o.push(`H.push(${size}, ${lo}, ${hi}); la = ${this.stackLa()};`);
+    }
+  }
+
+  /** POP of size bytes into (t, th), rSP stepped, as pop() in ../stack.ts (inline as pushStmts). */
+  private popStmts(size: number): void {
+    const o = this.out;
+    if (this.mode64 && size === 8) {
+      o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
+      o.push('t = H.ld64(cpu, la); th = cpu.hi; la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
+    } else if (!this.mode64 && size === 4) {
+      o.push(`if ((R[8] >>> 0) <= 4294967292 && ${this.ssFlat()}) { t = H.ld32(cpu, R[8]); R[8] = (R[8] + 4) | 0; } else { t = H.pop(4); } th = 0;`);
+    } else {
+      o.push(`t = H.pop(${size}); th = ${size === 8 ? 'd.hi' : '0'};`);
+    }
+  }
+
+  /** RET: the return address into t (checked: canonical, or within CS's limit), then rSP stepped. */
+  private retStmts(size: number): void {
+    const o = this.out;
+    if (this.mode64 && size === 8) {
+      o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
+      o.push('t = H.ld64(cpu, la); t = cpu.hi * 4294967296 + (t >>> 0);');
+      o.push(`if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);`);
+      o.push('la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
+    } else if (!this.mode64 && size === 4) {
+      o.push(`tb = (R[8] >>> 0) <= 4294967292 && ${this.ssFlat()} ? 1 : 0; t = (tb !== 0 ? H.ld32(cpu, R[8]) : H.peek(4, 0)) >>> 0;`);
+      o.push('if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
+      o.push('if (tb !== 0) R[8] = (R[8] + 4) | 0; else H.setStackPointer(H.spAdd(H.stackPointer(), 4));');
+    } else {
+      o.push(`t = H.peek(${size}, 0); t = ${size === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
+      o.push(this.mode64 ? `if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);` : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
+      o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${size}));`);
+    }
+  }
+
   /** A near-branch target check (nearBranch in fast-path.ts) for the constant target t. */
   private branchCheck(t: number): string {
     if (this.mode64) return t >= -TWO47 && t < TWO47 ? '' : 'cpu.raise(13, 0);';
@@ -349,10 +409,9 @@ export class BlockEmitter {
         const t = this.relTarget(end, imm);
         this.faultPoint(i, rip);
         o.push(this.branchCheck(t));
-        o.push(`H.push(${aux}, ${end | 0}, ${Math.floor(end / TWO32) | 0});`);
+        this.pushStmts(aux, String(end | 0), String(Math.floor(end / TWO32) | 0));
         // A pending MMIO exit (the push) is the run loop's, and a push onto this region's
         // own page may have changed its code: leave for either.
-        o.push(`la = ${this.stackLa()};`);
         this.afterStore(i, t, aux);
         o.push(this.branch(i, t));
         this.callEnds.push(end);
@@ -361,21 +420,19 @@ export class BlockEmitter {
       }
       case FK_RET:
         this.faultPoint(i, rip);
-        o.push(`t = H.peek(${aux}, 0); t = ${aux === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
-        o.push(this.mode64 ? 'if (t < -140737488355328 || t >= 140737488355328) cpu.raise(13, 0);' : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
-        o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${aux}));`);
+        this.retStmts(aux);
         o.push(this.retGoto !== null ? this.retGoto(i) : this.exitStmts(i, 't'));
         this.ended = true;
         return true;
       case FK_PUSH:
         this.faultPoint(i, rip);
-        o.push(aux === 8 ? `H.push(8, R[${2 * reg}], R[${2 * reg + 1}]);` : `H.push(4, R[${2 * reg}], 0);`);
-        o.push(`la = ${this.stackLa()};`);
+        this.pushStmts(aux, `R[${2 * reg}]`, aux === 8 ? `R[${2 * reg + 1}]` : '0');
         this.afterStore(i, end, aux);
         return true;
       case FK_POP:
         this.faultPoint(i, rip);
-        o.push(`t = H.pop(${aux}); R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'd.hi' : '0'};`);
+        this.popStmts(aux);
+        o.push(`R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'th' : '0'};`);
         return true;
       case FK_SHIFT: {
         if (this.shiftInline(c, ci)) return true;
@@ -804,8 +861,7 @@ export class BlockEmitter {
         return true;
       case FK_PUSH_IMM:
         this.faultPoint(i, rip);
-        o.push(`H.push(${aux}, ${imm}, ${imm >> 31});`);
-        o.push(`la = ${this.stackLa()};`);
+        this.pushStmts(aux, String(imm), String(imm >> 31));
         this.afterStore(i, end, aux);
         return true;
       case FK_LEAVE:
