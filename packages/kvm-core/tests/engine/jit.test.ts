@@ -316,6 +316,10 @@ loop:
   orw %si, %bp
 2:
   xorw 2(%${r}bx), %si
+  movb $0x5a, %ah
+  movb $1, %dl
+  add %eax, %esi
+  ${bits === 64 ? 'movb $0x33, %r9b\n  movb $0x44, %sil\n  add %r9d, %edx' : ''}
   add %esi, %edx
   add $1, %ecx
   cmp $300, %ecx

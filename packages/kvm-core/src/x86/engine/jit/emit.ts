@@ -525,6 +525,13 @@ export class BlockEmitter {
       return true;
     }
     if (kind === FK_NONE && this.emitDivEndbr(c, ci, i, rip, end)) return true;
+    if (kind === FK_NONE && op >= 0xb0 && op <= 0xb7 && (c.flags[ci]! & (DCF_MODRM | DCF_LOCK)) === 0 && c.rep[ci] === 0 && c.len[ci] === c.opEnd[ci]! + 1) {
+      // MOV r8, imm8 (B0+r; the i386 XZ decompressor's `mov $1, %al`): REX.B names r8b-r15b,
+      // any REX spl-dil, none AH-BH for 4-7.
+      const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
+      this.out.push(this.setReg8((op & 7) | ((rex & 1) << 3), rex, String(byteOf(c, ci, c.opEnd[ci]!))));
+      return true;
+    }
     if (kind === FK_NONE && inlineable(c, ci)) {
       // An instruction without a compiled form that neither writes memory nor leaves the
       // block's straight line by itself: the interpreter runs it in place; the block goes
