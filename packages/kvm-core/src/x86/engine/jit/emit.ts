@@ -159,8 +159,9 @@ export class BlockEmitter {
 
   /** After a store of size bytes at la by instruction i: leave on MMIO or a write to the block's own code page. */
   private afterStore(i: number, end: number, size: number): void {
-    this.out.push(`if (cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
-      `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { ${this.exitStmts(i, String(end))} }`);
+    // The second page only when the store crossed into it.
+    const second = size === 1 ? '' : ` || ((la & 4095) > ${4096 - size} && TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE)`;
+    this.out.push(`if (cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE${second}) { ${this.exitStmts(i, String(end))} }`);
   }
 
   /** The linear address of the stack top (after a push), for afterStore. */
