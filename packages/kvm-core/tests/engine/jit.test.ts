@@ -806,4 +806,25 @@ describe('engine: compiled tier verify mode (KVMTS_JIT_VERIFY)', () => {
     expect(d.ip).toBe(org + 10);
     expect(m.mem[org + 10 + 0x2000]).toBe(42);
   });
+
+  it('compiled stores (inline TLB stores, pushes) are seen and undone by verify mode: no mismatch on correct code', async () => {
+    const { verifyMismatches } = await import('../../src/x86/engine/jit/verify');
+    const before = verifyMismatches();
+    const saved = jitParams.verify;
+    jitParams.verify = true;
+    try {
+      for (const bits of [64, 32] as const) {
+        const m = machine(bits, BODY_STACK(bits));
+        jitParams.threshold = 1;
+        let r = ENGINE_EXIT_BUDGET;
+        for (let i = 0; i < 1000 && r === ENGINE_EXIT_BUDGET; i++) r = m.cpu.run(997);
+        expect(ENGINE_EXIT_NAMES[r]).toBe('EXCEPTION');
+        expect(m.cpu.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+        expect(m.cpu.blocks.compiled).toBeGreaterThan(0);
+      }
+    } finally {
+      jitParams.verify = saved;
+    }
+    expect(verifyMismatches()).toBe(before);
+  });
 });

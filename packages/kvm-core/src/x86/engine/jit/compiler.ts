@@ -62,9 +62,17 @@ function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: numb
   return true;
 }
 
+/** Verify mode's stores (emit.ts st): through the cpu's methods, which verify.ts patches to log and undo. */
+function st32v(cpu: X86Cpu, la: number, v: number): void {
+  cpu.write32(la, v);
+}
+function st64v(cpu: X86Cpu, la: number, lo: number, hi: number): void {
+  cpu.write64(la, lo, hi);
+}
+
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, chainTo, ld32, ld64, st32, st64, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, chainTo, ld32, ld64, st32, st64, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };

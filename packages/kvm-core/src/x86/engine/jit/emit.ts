@@ -18,6 +18,7 @@
 import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_DF } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
+import { jitParams } from './block-cache';
 import { DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
@@ -76,6 +77,16 @@ export class BlockEmitter {
   chainStmts(i: number, target: number): string {
     return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && ret < left) ` +
       `{ ${materialiseStmt(PEND_DYN)} base = ret; k = -1; t = H.chainTo(cpu, ${target}, left - ret, depth + 1); if (t !== 0) return base + t; } break run;`;
+  }
+
+  /**
+   * The store helper of a 4- or 8-byte store: the inline TLB hit of mem-view.ts, or in
+   * verify mode (verify.ts logs and undoes stores through the cpu's write methods) the
+   * cpu's own method, called the way H.st32/H.st64 are: (cpu, la, lo[, hi]).
+   */
+  private st(size: 4 | 8): string {
+    if (!jitParams.verify) return size === 8 ? 'H.st64' : 'H.st32';
+    return size === 8 ? 'H.st64v' : 'H.st32v';
   }
 
   /** Instruction i at rip may fault from here on. */
@@ -188,9 +199,9 @@ export class BlockEmitter {
     const o = this.out;
     if (this.mode64 && size === 8) {
       o.push(`la = R[9] * 4294967296 + (R[8] >>> 0) - 8; if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
-      o.push(`H.st64(cpu, la, ${lo}, ${hi}); R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
+      o.push(`${this.st(8)}(cpu, la, ${lo}, ${hi}); R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
     } else if (!this.mode64 && size === 4) {
-      o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; H.st32(cpu, la, ${lo}); R[8] = la; } ` +
+      o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; ${this.st(4)}(cpu, la, ${lo}); R[8] = la; } ` +
         `else { H.push(4, ${lo}, 0); la = ${this.stackLa()}; }`);
     } else {
       o.push(`H.push(${size}, ${lo}, ${hi}); la = ${this.stackLa()};`);
@@ -299,7 +310,7 @@ export class BlockEmitter {
   }
 
   private storeMem(size: number, lo: string, hi: string): string {
-    return size === 8 ? `H.st64(cpu, la, ${lo}, ${hi});` : `H.st32(cpu, la, ${lo});`;
+    return size === 8 ? `${this.st(8)}(cpu, la, ${lo}, ${hi});` : `${this.st(4)}(cpu, la, ${lo});`;
   }
 
   /**
@@ -587,8 +598,8 @@ export class BlockEmitter {
     switch (size) {
       case 1: o.push(`cpu.write8(la, ${lo});`); break;
       case 2: o.push(`cpu.write16(la, ${lo});`); break;
-      case 4: o.push(`H.st32(cpu, la, ${lo});`); break;
-      default: o.push(`H.st64(cpu, la, ${lo}, ${hi});`); break;
+      case 4: o.push(`${this.st(4)}(cpu, la, ${lo});`); break;
+      default: o.push(`${this.st(8)}(cpu, la, ${lo}, ${hi});`); break;
     }
     // The index registers step by the size; string-io.ts advance/setIdx.
     o.push(`th = (cpu.flags & ${FLAG_DF}) !== 0 ? ${-size} : ${size};`);
