@@ -625,6 +625,64 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     }
   });
 
+  it('32-bit: a data segment that stops being flat in the middle of a loop (MOV DS) is seen by the next access (#GP)', () => {
+    // GDT at 0x1000: 0x08 code, 0x10 flat data, 0x18 data with a 1 MiB limit (byte granular).
+    const body = `
+      .code32
+      mov $0x7ff000, %esp
+      mov $0x300000, %ebx
+      xor %ecx, %ecx
+      xor %edx, %edx
+    loop:
+      mov $0x10, %eax
+      mov %eax, %ds
+      add (%ebx), %ecx
+      add $1, %edx
+      cmp $500, %edx
+      jne 1f
+      mov $0x18, %eax
+      mov %eax, %ds
+    1:
+      add (%ebx), %ecx
+      mov %ecx, 4(%ebx)
+      cmp $600, %edx
+      jne loop
+      hlt
+    `;
+    for (const threshold of [1, 3]) {
+      const make = () => {
+        const m = machine(32, body);
+        const dv = new DataView(m.mem.buffer);
+        const gdt = 0x1000;
+        dv.setUint32(gdt + 8, 0x0000ffff, true); dv.setUint32(gdt + 12, 0x00cf9b00, true);
+        dv.setUint32(gdt + 16, 0x0000ffff, true); dv.setUint32(gdt + 20, 0x00cf9300, true);
+        dv.setUint32(gdt + 24, 0x0000ffff, true); dv.setUint32(gdt + 28, 0x000f9300, true);
+        m.cpu.gdtrBase = gdt;
+        m.cpu.gdtrLimit = 31;
+        m.cpu.segLimit[3] = 0xffffffff;
+        return m;
+      };
+      const a = make();
+      const b = make();
+      let s = 29;
+      let r = ENGINE_EXIT_BUDGET;
+      let compiled = 0;
+      for (let n = 0; n < 100_000 && r === ENGINE_EXIT_BUDGET && !a.cpu.halted; n++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        const budget = 1 + (s >>> 16) % 97;
+        jitParams.threshold = 0;
+        r = a.cpu.run(budget);
+        jitParams.threshold = threshold;
+        const rb = b.cpu.run(budget);
+        expect(snapshot(b, rb)).toEqual(snapshot(a, r));
+        compiled = b.cpu.blocks.compiled;
+      }
+      expect(ENGINE_EXIT_NAMES[r]).toBe('EXCEPTION');
+      expect(a.cpu.exit.vector).toBe(13);
+      expect(compiled).toBeGreaterThan(0);
+    }
+  });
+
   it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {
     for (const threshold of [2, 7]) {
       const { last, compiled } = lockstep(64, 11, undefined, 97, threshold);

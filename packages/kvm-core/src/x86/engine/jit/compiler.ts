@@ -350,6 +350,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     '  const o = oe - BD[pc];',
     '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return 0;',
     '  const TH = cpu.tlbHpa, BT = cpu.blocks.tag;',
+    `  ${e.flatPrologue()}`,
     `  const PAGE = ${pa - (pa % 4096)}, PEND_DYN = ${PEND_DYN}, ${consts};`,
     '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = 1 << pc, nx = 0;',

@@ -54,6 +54,8 @@ export class BlockEmitter {
   pend = PEND_NONE;
   /** Indexed by instruction: its fault point, or undefined when it cannot fault. */
   readonly faults: (FaultPoint | undefined)[] = [];
+  /** Segments whose flatness the region's code asks (flatPrologue). */
+  readonly flatSegs = new Set<number>();
   /** The basic block ended with a branch (its exits are emitted). */
   ended = false;
   /** Index (in the region) of the first instruction of the basic block being emitted. */
@@ -161,8 +163,9 @@ export class BlockEmitter {
       // A flat segment (base 0, limit 4 GiB, usable read/write data, not expand-down)
       // outside long mode: cpu.linear would return the offset itself (as an Int32), so
       // skip the call; anything else goes through it.
-      this.out.push(`la = ${ea}; if (la > ${0xffffffff - (size - 1)} || cpu.segBase[${seg}] !== 0 || cpu.segLimit[${seg}] !== 4294967295 || ` +
-        `(cpu.segAr[${seg}] & ${FLAT_AR_MASK}) !== ${AR_TYPE_RW} || (cpu.efer & ${EFER_LMA}) !== 0) la = cpu.linear(${seg}, la, ${size}, ${write}); else la = la | 0;`);
+      // Whether the segment is flat is asked once per call of the region (flatPrologue).
+      this.flatSegs.add(seg);
+      this.out.push(`la = ${ea}; if (la > ${0xffffffff - (size - 1)} || !FLAT_${seg}) la = cpu.linear(${seg}, la, ${size}, ${write}); else la = la | 0;`);
     } else {
       this.out.push(`la = cpu.linear(${seg}, ${ea}, ${size}, ${write});`);
     }
@@ -185,8 +188,21 @@ export class BlockEmitter {
    * B set) outside long mode: cpu.linear(2, off) is the offset itself, as for linear().
    */
   private ssFlat(): string {
-    return `cpu.ss32 && cpu.segBase[2] === 0 && cpu.segLimit[2] === 4294967295 && (cpu.segAr[2] & ${FLAT_AR_MASK}) === ${AR_TYPE_RW} && ` +
-      `(cpu.efer & ${EFER_LMA}) === 0`;
+    this.flatSegs.add(2);
+    return 'cpu.ss32 && FLAT_2';
+  }
+
+  /**
+   * The flat-segment tests of the segments this region's code uses (FLAT_n), evaluated once
+   * at each call: a segment register or EFER changes only through instructions that end a
+   * block (far transfers, segment loads, WRMSR; MOV Sreg, r is not run in place, see
+   * inlineable), interrupts are taken only outside a call, and a chained call evaluates
+   * its own.
+   */
+  flatPrologue(): string {
+    const tests = [...this.flatSegs].sort().map((g) => `FLAT_${g} = cpu.segBase[${g}] === 0 && cpu.segLimit[${g}] === 4294967295 && ` +
+      `(cpu.segAr[${g}] & ${FLAT_AR_MASK}) === ${AR_TYPE_RW} && (cpu.efer & ${EFER_LMA}) === 0`);
+    return tests.length === 0 ? '' : `const ${tests.join(', ')};`;
   }
 
   /**
@@ -1017,7 +1033,7 @@ export class BlockEmitter {
 /**
  * Instructions the block may run through the interpreter and continue after: register
  * forms (no memory operand: a store could hit the block's own code) of ModRM instructions
- * other than group 5 (PUSH/CALL/JMP r/m) and the system opcodes 0F 00/01, MOV CR/DR, the
+ * other than group 5 (PUSH/CALL/JMP r/m), MOV Sreg (segments stay as flatPrologue found them) and the system opcodes 0F 00/01, MOV CR/DR, the
  * MSR/SYSENTER row; and a few register-only one-byte opcodes.
  */
 function inlineable(c: DecodeCache, ci: number): boolean {
@@ -1026,6 +1042,8 @@ function inlineable(c: DecodeCache, ci: number): boolean {
   if (f & DCF_MODRM) {
     if (f & DCF_ISMEM) return false;
     if (op === 0xff) return false;
+    // MOV Sreg, r: a segment may change only where a block ends (flatPrologue).
+    if (op === 0x8e) return false;
     if (op === 0x0f) {
       const w = c.opEnd[ci]!;
       const op2 = byteOf(c, ci, w);
