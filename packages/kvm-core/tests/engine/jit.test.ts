@@ -270,6 +270,206 @@ patched:
 `;
 };
 
+/**
+ * The 16-bit forms the tier compiles itself (MOV 66 89/8B/C7, 66 90, shifts, the ALU): the
+ * LZMA decoder's u16 probability updates. Loads and stores keep bits 16-63 of the register, a
+ * store patches the immediate of a later instruction now and then, and the last store
+ * straddles the end of what is mapped (64-bit: #PF; 32-bit: past DS's limit, #GP) before
+ * any byte is written, with the flags of the CMP before it pending.
+ */
+const BODY_WORD = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}bx
+  mov $-1, %${r}si
+  mov $0x12345678, %edi
+  xor %ecx, %ecx
+  xor %edx, %edx
+loop:
+  mov %ecx, %eax
+  imul $0x9e37, %eax, %eax
+  movw %ax, (%${r}bx,%${r}cx,2)
+  movw 2(%${r}bx,%${r}cx,2), %si
+  add %esi, %edx
+  movw $0x8001, 4(%${r}bx,%${r}cx,2)
+  movw %dx, %di
+  movw %cx, %bp
+  add %ebp, %edx
+  xchg %ax, %ax
+  movw (%${r}bx), %di
+  shrw $5, %si
+  subw %si, %ax
+  sarw %cl, %dx
+  shlw $1, %di
+  rolw $3, 6(%${r}bx)
+  addw %ax, 8(%${r}bx)
+  cmpw $0x100, (%${r}bx)
+  adcw %cx, %di
+  sbbw 8(%${r}bx), %ax
+  andw $0xff0, %si
+  subw $3, %dx
+  testw %ax, %dx
+  jns 2f
+  orw %si, %bp
+2:
+  xorw 2(%${r}bx), %si
+  movb $0x5a, %ah
+  movb $1, %dl
+  add %eax, %esi
+  ${bits === 64 ? 'movb $0x33, %r9b\n  movb $0x44, %sil\n  add %r9d, %edx' : ''}
+  add %esi, %edx
+  add $1, %ecx
+  cmp $300, %ecx
+  jne loop
+  xor %ebp, %ebp
+  mov $16, %ecx
+smc:
+  mov %ecx, %eax
+  shr $2, %eax
+  movw %ax, patched+1${bits === 64 ? '(%rip)' : ''}
+patched:
+  mov $0x55, %eax
+  add %eax, %ebp
+  dec %ecx
+  jnz smc
+  mov $${bits === 64 ? '0x3fffffff' : '0x7fffffff'}, %${r}bx
+  cmp %ebp, %ecx
+  movw %cx, (%${r}bx)
+  hlt
+`;
+};
+
+/**
+ * DIV r/m32 and ENDBR32/64, compiled by the tier itself (libgcc's __udivdi3): dividends
+ * with EDX from 0 to just below the divisor (quotients up to 2^32 - 1), divisors from
+ * registers and memory, and a #DE (EDX >= divisor) inside a block with CMP flags pending.
+ */
+const BODY_DIV = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}bx
+  mov $0x9e3779b9, %esi
+  xor %edi, %edi
+  xor %ebp, %ebp
+loop:
+  endbr${bits}
+  imul $0x2545f491, %esi, %esi
+  add $0x3c6ef372, %esi
+  mov %esi, %ecx
+  or $1, %ecx
+  mov %esi, %eax
+  mov %edi, %edx
+  and $0x7fffffff, %edx
+  cmp %ecx, %edx
+  jb 1f
+  shr $1, %edx
+  shr $1, %ecx
+  or $0x80000000, %ecx
+1:
+  div %ecx
+  add %eax, %ebp
+  xor %edx, %edi
+  mov %ecx, (%${r}bx)
+  mov %ebp, %eax
+  xor %edx, %edx
+  divl (%${r}bx)
+  add %edx, %ebp
+  add $0x11111, %edi
+  cmp $0x2000000, %edi
+  jb loop
+  mov $5, %edx
+  mov $5, %ecx
+  cmp %ebp, %edi
+  div %ecx
+  hlt
+`;
+};
+
+/**
+ * 64-bit base + displacement operands (computed in doubles by the tier): negative bases
+ * with positive displacements, loads and stores through them, and finally a base that is
+ * not canonical (#GP inside the block, flags of the CMP before it pending).
+ */
+const BODY_EA = `
+  .code64
+start:
+  mov $0x7ff000, %rsp
+  mov $-0x1000, %rbx
+  xor %ecx, %ecx
+  xor %edx, %edx
+loop:
+  mov 0x201000(%rbx,%rcx,8), %rax
+  add %rcx, %rax
+  mov %rax, 0x202000(%rbx)
+  add 0x202000(%rbx), %rdx
+  lea -8(%rbx), %rbx
+  add $1, %ecx
+  cmp $400, %ecx
+  jne loop
+  movabs $0x7ffffffffffffff0, %rbx
+  cmp %rcx, %rdx
+  mov 0x10(%rbx), %rax
+  hlt
+`;
+
+/**
+ * PUSH/POP/CALL/RET with the stack inline (64-bit mode, flat 32-bit SS): push and pop of
+ * RSP itself, a stack that runs down into the code page now and then (the pushes rewrite
+ * the immediate of a later instruction), and finally a stack pointer the push cannot use
+ * (64-bit: not canonical, #SS; 32-bit: ESP = 2, wrapping past SS's limit, #SS).
+ */
+const BODY_STACK = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  xor %ecx, %ecx
+  xor %ebp, %ebp
+loop:
+  push %${r}cx
+  push $0x1234
+  push %${r}sp
+  pop %${r}ax
+  sub %${r}sp, %${r}ax
+  add %eax, %ebp
+  call fn
+  pop %${r}dx
+  pop %${r}dx
+  add %edx, %ebp
+  add $1, %ecx
+  cmp $300, %ecx
+  jne loop
+  mov %${r}sp, %${r}si
+  mov $16, %ecx
+smc:
+  ${bits === 64 ? 'lea patched+10(%rip), %rsp' : 'mov $patched+5, %esp'}
+  mov %ecx, %eax
+  shr $2, %eax
+  push %${r}ax
+patched:
+  ${bits === 64 ? 'movabs $0x55, %rdx' : 'mov $0x55, %edx'}
+  add %edx, %ebx
+  dec %ecx
+  jnz smc
+  mov %${r}si, %${r}sp
+  ${bits === 64 ? 'movabs $0x800000000004, %rsp' : 'mov $2, %esp'}
+  cmp %ebx, %ecx
+  push %${r}cx
+  hlt
+fn:
+  mov ${bits / 8}(%${r}sp), %${r}ax
+  xor %eax, %ebp
+  ret
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -345,6 +545,141 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
         // so compiled iterations run between the changes and must see each new one).
         expect(last.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
       }
+    }
+  });
+
+  it('16-bit MOVs, shifts and ALU forms (stores, loads, immediates, register forms) are compiled and stay in lockstep, SMC and a straddling store included', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        let sources = '';
+        jitParams.onCompile = (_rip, src) => { sources += src; };
+        const { last, compiled } = lockstep(bits, 13, BODY_WORD(bits), 97, 1);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(bits === 64 ? 14 : 13);
+        expect(compiled).toBeGreaterThan(0);
+        // ebp: the patched immediates, ecx >> 2 for ecx = 16..1.
+        expect(last.regs[10]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+        // Compiled, not run through the interpreter in place.
+        expect(sources).toContain('cpu.write16(la, 32769)');
+        expect(sources).toContain('cpu.read16(la)');
+        expect(sources).toContain('H.shift(cpu, 5, 2,');
+        expect(sources).toContain('H.alu(cpu, 3, 2,');
+        expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('DIV r/m32 and ENDBR are compiled and stay in lockstep, a #DE inside a block included', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        let sources = '';
+        jitParams.onCompile = (_rip, src) => { sources += src; };
+        const { last, compiled } = lockstep(bits, 17, BODY_DIV(bits), 97, 1);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(0);
+        expect(compiled).toBeGreaterThan(0);
+        expect(sources).toContain('cpu.raise(0)');
+        expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('MOVS/STOS without REP are compiled (no interpreter step inside the block)', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        let sources = '';
+        jitParams.onCompile = (_rip, src) => { sources += src; };
+        lockstep(bits, 9, BODY_STRING(bits), 97, 1);
+        expect(sources).toContain('cpu.write8(la');
+        expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('64-bit base + displacement operands: negative bases, and a non-canonical sum (#GP) with flags pending', () => {
+    const { last, compiled } = lockstep(64, 19, BODY_EA, 97, 1);
+    expect(last.exit).toBe('EXCEPTION');
+    expect(last.vector).toBe(13);
+    expect(compiled).toBeGreaterThan(0);
+  });
+
+  it('PUSH/POP/CALL/RET inline: push/pop of rSP, pushes into the running code, an unusable stack pointer (#SS)', () => {
+    for (const bits of [64, 32] as const) {
+      for (const threshold of [1, 3]) {
+        const { last, compiled } = lockstep(bits, 23, BODY_STACK(bits), 97, threshold);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(12);
+        expect(compiled).toBeGreaterThan(0);
+        // ebx: the patched immediates (little-endian low bytes), ecx >> 2 for ecx = 16..1.
+        expect(last.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+      }
+    }
+  });
+
+  it('32-bit: a data segment that stops being flat in the middle of a loop (MOV DS) is seen by the next access (#GP)', () => {
+    // GDT at 0x1000: 0x08 code, 0x10 flat data, 0x18 data with a 1 MiB limit (byte granular).
+    const body = `
+      .code32
+      mov $0x7ff000, %esp
+      mov $0x300000, %ebx
+      xor %ecx, %ecx
+      xor %edx, %edx
+    loop:
+      mov $0x10, %eax
+      mov %eax, %ds
+      add (%ebx), %ecx
+      add $1, %edx
+      cmp $500, %edx
+      jne 1f
+      mov $0x18, %eax
+      mov %eax, %ds
+    1:
+      add (%ebx), %ecx
+      mov %ecx, 4(%ebx)
+      cmp $600, %edx
+      jne loop
+      hlt
+    `;
+    for (const threshold of [1, 3]) {
+      const make = () => {
+        const m = machine(32, body);
+        const dv = new DataView(m.mem.buffer);
+        const gdt = 0x1000;
+        dv.setUint32(gdt + 8, 0x0000ffff, true); dv.setUint32(gdt + 12, 0x00cf9b00, true);
+        dv.setUint32(gdt + 16, 0x0000ffff, true); dv.setUint32(gdt + 20, 0x00cf9300, true);
+        dv.setUint32(gdt + 24, 0x0000ffff, true); dv.setUint32(gdt + 28, 0x000f9300, true);
+        m.cpu.gdtrBase = gdt;
+        m.cpu.gdtrLimit = 31;
+        m.cpu.segLimit[3] = 0xffffffff;
+        return m;
+      };
+      const a = make();
+      const b = make();
+      let s = 29;
+      let r = ENGINE_EXIT_BUDGET;
+      let compiled = 0;
+      for (let n = 0; n < 100_000 && r === ENGINE_EXIT_BUDGET && !a.cpu.halted; n++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        const budget = 1 + (s >>> 16) % 97;
+        jitParams.threshold = 0;
+        r = a.cpu.run(budget);
+        jitParams.threshold = threshold;
+        const rb = b.cpu.run(budget);
+        expect(snapshot(b, rb)).toEqual(snapshot(a, r));
+        compiled = b.cpu.blocks.compiled;
+      }
+      expect(ENGINE_EXIT_NAMES[r]).toBe('EXCEPTION');
+      expect(a.cpu.exit.vector).toBe(13);
+      expect(compiled).toBeGreaterThan(0);
     }
   });
 
@@ -528,5 +863,26 @@ describe('engine: compiled tier verify mode (KVMTS_JIT_VERIFY)', () => {
     expect(m.cpu.regs[0]).toBe(42);
     expect(d.ip).toBe(org + 10);
     expect(m.mem[org + 10 + 0x2000]).toBe(42);
+  });
+
+  it('compiled stores (inline TLB stores, pushes) are seen and undone by verify mode: no mismatch on correct code', async () => {
+    const { verifyMismatches } = await import('../../src/x86/engine/jit/verify');
+    const before = verifyMismatches();
+    const saved = jitParams.verify;
+    jitParams.verify = true;
+    try {
+      for (const bits of [64, 32] as const) {
+        const m = machine(bits, BODY_STACK(bits));
+        jitParams.threshold = 1;
+        let r = ENGINE_EXIT_BUDGET;
+        for (let i = 0; i < 1000 && r === ENGINE_EXIT_BUDGET; i++) r = m.cpu.run(997);
+        expect(ENGINE_EXIT_NAMES[r]).toBe('EXCEPTION');
+        expect(m.cpu.regs[6]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+        expect(m.cpu.blocks.compiled).toBeGreaterThan(0);
+      }
+    } finally {
+      jitParams.verify = saved;
+    }
+    expect(verifyMismatches()).toBe(before);
   });
 });

@@ -44,23 +44,35 @@ import { chainTo } from './chain';
 import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 import { bcIndex, jitStats } from './block-cache';
+import { ld32, ld64, st32, st64, viewOf } from './mem-view';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
 
 /** The len code bytes at m[p] still are the words w[at..] (the last one masked to its bytes). */
 function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: number): boolean {
+  // Whole words through a DataView (one load each); the tail byte by byte, since the word
+  // past the block's end may lie past the end of m.
+  const v = viewOf(m);
   let k = 0;
   for (; k + 4 <= len; k += 4) {
-    if ((m[p + k]! | (m[p + k + 1]! << 8) | (m[p + k + 2]! << 16) | (m[p + k + 3]! << 24)) !== w[at++]) return false;
+    if (v.getInt32(p + k, true) !== w[at++]) return false;
   }
   if (k < len && (word(m, p + k) & BYTE_MASK[len - k]!) !== w[at]) return false;
   return true;
 }
 
+/** Verify mode's stores (emit.ts st): through the cpu's methods, which verify.ts patches to log and undo. */
+function st32v(cpu: X86Cpu, la: number, v: number): void {
+  cpu.write32(la, v);
+}
+function st64v(cpu: X86Cpu, la: number, lo: number, hi: number): void {
+  cpu.write64(la, lo, hi);
+}
+
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, chainTo, ld32, ld64, st32, st64, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };
@@ -338,6 +350,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     '  const o = oe - BD[pc];',
     '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return 0;',
     '  const TH = cpu.tlbHpa, BT = cpu.blocks.tag;',
+    `  ${e.flatPrologue()}`,
     `  const PAGE = ${pa - (pa % 4096)}, PEND_DYN = ${PEND_DYN}, ${consts};`,
     '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = 1 << pc, nx = 0;',

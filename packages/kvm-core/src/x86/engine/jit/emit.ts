@@ -15,10 +15,11 @@
  * physical page the block's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
-import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA } from '../constants';
+import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_DF } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
-import { DCF_ISMEM, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
+import { jitParams } from './block-cache';
+import { DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
@@ -53,6 +54,8 @@ export class BlockEmitter {
   pend = PEND_NONE;
   /** Indexed by instruction: its fault point, or undefined when it cannot fault. */
   readonly faults: (FaultPoint | undefined)[] = [];
+  /** Segments whose flatness the region's code asks (flatPrologue). */
+  readonly flatSegs = new Set<number>();
   /** The basic block ended with a branch (its exits are emitted). */
   ended = false;
   /** Index (in the region) of the first instruction of the basic block being emitted. */
@@ -76,6 +79,16 @@ export class BlockEmitter {
   chainStmts(i: number, target: number): string {
     return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && ret < left) ` +
       `{ ${materialiseStmt(PEND_DYN)} base = ret; k = -1; t = H.chainTo(cpu, ${target}, left - ret, depth + 1); if (t !== 0) return base + t; } break run;`;
+  }
+
+  /**
+   * The store helper of a 4- or 8-byte store: the inline TLB hit of mem-view.ts, or in
+   * verify mode (verify.ts logs and undoes stores through the cpu's write methods) the
+   * cpu's own method, called the way H.st32/H.st64 are: (cpu, la, lo[, hi]).
+   */
+  private st(size: 4 | 8): string {
+    if (!jitParams.verify) return size === 8 ? 'H.st64' : 'H.st32';
+    return size === 8 ? 'H.st64v' : 'H.st32v';
   }
 
   /** Instruction i at rip may fault from here on. */
@@ -131,15 +144,28 @@ export class BlockEmitter {
   /** la = the linear address of the memory operand of entry ci (segmentation checks as cpu.linear). */
   private linear(c: DecodeCache, ci: number, end: number, size: number, write: boolean): void {
     const seg = c.eaSeg[ci]!;
-    const ea = this.ea(c, ci, end);
+    const base = c.base[ci]!;
+    if (this.mode64 && seg !== 4 && seg !== 5 && c.adsize[ci] === 8 && (c.flags[ci]! & DCF_RIPREL) === 0 && c.index[ci]! < 0 && base >= 0) {
+      // base + disp in doubles: exact whenever the 64-bit sum is canonical (|base| < 2^53
+      // then, and a sum that wraps past 2^63 is not canonical either way), so the
+      // canonical check below decides as on the exact halves.
+      this.linearAt(seg, `(R[${2 * base + 1}] * 4294967296 + (R[${2 * base}] >>> 0) + ${c.disp[ci]!})`, 8, size, write);
+      return;
+    }
+    this.linearAt(seg, this.ea(c, ci, end), c.adsize[ci]!, size, write);
+  }
+
+  /** la = the linear address of offset ea (an expression) in segment seg, address size adsize. */
+  private linearAt(seg: number, ea: string, adsize: number, size: number, write: boolean): void {
     if (this.mode64 && seg !== 4 && seg !== 5) {
       this.out.push(`la = ${ea}; if (la < ${-TWO47} || la > ${TWO47 - size}) cpu.raise(${seg === 2 ? 12 : 13}, 0);`);
-    } else if (!this.mode64 && c.adsize[ci] === 4) {
+    } else if (!this.mode64 && adsize === 4) {
       // A flat segment (base 0, limit 4 GiB, usable read/write data, not expand-down)
       // outside long mode: cpu.linear would return the offset itself (as an Int32), so
       // skip the call; anything else goes through it.
-      this.out.push(`la = ${ea}; if (la > ${0xffffffff - (size - 1)} || cpu.segBase[${seg}] !== 0 || cpu.segLimit[${seg}] !== 4294967295 || ` +
-        `(cpu.segAr[${seg}] & ${FLAT_AR_MASK}) !== ${AR_TYPE_RW} || (cpu.efer & ${EFER_LMA}) !== 0) la = cpu.linear(${seg}, la, ${size}, ${write}); else la = la | 0;`);
+      // Whether the segment is flat is asked once per call of the region (flatPrologue).
+      this.flatSegs.add(seg);
+      this.out.push(`la = ${ea}; if (la > ${0xffffffff - (size - 1)} || !FLAT_${seg}) la = cpu.linear(${seg}, la, ${size}, ${write}); else la = la | 0;`);
     } else {
       this.out.push(`la = cpu.linear(${seg}, ${ea}, ${size}, ${write});`);
     }
@@ -147,13 +173,87 @@ export class BlockEmitter {
 
   /** After a store of size bytes at la by instruction i: leave on MMIO or a write to the block's own code page. */
   private afterStore(i: number, end: number, size: number): void {
-    this.out.push(`if (cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
-      `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { ${this.exitStmts(i, String(end))} }`);
+    // The second page only when the store crossed into it.
+    const second = size === 1 ? '' : ` || ((la & 4095) > ${4096 - size} && TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE)`;
+    this.out.push(`if (cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE${second}) { ${this.exitStmts(i, String(end))} }`);
   }
 
   /** The linear address of the stack top (after a push), for afterStore. */
   private stackLa(): string {
     return this.mode64 ? 'R[9] * 4294967296 + (R[8] >>> 0)' : '(cpu.segBase[2] + (cpu.ss32 ? R[8] >>> 0 : R[8] & 0xffff))';
+  }
+
+  /**
+   * SS is flat 32-bit stack (base 0, limit 4 GiB, usable read/write data, not expand-down,
+   * B set) outside long mode: cpu.linear(2, off) is the offset itself, as for linear().
+   */
+  private ssFlat(): string {
+    this.flatSegs.add(2);
+    return 'cpu.ss32 && FLAT_2';
+  }
+
+  /**
+   * The flat-segment tests of the segments this region's code uses (FLAT_n), evaluated once
+   * at each call: a segment register or EFER changes only through instructions that end a
+   * block (far transfers, segment loads, WRMSR; MOV Sreg, r is not run in place, see
+   * inlineable), interrupts are taken only outside a call, and a chained call evaluates
+   * its own.
+   */
+  flatPrologue(): string {
+    const tests = [...this.flatSegs].sort().map((g) => `FLAT_${g} = cpu.segBase[${g}] === 0 && cpu.segLimit[${g}] === 4294967295 && ` +
+      `(cpu.segAr[${g}] & ${FLAT_AR_MASK}) === ${AR_TYPE_RW} && (cpu.efer & ${EFER_LMA}) === 0`);
+    return tests.length === 0 ? '' : `const ${tests.join(', ')};`;
+  }
+
+  /**
+   * PUSH of size bytes (lo, hi: expressions of the old state), as push() in ../stack.ts:
+   * the new stack top's address checked, the store, then rSP; la is the address stored to.
+   * 64-bit mode and a flat 32-bit SS inline (the canonical check raises #SS(0) as
+   * cpu.linear does), anything else through the interpreter's push.
+   */
+  private pushStmts(size: number, lo: string, hi: string): void {
+    const o = this.out;
+    if (this.mode64 && size === 8) {
+      o.push(`la = R[9] * 4294967296 + (R[8] >>> 0) - 8; if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
+      o.push(`${this.st(8)}(cpu, la, ${lo}, ${hi}); R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
+    } else if (!this.mode64 && size === 4) {
+      o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; ${this.st(4)}(cpu, la, ${lo}); R[8] = la; } ` +
+        `else { H.push(4, ${lo}, 0); la = ${this.stackLa()}; }`);
+    } else {
+      o.push(`H.push(${size}, ${lo}, ${hi}); la = ${this.stackLa()};`);
+    }
+  }
+
+  /** POP of size bytes into (t, th), rSP stepped, as pop() in ../stack.ts (inline as pushStmts). */
+  private popStmts(size: number): void {
+    const o = this.out;
+    if (this.mode64 && size === 8) {
+      o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
+      o.push('t = H.ld64(cpu, la); th = cpu.hi; la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
+    } else if (!this.mode64 && size === 4) {
+      o.push(`if ((R[8] >>> 0) <= 4294967292 && ${this.ssFlat()}) { t = H.ld32(cpu, R[8]); R[8] = (R[8] + 4) | 0; } else { t = H.pop(4); } th = 0;`);
+    } else {
+      o.push(`t = H.pop(${size}); th = ${size === 8 ? 'd.hi' : '0'};`);
+    }
+  }
+
+  /** RET: the return address into t (checked: canonical, or within CS's limit), then rSP stepped. */
+  private retStmts(size: number): void {
+    const o = this.out;
+    if (this.mode64 && size === 8) {
+      o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
+      o.push('t = H.ld64(cpu, la); t = cpu.hi * 4294967296 + (t >>> 0);');
+      o.push(`if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);`);
+      o.push('la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
+    } else if (!this.mode64 && size === 4) {
+      o.push(`tb = (R[8] >>> 0) <= 4294967292 && ${this.ssFlat()} ? 1 : 0; t = (tb !== 0 ? H.ld32(cpu, R[8]) : H.peek(4, 0)) >>> 0;`);
+      o.push('if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
+      o.push('if (tb !== 0) R[8] = (R[8] + 4) | 0; else H.setStackPointer(H.spAdd(H.stackPointer(), 4));');
+    } else {
+      o.push(`t = H.peek(${size}, 0); t = ${size === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
+      o.push(this.mode64 ? `if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);` : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
+      o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${size}));`);
+    }
   }
 
   /** A near-branch target check (nearBranch in fast-path.ts) for the constant target t. */
@@ -220,13 +320,13 @@ export class BlockEmitter {
 
   /** 32/64-bit read of [la] into (t, cpu.hi) expressions. */
   private load(size: number): [string, string] {
-    if (size === 8) { this.out.push('t = cpu.read64(la); th = cpu.hi;'); return ['t', 'th']; }
-    this.out.push('t = cpu.read32(la);');
+    if (size === 8) { this.out.push('t = H.ld64(cpu, la); th = cpu.hi;'); return ['t', 'th']; }
+    this.out.push('t = H.ld32(cpu, la);');
     return ['t', '0'];
   }
 
   private storeMem(size: number, lo: string, hi: string): string {
-    return size === 8 ? `cpu.write64(la, ${lo}, ${hi});` : `cpu.write32(la, ${lo});`;
+    return size === 8 ? `${this.st(8)}(cpu, la, ${lo}, ${hi});` : `${this.st(4)}(cpu, la, ${lo});`;
   }
 
   /**
@@ -297,8 +397,8 @@ export class BlockEmitter {
       case FK_ALU_RM: {
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, false);
-        if (size === 8) o.push('tm = cpu.read64(la); tmh = cpu.hi;');
-        else o.push('tm = cpu.read32(la);');
+        if (size === 8) o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;');
+        else o.push('tm = H.ld32(cpu, la);');
         this.aluOp(aux & 7, size, regLo(reg), regHi(reg), 'tm', size === 8 ? 'tmh' : '0', (aux & FA_NOWRITE) !== 0, toReg(reg));
         return true;
       }
@@ -307,8 +407,8 @@ export class BlockEmitter {
         const write = (aux & FA_NOWRITE) === 0;
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, write);
-        if (size === 8) o.push('tm = cpu.read64(la); tmh = cpu.hi;');
-        else o.push('tm = cpu.read32(la);');
+        if (size === 8) o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;');
+        else o.push('tm = H.ld32(cpu, la);');
         const b = kind === FK_ALU_MR ? regLo(reg) : String(imm);
         const bh = kind === FK_ALU_MR ? regHi(reg) : imm < 0 ? '-1' : '0';
         this.aluOp(aux & 7, size, 'tm', size === 8 ? 'tmh' : '0', b, bh, !write, (lo, hi) => this.storeMem(size, lo, hi));
@@ -337,10 +437,9 @@ export class BlockEmitter {
         const t = this.relTarget(end, imm);
         this.faultPoint(i, rip);
         o.push(this.branchCheck(t));
-        o.push(`H.push(${aux}, ${end | 0}, ${Math.floor(end / TWO32) | 0});`);
+        this.pushStmts(aux, String(end | 0), String(Math.floor(end / TWO32) | 0));
         // A pending MMIO exit (the push) is the run loop's, and a push onto this region's
         // own page may have changed its code: leave for either.
-        o.push(`la = ${this.stackLa()};`);
         this.afterStore(i, t, aux);
         o.push(this.branch(i, t));
         this.callEnds.push(end);
@@ -349,21 +448,19 @@ export class BlockEmitter {
       }
       case FK_RET:
         this.faultPoint(i, rip);
-        o.push(`t = H.peek(${aux}, 0); t = ${aux === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
-        o.push(this.mode64 ? 'if (t < -140737488355328 || t >= 140737488355328) cpu.raise(13, 0);' : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
-        o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${aux}));`);
+        this.retStmts(aux);
         o.push(this.retGoto !== null ? this.retGoto(i) : this.exitStmts(i, 't'));
         this.ended = true;
         return true;
       case FK_PUSH:
         this.faultPoint(i, rip);
-        o.push(aux === 8 ? `H.push(8, R[${2 * reg}], R[${2 * reg + 1}]);` : `H.push(4, R[${2 * reg}], 0);`);
-        o.push(`la = ${this.stackLa()};`);
+        this.pushStmts(aux, `R[${2 * reg}]`, aux === 8 ? `R[${2 * reg + 1}]` : '0');
         this.afterStore(i, end, aux);
         return true;
       case FK_POP:
         this.faultPoint(i, rip);
-        o.push(`t = H.pop(${aux}); R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'd.hi' : '0'};`);
+        this.popStmts(aux);
+        o.push(`R[${2 * reg}] = t; R[${2 * reg + 1}] = ${aux === 8 ? 'th' : '0'};`);
         return true;
       case FK_SHIFT: {
         if (this.shiftInline(c, ci)) return true;
@@ -389,7 +486,7 @@ export class BlockEmitter {
         if (isMem) {
           this.faultPoint(i, rip);
           this.linear(c, ci, end, 4, false);
-          o.push('t = cpu.read32(la) | 0;');
+          o.push('t = H.ld32(cpu, la) | 0;');
         } else {
           o.push(`t = R[${2 * rm}];`);
         }
@@ -449,17 +546,18 @@ export class BlockEmitter {
     const formDone = this.emitForm(c, ci, kind, i, rip, end);
     if (formDone) return true;
     const op = c.op[ci]!;
-    if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab)) {
-      // MOVS/STOS without REP (gcc's byte-copy loops): the interpreter runs it in place, then
-      // the block checks its store (to ES:rDI as it was before) like one of its own.
-      this.materialise();
-      this.faultPoint(i, rip);
-      const ad = c.adsize[ci];
-      const di = ad === 8 ? 'R[15] * 4294967296 + (R[14] >>> 0)' : ad === 4 ? '(R[14] >>> 0)' : '(R[14] & 0xffff)';
-      const size = op & 1 ? c.opsize[ci]! : 1;
-      o.push(`t = ${di}; cpu.rip = ${rip}; H.step(cpu); la = ${this.mode64 ? 't' : '(cpu.segBase[0] + t) | 0'};`);
-      o.push(`if (d.ip !== ${end} || cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE || ` +
-        `TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
+    if (kind === FK_NONE && c.opsize[ci] === 2 && this.emitWord(c, ci, i, rip, end)) return true;
+    if (kind === FK_NONE && c.rep[ci] === 0 && (op === 0xa4 || op === 0xa5 || op === 0xaa || op === 0xab) && c.adsize[ci] !== 2 &&
+      (c.flags[ci]! & DCF_LOCK) === 0) {
+      this.emitString(c, ci, i, rip, end);
+      return true;
+    }
+    if (kind === FK_NONE && this.emitDivEndbr(c, ci, i, rip, end)) return true;
+    if (kind === FK_NONE && op >= 0xb0 && op <= 0xb7 && (c.flags[ci]! & (DCF_MODRM | DCF_LOCK)) === 0 && c.rep[ci] === 0 && c.len[ci] === c.opEnd[ci]! + 1) {
+      // MOV r8, imm8 (B0+r; the i386 XZ decompressor's `mov $1, %al`): REX.B names r8b-r15b,
+      // any REX spl-dil, none AH-BH for 4-7.
+      const rex = c.flags[ci]! & DCF_PREFIXED ? c.rex[ci]! : 0;
+      this.out.push(this.setReg8((op & 7) | ((rex & 1) << 3), rex, String(byteOf(c, ci, c.opEnd[ci]!))));
       return true;
     }
     if (kind === FK_NONE && inlineable(c, ci)) {
@@ -476,6 +574,223 @@ export class BlockEmitter {
     return false;
   }
 
+
+  /**
+   * MOVS/STOS without REP (gcc's byte-copy loops, memcpy in bench-32), 32- and 64-bit
+   * address size, as execString in ../string-io.ts does one iteration: read [seg:rSI] (DS
+   * or the override), write [ES:rDI], then step rSI/rDI by the size, backwards when DF.
+   * Nothing is written before the last possible fault; the block checks the store like
+   * its own (SMC, MMIO).
+   */
+  private emitString(c: DecodeCache, ci: number, i: number, rip: number, end: number): void {
+    const o = this.out;
+    const op = c.op[ci]!;
+    const ad = c.adsize[ci]!;
+    const size = op & 1 ? c.opsize[ci]! : 1;
+    const f = c.flags[ci]!;
+    const srcSeg = f & DCF_PREFIXED && c.seg[ci]! > 0 ? c.seg[ci]! - 1 : 3;
+    const idx = (r: number) => (ad === 8 ? `(R[${2 * r + 1}] * 4294967296 + (R[${2 * r}] >>> 0))` : `(R[${2 * r}] >>> 0)`);
+    this.faultPoint(i, rip);
+    // tb: rDI before the instruction (and rSI in tr for MOVS).
+    o.push(`tb = ${idx(7)};`);
+    let lo: string;
+    let hi = '0';
+    if (op === 0xa4 || op === 0xa5) {
+      o.push(`tr = ${idx(6)};`);
+      this.linearAt(srcSeg, 'tr', ad, size, false);
+      switch (size) {
+        case 1: o.push('tm = cpu.read8(la);'); break;
+        case 2: o.push('tm = cpu.read16(la);'); break;
+        case 4: o.push('tm = H.ld32(cpu, la);'); break;
+        default: o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;'); hi = 'tmh'; break;
+      }
+      lo = 'tm';
+    } else {
+      const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+      lo = size === 1 ? this.reg8(0, rex) : size === 2 ? '(R[0] & 0xffff)' : 'R[0]';
+      if (size === 8) hi = 'R[1]';
+    }
+    this.linearAt(0, 'tb', ad, size, true);
+    switch (size) {
+      case 1: o.push(`cpu.write8(la, ${lo});`); break;
+      case 2: o.push(`cpu.write16(la, ${lo});`); break;
+      case 4: o.push(`${this.st(4)}(cpu, la, ${lo});`); break;
+      default: o.push(`${this.st(8)}(cpu, la, ${lo}, ${hi});`); break;
+    }
+    // The index registers step by the size; string-io.ts advance/setIdx.
+    o.push(`th = (cpu.flags & ${FLAG_DF}) !== 0 ? ${-size} : ${size};`);
+    const step = (r: number, v: string) => {
+      if (ad === 8) {
+        o.push(`t = ${v} + th; if (t >= 9223372036854775808) t -= 18446744073709551616; else if (t < -9223372036854775808) t += 18446744073709551616;`);
+        o.push(`R[${2 * r}] = t | 0; R[${2 * r + 1}] = Math.floor(t / 4294967296) | 0;`);
+      } else {
+        o.push(`R[${2 * r}] = (${v} + th) | 0; R[${2 * r + 1}] = 0;`);
+      }
+    };
+    if (op === 0xa4 || op === 0xa5) step(6, 'tr');
+    step(7, 'tb');
+    this.afterStore(i, end, size);
+  }
+
+  /**
+   * DIV r/m32 (F7 /6) and ENDBR32/ENDBR64 (F3 0F 1E FB/FA, a NOP here), which the
+   * interpreter has no fast form for: libgcc's __udivdi3 (bench-32's 64-bit division)
+   * runs both on every call. DIV is execute.ts divide(): #DE on a zero divisor or a
+   * quotient of 2^32 or more (EDX >= the divisor); EDX:EAX / src in two 48-bit steps,
+   * each exact in doubles; EAX = quotient, EDX = remainder (zero-extended); flags unchanged.
+   */
+  private emitDivEndbr(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const f = c.flags[ci]!;
+    const op = c.op[ci]!;
+    if ((f & DCF_LOCK) !== 0 || (f & DCF_MODRM) === 0 || c.adsize[ci] === 2) return false;
+    const len = c.len[ci]!;
+    if (op === 0x0f) {
+      return c.rep[ci] === 0xf3 && byteOf(c, ci, c.opEnd[ci]!) === 0x1e && (c.modrm[ci] === 0xfa || c.modrm[ci] === 0xfb) &&
+        c.modrmEnd[ci] === len && (f & DCF_ISMEM) === 0;
+    }
+    if (op !== 0xf7 || c.rep[ci] !== 0 || c.opsize[ci] !== 4 || (c.reg[ci]! & 7) !== 6 || c.modrmEnd[ci] !== len) return false;
+    const o = this.out;
+    this.faultPoint(i, rip);
+    if (f & DCF_ISMEM) {
+      this.linear(c, ci, end, 4, false);
+      o.push('tb = H.ld32(cpu, la) >>> 0;');
+    } else {
+      o.push(`tb = R[${2 * c.rm[ci]!}] >>> 0;`);
+    }
+    o.push('th = R[4] >>> 0; if (tb === 0 || th >= tb) cpu.raise(0);');
+    o.push('ta = R[0] >>> 0; t = th * 65536 + (ta >>> 16); tr = Math.floor(t / tb); t = (t - tr * tb) * 65536 + (ta & 0xffff); tm = Math.floor(t / tb);');
+    o.push('R[4] = (t - tm * tb) | 0; R[5] = 0; R[0] = (tr * 65536 + tm) | 0; R[1] = 0;');
+    return true;
+  }
+
+  /**
+   * The 16-bit MOVs (66 89, 66 8B, 66 C7 /0) and 66 90 (a NOP), which the interpreter has
+   * no fast form for: the XZ decompressor of the Linux boot protocol stores every LZMA
+   * probability (a u16) with MOV m16, r16, so without them its loop left the compiled code
+   * at each decoded bit. A 16-bit register write keeps bits 16-63 (SDM vol. 1, 3.4.1.1).
+   */
+  private emitWord(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const f = c.flags[ci]!;
+    const op = c.op[ci]!;
+    const len = c.len[ci]!;
+    if ((f & DCF_LOCK) !== 0 || c.rep[ci] !== 0 || c.adsize[ci] === 2) return false;
+    const o = this.out;
+    if (!(f & DCF_MODRM)) {
+      // 66 90 is XCHG AX, AX: nothing changes (REX.B would name R8W).
+      const rex = f & DCF_PREFIXED ? c.rex[ci]! : 0;
+      return op === 0x90 && len === c.opEnd[ci] && (rex & 1) === 0;
+    }
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const isMem = (f & DCF_ISMEM) !== 0;
+    const modrmEnd = c.modrmEnd[ci]!;
+    switch (op) {
+      case 0x89:
+        if (len !== modrmEnd) return false;
+        if (!isMem) {
+          o.push(`R[${2 * rm}] = (R[${2 * rm}] & -65536) | (R[${2 * reg}] & 0xffff);`);
+          return true;
+        }
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 2, true);
+        o.push(`cpu.write16(la, R[${2 * reg}] & 0xffff);`);
+        this.afterStore(i, end, 2);
+        return true;
+      case 0x8b:
+        if (len !== modrmEnd) return false;
+        if (!isMem) {
+          o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | (R[${2 * rm}] & 0xffff);`);
+          return true;
+        }
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 2, false);
+        o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | cpu.read16(la);`);
+        return true;
+      case 0xc1: case 0xd1: case 0xd3: {
+        // Shifts and rotates of a word (the LZMA probability update: prob -= prob >> 5).
+        if (len !== modrmEnd + (op === 0xc1 ? 1 : 0)) return false;
+        const count = op === 0xc1 ? String(byteOf(c, ci, modrmEnd) & 31) : op === 0xd1 ? '1' : '(R[2] & 31)';
+        this.materialise();
+        if (isMem) {
+          this.faultPoint(i, rip);
+          this.linear(c, ci, end, 2, true);
+          o.push(`cpu.write16(la, H.shift(cpu, ${reg & 7}, 2, cpu.read16(la), ${count}));`);
+          this.afterStore(i, end, 2);
+        } else {
+          o.push(`tr = H.shift(cpu, ${reg & 7}, 2, R[${2 * rm}] & 0xffff, ${count}); R[${2 * rm}] = (R[${2 * rm}] & -65536) | (tr & 0xffff);`);
+        }
+        return true;
+      }
+      case 0xc7: {
+        if (!isMem || (reg & 7) !== 0 || len !== modrmEnd + 2) return false;
+        const imm = byteOf(c, ci, modrmEnd) | (byteOf(c, ci, modrmEnd + 1) << 8);
+        this.faultPoint(i, rip);
+        this.linear(c, ci, end, 2, true);
+        o.push(`cpu.write16(la, ${imm});`);
+        this.afterStore(i, end, 2);
+        return true;
+      }
+    }
+    return this.emitWordAlu(c, ci, i, rip, end);
+  }
+
+  /**
+   * The word ALU forms (66 01/03 ... 39/3B, 81/83, 85): alu() of ../alu.ts on 16-bit
+   * operands after materialising the flags (ADC/SBB read CF; every form sets them), the
+   * result merged into bits 0-15.
+   */
+  private emitWordAlu(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const o = this.out;
+    const op = c.op[ci]!;
+    const len = c.len[ci]!;
+    const reg = c.reg[ci]!;
+    const rm = c.rm[ci]!;
+    const isMem = (c.flags[ci]! & DCF_ISMEM) !== 0;
+    const modrmEnd = c.modrmEnd[ci]!;
+    let aop: number;
+    let src: string;
+    let toReg = false;
+    if (op < 0x40 && (op & 5) === 1) {
+      // 01 03 09 0B ... 39 3B: Ev,Gv (bit 1 clear) or Gv,Ev.
+      if (len !== modrmEnd) return false;
+      aop = op >> 3;
+      toReg = (op & 2) !== 0;
+      src = toReg ? '' : `(R[${2 * reg}] & 0xffff)`;
+    } else if (op === 0x85) {
+      if (len !== modrmEnd) return false;
+      aop = 4;
+      src = `(R[${2 * reg}] & 0xffff)`;
+    } else if (op === 0x81 || op === 0x83) {
+      if (len !== modrmEnd + (op === 0x81 ? 2 : 1)) return false;
+      aop = reg & 7;
+      const imm = op === 0x81 ? byteOf(c, ci, modrmEnd) | (byteOf(c, ci, modrmEnd + 1) << 8) : ((byteOf(c, ci, modrmEnd) << 24) >> 24) & 0xffff;
+      src = String(imm);
+    } else {
+      return false;
+    }
+    // TEST (85) is AND without the write; CMP writes nothing either.
+    const op7 = op === 0x85 ? ALU_AND : aop;
+    const write = op !== 0x85 && aop !== ALU_CMP;
+    this.materialise();
+    let rmVal = `(R[${2 * rm}] & 0xffff)`;
+    if (isMem) {
+      this.faultPoint(i, rip);
+      this.linear(c, ci, end, 2, write && !toReg);
+      o.push('tm = cpu.read16(la);');
+      rmVal = 'tm';
+    }
+    if (toReg) {
+      o.push(`tr = H.alu(cpu, ${op7}, 2, (R[${2 * reg}] & 0xffff), ${rmVal});`);
+      if (write) o.push(`R[${2 * reg}] = (R[${2 * reg}] & -65536) | (tr & 0xffff);`);
+      return true;
+    }
+    o.push(`tr = H.alu(cpu, ${op7}, 2, ${rmVal}, ${src});`);
+    if (write) {
+      if (isMem) { o.push('cpu.write16(la, tr);'); this.afterStore(i, end, 2); }
+      else o.push(`R[${2 * rm}] = (R[${2 * rm}] & -65536) | (tr & 0xffff);`);
+    }
+    return true;
+  }
 
   /**
    * SHL/SHR/SAR of a register by a nonzero immediate count, inline with lazy flags
@@ -581,8 +896,7 @@ export class BlockEmitter {
         return true;
       case FK_PUSH_IMM:
         this.faultPoint(i, rip);
-        o.push(`H.push(${aux}, ${imm}, ${imm >> 31});`);
-        o.push(`la = ${this.stackLa()};`);
+        this.pushStmts(aux, String(imm), String(imm >> 31));
         this.afterStore(i, end, aux);
         return true;
       case FK_LEAVE:
@@ -719,7 +1033,7 @@ export class BlockEmitter {
 /**
  * Instructions the block may run through the interpreter and continue after: register
  * forms (no memory operand: a store could hit the block's own code) of ModRM instructions
- * other than group 5 (PUSH/CALL/JMP r/m) and the system opcodes 0F 00/01, MOV CR/DR, the
+ * other than group 5 (PUSH/CALL/JMP r/m), MOV Sreg (segments stay as flatPrologue found them) and the system opcodes 0F 00/01, MOV CR/DR, the
  * MSR/SYSENTER row; and a few register-only one-byte opcodes.
  */
 function inlineable(c: DecodeCache, ci: number): boolean {
@@ -728,6 +1042,8 @@ function inlineable(c: DecodeCache, ci: number): boolean {
   if (f & DCF_MODRM) {
     if (f & DCF_ISMEM) return false;
     if (op === 0xff) return false;
+    // MOV Sreg, r: a segment may change only where a block ends (flatPrologue).
+    if (op === 0x8e) return false;
     if (op === 0x0f) {
       const w = c.opEnd[ci]!;
       const op2 = byteOf(c, ci, w);
