@@ -26,6 +26,7 @@ import {
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, pendingKind, PEND_DYN, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
+  PEND_ADC32, PEND_IMUL32, PEND_SBB32,
   PEND_SHIFT32, PEND_SHIFT64, PEND_SUB32, PEND_SUB64,
 } from './flags';
 
@@ -540,7 +541,10 @@ export class BlockEmitter {
       o.push(`ta = ${a}; tb = ${b};`);
       o.push(sbb ? 'tr = (ta - tb - th) | 0;' : 'tr = (ta + tb + th) | 0;');
       if (!nowrite) o.push(store('tr', '0'));
-      o.push(`cpu.flags = F.${sbb ? 'flagsSbb32' : 'flagsAdc32'}(cpu.flags, ta, tb, th, tr);`);
+      // Lazy (flags.ts PEND_ADC32/PEND_SBB32): the carry in travels in fah.
+      o.push('fa = ta; fb = tb; fah = th; fr = tr;');
+      this.pend = sbb ? PEND_SBB32 : PEND_ADC32;
+      return;
     }
     this.pend = PEND_NONE;
   }
@@ -600,9 +604,14 @@ export class BlockEmitter {
         }
         const a = aux ? String(imm) : `R[${2 * reg}]`;
         const ah = aux ? String(imm >> 31) : `R[${2 * reg + 1}]`;
-        if (size === 8) o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
-        else o.push(`R[${2 * reg}] = H.imul32(cpu, ${a}, tm); R[${2 * reg + 1}] = 0;`);
-        this.pend = PEND_NONE;
+        if (size === 8) {
+          o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
+          this.pend = PEND_NONE;
+        } else {
+          // Lazy flags (flags.ts PEND_IMUL32): the product in JS, the operands kept.
+          o.push(`ta = ${a}; tr = Math.imul(ta, tm); R[${2 * reg}] = tr; R[${2 * reg + 1}] = 0; fa = ta; fb = tm; fr = tr;`);
+          this.pend = PEND_IMUL32;
+        }
         return true;
       }
       case FK_SETCC: {
