@@ -639,7 +639,107 @@ loop:
   hlt
 `;
 
+/**
+ * Instructions that only read memory, run in place inside compiled blocks: the i386
+ * kernel's strcmp (LODSB; SCASB; JNE; TESTB; JNE), strchr (LODSB; CMP AH, AL), CMPSB
+ * and LODSL/SCASL without REP, both directions, and lib/mpi's DIV by a limb in memory
+ * (IDIV too), ending in a #DE from DIV m32 inside a block.
+ */
+const BODY_READS32 = `
+  .code32
+start:
+  mov $0x7ff000, %esp
+  mov $0x200000, %ebx
+  xor %ecx, %ecx
+fill:
+  mov %ecx, %eax
+  and $0x3f, %eax
+  add $0x30, %eax
+  mov %al, (%ebx,%ecx)
+  mov %al, 0x1000(%ebx,%ecx)
+  inc %ecx
+  cmp $0x800, %ecx
+  jne fill
+  movb $0, 0x7ff(%ebx)
+  movb $0, 0x17fe(%ebx)
+  xor %ebp, %ebp
+  xor %edi, %edi
+round:
+  mov %ebx, %esi
+  lea 0x1000(%ebx), %edi
+  add %ebp, %esi
+  add %ebp, %edi
+cmp:
+  lodsb
+  scasb
+  jne 1f
+  testb %al, %al
+  jne cmp
+1:
+  sbb %eax, %eax
+  add %eax, %edx
+  mov %ebx, %esi
+  add %ebp, %esi
+  mov $0x45, %ah
+chr:
+  lodsb
+  cmp %ah, %al
+  je 2f
+  testb %al, %al
+  jne chr
+2:
+  add %esi, %edx
+  mov %ebx, %esi
+  lea 0x1000(%ebx), %edi
+  mov $40, %ecx
+cmps:
+  cmpsb
+  setne %al
+  add %eax, %edx
+  lodsl
+  scasl
+  adc %eax, %edx
+  dec %ecx
+  jnz cmps
+  std
+  mov $30, %ecx
+back:
+  lodsb
+  scasl
+  cmpsb
+  adc %eax, %edx
+  dec %ecx
+  jnz back
+  cld
+  mov %edx, %eax
+  xor %edx, %edx
+  movl $0x1234567, 0x2000(%ebx)
+  divl 0x2000(%ebx)
+  add %eax, %esi
+  add %edx, %esi
+  mov %esi, %eax
+  cltd
+  idivl 0x2000(%ebx)
+  add %edx, %edi
+  inc %ebp
+  cmp $60, %ebp
+  jne round
+  movl $0, 0x2000(%ebx)
+  cmp %esi, %edi
+  divl 0x2000(%ebx)
+  hlt
+`;
+
 describe('engine: compiled tier, 32-bit IMUL and ADC/SBB with lazy flags', () => {
+  it('LODS/SCAS/CMPS and DIV m32 run in place inside compiled loops, in lockstep; a #DE from DIV m32 in a block', () => {
+    for (const threshold of [1, 3]) {
+      const { last, compiled } = lockstep(32, 17, BODY_READS32, 97, threshold);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(0);
+      expect(compiled).toBeGreaterThan(3);
+    }
+  });
+
   it('same state as the interpreter after every slice (i386 lib/mpi forms, every condition, faults)', () => {
     for (const threshold of [1, 2]) {
       const { last, compiled } = lockstep(32, 13, BODY_MUL32, 97, threshold);

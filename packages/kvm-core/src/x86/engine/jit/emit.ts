@@ -734,6 +734,9 @@ export class BlockEmitter {
 function inlineable(c: DecodeCache, ci: number): boolean {
   const op = c.op[ci]!;
   const f = c.flags[ci]!;
+  // Also instructions that only read memory (no store can hit the block's code): DIV/IDIV
+  // m (F6/F7 /6 /7: the i386 kernel's lib/mpi divides by a limb in memory).
+  if ((f & (DCF_MODRM | DCF_ISMEM)) === (DCF_MODRM | DCF_ISMEM) && (op === 0xf6 || op === 0xf7) && (c.reg[ci]! & 6) === 6) return true;
   if (f & DCF_MODRM) {
     if (f & DCF_ISMEM) return false;
     if (op === 0xff) return false;
@@ -751,6 +754,10 @@ function inlineable(c: DecodeCache, ci: number): boolean {
   switch (op) {
     case 0x9e: case 0x9f: case 0xa8: case 0xa9: case 0xf5: case 0xf8: case 0xf9: case 0xfc: case 0xfd:
       return true;
+    // LODS, SCAS and CMPS without REP only read memory: the i386 kernel's strcmp/strchr
+    // loops (arch/x86/lib/string_32.c: LODSB; SCASB; JNE) run compiled around them.
+    case 0xa6: case 0xa7: case 0xac: case 0xad: case 0xae: case 0xaf:
+      return c.rep[ci] === 0;
     case 0x0f: {
       const op2 = byteOf(c, ci, c.opEnd[ci]!);
       return op2 >= 0xc8 && op2 <= 0xcf;
