@@ -166,7 +166,10 @@ describe('engine: fast forms against the general path', () => {
 
   const FORMS32 = ['inc %eax', 'dec %ecx', 'inc %esi\nsetz %al', 'dec %edi\nseto %cl\nsetc %dl', 'push $-5\npop %ecx',
     'push $0x12345678\npop %edx', 'lea 8(%ebx), %ebp\nleave\nmov %esp, %ecx\nmov $0x90000, %esp', 'cltd', 'cwtl',
-    'imul $-3, (%ebx), %eax', 'setb (%ebx)', 'addb $0x80, 1(%ebx)', 'mull %ecx', 'decb %ah', 'shr $3, %eax\nadc %ecx, %edx'];
+    'imul $-3, (%ebx), %eax', 'setb (%ebx)', 'addb $0x80, 1(%ebx)', 'mull %ecx', 'decb %ah', 'shr $3, %eax\nadc %ecx, %edx',
+    // MOV with moffs32 (A0-A3), with and without a segment override, and 66 90.
+    'mov 0x20000, %eax', 'mov %eax, 0x20004', 'mov 0x20003, %al', 'mov %al, 0x20005', 'mov %fs:0x20008, %eax',
+    'mov %eax, %gs:0x2000c', '.byte 0x66, 0x90'];
   it.each(FORMS32)('32-bit mode: %s: general path, fast form and compiled code agree', (insn) => {
     const m = machine32(insn);
     const next = rng(insn.length * 31 + insn.charCodeAt(1));
@@ -179,6 +182,27 @@ describe('engine: fast forms against the general path', () => {
       for (const s of states.slice(1)) {
         expect(Array.from(s.regs)).toEqual(Array.from(states[0]!.regs));
         expect(s.flags.toString(16)).toBe(states[0]!.flags.toString(16));
+        expect(Array.from(s.mem)).toEqual(Array.from(states[0]!.mem));
+      }
+    }
+  });
+
+  it('32-bit mode: MOV moffs32 with an FS/GS override goes through that segment\'s base (fast form and compiled code)', () => {
+    const m = machine32('mov %fs:0x1f000, %eax\nmov %al, %gs:0x1f00a\nmov %fs:0x1f004, %al\nmov %eax, %fs:0x1f00c');
+    m.cpu.segBase[4] = 0x1000;
+    m.cpu.segBase[5] = 0x1000;
+    const next = rng(5);
+    for (let i = 0; i < 8; i++) {
+      const st = randomState(next, i);
+      for (let r = 0; r < 8; r++) st.regs[2 * r + 1] = 0;
+      const { states, kind, compiled } = runThree(m, st);
+      expect(kind, 'a fast form').not.toBe(0);
+      expect(compiled, 'a compiled block').toBe(true);
+      // The general path read DATA through FS: EAX holds its first dword, with AL from byte 4.
+      const w = st.mem[0]! | (st.mem[1]! << 8) | (st.mem[2]! << 16) | (st.mem[3]! << 24);
+      expect(states[0]!.regs[0]).toBe((w & ~0xff) | st.mem[4]!);
+      for (const s of states.slice(1)) {
+        expect(Array.from(s.regs)).toEqual(Array.from(states[0]!.regs));
         expect(Array.from(s.mem)).toEqual(Array.from(states[0]!.mem));
       }
     }

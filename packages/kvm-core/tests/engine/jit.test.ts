@@ -886,3 +886,224 @@ describe('engine: compiled tier verify mode (KVMTS_JIT_VERIFY)', () => {
     expect(verifyMismatches()).toBe(before);
   });
 });
+
+/**
+ * 32-bit IMUL and ADC/SBB with lazy flags (flags.ts PEND_IMUL32, PEND_ADC32, PEND_SBB32):
+ * lib/mpi's umul_ppmm as the i386 kernel runs it (four IMULs of 16-bit halves, CMP+CMOV,
+ * SETB, ADC), then every condition read straight after an IMUL (products that overflow and
+ * that do not), after an ADC and an SBB (carry in set and clear), flags carried into the
+ * next basic block and read there by interpreted PUSHF, and #GP faults right after an IMUL
+ * and after an ADC inside a block (the flags at the fault come from the pending kind).
+ */
+const BODY_MUL32 = `
+  .code32
+start:
+  mov $0x200000, %ebx
+  mov $0x7ff000, %esp
+  mov $0x9e3779b9, %ebp
+  xor %edi, %edi
+  xor %esi, %esi
+loop:
+  mov (%ebx,%edi,4), %edx
+  movzwl %dx, %ecx
+  shr $16, %edx
+  mov %ebp, %eax
+  movzwl %ax, %eax
+  imul %ecx, %eax
+  imul %ebp, %ecx
+  imul %edx, %ebp
+  imul 4(%ebx,%edi,4), %edx
+  add %eax, %ecx
+  cmp %eax, %ecx
+  cmovae %edx, %ebp
+  setb %al
+  add (%ebx,%edi,4), %ecx
+  adc %ecx, %esi
+  mov %ecx, (%ebx,%edi,4)
+  sbb %edx, %esi
+  adc $0, %ebp
+  imul $0x10001, %ebp, %eax
+  jo 1f
+  inc %esi
+1:
+  imul %ebp, %eax
+  jc 2f
+  add $3, %esi
+2:
+  imul %eax, %eax
+  js 3f
+  xor $0x55, %esi
+3:
+  imul $7, %esi, %edx
+  jp 4f
+  sub $9, %esi
+4:
+  imul %edi, %edx
+  jl 5f
+  or $0x100, %esi
+5:
+  imul $-3, %edx, %edx
+  jle 6f
+  rol $3, %esi
+6:
+  imul %ecx, %edx
+  seto %al
+  setbe %ah
+  cmovg %edx, %ecx
+  imul $0x7fff, %ecx, %ecx
+  pushf
+  pop %eax
+  add %eax, %esi
+  adc %edx, %ecx
+  jc 7f
+  adc $1, %ecx
+7:
+  jz 8f
+  sbb %eax, %edx
+8:
+  js 9f
+  sbb $0, %edx
+9:
+  jp 10f
+  adc %edi, %edx
+10:
+  sbb %ecx, %ebp
+  jnc 11f
+  imul %eax, %edx
+11:
+  pushf
+  pop %eax
+  xor %eax, %esi
+  mov %esi, 8(%ebx,%edi,4)
+  adc %eax, %esi
+  jmp 12f
+12:
+  pushf
+  pop %eax
+  imul %edx, %esi
+  jmp 13f
+13:
+  pushf
+  pop %edx
+  add %edx, %esi
+  inc %edi
+  cmp $400, %edi
+  jb loop
+  mov $0x7fffffff, %eax
+  imul %eax, %eax
+  mov 0xfffffff0, %eax
+  hlt
+`;
+
+/**
+ * Instructions that only read memory, run in place inside compiled blocks: the i386
+ * kernel's strcmp (LODSB; SCASB; JNE; TESTB; JNE), strchr (LODSB; CMP AH, AL), CMPSB
+ * and LODSL/SCASL without REP, both directions, and lib/mpi's DIV by a limb in memory
+ * (IDIV too), ending in a #DE from DIV m32 inside a block.
+ */
+const BODY_READS32 = `
+  .code32
+start:
+  mov $0x7ff000, %esp
+  mov $0x200000, %ebx
+  xor %ecx, %ecx
+fill:
+  mov %ecx, %eax
+  and $0x3f, %eax
+  add $0x30, %eax
+  mov %al, (%ebx,%ecx)
+  mov %al, 0x1000(%ebx,%ecx)
+  inc %ecx
+  cmp $0x800, %ecx
+  jne fill
+  movb $0, 0x7ff(%ebx)
+  movb $0, 0x17fe(%ebx)
+  xor %ebp, %ebp
+  xor %edi, %edi
+round:
+  mov %ebx, %esi
+  lea 0x1000(%ebx), %edi
+  add %ebp, %esi
+  add %ebp, %edi
+cmp:
+  lodsb
+  scasb
+  jne 1f
+  testb %al, %al
+  jne cmp
+1:
+  sbb %eax, %eax
+  add %eax, %edx
+  mov %ebx, %esi
+  add %ebp, %esi
+  mov $0x45, %ah
+chr:
+  lodsb
+  cmp %ah, %al
+  je 2f
+  testb %al, %al
+  jne chr
+2:
+  add %esi, %edx
+  mov %ebx, %esi
+  lea 0x1000(%ebx), %edi
+  mov $40, %ecx
+cmps:
+  cmpsb
+  setne %al
+  add %eax, %edx
+  lodsl
+  scasl
+  adc %eax, %edx
+  dec %ecx
+  jnz cmps
+  std
+  mov $30, %ecx
+back:
+  lodsb
+  scasl
+  cmpsb
+  adc %eax, %edx
+  dec %ecx
+  jnz back
+  cld
+  mov %edx, %eax
+  xor %edx, %edx
+  movl $0x1234567, 0x2000(%ebx)
+  divl 0x2000(%ebx)
+  add %eax, %esi
+  add %edx, %esi
+  mov %esi, %eax
+  cltd
+  idivl 0x2000(%ebx)
+  add %edx, %edi
+  inc %ebp
+  cmp $60, %ebp
+  jne round
+  movl $0, 0x2000(%ebx)
+  cmp %esi, %edi
+  divl 0x2000(%ebx)
+  hlt
+`;
+
+describe('engine: compiled tier, 32-bit IMUL and ADC/SBB with lazy flags', () => {
+  it('LODS/SCAS/CMPS and DIV m32 run in place inside compiled loops, in lockstep; a #DE from DIV m32 in a block', () => {
+    for (const threshold of [1, 3]) {
+      const { last, compiled } = lockstep(32, 17, BODY_READS32, 97, threshold);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(0);
+      expect(compiled).toBeGreaterThan(3);
+    }
+  });
+
+  it('same state as the interpreter after every slice (i386 lib/mpi forms, every condition, faults)', () => {
+    for (const threshold of [1, 2]) {
+      const { last, compiled } = lockstep(32, 13, BODY_MUL32, 97, threshold);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(13);
+      expect(compiled).toBeGreaterThan(3);
+      // The fault came after IMUL 0x7fffffff * 0x7fffffff: CF = OF = 1 (bits 0 and 11), ZF = 0.
+      expect(last.flags & 0x8c1).toBe(0x801);
+    }
+  });
+});

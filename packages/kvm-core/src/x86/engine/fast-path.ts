@@ -128,8 +128,13 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
     const op2 = byteAt(w0, w1, w2, w3, opEnd);
     if (op2 >= 0x18 && op2 <= 0x1f) return FK_NOP;
   }
+  // 66 90 (XCHG AX, AX): gcc's 2-byte NOP padding (the i386 kernel pads loop heads with it).
+  if (op === 0x90 && !(f & DCF_MODRM) && len === opEnd && (c.rex[ci]! & 1) === 0) return FK_NOP;
   const size = c.opsize[ci]!;
   if (size !== 4 && size !== 8) return FK_NONE;
+  if (op >= 0xa0 && op <= 0xa3 && !c.mode64[ci] && c.adsize[ci] === 4 && len === opEnd + 4 && c.lastPrefix[ci] === 0 && (f & 6) === 0) {
+    return moffsForm(c, ci, op, imm32At(w0, w1, w2, w3, opEnd));
+  }
   if (op >= 0x70 && op <= 0x7f) {
     if (f & DCF_PREFIXED) return FK_NONE;
     c.aux[ci] = op & 15;
@@ -370,6 +375,30 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
     }
   }
   return FK_NONE;
+}
+
+/**
+ * MOV AL/EAX, moffs32 and MOV moffs32, AL/EAX (A0-A3) outside 64-bit mode, as the MOV
+ * r/m forms with a displacement-only memory operand (DS or the segment override). i386
+ * gcc loads and stores globals through EAX this way (amd64 code uses RIP-relative ModRM
+ * instead), and the i386 kernel's per-CPU variables are `mov %fs:moffs, %eax`.
+ */
+function moffsForm(c: DecodeCache, ci: number, op: number, moffs: number): number {
+  c.base[ci] = -1;
+  c.index[ci] = -1;
+  c.scale[ci] = 1;
+  c.disp[ci] = moffs;
+  c.eaSeg[ci] = c.seg[ci]! > 0 ? c.seg[ci]! - 1 : 3;
+  c.flags[ci] = c.flags[ci]! | DCF_ISMEM;
+  c.reg[ci] = 0;
+  c.rm[ci] = 0;
+  c.modrmEnd[ci] = c.len[ci]!;
+  switch (op) {
+    case 0xa0: return FK_MOV8_LD;
+    case 0xa1: return FK_MOV_LD;
+    case 0xa2: return FK_MOV8_ST;
+    default: return FK_MOV_ST;
+  }
 }
 
 /** The effective address of entry ci (32/64-bit addressing), as replayModrm computes it. */

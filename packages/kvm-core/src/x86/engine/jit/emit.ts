@@ -27,6 +27,7 @@ import {
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, pendingKind, PEND_DYN, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
+  PEND_ADC32, PEND_IMUL32, PEND_SBB32,
   PEND_SHIFT32, PEND_SHIFT64, PEND_SUB32, PEND_SUB64,
 } from './flags';
 
@@ -855,7 +856,10 @@ export class BlockEmitter {
       o.push(`ta = ${a}; tb = ${b};`);
       o.push(sbb ? 'tr = (ta - tb - th) | 0;' : 'tr = (ta + tb + th) | 0;');
       if (!nowrite) o.push(store('tr', '0'));
-      o.push(`cpu.flags = F.${sbb ? 'flagsSbb32' : 'flagsAdc32'}(cpu.flags, ta, tb, th, tr);`);
+      // Lazy (flags.ts PEND_ADC32/PEND_SBB32): the carry in travels in fah.
+      o.push('fa = ta; fb = tb; fah = th; fr = tr;');
+      this.pend = sbb ? PEND_SBB32 : PEND_ADC32;
+      return;
     }
     this.pend = PEND_NONE;
   }
@@ -914,9 +918,14 @@ export class BlockEmitter {
         }
         const a = aux ? String(imm) : `R[${2 * reg}]`;
         const ah = aux ? String(imm >> 31) : `R[${2 * reg + 1}]`;
-        if (size === 8) o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
-        else o.push(`R[${2 * reg}] = H.imul32(cpu, ${a}, tm); R[${2 * reg + 1}] = 0;`);
-        this.pend = PEND_NONE;
+        if (size === 8) {
+          o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
+          this.pend = PEND_NONE;
+        } else {
+          // Lazy flags (flags.ts PEND_IMUL32): the product in JS, the operands kept.
+          o.push(`ta = ${a}; tr = Math.imul(ta, tm); R[${2 * reg}] = tr; R[${2 * reg + 1}] = 0; fa = ta; fb = tm; fr = tr;`);
+          this.pend = PEND_IMUL32;
+        }
         return true;
       }
       case FK_SETCC: {
@@ -1039,6 +1048,9 @@ export class BlockEmitter {
 function inlineable(c: DecodeCache, ci: number): boolean {
   const op = c.op[ci]!;
   const f = c.flags[ci]!;
+  // Also instructions that only read memory (no store can hit the block's code): DIV/IDIV
+  // m (F6/F7 /6 /7: the i386 kernel's lib/mpi divides by a limb in memory).
+  if ((f & (DCF_MODRM | DCF_ISMEM)) === (DCF_MODRM | DCF_ISMEM) && (op === 0xf6 || op === 0xf7) && (c.reg[ci]! & 6) === 6) return true;
   if (f & DCF_MODRM) {
     if (f & DCF_ISMEM) return false;
     if (op === 0xff) return false;
@@ -1058,6 +1070,10 @@ function inlineable(c: DecodeCache, ci: number): boolean {
   switch (op) {
     case 0x9e: case 0x9f: case 0xa8: case 0xa9: case 0xf5: case 0xf8: case 0xf9: case 0xfc: case 0xfd:
       return true;
+    // LODS, SCAS and CMPS without REP only read memory: the i386 kernel's strcmp/strchr
+    // loops (arch/x86/lib/string_32.c: LODSB; SCASB; JNE) run compiled around them.
+    case 0xa6: case 0xa7: case 0xac: case 0xad: case 0xae: case 0xaf:
+      return c.rep[ci] === 0;
     case 0x0f: {
       const op2 = byteOf(c, ci, c.opEnd[ci]!);
       return op2 >= 0xc8 && op2 <= 0xcf;

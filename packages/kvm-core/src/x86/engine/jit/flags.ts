@@ -33,6 +33,17 @@ export const PEND_SHIFT64 = 8;
  * is up to date) and the operands in the same locals; flagsDyn materialises it.
  */
 export const PEND_DYN = 9;
+/**
+ * A 32-bit IMUL (two- and three-operand forms): fa and fb hold the Int32 operands, fr the
+ * truncated product. CF = OF = the signed product does not fit 32 bits (the double product
+ * is exact whenever it fits), SF and PF from fr, ZF and AF clear, as imul32 in ../alu.ts.
+ * Lazy because gcc's 32-bit multiword multiply (lib/mpi's umul_ppmm on i386: four IMULs
+ * per limb) overwrites these flags right away.
+ */
+export const PEND_IMUL32 = 10;
+/** A 32-bit ADC / SBB: fa, fb the operands, fah the carry in (0 or 1), fr the result. */
+export const PEND_ADC32 = 11;
+export const PEND_SBB32 = 12;
 
 /** EFLAGS after a 32-bit ADD of a + b = r (Int32 values), other bits from old. */
 export function flagsAdd32(old: number, a: number, b: number, r: number): number {
@@ -82,8 +93,16 @@ export function flagsDyn(pk: number, old: number, a: number, ah: number, b: numb
     case PEND_LOGIC64: return flagsLogic64(old, r, rh);
     case PEND_SHIFT32: return flagsShift32(old, a, r);
     case PEND_SHIFT64: return flagsShift64(old, a, r, rh);
+    case PEND_IMUL32: return flagsImul32(old, a, b, r);
+    case PEND_ADC32: return flagsAdc32(old, a, b, ah, r);
+    case PEND_SBB32: return flagsSbb32(old, a, b, ah, r);
     default: return old;
   }
+}
+
+/** EFLAGS after a 32-bit IMUL of a * b truncated to r (imul32 in ../alu.ts). */
+export function flagsImul32(old: number, a: number, b: number, r: number): number {
+  return (old & ~FLAGS_ARITH) | (a * b !== r ? FLAG_CF | FLAG_OF : 0) | (r < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
 /** EFLAGS after a 32-bit ADC of a + b + cin = r (Int32 values), as alu() computes them. */
@@ -137,6 +156,7 @@ export function materialiseExpr(p: number): string {
     case PEND_DYN: return '(pk === 0 ? cpu.flags : F.flagsDyn(pk, cpu.flags, fa, fah, fb, fbh, fr, frh))';
     case PEND_SHIFT32: return 'F.flagsShift32(cpu.flags, fa, fr)';
     case PEND_SHIFT64: return 'F.flagsShift64(cpu.flags, fa, fr, frh)';
+    case PEND_IMUL32: case PEND_ADC32: case PEND_SBB32: return `F.flagsDyn(${p}, cpu.flags, fa, fah, fb, fbh, fr, frh)`;
     default: return 'cpu.flags';
   }
 }
@@ -228,6 +248,25 @@ function directCondition0(p: number, c: number): string | null {
         default: return `${z} || (${sf}) !== ((fa & 2048) !== 0)`;
       }
     }
+    case PEND_IMUL32: {
+      const of = 'fa * fb !== fr';
+      switch (c) {
+        case 0: case 1: case 3: return of;
+        case 2: return 'false';
+        case 4: return 'fr < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        default: return `(fr < 0) !== (${of})`;
+      }
+    }
+    case PEND_ADC32:
+    case PEND_SBB32:
+      switch (c) {
+        case 1: return p === PEND_ADC32 ? '(fa >>> 0) + (fb >>> 0) + fah > 4294967295' : '(fa >>> 0) - (fb >>> 0) - fah < 0';
+        case 2: return 'fr === 0';
+        case 4: return 'fr < 0';
+        case 5: return 'F.PARITY[fr & 255] !== 0';
+        default: return null;
+      }
     case PEND_ADD64:
       switch (c) {
         case 1: return '(fah >>> 0) + (fbh >>> 0) + ((fa >>> 0) + (fb >>> 0) > 4294967295 ? 1 : 0) > 4294967295';
