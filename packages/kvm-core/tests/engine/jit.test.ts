@@ -1086,6 +1086,160 @@ back:
   hlt
 `;
 
+/**
+ * 64-bit ADC/SBB with lazy flags (flags.ts PEND_ADC64/PEND_SBB64, a run-time kind that
+ * carries the carry in): lib/mpi's mpihelp_submul_1 limb loop as the amd64 kernel runs it
+ * (four IMULs of 32-bit halves, CMP+CMOVAE, SETB, SUB from memory, ADC), then every
+ * condition read straight after an ADC and an SBB with the carry in set and clear, chained
+ * ADCs (the carry read back from the lazy kind), flags carried into the next basic block and
+ * read there by PUSHF (ADC and SBB whose carry out exists only through the carry in), and a
+ * #GP right after an ADC inside a block.
+ */
+const BODY_ADC64 = `
+  .code64
+start:
+  mov $0x200000, %rbx
+  mov $0x7ff000, %rsp
+  movabs $0x9e3779b97f4a7c15, %r9
+  mov %r9, %r10
+  shr $32, %r10
+  mov %r9d, %r9d
+  xor %esi, %esi
+  xor %r8d, %r8d
+loop:
+  mov (%rbx,%r8,8), %rcx
+  mov %rcx, %rdx
+  mov %ecx, %ecx
+  shr $32, %rdx
+  mov %rcx, %rax
+  imul %r9, %rax
+  mov %rdx, %r13
+  imul %r9, %r13
+  imul %r10, %rcx
+  imul %r10, %rdx
+  mov %rax, %r14
+  mov %eax, %eax
+  shr $32, %r14
+  add %r13, %rcx
+  add %r14, %rcx
+  mov %rdx, %r14
+  cmp %r13, %rcx
+  mov %rcx, %r13
+  cmovae %r14, %rdx
+  add %rsi, %rax
+  shl $32, %r13
+  add %r13, %rax
+  cmp %rsi, %rax
+  setb %sil
+  shr $32, %rcx
+  mov 8(%rbx,%r8,8), %r13
+  movzbl %sil, %esi
+  sub %rax, %r13
+  adc %rcx, %rsi
+  mov %r13, 8(%rbx,%r8,8)
+  add %rdx, %rsi
+  adc %rax, %rcx
+  jc 1f
+  adc $1, %rcx
+1:
+  adc %rsi, %rdx
+  jz 2f
+  sbb %rax, %rdx
+2:
+  sbb %r13, %rcx
+  js 3f
+  adc %rcx, %rsi
+3:
+  sbb $-1, %rdx
+  jp 4f
+  adc %r8, %rdx
+4:
+  adc %rsi, %rdi
+  jo 5f
+  xor $0x55, %esi
+5:
+  sbb %rcx, %rdi
+  jl 6f
+  or $0x100, %rsi
+6:
+  adc %rax, %rdi
+  jle 7f
+  rol $3, %rsi
+7:
+  sbb %rdx, %rdi
+  seto %al
+  setbe %ah
+  cmovg %rdx, %rcx
+  adc %rdi, %rcx
+  jmp 8f
+8:
+  pushf
+  pop %rax
+  add %rax, %rsi
+  sbb %r8, %rcx
+  jmp 9f
+9:
+  pushf
+  pop %rdx
+  xor %rdx, %rsi
+  mov %rsi, 16(%rbx,%r8,8)
+  mov $-1, %rax
+  xor %edx, %edx
+  stc
+  adc %rdx, %rax
+  jmp 10f
+10:
+  pushf
+  pop %r11
+  add %r11, %rsi
+  stc
+  mov %rsi, %rax
+  mov %rsi, %rdx
+  sbb %rdx, %rax
+  jc 11f
+  inc %rsi
+11:
+  pushf
+  pop %r11
+  add %r11, %rsi
+  inc %r8
+  cmp $400, %r8
+  jb loop
+  movabs $0x8000000000000000, %rax
+  mov %rax, %rdx
+  clc
+  adc %rax, %rax
+  mov (%rdx), %rax
+  hlt
+`;
+
+describe('engine: compiled tier, 64-bit ADC/SBB with lazy flags', () => {
+  it('same state as the interpreter after every slice (amd64 lib/mpi forms, every condition, a fault)', () => {
+    for (const threshold of [1, 2]) {
+      const { last, compiled } = lockstep(64, 29, BODY_ADC64, 97, threshold);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(13);
+      expect(compiled).toBeGreaterThan(3);
+      // The #GP (non-canonical load) came right after ADC 0x8000000000000000 + itself + 0:
+      // CF = ZF = OF = 1, SF = 0 (bits 0, 6, 11, 7).
+      expect(last.flags & 0x8c1).toBe(0x841);
+    }
+  });
+
+  it('the ADC leaves its flags lazy: no flags helper call in the limb loop', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      let sources = '';
+      jitParams.onCompile = (_rip, src) => { sources += src; };
+      lockstep(64, 31, BODY_ADC64, 97, 1);
+      expect(sources).toContain('pk = 13 + th;');
+      expect(sources).not.toContain('cpu.flags = F.flagsAdc64');
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+});
+
 describe('engine: compiled tier, 32-bit IMUL and ADC/SBB with lazy flags', () => {
   it('LODS/SCAS/CMPS and DIV m32 run in place inside compiled loops, in lockstep; a #DE from DIV m32 in a block', () => {
     for (const threshold of [1, 3]) {

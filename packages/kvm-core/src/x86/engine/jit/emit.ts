@@ -27,7 +27,7 @@ import {
 } from '../fast-path';
 import {
   directCondition, materialiseExpr, materialiseStmt, pendingKind, PEND_DYN, PEND_ADD32, PEND_ADD64, PEND_LOGIC32, PEND_LOGIC64, PEND_NONE,
-  PEND_ADC32, PEND_IMUL32, PEND_SBB32,
+  PEND_ADC32, PEND_IMUL32, PEND_SBB32, PEND_ADC64, PEND_SBB64,
   PEND_SHIFT32, PEND_SHIFT64, PEND_SUB32, PEND_SUB64,
 } from './flags';
 
@@ -838,8 +838,8 @@ export class BlockEmitter {
 
   /**
    * ADC/SBB inline: the carry in straight from the pending operands when they give CF
-   * directly (else materialised), the result in JS, and the flags eagerly through one
-   * F.flagsAdc/Sbb call (every arithmetic flag is set, so nothing pending survives).
+   * directly (else materialised), the result in JS, and the flags left lazy (operands,
+   * result and carry in kept: 32-bit as PEND_ADC32/PEND_SBB32, 64-bit as a run-time kind).
    */
   private adcSbb(sbb: boolean, size: number, a: string, ah: string, b: string, bh: string, nowrite: boolean, store: (lo: string, hi: string) => string): void {
     const o = this.out;
@@ -851,7 +851,10 @@ export class BlockEmitter {
       if (sbb) o.push('t = (ta >>> 0) - (tb >>> 0) - th; tr = t | 0; trh = (tah - tbh - (t < 0 ? 1 : 0)) | 0;');
       else o.push('t = (ta >>> 0) + (tb >>> 0) + th; tr = t | 0; trh = (tah + tbh + (t > 4294967295 ? 1 : 0)) | 0;');
       if (!nowrite) o.push(store('tr', 'trh'));
-      o.push(`cpu.flags = F.${sbb ? 'flagsSbb64' : 'flagsAdc64'}(cpu.flags, ta, tah, tb, tbh, th, tr, trh);`);
+      // Lazy, as a run-time kind that carries the carry in (flags.ts PEND_ADC64/PEND_SBB64).
+      o.push(`fa = ta; fah = tah; fb = tb; fbh = tbh; fr = tr; frh = trh; pk = ${sbb ? PEND_SBB64 : PEND_ADC64} + th;`);
+      this.pend = PEND_DYN;
+      return;
     } else {
       o.push(`ta = ${a}; tb = ${b};`);
       o.push(sbb ? 'tr = (ta - tb - th) | 0;' : 'tr = (ta + tb + th) | 0;');

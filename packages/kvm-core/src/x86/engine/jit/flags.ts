@@ -44,6 +44,14 @@ export const PEND_IMUL32 = 10;
 /** A 32-bit ADC / SBB: fa, fb the operands, fah the carry in (0 or 1), fr the result. */
 export const PEND_ADC32 = 11;
 export const PEND_SBB32 = 12;
+/**
+ * A 64-bit ADC / SBB, only ever a run-time kind (pk; the compile-time state is PEND_DYN):
+ * fa fah, fb fbh the operands, fr frh the result, and the carry in is the kind's offset
+ * (PEND_ADC64 + cin). Lazy because lib/mpi's 64-bit limb loops (mpihelp_addmul_1,
+ * mpihelp_submul_1: one ADC per limb) overwrite these flags right away.
+ */
+export const PEND_ADC64 = 13;
+export const PEND_SBB64 = 15;
 
 /** EFLAGS after a 32-bit ADD of a + b = r (Int32 values), other bits from old. */
 export function flagsAdd32(old: number, a: number, b: number, r: number): number {
@@ -82,7 +90,7 @@ export function flagsLogic64(old: number, r: number, rh: number): number {
   return (old & ~FLAGS_ARITH) | ((r | rh) === 0 ? FLAG_ZF : 0) | (rh < 0 ? FLAG_SF : 0) | PARITY[r & 0xff]!;
 }
 
-/** EFLAGS with the run-time pending kind pk (PEND_ADD32..PEND_SHIFT64) materialised. */
+/** EFLAGS with the run-time pending kind pk (PEND_ADD32..PEND_SBB64 + 1) materialised. */
 export function flagsDyn(pk: number, old: number, a: number, ah: number, b: number, bh: number, r: number, rh: number): number {
   switch (pk) {
     case PEND_ADD32: return flagsAdd32(old, a, b, r);
@@ -96,6 +104,8 @@ export function flagsDyn(pk: number, old: number, a: number, ah: number, b: numb
     case PEND_IMUL32: return flagsImul32(old, a, b, r);
     case PEND_ADC32: return flagsAdc32(old, a, b, ah, r);
     case PEND_SBB32: return flagsSbb32(old, a, b, ah, r);
+    case PEND_ADC64: case PEND_ADC64 + 1: return flagsAdc64(old, a, ah, b, bh, pk - PEND_ADC64, r, rh);
+    case PEND_SBB64: case PEND_SBB64 + 1: return flagsSbb64(old, a, ah, b, bh, pk - PEND_SBB64, r, rh);
     default: return old;
   }
 }
