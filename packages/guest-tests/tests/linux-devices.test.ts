@@ -52,6 +52,9 @@ const SCALE = Number(process.env.KVMTS_LINUX_TIMEOUT_SCALE ?? 10);
 /** Time limits on an unloaded QEMU TCG, scaled for qemu-lite as linux-boot.test.ts does. */
 const limits = (vmm: LinuxVmm) => ({ boot: 180_000 * (vmm === 'qemu' ? 1 : SCALE), cmd: 60_000 * (vmm === 'qemu' ? 1 : SCALE) });
 
+/** How long a screen may take to show what was written to it (screenShowing). */
+const SCREEN_MS = 20_000;
+
 /** The tone: 8-bit unsigned mono at 8 kHz (OSS's default format). */
 const TONE_HZ = 440;
 const OSS_RATE = 8000;
@@ -186,6 +189,22 @@ async function screendumpByMonitor(sock: string, file: string, timeoutMs: number
   return decodePpm(readFileSync(file));
 }
 
+/**
+ * Capture the screen until OCR finds `line` in it (or the time is up: the last capture is
+ * returned and the caller's assertion reports it). fbcon over bochs-drm draws through
+ * DRM's deferred framebuffer flush, a worker that runs after the write to /dev/tty0 has
+ * returned: a fast VMM (QEMU) can be asked for the screen before the line reaches VRAM.
+ */
+async function screenShowing(capture: () => Promise<RgbImage>, ocr: (img: RgbImage) => string, line: string, timeoutMs: number): Promise<{ img: RgbImage; text: string }> {
+  const t0 = Date.now();
+  for (;;) {
+    const img = await capture();
+    const text = ocr(img);
+    if (text.includes(line) || Date.now() - t0 > timeoutMs) return { img, text };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 describe.skipIf(LEGS.length === 0 || !hasTesseract())(`Debian Linux drives qemu-lite's AC'97 and VGA${hasTesseract() ? '' : ' (off: apt-get install tesseract-ocr)'}`, () => {
   for (const leg of LEGS) {
     const { boot: BOOT_MS, cmd: CMD_MS } = limits(leg.vmm);
@@ -252,9 +271,8 @@ describe.skipIf(LEGS.length === 0 || !hasTesseract())(`Debian Linux drives qemu-
 
         // ---- VGA text mode (vgacon) ----
         await sh(`echo ${VGACON_LINE} > /dev/tty0`);
-        const text = await screen();
+        const { img: text, text: textOcr } = await screenShowing(screen, (img) => ocrTextScreen(img, dir), VGACON_LINE, SCREEN_MS);
         expect([text.width, text.height], 'vgacon: the 80x25 text mode at 9x16 cells').toEqual([720, 400]);
-        const textOcr = ocrTextScreen(text, dir);
         console.log(`${tag}: vgacon OCR:\n${textOcr}`);
         expect(textOcr).toContain(VGACON_LINE);
         // The boot log: lines vgacon shows equal the kernel's on the serial console.
@@ -266,10 +284,9 @@ describe.skipIf(LEGS.length === 0 || !hasTesseract())(`Debian Linux drives qemu-
         await sh('modprobe bochs');
         expect(await sh('cat /proc/fb')).toMatch(/^0 bochs-drmdrmfb$/m);
         await sh(`echo ${FBCON_LINE} > /dev/tty0`);
-        const fb = await screen();
+        const { img: fb, text: fbOcr } = await screenShowing(screen, (img) => ocrGraphicsScreen(img, dir), FBCON_LINE, SCREEN_MS);
         console.log(`${tag}: bochs-drm screen ${fb.width}x${fb.height}`);
         expect(fb.width).toBeGreaterThanOrEqual(640);
-        const fbOcr = ocrGraphicsScreen(fb, dir);
         console.log(`${tag}: fbcon OCR:\n${fbOcr}`);
         expect(fbOcr).toContain(FBCON_LINE);
         // fbcon redraws tty0's contents: the boot log is still there, in the framebuffer now.
