@@ -1088,8 +1088,9 @@ back:
 
 /**
  * 64-bit ADC/SBB with lazy flags (flags.ts PEND_ADC64/PEND_SBB64, a run-time kind that
- * carries the carry in): lib/mpi's mpihelp_submul_1 limb loop as the amd64 kernel runs it
- * (four IMULs of 32-bit halves, CMP+CMOVAE, SETB, SUB from memory, ADC), then every
+ * carries the carry in) and IMUL r64 inline for operands below 2^32: lib/mpi's
+ * mpihelp_submul_1 limb loop as the amd64 kernel runs it (four IMULs of 32-bit halves, their
+ * CF/SF read, IMULs with high words set, CMP+CMOVAE, SETB, SUB from memory, ADC), then every
  * condition read straight after an ADC and an SBB with the carry in set and clear, chained
  * ADCs (the carry read back from the lazy kind), flags carried into the next basic block and
  * read there by PUSHF (ADC and SBB whose carry out exists only through the carry in), and a
@@ -1104,6 +1105,16 @@ start:
   mov %r9, %r10
   shr $32, %r10
   mov %r9d, %r9d
+  movabs $0x9e3779b97f4a7c15, %rax
+  xor %edi, %edi
+fill:
+  mov %rax, (%rbx,%rdi,8)
+  rol $13, %rax
+  add %r10, %rax
+  inc %edi
+  cmp $512, %edi
+  jb fill
+  xor %edi, %edi
   xor %esi, %esi
   xor %r8d, %r8d
 loop:
@@ -1117,6 +1128,16 @@ loop:
   imul %r9, %r13
   imul %r10, %rcx
   imul %r10, %rdx
+  setc %r15b
+  sets %r12b
+  seto %r11b
+  add %r15, %rdi
+  add %r12, %rdi
+  add %r11, %rdi
+  imul %rsi, %r12
+  jo 12f
+  add %r12, %rdi
+12:
   mov %rax, %r14
   mov %eax, %eax
   shr $32, %r14
@@ -1181,6 +1202,7 @@ loop:
 9:
   pushf
   pop %rdx
+  imul %rdx, %rsi
   xor %rdx, %rsi
   mov %rsi, 16(%rbx,%r8,8)
   mov $-1, %rax
@@ -1213,7 +1235,7 @@ loop:
   hlt
 `;
 
-describe('engine: compiled tier, 64-bit ADC/SBB with lazy flags', () => {
+describe('engine: compiled tier, 64-bit ADC/SBB with lazy flags and inline IMUL', () => {
   it('same state as the interpreter after every slice (amd64 lib/mpi forms, every condition, a fault)', () => {
     for (const threshold of [1, 2]) {
       const { last, compiled } = lockstep(64, 29, BODY_ADC64, 97, threshold);
@@ -1226,7 +1248,7 @@ describe('engine: compiled tier, 64-bit ADC/SBB with lazy flags', () => {
     }
   });
 
-  it('the ADC leaves its flags lazy: no flags helper call in the limb loop', () => {
+  it('the ADC leaves its flags lazy and IMUL of 32-bit halves runs inline: no helper call for either', () => {
     const savedHook = jitParams.onCompile;
     try {
       let sources = '';
@@ -1234,6 +1256,7 @@ describe('engine: compiled tier, 64-bit ADC/SBB with lazy flags', () => {
       lockstep(64, 31, BODY_ADC64, 97, 1);
       expect(sources).toContain('pk = 13 + th;');
       expect(sources).not.toContain('cpu.flags = F.flagsAdc64');
+      expect(sources).toContain('if ((tah | tmh) === 0) { tr = Math.imul(ta, tm);');
     } finally {
       jitParams.onCompile = savedHook;
     }

@@ -15,7 +15,7 @@
  * physical page the block's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
-import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_DF } from '../constants';
+import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_CF, FLAG_DF, FLAG_OF, FLAG_SF, FLAGS_ARITH } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
 import { jitParams } from './block-cache';
@@ -922,7 +922,14 @@ export class BlockEmitter {
         const a = aux ? String(imm) : `R[${2 * reg}]`;
         const ah = aux ? String(imm >> 31) : `R[${2 * reg + 1}]`;
         if (size === 8) {
-          o.push(`t = H.imul64(cpu, ${a}, ${ah}, tm, tmh); R[${2 * reg}] = t; R[${2 * reg + 1}] = H.r64.hi;`);
+          // Operands both below 2^32 (lib/mpi's 32x32 partial products on amd64) inline, as
+          // imul64's own fast path: the exact low word, the high word from the double product
+          // (its rounding error is far below 2^32), CF = OF = SF = bit 63; the rest through it.
+          o.push(`ta = ${a}; tah = ${ah};`);
+          o.push(`if ((tah | tmh) === 0) { tr = Math.imul(ta, tm); trh = ((((ta >>> 0) * (tm >>> 0) - (tr >>> 0)) * ${2 ** -32} + 0.5) >>> 0) | 0; `
+            + `cpu.flags = (cpu.flags & ${~FLAGS_ARITH}) | (trh < 0 ? ${FLAG_CF | FLAG_OF | FLAG_SF} : 0) | F.PARITY[tr & 255]; } `
+            + 'else { tr = H.imul64(cpu, ta, tah, tm, tmh); trh = H.r64.hi; }');
+          o.push(`R[${2 * reg}] = tr; R[${2 * reg + 1}] = trh;`);
           this.pend = PEND_NONE;
         } else {
           // Lazy flags (flags.ts PEND_IMUL32): the product in JS, the operands kept.
