@@ -15,7 +15,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jitParams, jitStats, probeIndex } from '../../src/x86/engine/jit/block-cache';
 import { ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_NAMES } from '../../src/x86/engine/guest-mode';
-import { assemble, createMachine, enterLongMode, type Machine } from './harness';
+import { assemble, createMachine, enterLongMode, enterProtected32, snapshot, type Machine, type Snapshot } from './harness';
 
 const saved = jitParams.threshold;
 afterEach(() => { jitParams.threshold = saved; });
@@ -113,33 +113,14 @@ fault:
   jmp fault
 `;
 
-function setupProtected32(m: Machine): void {
-  const cpu = m.cpu;
-  cpu.cr0 = 0x11;
-  cpu.segSel[1] = 0x08; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xc09b;
-  for (const s of [0, 2, 4, 5]) { cpu.segSel[s] = 0x10; cpu.segBase[s] = 0; cpu.segLimit[s] = 0xffffffff; cpu.segAr[s] = 0xc093; }
-  cpu.segSel[3] = 0x10; cpu.segBase[3] = 0; cpu.segLimit[3] = 0x7fffff; cpu.segAr[3] = 0xc093;
-  cpu.updateMode();
-}
-
 function machine(mode: 64 | 32): Machine {
   const code = assemble(mode === 64 ? BODY64 : BODY32, ORG);
   const m = createMachine(code, ORG, 0x800000);
   if (mode === 64) enterLongMode(m);
-  else setupProtected32(m);
+  else enterProtected32(m, 0x7fffff);
   m.cpu.rip = ORG;
   m.interceptOverride = (_c, e) => (e.reason === ENGINE_EXIT_EXCEPTION ? true : undefined);
   return m;
-}
-
-interface Snapshot { regs: number[]; rip: number; flags: number; instret: number; exit: string; vector: number }
-
-function snapshot(m: Machine, r: number): Snapshot {
-  const cpu = m.cpu;
-  return {
-    regs: Array.from(cpu.regs.subarray(0, 32)), rip: cpu.rip, flags: cpu.flags, instret: cpu.instret,
-    exit: ENGINE_EXIT_NAMES[r] ?? String(r), vector: r === ENGINE_EXIT_EXCEPTION ? cpu.exit.vector : -1,
-  };
 }
 
 /** Machine a single-steps (run(1): step() only), machine b runs the same budgets whole. */

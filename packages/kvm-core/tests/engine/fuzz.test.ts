@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_NAMES, ENGINE_EXIT_TRIPLE_FAULT,
 } from '../../src/x86/engine/guest-mode';
-import { createMachine, enterLongMode, type Machine } from './harness';
+import { createMachine, enterLongMode, enterProtected32, type Machine } from './harness';
 
 const INSTRUCTIONS_PER_MODE = Number(process.env.ENGINE_FUZZ ?? 200_000);
 
@@ -19,14 +19,6 @@ function rng(seed: number): () => number {
     s ^= s << 5; s >>>= 0;
     return s;
   };
-}
-
-function setupProtected32(m: Machine): void {
-  const cpu = m.cpu;
-  cpu.cr0 = 0x11;
-  cpu.segSel[1] = 0x08; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xc09b;
-  for (const s of [0, 2, 3, 4, 5]) { cpu.segSel[s] = 0x10; cpu.segBase[s] = 0; cpu.segLimit[s] = 0xffffffff; cpu.segAr[s] = 0xc093; }
-  cpu.updateMode();
 }
 
 function fuzzMode(mode: 'real' | 'prot32' | 'long64', seed: number): { executed: number; outcomes: Map<string, number>; hostErrors: string[] } {
@@ -41,7 +33,7 @@ function fuzzMode(mode: 'real' | 'prot32' | 'long64', seed: number): { executed:
   while (executed < INSTRUCTIONS_PER_MODE) {
     cpu.reset();
     cpu.segSel[1] = 0; cpu.segBase[1] = 0;
-    if (mode === 'prot32') setupProtected32(m);
+    if (mode === 'prot32') enterProtected32(m, 0xffffffff);
     if (mode === 'long64') enterLongMode(m);
     for (let i = 0; i < 64; i++) m.mem[0x1000 + i] = r() & 0xff;
     for (let i = 0; i < 32; i++) cpu.regs[i] = (r() & 1) ? r() & 0xfffff : r() | 0;

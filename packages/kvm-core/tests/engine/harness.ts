@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Memslots } from '../../src/memory/memslots';
 import { X86Cpu } from '../../src/x86/engine/cpu';
 import {
-  ENGINE_EXIT_HLT, ENGINE_EXIT_IO, ENGINE_EXIT_NAMES, type EngineExit, type GuestModeController,
+  ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_HLT, ENGINE_EXIT_IO, ENGINE_EXIT_NAMES, type EngineExit, type GuestModeController,
 } from '../../src/x86/engine/guest-mode';
 
 const CACHE = join(tmpdir(), 'kvmts-engine-guests');
@@ -118,4 +118,29 @@ export function enterLongMode(m: Machine, pml4 = 0x10000): void {
   }
   cpu.updateMode();
   cpu.flushTlb();
+}
+
+/**
+ * Put the CPU into 32-bit protected mode, paging off: flat 4 GiB CS/SS/ES/FS/GS and a DS
+ * with limit dsLimit (a load past it raises #GP(0) where the test wants a fault).
+ */
+export function enterProtected32(m: Machine, dsLimit: number): void {
+  const cpu = m.cpu;
+  cpu.cr0 = 0x11;
+  cpu.segSel[1] = 0x08; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xc09b;
+  for (const s of [0, 2, 4, 5]) { cpu.segSel[s] = 0x10; cpu.segBase[s] = 0; cpu.segLimit[s] = 0xffffffff; cpu.segAr[s] = 0xc093; }
+  cpu.segSel[3] = 0x10; cpu.segBase[3] = 0; cpu.segLimit[3] = dsLimit; cpu.segAr[3] = 0xc093;
+  cpu.updateMode();
+}
+
+/** What lockstep tests compare after each slice: the GPRs, RIP, RFLAGS, instructions retired and the exit. */
+export interface Snapshot { regs: number[]; rip: number; flags: number; instret: number; exit: string; vector: number }
+
+/** The Snapshot of machine m after a run that returned exit r. */
+export function snapshot(m: Machine, r: number): Snapshot {
+  const cpu = m.cpu;
+  return {
+    regs: Array.from(cpu.regs.subarray(0, 32)), rip: cpu.rip, flags: cpu.flags, instret: cpu.instret,
+    exit: ENGINE_EXIT_NAMES[r] ?? String(r), vector: r === ENGINE_EXIT_EXCEPTION ? cpu.exit.vector : -1,
+  };
 }

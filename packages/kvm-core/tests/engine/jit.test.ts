@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jitParams } from '../../src/x86/engine/jit/block-cache';
 import { ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_NAMES } from '../../src/x86/engine/guest-mode';
-import { assemble, createMachine, enterLongMode, type Machine } from './harness';
+import { assemble, createMachine, enterLongMode, enterProtected32, snapshot, type Machine, type Snapshot } from './harness';
 
 const saved = jitParams.threshold;
 afterEach(() => { jitParams.threshold = saved; });
@@ -197,27 +197,6 @@ addone:
   adc $0, %r10
   ret
 `;
-
-/** Protected mode, flat 4 GiB segments, paging off (a read above RAM is an MMIO exit, so use a GP: limit). */
-function setupProtected32(m: Machine): void {
-  const cpu = m.cpu;
-  cpu.cr0 = 0x11;
-  cpu.segSel[1] = 0x08; cpu.segBase[1] = 0; cpu.segLimit[1] = 0xffffffff; cpu.segAr[1] = 0xc09b;
-  for (const s of [0, 2, 4, 5]) { cpu.segSel[s] = 0x10; cpu.segBase[s] = 0; cpu.segLimit[s] = 0xffffffff; cpu.segAr[s] = 0xc093; }
-  // DS limit below the final load's address: that load raises #GP(0) inside its block.
-  cpu.segSel[3] = 0x10; cpu.segBase[3] = 0; cpu.segLimit[3] = 0x7fffffff; cpu.segAr[3] = 0xc093;
-  cpu.updateMode();
-}
-
-interface Snapshot { regs: number[]; rip: number; flags: number; instret: number; exit: string; vector: number }
-
-function snapshot(m: Machine, r: number): Snapshot {
-  const cpu = m.cpu;
-  return {
-    regs: Array.from(cpu.regs.subarray(0, 32)), rip: cpu.rip, flags: cpu.flags, instret: cpu.instret,
-    exit: ENGINE_EXIT_NAMES[r] ?? String(r), vector: r === ENGINE_EXIT_EXCEPTION ? cpu.exit.vector : -1,
-  };
-}
 
 /**
  * MOVS/STOS without REP (gcc's byte-copy loops) inside compiled loops: copies, a STOSB that
@@ -474,7 +453,9 @@ function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
   if (mode === 64) enterLongMode(m);
-  else setupProtected32(m);
+  // Paging off, so a read above RAM is an MMIO exit: the DS limit (below the final load's
+  // address) makes that load raise #GP(0) inside its block instead.
+  else enterProtected32(m, 0x7fffffff);
   m.cpu.rip = org;
   // Exceptions end the run where they happen (not delivered): the test compares the fault state.
   m.interceptOverride = (_c, e) => (e.reason === ENGINE_EXIT_EXCEPTION ? true : undefined);
