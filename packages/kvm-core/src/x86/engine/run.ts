@@ -10,7 +10,7 @@ import {
 } from './constants';
 import type { X86Cpu } from './cpu';
 import { d } from './decoder';
-import { runFast, step } from './execute';
+import { replayed, runFast, step } from './execute';
 import { EXIT, FAULT } from './fault';
 import {
   ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_EXTINT, ENGINE_EXIT_INTERNAL_ERROR, ENGINE_EXIT_INTR_WINDOW,
@@ -121,9 +121,10 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
       } else {
         let fast = step(cpu);
         let delta = d.ip - d.ipStart;
-        // A block that ended at an instruction it could not compile: the code after that
-        // instruction may start a block of its own.
-        probe = afterBlock || delta <= 0 || delta > 15;
+        // A block that ended at an instruction it could not compile, or one the interpreter
+        // replayed without a fast form (REP STOS in a kernel function's prologue): the code
+        // after that instruction may start a block of its own.
+        probe = afterBlock || (!fast && replayed) || delta <= 0 || delta > 15;
         afterBlock = false;
         cpu.rip = d.ip;
         cpu.instret++;
@@ -166,7 +167,7 @@ export function runCpu(cpu: X86Cpu, budget: number, emulateOnly = false): number
             cpu.mmioLogNext = 0;
             fast = step(cpu);
             delta = d.ip - d.ipStart;
-            probe = delta <= 0 || delta > 15;
+            probe = (!fast && replayed) || delta <= 0 || delta > 15;
             cpu.rip = d.ip;
             cpu.instret++;
             n++;
