@@ -326,6 +326,52 @@ patched:
  * with EDX from 0 to just below the divisor (quotients up to 2^32 - 1), divisors from
  * registers and memory, and a #DE (EDX >= divisor) inside a block with CMP flags pending.
  */
+/**
+ * A loop across a page boundary (0x100fe0..0x101040) with indirect CALLs through a register
+ * and through memory and an indirect JMP: one region spans both pages, and the indirect
+ * transfers leave it for their targets. The final load faults (64: #PF, 32: #GP).
+ */
+const BODY_CROSS = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  const q = bits === 64 ? '.quad' : '.long';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}bx
+  xor %ecx, %ecx
+  xor %ebp, %ebp
+  mov $target, %edi
+  jmp loop
+  .org 0xfe0
+loop:
+  add %ecx, %ebp
+  imul $3, %ebp, %ebp
+  mov %ebp, (%${r}bx)
+  call *%${r}di
+  mov $cont, %esi
+  jmp *%${r}si
+  .byte 0x0f, 0x0b
+cont:
+  add (%${r}bx), %ebp
+  rol $5, %ebp
+  call *fptr
+  xor %ecx, %ebp
+  add $1, %ecx
+  cmp $300, %ecx
+  jne loop
+  mov $${bits === 64 ? '0x40000000' : '0x80000000'}, %esi
+  mov (%${r}si), %eax
+  hlt
+target:
+  add $7, %ebp
+  ret
+  .balign 8
+fptr:
+  ${q} target
+`;
+};
+
 const BODY_DIV = (bits: 64 | 32): string => {
   const r = bits === 64 ? 'r' : 'e';
   return `
@@ -547,6 +593,30 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
         expect(sources).toContain('H.shift(cpu, 5, 2,');
         expect(sources).toContain('H.alu(cpu, 3, 2,');
         expect(sources).not.toContain('H.step(cpu)');
+      }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('a loop across a page boundary is one region, and indirect CALL/JMP (register and memory) are compiled; lockstep', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      for (const bits of [64, 32] as const) {
+        for (const threshold of [1, 3]) {
+          let sources = '';
+          jitParams.onCompile = (_rip, src) => { sources += src; };
+          const { last, compiled } = lockstep(bits, 23, BODY_CROSS(bits), 97, threshold);
+          expect(last.exit).toBe('EXCEPTION');
+          expect(last.vector).toBe(bits === 64 ? 14 : 13);
+          expect(compiled).toBeGreaterThan(0);
+          // Blocks on the second page check its mapping when the region was entered on the
+          // first (at threshold 1 the region is compiled before the second page was fetched).
+          if (threshold > 1) expect(sources).toContain('H.codeAt(cpu, m, o + ');
+          // The indirect transfers chain to their dynamic target instead of running in the interpreter.
+          expect(sources).toContain('H.chainTo(cpu, t, ');
+          expect(sources).not.toContain('H.step(cpu)');
+        }
       }
     } finally {
       jitParams.onCompile = savedHook;

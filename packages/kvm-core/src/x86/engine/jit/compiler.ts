@@ -5,8 +5,9 @@
  * cache and runs the frequent forms from there (../fast-path.ts). When an address where a
  * block starts has begun often enough (block-cache.ts jitParams.threshold), this compiler
  * turns the code around it into one JavaScript function with `new Function`: a region of
- * basic blocks on that 4 KiB page, found by following constant branch targets (and the
- * return addresses of CALLs) through instructions the interpreter has already decoded.
+ * basic blocks on that 4 KiB page and a physically adjacent one (regionSpan), found by
+ * following constant branch targets (and the return addresses of CALLs) through
+ * instructions the interpreter has already decoded.
  * Each basic block is straight-line code (emit.ts) up to its branch, the first instruction
  * without a compiled form, or MAX_BLOCK instructions; the function loops over them with
  * `switch (pc)`, so a guest loop is a JavaScript loop and V8 optimises it as one. A region
@@ -19,7 +20,7 @@
  *
  * The region is keyed, like the decode cache, by the physical address of its first byte
  * and the mode bits that change decoding. Each basic block compares its bytes with memory
- * when a call first enters it, and the region leaves right after a store to its own page,
+ * when a call first enters it, and the region leaves right after a store to its own pages,
  * so self-modifying code, DMA, other vCPUs and slot remaps are all seen. The run loop
  * (../run.ts) enters a region only when nothing can happen between its instructions that
  * the interpreter would check: no TF/RF, no instruction breakpoints, no MMIO read being
@@ -43,7 +44,7 @@ import { BlockEmitter } from './emit';
 import { chainTo } from './chain';
 import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
-import { bcIndex, jitStats } from './block-cache';
+import { bcIndex, codeLinear, jitStats } from './block-cache';
 import { ld32, ld64, st32, st64, viewOf } from './mem-view';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
@@ -62,6 +63,35 @@ function sameCode(m: Uint8Array, p: number, w: Int32Array, at: number, len: numb
   return true;
 }
 
+/**
+ * The code at rip (a basic block of a region on another page than the one it was entered
+ * on) is fetched from m[p], physical page hpa: the fetch TLB maps rip there now. Faults
+ * and misses answer false (the region leaves, the interpreter fetches).
+ */
+function codeAt(cpu: X86Cpu, m: Uint8Array, p: number, rip: number, hpa: number): boolean {
+  const la = codeLinear(cpu, rip);
+  if (Number.isNaN(la)) return false;
+  const ti = cpu.fetchEntryHit(la);
+  return ti >= 0 && cpu.tlbMem[ti] === m && cpu.tlbOff[ti]! + (la & 0xfff) === p && cpu.tlbHpa[ti] === hpa;
+}
+
+/**
+ * The offsets from the start's page base that a region at linear address la (m[o], page
+ * offset po, physical pa) may span: its own page, and the page before or after it when the
+ * fetch TLB maps that one to the physically adjacent page of the same memory. Loops cross
+ * page boundaries (the kernel's blake2s round loop does); contiguous pages keep one
+ * offset arithmetic for all the region's code, and codeAt checks the mapping on entry.
+ */
+function regionSpan(cpu: X86Cpu, la: number, pa: number, m: Uint8Array, o: number): { lo: number; hi: number } {
+  if (Number.isNaN(la)) return { lo: 0, hi: 4096 };
+  const po = la & 0xfff;
+  const adjacent = (d: number): boolean => {
+    const ti = cpu.fetchEntryHit(cpu.mode64 ? la - po + d : (la - po + d) >>> 0);
+    return ti >= 0 && cpu.tlbMem[ti] === m && cpu.tlbOff[ti] === o - po + d && cpu.tlbHpa[ti] === pa - po + d;
+  };
+  return { lo: adjacent(-4096) ? -4096 : 0, hi: adjacent(4096) ? 8192 : 4096 };
+}
+
 /** Verify mode's stores (emit.ts st): through the cpu's methods, which verify.ts patches to log and undo. */
 function st32v(cpu: X86Cpu, la: number, v: number): void {
   cpu.write32(la, v);
@@ -72,7 +102,7 @@ function st64v(cpu: X86Cpu, la: number, lo: number, hi: number): void {
 
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, chainTo, ld32, ld64, st32, st64, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, codeAt, chainTo, ld32, ld64, st32, st64, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };
@@ -125,6 +155,8 @@ const MAX_SHARED_REGIONS = 16384;
 interface BasicBlock {
   /** Region index of its first instruction. */
   start: number;
+  /** Its page: -1, 0 or 1 from the region start's page (regionSpan). */
+  page: number;
   delta: number;
   rip: number;
   /** Instructions, bytes, and the generated statements. */
@@ -147,6 +179,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   straightOk = true): CompiledBlock | null | undefined | false {
   const c = cpu.dcache;
   const mode64 = (modeKey & 2) !== 0;
+  const span = regionSpan(cpu, codeLinear(cpu, rip), pa, m, o);
   /**
    * Lay the region out: its basic blocks (only those starting at an offset in keep, when
    * given), their code and the edges between them.
@@ -164,18 +197,21 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
       const p = pa + delta;
       const ci = dcIndex(p);
       if (c.tag[ci] !== p * 4 + modeKey) return -1;
-      if (po + delta + c.len[ci]! > 4096 || !entryMatches(c, ci, m, o + delta)) return -1;
+      const len = c.len[ci]!;
+      // Within the span, and not straddling a page boundary (a basic block lies in one page).
+      if (po + delta < span.lo || po + delta + len > span.hi || ((po + delta) >> 12) !== ((po + delta + len - 1) >> 12)) return -1;
+      if (!entryMatches(c, ci, m, o + delta)) return -1;
       return ci;
     };
     /** The basic block starting at target t (a RIP), made on first use; -1 when t is outside the region. */
     const blockAt = (t: number): number => {
       const delta = t - rip;
-      if (!(po + delta >= 0 && po + delta < 4096)) return -1;
+      if (!(po + delta >= span.lo && po + delta < span.hi)) return -1;
       const known = byDelta.get(delta);
       if (known !== undefined) return known;
       if (bbs.length >= MAX_BBS || total >= MAX_REGION || (keep !== null && !keep.has(delta)) || entryAt(delta) < 0) return -1;
       byDelta.set(delta, bbs.length);
-      bbs.push({ start: 0, delta, rip: t, count: 0, len: 0, code: [] });
+      bbs.push({ start: 0, page: (po + delta) >> 12, delta, rip: t, count: 0, len: 0, code: [] });
       worklist.push(bbs.length - 1);
       return bbs.length - 1;
     };
@@ -218,6 +254,8 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
       let off = bb.delta;
       let ip = bb.rip;
       while (bb.count < MAX_BLOCK && total < MAX_REGION && !e.ended) {
+        // A basic block lies in one page: the next one's is checked where the block starts (codeAt).
+        if (bb.count > 0 && ((po + off) >> 12) !== bb.page) break;
         const ci = entryAt(off);
         if (ci < 0) break;
         const len = c.len[ci]!;
@@ -338,9 +376,15 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     }
   }
   const body: string[] = [];
+  const pageBase = pa - (pa % 4096);
+  const pages = bbs.map((bb) => bb.page);
+  const pageLo = Math.min(...pages);
+  const pageHi = Math.max(...pages);
   bbs.forEach((bb, j) => {
     body.push(`case ${j}:`);
-    body.push(`  if ((ok & ${(1 << j) | 0}) === 0) { if (${check(j)}) { BT[${selfBi}] = -1; nx = ${bb.rip}; break run; } ok |= ${(1 << j) | 0}; }`);
+    // A block on another page than the entry's: that page must still be mapped where it was.
+    const mapped = pageLo === pageHi ? '' : `if (EP !== ${bb.page} && !H.codeAt(cpu, m, o + ${bb.delta}, ${bb.rip}, ${pageBase + 4096 * bb.page})) { nx = ${bb.rip}; break run; } `;
+    body.push(`  if ((ok & ${(1 << j) | 0}) === 0) { ${mapped}if (${check(j)}) { BT[${selfBi}] = -1; nx = ${bb.rip}; break run; } ok |= ${(1 << j) | 0}; }`);
     for (const l of bb.code) body.push(`  ${l}`);
   });
   const consts = bbs.map((bb, j) => `BN_${j} = ${bb.count}`).join(', ');
@@ -351,8 +395,9 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return 0;',
     '  const TH = cpu.tlbHpa, BT = cpu.blocks.tag;',
     `  ${e.flatPrologue()}`,
-    `  const PAGE = ${pa - (pa % 4096)}, PEND_DYN = ${PEND_DYN}, ${consts};`,
-    '  let k = 0, la = 0, lo = 0, t = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
+    `  const PLO = ${pageBase + 4096 * pageLo}, PHI = ${pageBase + 4096 * pageHi}, PEND_DYN = ${PEND_DYN}, ${consts};`,
+    ...(pageLo === pageHi ? [] : [`  const EP = (${pa % 4096} + BD[pc]) >> 12;`]),
+    '  let k = 0, la = 0, lo = 0, t = 0, tp = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = 1 << pc, nx = 0;',
     '  try {',
     '   run: for (;;) {',

@@ -19,7 +19,7 @@ import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_CF, F
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
 import { jitParams } from './block-cache';
-import { DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
+import { DCF_HAS66, DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
   FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
@@ -77,7 +77,7 @@ export class BlockEmitter {
    * Leave after instruction i for the constant RIP target, chaining straight into the
    * block compiled there (run-block.ts chainTo) while the nesting is shallow.
    */
-  chainStmts(i: number, target: number): string {
+  chainStmts(i: number, target: number | string): string {
     return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && ret < left) ` +
       `{ ${materialiseStmt(PEND_DYN)} base = ret; k = -1; t = H.chainTo(cpu, ${target}, left - ret, depth + 1); if (t !== 0) return base + t; } break run;`;
   }
@@ -172,11 +172,48 @@ export class BlockEmitter {
     }
   }
 
-  /** After a store of size bytes at la by instruction i: leave on MMIO or a write to the block's own code page. */
-  private afterStore(i: number, end: number, size: number): void {
+  /**
+   * CALL/JMP r/m (FF /2, FF /4) near, 64-bit or 32-bit operand: the indirect calls of a
+   * kernel whose retpolines were patched to `call *%rax` (and function-pointer calls
+   * through memory). The target is loaded and checked, a CALL pushes the return address,
+   * then the region leaves for the target, chaining to the region compiled there.
+   */
+  private emitIndirect(c: DecodeCache, ci: number, i: number, rip: number, end: number): boolean {
+    const o = this.out;
+    const f = c.flags[ci]!;
+    const sub = c.reg[ci]! & 7;
+    if ((sub !== 2 && sub !== 4) || (f & DCF_MODRM) === 0 || (f & DCF_LOCK) !== 0 || c.modrmEnd[ci] !== c.len[ci]) return false;
+    if ((f & DCF_HAS66) !== 0 || (!this.mode64 && !this.def32)) return false;
+    const size = this.mode64 ? 8 : 4;
+    this.faultPoint(i, rip);
+    if ((f & DCF_ISMEM) !== 0) {
+      this.linear(c, ci, end, size, false);
+      const [lo, hi] = this.load(size);
+      o.push(size === 8 ? `t = ${hi} * 4294967296 + (${lo} >>> 0);` : `t = ${lo} >>> 0;`);
+    } else {
+      const rm = c.rm[ci]!;
+      o.push(size === 8 ? `t = R[${2 * rm + 1}] * 4294967296 + (R[${2 * rm}] >>> 0);` : `t = R[${2 * rm}] >>> 0;`);
+    }
+    o.push(this.mode64 ? `if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);` : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
+    if (sub === 2) {
+      // The target survives the push in tb/tbh (pushStmts writes la and the stack only).
+      o.push('tb = t;');
+      this.pushStmts(size, String(end | 0), String(Math.floor(end / TWO32) | 0));
+      this.afterStore(i, 'tb', size);
+      o.push('t = tb;');
+      this.callEnds.push(end);
+    }
+    o.push(this.chainStmts(i, 't'));
+    this.ended = true;
+    return true;
+  }
+
+  /** After a store of size bytes at la by instruction i: leave on MMIO or a write to one of the region's code pages. */
+  private afterStore(i: number, end: number | string, size: number): void {
     // The second page only when the store crossed into it.
-    const second = size === 1 ? '' : ` || ((la & 4095) > ${4096 - size} && TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})] === PAGE)`;
-    this.out.push(`if (cpu.mmioWritePending || TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})] === PAGE${second}) { ${this.exitStmts(i, String(end))} }`);
+    // The region's pages are physically contiguous (compiler.ts): PLO..PHI bounds their bases.
+    const second = size === 1 ? '' : ` || ((la & 4095) > ${4096 - size} && (tp = TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})]) >= PLO && tp <= PHI)`;
+    this.out.push(`if (cpu.mmioWritePending || ((tp = TH[${TLB_WRITE_BASE} + ((la >>> 12) & ${TLB_MASK})]) >= PLO && tp <= PHI)${second}) { ${this.exitStmts(i, String(end))} }`);
   }
 
   /** The linear address of the stack top (after a push), for afterStore. */
@@ -554,6 +591,7 @@ export class BlockEmitter {
       return true;
     }
     if (kind === FK_NONE && this.emitDivEndbr(c, ci, i, rip, end)) return true;
+    if (kind === FK_NONE && op === 0xff && this.emitIndirect(c, ci, i, rip, end)) return true;
     if (kind === FK_NONE && op >= 0xb0 && op <= 0xb7 && (c.flags[ci]! & (DCF_MODRM | DCF_LOCK)) === 0 && c.rep[ci] === 0 && c.len[ci] === c.opEnd[ci]! + 1) {
       // MOV r8, imm8 (B0+r; the i386 XZ decompressor's `mov $1, %al`): REX.B names r8b-r15b,
       // any REX spl-dil, none AH-BH for 4-7.
