@@ -372,6 +372,30 @@ fptr:
 `;
 };
 
+/** A loop across 0x101000 whose second page the test remaps to a changed copy (ADD $1 -> $2 to ecx). */
+const BODY_REMAP = `
+  .code64
+start:
+  mov $0x7ff000, %rsp
+  xor %ecx, %ecx
+  xor %ebp, %ebp
+  jmp loop
+  .org 0xff0
+loop:
+  add %ecx, %ebp
+  imul $3, %ebp, %ebp
+  rol $3, %ebp
+  xor $0x55, %ebp
+  lea 1(%rbp), %eax
+  .org 0x1000, 0x90
+  add $1, %ecx
+  cmp $20000, %ecx
+  jb loop
+  mov $0x40000000, %esi
+  mov (%rsi), %eax
+  hlt
+`;
+
 const BODY_DIV = (bits: 64 | 32): string => {
   const r = bits === 64 ? 'r' : 'e';
   return `
@@ -618,6 +642,59 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
           expect(sources).not.toContain('H.step(cpu)');
         }
       }
+    } finally {
+      jitParams.onCompile = savedHook;
+    }
+  });
+
+  it('a two-page region sees its second page remapped (4 KiB page tables): it leaves, and the new code runs; lockstep', () => {
+    const savedHook = jitParams.onCompile;
+    try {
+      let sources = '';
+      jitParams.onCompile = (_rip, src) => { sources += src; };
+      const make = (): Machine => {
+        const m = machine(64, BODY_REMAP);
+        const dv = new DataView(m.mem.buffer);
+        // The first 2 MiB through a page table at 0x13000 (identity), so 0x101000 can move.
+        for (let i = 0; i < 512; i++) dv.setUint32(0x13000 + 8 * i, (i << 12) | 7, true);
+        dv.setUint32(0x12000, 0x13000 | 7, true);
+        // The copy at 0x301000 adds 2 to ecx: ADD $1, %ecx is 83 C1 01 at 0x101000.
+        expect([...m.mem.subarray(0x101000, 0x101003)]).toEqual([0x83, 0xc1, 0x01]);
+        m.mem.copyWithin(0x301000, 0x101000, 0x102000);
+        m.mem[0x301002] = 2;
+        m.cpu.flushTlb();
+        return m;
+      };
+      const a = make();
+      const b = make();
+      let seed = 29;
+      let slices = 0;
+      let last: Snapshot | undefined;
+      for (;;) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        const budget = 1 + (seed >>> 16) % 97;
+        if (slices === 400) {
+          // Both guests' PTE for 0x101000 now names the copy; the TLBs are flushed as by INVLPG.
+          for (const m of [a, b]) {
+            new DataView(m.mem.buffer).setUint32(0x13000 + 8 * 0x101, 0x301000 | 7, true);
+            m.cpu.flushTlb();
+          }
+          expect(b.cpu.blocks.compiled).toBeGreaterThan(0);
+        }
+        jitParams.threshold = 0;
+        const ra = a.cpu.run(budget);
+        jitParams.threshold = 3;
+        const rb = b.cpu.run(budget);
+        const sa = snapshot(a, ra);
+        expect(snapshot(b, rb), `slice ${slices} (budget ${budget})`).toEqual(sa);
+        slices++;
+        last = sa;
+        if (ra !== ENGINE_EXIT_BUDGET || a.cpu.halted) break;
+        if (slices > 200_000) throw new Error('guest did not finish');
+      }
+      expect(slices).toBeGreaterThan(400);
+      expect(last?.exit).toBe('EXCEPTION');
+      expect(sources).toContain('H.codeAt(cpu, m, o + ');
     } finally {
       jitParams.onCompile = savedHook;
     }
