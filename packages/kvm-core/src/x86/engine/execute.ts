@@ -80,18 +80,19 @@ function sameBytes(H: Int32Array, h: number, c: DecodeCache, ci: number, m: Uint
 }
 
 /**
+ * The last step() ran a cached instruction that has no fast form (string ops, system
+ * instructions, forms the compiled tier stops at): the run loop probes the compiled tier
+ * at the instruction after it, where code that is hot may go on in a straight line. Only
+ * meaningful when step() returned false (the fast path leaves it as it was).
+ */
+export let replayed = false;
+
+/**
  * Decode prefixes and execute one instruction starting at cpu.rip. On return d.ip is the
  * next RIP; true when it ran as a fast form (fast-path.ts: nothing the run loop checks
  * between instructions can have changed, except a pending MMIO write). An instruction found in the decode cache (decode-cache.ts) skips the prefix
  * loop and replays its ModRM; one decoded here is entered once it retires.
  */
-/**
- * The last step() ran a cached instruction that has no fast form (string ops, system
- * instructions, forms the compiled tier stops at): the run loop probes the compiled tier
- * at the instruction after it, where code that is hot may go on in a straight line.
- */
-export let replayed = false;
-
 export function step(cpu: X86Cpu): boolean {
   if (d.cpu !== cpu || d.regs !== cpu.regs) {
     d.cpu = cpu;
@@ -290,7 +291,7 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
       const len = meta & 0xff;
       if (kind === 0 || len > avail || !sameBytes(H, h, c, ci, mem, off + po, len)) break;
       d.ipStart = rip;
-          cpu.mmioLogNext = 0;
+      cpu.mmioLogNext = 0;
       execFast(cpu, c, ci, kind);
       k++;
       const next = d.ip;

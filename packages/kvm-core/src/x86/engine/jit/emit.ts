@@ -11,8 +11,8 @@
  * k into the faulting instruction's RIP, the materialised flags before it and the number
  * of instructions retired (compiler.ts). Registers and memory are only written after the
  * instruction's last possible fault, and the lazy-flag locals (flags.ts) last of all.
- * After a store, the block leaves when the store made an MMIO exit pending or hit the
- * physical page the block's code lives on (self-modifying code: the next instruction
+ * After a store, the block leaves when the store made an MMIO exit pending or hit one of
+ * the physical pages the region's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
 import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_CF, FLAG_DF, FLAG_OF, FLAG_SF, FLAGS_ARITH } from '../constants';
@@ -196,14 +196,13 @@ export class BlockEmitter {
     }
     o.push(this.mode64 ? `if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);` : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
     if (sub === 2) {
-      // The target survives the push in tb/tbh (pushStmts writes la and the stack only).
+      // The target waits in tb while the return address is pushed (pushStmts writes la and the stack only).
       o.push('tb = t;');
       this.pushStmts(size, String(end | 0), String(Math.floor(end / TWO32) | 0));
       this.afterStore(i, 'tb', size);
-      o.push('t = tb;');
       this.callEnds.push(end);
     }
-    o.push(this.chainStmts(i, 't'));
+    o.push(this.chainStmts(i, sub === 2 ? 'tb' : 't'));
     this.ended = true;
     return true;
   }
