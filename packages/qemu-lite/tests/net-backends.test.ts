@@ -177,6 +177,31 @@ describe('-netdev dgram', () => {
     b.close();
     peer.close();
   });
+
+  it('frames sent just before close() still leave (a guest\'s last frames before it powers off)', async () => {
+    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()];
+    const peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(pb, '127.0.0.1', () => r()));
+    const fromBackend: Buffer[] = [];
+    peer.on('message', (m) => fromBackend.push(m));
+    // Bound: the frames and close() in one tick, as when the guest's last OUT ends the VMM.
+    const b = new DgramNetBackend('d0', { host: '127.0.0.1', port: pa }, { host: '127.0.0.1', port: pb }, () => {});
+    b.send(frame(60, 1));
+    await until(() => fromBackend.length === 1);
+    for (let i = 0; i < 3; i++) b.send(frame(60, 7 + i));
+    b.close();
+    b.send(frame(60, 99)); // after close: not sent
+    await until(() => fromBackend.length === 4);
+    // Not bound yet: the queued frames go out once the bind completes, then the socket closes.
+    const c = new DgramNetBackend('d1', { host: '127.0.0.1', port: pc }, { host: '127.0.0.1', port: pb }, () => {});
+    c.send(frame(60, 20));
+    c.close();
+    await until(() => fromBackend.length === 5);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fromBackend.map((m) => m[0])).toEqual([1, 7, 8, 9, 20]);
+    expect([b.stats.tx, c.stats.tx]).toEqual([4, 1]);
+    peer.close();
+  });
 });
 
 describe('virtio-net device model (callback netdev, driven through the transport)', async () => {

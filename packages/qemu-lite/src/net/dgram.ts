@@ -11,6 +11,9 @@ export class DgramNetBackend implements NetBackend {
   private readonly sock: Socket;
   private bound = false;
   private readonly queued: Uint8Array[] = [];
+  /** Datagrams handed to node but not yet sent (its send() resolves the address on a later tick). */
+  private pending = 0;
+  private closing = false;
 
   constructor(
     readonly id: string, local: { host: string; port: number }, private readonly remote: { host: string; port: number },
@@ -28,21 +31,40 @@ export class DgramNetBackend implements NetBackend {
     });
     this.sock.bind(local.port, local.host, () => {
       this.bound = true;
-      for (const f of this.queued.splice(0)) this.send(f);
+      for (const f of this.queued.splice(0)) this.transmit(f);
+      if (this.closing && this.pending === 0) this.closeSocket();
     });
   }
 
   send(frame: Uint8Array): void {
+    if (this.closing) return;
     if (!this.bound) {
       if (this.queued.length < 64) this.queued.push(frame.slice());
       else this.stats.dropped++;
       return;
     }
-    this.stats.tx++;
-    this.sock.send(frame, this.remote.port, this.remote.host);
+    this.transmit(frame);
   }
 
+  /**
+   * Closes once the frames already sent have left: a guest's last frames before it
+   * powers off must reach the peer, as with QEMU's synchronous sendto().
+   */
   close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.bound && this.pending === 0) this.closeSocket();
+  }
+
+  private transmit(frame: Uint8Array): void {
+    this.stats.tx++;
+    this.pending++;
+    this.sock.send(frame, this.remote.port, this.remote.host, () => {
+      if (--this.pending === 0 && this.closing) this.closeSocket();
+    });
+  }
+
+  private closeSocket(): void {
     try {
       this.sock.close();
     } catch { /* already closed */ }
