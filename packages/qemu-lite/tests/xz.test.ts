@@ -83,6 +83,19 @@ describe('XZ decoder vs host xz', () => {
     const check = new TextEncoder().encode('123456789');
     expect(crc32(check)).toBe(0xcbf43926);
     expect(Buffer.from(crc64(check)).toString('hex')).toBe(Buffer.from('995dc9bbdf1939fa', 'hex').reverse().toString('hex'));
+    // CRC32 eight bytes at a time (slicing by 8) against the bitwise definition, over
+    // every length and alignment of a short buffer and a long one.
+    const bitwise = (d: Uint8Array, a: number, b: number) => {
+      let c = 0xffffffff;
+      for (let i = a; i < b; i++) {
+        c ^= d[i]!;
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+      }
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    const data = text.subarray(0, 4099);
+    for (let a = 0; a < 9; a++) for (let b = a; b < a + 20; b++) expect(crc32(data, a, b)).toBe(bitwise(data, a, b));
+    expect(crc32(data, 3)).toBe(bitwise(data, 3, data.length));
   });
 
   it('rejects corrupt, truncated and foreign input with an XzError naming the problem', () => {

@@ -17,8 +17,17 @@ export class XzError extends Error {
 }
 
 const RC_BIT_MODEL_TOTAL = 1 << 11;
+
+function overrun(): XzError {
+  return new XzError('LZMA2 data is corrupt (LZMA chunk overruns its packed size)');
+}
 const RC_MOVE_BITS = 5;
-const RC_TOP = 1 << 24;
+/**
+ * The range coder's range and code are 32-bit unsigned, kept as int32 (V8 keeps those in
+ * integer registers): unsigned comparisons flip the sign bit of both sides, and a
+ * normalisation is due when the top byte of range is zero (range < 2^24).
+ */
+const SIGN = 0x80000000 | 0;
 
 const STATES = 12;
 const LIT_STATES = 7;
@@ -175,20 +184,11 @@ export class Lzma2Decoder {
 
   private inEnd = 0;
 
-  private rcInit(start: number, end: number): void {
-    if (end - start < 5 || this.input[start] !== 0) throw new XzError('LZMA2 data is corrupt (range coder init)');
-    const b = this.input;
-    this.code = ((b[start + 1]! << 24) | (b[start + 2]! << 16) | (b[start + 3]! << 8) | b[start + 4]!) >>> 0;
-    this.range = 0xffffffff;
-    this.inPos = start + 5;
-    this.inEnd = end;
-  }
-
   private rcNormalize(): void {
-    if (this.range < RC_TOP) {
-      if (this.inPos >= this.inEnd) throw new XzError('LZMA2 data is corrupt (LZMA chunk overruns its packed size)');
-      this.range = (this.range << 8) >>> 0;
-      this.code = ((this.code << 8) | this.input[this.inPos++]!) >>> 0;
+    if (this.range >>> 24 === 0) {
+      if (this.inPos >= this.inEnd) throw overrun();
+      this.range <<= 8;
+      this.code = (this.code << 8) | this.input[this.inPos++]!;
     }
   }
 
@@ -196,14 +196,14 @@ export class Lzma2Decoder {
     this.rcNormalize();
     const probs = this.probs;
     const prob = probs[i]!;
-    const bound = (this.range >>> 11) * prob;
-    if (this.code < bound) {
+    const bound = Math.imul(this.range >>> 11, prob);
+    if ((this.code ^ SIGN) < (bound ^ SIGN)) {
       this.range = bound;
       probs[i] = prob + ((RC_BIT_MODEL_TOTAL - prob) >>> RC_MOVE_BITS);
       return 0;
     }
-    this.range -= bound;
-    this.code -= bound;
+    this.range = (this.range - bound) | 0;
+    this.code = (this.code - bound) | 0;
     probs[i] = prob - (prob >>> RC_MOVE_BITS);
     return 1;
   }
@@ -232,10 +232,10 @@ export class Lzma2Decoder {
   private direct(v: number, count: number): number {
     for (let i = 0; i < count; i++) {
       this.rcNormalize();
-      this.range = this.range >>> 1;
+      this.range >>>= 1;
       let b = 0;
-      if (this.code >= this.range) {
-        this.code -= this.range;
+      if ((this.code ^ SIGN) >= (this.range ^ SIGN)) {
+        this.code = (this.code - this.range) | 0;
         b = 1;
       }
       v = v * 2 + b;
@@ -252,88 +252,157 @@ export class Lzma2Decoder {
     return MATCH_LEN_MIN + LEN_LOW_SYMBOLS + LEN_MID_SYMBOLS + this.bittree(coder + LEN_HIGH, LEN_HIGH_SYMBOLS);
   }
 
-  private literal(): void {
-    const out = this.out;
-    const pos = this.pos;
-    const prev = pos > this.dictStart ? out[pos - 1]! : 0;
-    const rel = pos - this.dictStart;
-    const base = LITERAL + LITERAL_CODER_SIZE * (((rel & ((1 << this.lp) - 1)) << this.lc) + (prev >>> (8 - this.lc)));
-    let symbol = 1;
-    if (this.state < LIT_STATES) {
-      do symbol = (symbol << 1) | this.bit(base + symbol);
-      while (symbol < 0x100);
-    } else {
-      // After a match: the byte at rep0 steers the first bits while they agree.
-      let matchByte = out[pos - this.rep0 - 1]!;
-      let offset = 0x100;
-      do {
-        matchByte <<= 1;
-        const matchBit = matchByte & offset;
-        if (this.bit(base + offset + matchBit + symbol)) {
-          symbol = (symbol << 1) | 1;
-          offset &= matchBit;
-        } else {
-          symbol <<= 1;
-          offset &= ~matchBit;
-        }
-      } while (symbol < 0x100);
-    }
-    out[pos] = symbol & 0xff;
-    this.pos = pos + 1;
-    const s = this.state;
-    this.state = s <= 3 ? 0 : s <= 9 ? s - 3 : s - 6;
-  }
-
+  /**
+   * One LZMA chunk. The range decoder's and the model's state live in locals for the
+   * chunk, and every bit decode is written out in place (LzmaDec.c's macros): the
+   * decoder turns tens of MB of kernel per boot, and the range coder's fields read and
+   * written per bit were most of its time. RC_BIT below is that pattern:
+   *   normalise; bound = Math.imul(range >>> 11, prob);
+   *   code < bound ? (range = bound, prob += (2048 - prob) >> 5, 0) : (range -= bound, code -= bound, prob -= prob >> 5, 1)
+   */
   private decodeLzmaChunk(inStart: number, inEnd: number, outLimit: number): void {
-    this.rcInit(inStart, inEnd);
-    const pbMask = (1 << this.pb) - 1;
+    const input = this.input;
+    if (inEnd - inStart < 5 || input[inStart] !== 0) throw new XzError('LZMA2 data is corrupt (range coder init)');
+    let code = (input[inStart + 1]! << 24) | (input[inStart + 2]! << 16) | (input[inStart + 3]! << 8) | input[inStart + 4]!;
+    let range = -1;
+    let inPos = inStart + 5;
+    const probs = this.probs;
     const out = this.out;
-    while (this.pos < outLimit) {
+    const dictStart = this.dictStart;
+    let pos = this.pos;
+    let state = this.state;
+    let rep0 = this.rep0;
+    let rep1 = this.rep1;
+    let rep2 = this.rep2;
+    let rep3 = this.rep3;
+    const pbMask = (1 << this.pb) - 1;
+    const lpMask = (1 << this.lp) - 1;
+    const lc = this.lc;
+    let prob = 0;
+    let bound = 0;
+    while (pos < outLimit) {
       // Positions count from the dictionary reset (xz-embedded's dict.pos).
-      const posState = (this.pos - this.dictStart) & pbMask;
-      if (!this.bit(IS_MATCH + this.state * POS_STATES_MAX + posState)) {
-        this.literal();
+      const posState = (pos - dictStart) & pbMask;
+      // RC_BIT(IS_MATCH[state][posState])
+      if (range >>> 24 === 0) {
+        if (inPos >= inEnd) throw overrun();
+        range <<= 8;
+        code = (code << 8) | input[inPos++]!;
+      }
+      let pi = IS_MATCH + state * POS_STATES_MAX + posState;
+      prob = probs[pi]!;
+      bound = Math.imul(range >>> 11, prob);
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
+        range = bound;
+        probs[pi] = prob + ((RC_BIT_MODEL_TOTAL - prob) >>> RC_MOVE_BITS);
+        // A literal.
+        const prev = pos > dictStart ? out[pos - 1]! : 0;
+        const base = LITERAL + LITERAL_CODER_SIZE * ((((pos - dictStart) & lpMask) << lc) + (prev >>> (8 - lc)));
+        let symbol = 1;
+        if (state < LIT_STATES) {
+          do {
+            if (range >>> 24 === 0) {
+              if (inPos >= inEnd) throw overrun();
+              range <<= 8;
+              code = (code << 8) | input[inPos++]!;
+            }
+            pi = base + symbol;
+            prob = probs[pi]!;
+            bound = Math.imul(range >>> 11, prob);
+            if ((code ^ SIGN) < (bound ^ SIGN)) {
+              range = bound;
+              probs[pi] = prob + ((RC_BIT_MODEL_TOTAL - prob) >>> RC_MOVE_BITS);
+              symbol <<= 1;
+            } else {
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
+              probs[pi] = prob - (prob >>> RC_MOVE_BITS);
+              symbol = (symbol << 1) | 1;
+            }
+          } while (symbol < 0x100);
+        } else {
+          // After a match: the byte at rep0 steers the first bits while they agree.
+          let matchByte = out[pos - rep0 - 1]!;
+          let offset = 0x100;
+          do {
+            matchByte <<= 1;
+            const matchBit = matchByte & offset;
+            if (range >>> 24 === 0) {
+              if (inPos >= inEnd) throw overrun();
+              range <<= 8;
+              code = (code << 8) | input[inPos++]!;
+            }
+            pi = base + offset + matchBit + symbol;
+            prob = probs[pi]!;
+            bound = Math.imul(range >>> 11, prob);
+            if ((code ^ SIGN) < (bound ^ SIGN)) {
+              range = bound;
+              probs[pi] = prob + ((RC_BIT_MODEL_TOTAL - prob) >>> RC_MOVE_BITS);
+              symbol <<= 1;
+              offset &= ~matchBit;
+            } else {
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
+              probs[pi] = prob - (prob >>> RC_MOVE_BITS);
+              symbol = (symbol << 1) | 1;
+              offset &= matchBit;
+            }
+          } while (symbol < 0x100);
+        }
+        out[pos++] = symbol & 0xff;
+        state = state <= 3 ? 0 : state <= 9 ? state - 3 : state - 6;
         continue;
       }
+      range = (range - bound) | 0;
+      code = (code - bound) | 0;
+      probs[pi] = prob - (prob >>> RC_MOVE_BITS);
+      // A match or a rep: the rarer symbols go through bit() with the state stored back.
+      this.range = range;
+      this.code = code;
+      this.inPos = inPos;
+      this.inEnd = inEnd;
       let len: number;
-      if (this.bit(IS_REP + this.state)) {
-        if (this.pos === this.dictStart) throw new XzError('LZMA2 data is corrupt (repeated match before any data)');
-        if (!this.bit(IS_REP0 + this.state)) {
-          if (!this.bit(IS_REP0_LONG + this.state * POS_STATES_MAX + posState)) {
+      if (this.bit(IS_REP + state)) {
+        if (pos === dictStart) throw new XzError('LZMA2 data is corrupt (repeated match before any data)');
+        if (!this.bit(IS_REP0 + state)) {
+          if (!this.bit(IS_REP0_LONG + state * POS_STATES_MAX + posState)) {
             // Short rep: one byte at rep0.
-            this.state = this.state < LIT_STATES ? 9 : 11;
-            out[this.pos] = out[this.pos - this.rep0 - 1]!;
-            this.pos++;
+            state = state < LIT_STATES ? 9 : 11;
+            out[pos] = out[pos - rep0 - 1]!;
+            pos++;
+            range = this.range;
+            code = this.code;
+            inPos = this.inPos;
             continue;
           }
         } else {
           let tmp: number;
-          if (!this.bit(IS_REP1 + this.state)) {
-            tmp = this.rep1;
+          if (!this.bit(IS_REP1 + state)) {
+            tmp = rep1;
           } else {
-            if (!this.bit(IS_REP2 + this.state)) {
-              tmp = this.rep2;
+            if (!this.bit(IS_REP2 + state)) {
+              tmp = rep2;
             } else {
-              tmp = this.rep3;
-              this.rep3 = this.rep2;
+              tmp = rep3;
+              rep3 = rep2;
             }
-            this.rep2 = this.rep1;
+            rep2 = rep1;
           }
-          this.rep1 = this.rep0;
-          this.rep0 = tmp;
+          rep1 = rep0;
+          rep0 = tmp;
         }
-        this.state = this.state < LIT_STATES ? 8 : 11;
+        state = state < LIT_STATES ? 8 : 11;
         len = this.len(REP_LEN, posState);
       } else {
-        this.state = this.state < LIT_STATES ? 7 : 10;
-        this.rep3 = this.rep2;
-        this.rep2 = this.rep1;
-        this.rep1 = this.rep0;
+        state = state < LIT_STATES ? 7 : 10;
+        rep3 = rep2;
+        rep2 = rep1;
+        rep1 = rep0;
         len = this.len(MATCH_LEN, posState);
         const distState = len < DIST_STATES + MATCH_LEN_MIN ? len - MATCH_LEN_MIN : DIST_STATES - 1;
         const slot = this.bittree(DIST_SLOT + distState * DIST_SLOTS, DIST_SLOTS);
         if (slot < DIST_MODEL_START) {
-          this.rep0 = slot;
+          rep0 = slot;
         } else {
           const limit = (slot >>> 1) - 1;
           let d = (2 + (slot & 1)) * 2 ** limit;
@@ -343,26 +412,36 @@ export class Lzma2Decoder {
             d = this.direct(2 + (slot & 1), limit - ALIGN_BITS) * ALIGN_SIZE;
             d += this.bittreeReverse(DIST_ALIGN, ALIGN_BITS);
           }
-          this.rep0 = d;
+          rep0 = d;
         }
       }
+      range = this.range;
+      code = this.code;
+      inPos = this.inPos;
       // Copy len bytes from rep0 + 1 back; matches never cross an LZMA2 chunk.
-      const dist = this.rep0 + 1;
-      if (dist > this.pos - this.dictStart) throw new XzError('LZMA2 data is corrupt (match distance beyond the dictionary)');
-      if (this.pos + len > outLimit) throw new XzError('LZMA2 data is corrupt (match runs past the chunk)');
-      let src = this.pos - dist;
-      let dst = this.pos;
-      const end = dst + len;
+      const dist = rep0 + 1;
+      if (dist > pos - dictStart) throw new XzError('LZMA2 data is corrupt (match distance beyond the dictionary)');
+      if (pos + len > outLimit) throw new XzError('LZMA2 data is corrupt (match runs past the chunk)');
+      const end = pos + len;
       if (dist >= len) {
-        out.copyWithin(dst, src, end - dist);
-        dst = end;
+        out.copyWithin(pos, pos - dist, end - dist);
       } else {
-        while (dst < end) out[dst++] = out[src++]!;
+        for (let src = pos - dist; pos < end; ) out[pos++] = out[src++]!;
       }
-      this.pos = end;
+      pos = end;
     }
+    this.pos = pos;
+    this.state = state;
+    this.rep0 = rep0;
+    this.rep1 = rep1;
+    this.rep2 = rep2;
+    this.rep3 = rep3;
     // The encoder's flush leaves one last normalization for the decoder (LzmaDec's final NORMALIZE).
-    this.rcNormalize();
-    if (this.inPos !== inEnd || this.code !== 0) throw new XzError('LZMA2 data is corrupt (LZMA chunk does not end cleanly)');
+    if (range >>> 24 === 0) {
+      if (inPos >= inEnd) throw overrun();
+      range <<= 8;
+      code = (code << 8) | input[inPos++]!;
+    }
+    if (inPos !== inEnd || code !== 0) throw new XzError('LZMA2 data is corrupt (LZMA chunk does not end cleanly)');
   }
 }
