@@ -210,9 +210,33 @@ export class Lzma2Decoder {
 
   /** A bit tree of `limit` leaves rooted at probs[base + 1]; returns symbol - limit. */
   private bittree(base: number, limit: number): number {
+    const probs = this.probs;
+    const input = this.input;
+    let range = this.range;
+    let code = this.code;
     let symbol = 1;
-    do symbol = (symbol << 1) + this.bit(base + symbol);
-    while (symbol < limit);
+    do {
+      if (range >>> 24 === 0) {
+        if (this.inPos >= this.inEnd) throw overrun();
+        range <<= 8;
+        code = (code << 8) | input[this.inPos++]!;
+      }
+      const pi = base + symbol;
+      const prob = probs[pi]!;
+      const bound = Math.imul(range >>> 11, prob);
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
+        range = bound;
+        probs[pi] = prob + ((RC_BIT_MODEL_TOTAL - prob) >>> RC_MOVE_BITS);
+        symbol <<= 1;
+      } else {
+        range = (range - bound) | 0;
+        code = (code - bound) | 0;
+        probs[pi] = prob - (prob >>> RC_MOVE_BITS);
+        symbol = (symbol << 1) | 1;
+      }
+    } while (symbol < limit);
+    this.range = range;
+    this.code = code;
     return symbol - limit;
   }
 
@@ -230,16 +254,25 @@ export class Lzma2Decoder {
 
   /** `count` bits with probability 1/2 each (MSB first), appended to `v`. */
   private direct(v: number, count: number): number {
+    const input = this.input;
+    let range = this.range;
+    let code = this.code;
     for (let i = 0; i < count; i++) {
-      this.rcNormalize();
-      this.range >>>= 1;
+      if (range >>> 24 === 0) {
+        if (this.inPos >= this.inEnd) throw overrun();
+        range <<= 8;
+        code = (code << 8) | input[this.inPos++]!;
+      }
+      range >>>= 1;
       let b = 0;
-      if ((this.code ^ SIGN) >= (this.range ^ SIGN)) {
-        this.code = (this.code - this.range) | 0;
+      if ((code ^ SIGN) >= (range ^ SIGN)) {
+        code = (code - range) | 0;
         b = 1;
       }
       v = v * 2 + b;
     }
+    this.range = range;
+    this.code = code;
     return v;
   }
 
