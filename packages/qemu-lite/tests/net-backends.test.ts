@@ -200,6 +200,7 @@ describe('-netdev dgram', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(fromBackend.map((m) => m[0])).toEqual([1, 7, 8, 9, 20]);
     expect([b.stats.tx, c.stats.tx]).toEqual([4, 1]);
+    expect(b.stats.dropped).toBe(1);
     peer.close();
   });
 });

@@ -37,7 +37,10 @@ export class DgramNetBackend implements NetBackend {
   }
 
   send(frame: Uint8Array): void {
-    if (this.closing) return;
+    if (this.closing) {
+      this.stats.dropped++;
+      return;
+    }
     if (!this.bound) {
       if (this.queued.length < 64) this.queued.push(frame.slice());
       else this.stats.dropped++;

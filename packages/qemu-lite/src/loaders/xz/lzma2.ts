@@ -17,10 +17,6 @@ export class XzError extends Error {
 }
 
 const RC_BIT_MODEL_TOTAL = 1 << 11;
-
-function overrun(): XzError {
-  return new XzError('LZMA2 data is corrupt (LZMA chunk overruns its packed size)');
-}
 const RC_MOVE_BITS = 5;
 /**
  * The range coder's range and code are 32-bit unsigned, kept as int32 (V8 keeps those in
@@ -28,6 +24,10 @@ const RC_MOVE_BITS = 5;
  * normalisation is due when the top byte of range is zero (range < 2^24).
  */
 const SIGN = 0x80000000 | 0;
+
+function overrun(): XzError {
+  return new XzError('LZMA2 data is corrupt (LZMA chunk overruns its packed size)');
+}
 
 const STATES = 12;
 const LIT_STATES = 7;
@@ -287,11 +287,11 @@ export class Lzma2Decoder {
 
   /**
    * One LZMA chunk. The range decoder's and the model's state live in locals for the
-   * chunk, and every bit decode is written out in place (LzmaDec.c's macros): the
-   * decoder turns tens of MB of kernel per boot, and the range coder's fields read and
-   * written per bit were most of its time. RC_BIT below is that pattern:
-   *   normalise; bound = Math.imul(range >>> 11, prob);
-   *   code < bound ? (range = bound, prob += (2048 - prob) >> 5, 0) : (range -= bound, code -= bound, prob -= prob >> 5, 1)
+   * chunk, and the two hottest bit decodes (IS_MATCH and a literal after a match) are
+   * written out in place, as LzmaDec.c's macros are: the decoder turns tens of MB of
+   * kernel per boot, and the range coder's fields read and written per bit were most of
+   * its time. The bit trees (a plain literal, lengths, distance slots) keep the state in
+   * locals too and hand it back in the fields.
    */
   private decodeLzmaChunk(inStart: number, inEnd: number, outLimit: number): void {
     const input = this.input;
@@ -299,6 +299,7 @@ export class Lzma2Decoder {
     let code = (input[inStart + 1]! << 24) | (input[inStart + 2]! << 16) | (input[inStart + 3]! << 8) | input[inStart + 4]!;
     let range = -1;
     let inPos = inStart + 5;
+    this.inEnd = inEnd;
     const probs = this.probs;
     const out = this.out;
     const dictStart = this.dictStart;
@@ -333,26 +334,13 @@ export class Lzma2Decoder {
         const base = LITERAL + LITERAL_CODER_SIZE * ((((pos - dictStart) & lpMask) << lc) + (prev >>> (8 - lc)));
         let symbol = 1;
         if (state < LIT_STATES) {
-          do {
-            if (range >>> 24 === 0) {
-              if (inPos >= inEnd) throw overrun();
-              range <<= 8;
-              code = (code << 8) | input[inPos++]!;
-            }
-            pi = base + symbol;
-            prob = probs[pi]!;
-            bound = Math.imul(range >>> 11, prob);
-            if ((code ^ SIGN) < (bound ^ SIGN)) {
-              range = bound;
-              probs[pi] = prob + ((RC_BIT_MODEL_TOTAL - prob) >>> RC_MOVE_BITS);
-              symbol <<= 1;
-            } else {
-              range = (range - bound) | 0;
-              code = (code - bound) | 0;
-              probs[pi] = prob - (prob >>> RC_MOVE_BITS);
-              symbol = (symbol << 1) | 1;
-            }
-          } while (symbol < 0x100);
+          this.range = range;
+          this.code = code;
+          this.inPos = inPos;
+          symbol = this.bittree(base, 0x100);
+          range = this.range;
+          code = this.code;
+          inPos = this.inPos;
         } else {
           // After a match: the byte at rep0 steers the first bits while they agree.
           let matchByte = out[pos - rep0 - 1]!;
@@ -393,7 +381,6 @@ export class Lzma2Decoder {
       this.range = range;
       this.code = code;
       this.inPos = inPos;
-      this.inEnd = inEnd;
       let len: number;
       if (this.bit(IS_REP + state)) {
         if (pos === dictStart) throw new XzError('LZMA2 data is corrupt (repeated match before any data)');
@@ -469,12 +456,11 @@ export class Lzma2Decoder {
     this.rep1 = rep1;
     this.rep2 = rep2;
     this.rep3 = rep3;
+    this.range = range;
+    this.code = code;
+    this.inPos = inPos;
     // The encoder's flush leaves one last normalization for the decoder (LzmaDec's final NORMALIZE).
-    if (range >>> 24 === 0) {
-      if (inPos >= inEnd) throw overrun();
-      range <<= 8;
-      code = (code << 8) | input[inPos++]!;
-    }
-    if (inPos !== inEnd || code !== 0) throw new XzError('LZMA2 data is corrupt (LZMA chunk does not end cleanly)');
+    this.rcNormalize();
+    if (this.inPos !== inEnd || this.code !== 0) throw new XzError('LZMA2 data is corrupt (LZMA chunk does not end cleanly)');
   }
 }
