@@ -326,6 +326,50 @@ patched:
  * with EDX from 0 to just below the divisor (quotients up to 2^32 - 1), divisors from
  * registers and memory, and a #DE (EDX >= divisor) inside a block with CMP flags pending.
  */
+const BODY_DIV = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  return `
+  .code${bits}
+start:
+  mov $0x7ff000, %${r}sp
+  mov $0x200000, %${r}bx
+  mov $0x9e3779b9, %esi
+  xor %edi, %edi
+  xor %ebp, %ebp
+loop:
+  endbr${bits}
+  imul $0x2545f491, %esi, %esi
+  add $0x3c6ef372, %esi
+  mov %esi, %ecx
+  or $1, %ecx
+  mov %esi, %eax
+  mov %edi, %edx
+  and $0x7fffffff, %edx
+  cmp %ecx, %edx
+  jb 1f
+  shr $1, %edx
+  shr $1, %ecx
+  or $0x80000000, %ecx
+1:
+  div %ecx
+  add %eax, %ebp
+  xor %edx, %edi
+  mov %ecx, (%${r}bx)
+  mov %ebp, %eax
+  xor %edx, %edx
+  divl (%${r}bx)
+  add %edx, %ebp
+  add $0x11111, %edi
+  cmp $0x2000000, %edi
+  jb loop
+  mov $5, %edx
+  mov $5, %ecx
+  cmp %ebp, %edi
+  div %ecx
+  hlt
+`;
+};
+
 /**
  * A loop across a page boundary (0x100fe0..0x101040) with indirect CALLs through a register
  * and through memory and an indirect JMP: one region spans both pages, and the indirect
@@ -395,50 +439,6 @@ loop:
   mov (%rsi), %eax
   hlt
 `;
-
-const BODY_DIV = (bits: 64 | 32): string => {
-  const r = bits === 64 ? 'r' : 'e';
-  return `
-  .code${bits}
-start:
-  mov $0x7ff000, %${r}sp
-  mov $0x200000, %${r}bx
-  mov $0x9e3779b9, %esi
-  xor %edi, %edi
-  xor %ebp, %ebp
-loop:
-  endbr${bits}
-  imul $0x2545f491, %esi, %esi
-  add $0x3c6ef372, %esi
-  mov %esi, %ecx
-  or $1, %ecx
-  mov %esi, %eax
-  mov %edi, %edx
-  and $0x7fffffff, %edx
-  cmp %ecx, %edx
-  jb 1f
-  shr $1, %edx
-  shr $1, %ecx
-  or $0x80000000, %ecx
-1:
-  div %ecx
-  add %eax, %ebp
-  xor %edx, %edi
-  mov %ecx, (%${r}bx)
-  mov %ebp, %eax
-  xor %edx, %edx
-  divl (%${r}bx)
-  add %edx, %ebp
-  add $0x11111, %edi
-  cmp $0x2000000, %edi
-  jb loop
-  mov $5, %edx
-  mov $5, %ecx
-  cmp %ebp, %edi
-  div %ecx
-  hlt
-`;
-};
 
 /**
  * 64-bit base + displacement operands (computed in doubles by the tier): negative bases
@@ -564,6 +564,18 @@ function lockstep(mode: 64 | 32, seed: number, body?: string, maxBudget = 97, th
   }
 }
 
+/** lockstep() with the JavaScript source of every region compiled during the run. */
+function lockstepSources(...args: Parameters<typeof lockstep>): ReturnType<typeof lockstep> & { sources: string } {
+  const savedHook = jitParams.onCompile;
+  let sources = '';
+  jitParams.onCompile = (_rip, src) => { sources += src; };
+  try {
+    return { ...lockstep(...args), sources };
+  } finally {
+    jitParams.onCompile = savedHook;
+  }
+}
+
 describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
   it('64-bit: same state after every budget slice, through SMC and a #PF inside a block', () => {
     const { last, slices, compiled } = lockstep(64, 1);
@@ -610,119 +622,84 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
   });
 
   it('16-bit MOVs, shifts and ALU forms (stores, loads, immediates, register forms) are compiled and stay in lockstep, SMC and a straddling store included', () => {
-    const savedHook = jitParams.onCompile;
-    try {
-      for (const bits of [64, 32] as const) {
-        let sources = '';
-        jitParams.onCompile = (_rip, src) => { sources += src; };
-        const { last, compiled } = lockstep(bits, 13, BODY_WORD(bits), 97, 1);
-        expect(last.exit).toBe('EXCEPTION');
-        expect(last.vector).toBe(bits === 64 ? 14 : 13);
-        expect(compiled).toBeGreaterThan(0);
-        // ebp: the patched immediates, ecx >> 2 for ecx = 16..1.
-        expect(last.regs[10]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
-        // Compiled, not run through the interpreter in place.
-        expect(sources).toContain('cpu.write16(la, 32769)');
-        expect(sources).toContain('cpu.read16(la)');
-        expect(sources).toContain('H.shift(cpu, 5, 2,');
-        expect(sources).toContain('H.alu(cpu, 3, 2,');
-        expect(sources).not.toContain('H.step(cpu)');
-      }
-    } finally {
-      jitParams.onCompile = savedHook;
+    for (const bits of [64, 32] as const) {
+      const { last, compiled, sources } = lockstepSources(bits, 13, BODY_WORD(bits), 97, 1);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(bits === 64 ? 14 : 13);
+      expect(compiled).toBeGreaterThan(0);
+      // ebp: the patched immediates, ecx >> 2 for ecx = 16..1.
+      expect(last.regs[10]).toBe(4 + 3 * 4 + 2 * 4 + 1 * 4);
+      // Compiled, not run through the interpreter in place.
+      expect(sources).toContain('cpu.write16(la, 32769)');
+      expect(sources).toContain('cpu.read16(la)');
+      expect(sources).toContain('H.shift(cpu, 5, 2,');
+      expect(sources).toContain('H.alu(cpu, 3, 2,');
+      expect(sources).not.toContain('H.step(cpu)');
     }
   });
 
   it('a loop across a page boundary is one region, and indirect CALL/JMP (register and memory) are compiled; lockstep', () => {
-    const savedHook = jitParams.onCompile;
-    try {
-      for (const bits of [64, 32] as const) {
-        for (const threshold of [1, 3]) {
-          let sources = '';
-          jitParams.onCompile = (_rip, src) => { sources += src; };
-          const { last, compiled } = lockstep(bits, 23, BODY_CROSS(bits), 97, threshold);
-          expect(last.exit).toBe('EXCEPTION');
-          expect(last.vector).toBe(bits === 64 ? 14 : 13);
-          expect(compiled).toBeGreaterThan(0);
-          // Blocks on the second page check its mapping when the region was entered on the
-          // first (at threshold 1 the region is compiled before the second page was fetched).
-          if (threshold > 1) expect(sources).toContain('H.codeAt(cpu, m, o + ');
-          // The indirect transfers chain to their dynamic target instead of running in the interpreter.
-          expect(sources).toContain('H.chainTo(cpu, t, ');
-          expect(sources).toContain('H.chainTo(cpu, tb, ');
-          expect(sources).not.toContain('H.step(cpu)');
-        }
+    for (const bits of [64, 32] as const) {
+      for (const threshold of [1, 3]) {
+        const { last, compiled, sources } = lockstepSources(bits, 23, BODY_CROSS(bits), 97, threshold);
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(bits === 64 ? 14 : 13);
+        expect(compiled).toBeGreaterThan(0);
+        // Blocks on the second page check its mapping when the region was entered on the
+        // first (at threshold 1 the region is compiled before the second page was fetched).
+        if (threshold > 1) expect(sources).toContain('H.codeAt(cpu, m, o + ');
+        // The indirect transfers chain to their dynamic target instead of running in the interpreter.
+        expect(sources).toContain('H.chainTo(cpu, t, ');
+        expect(sources).toContain('H.chainTo(cpu, tb, ');
+        expect(sources).not.toContain('H.step(cpu)');
       }
-    } finally {
-      jitParams.onCompile = savedHook;
     }
   });
 
   it('a two-page region sees its second page remapped (4 KiB page tables): it leaves, and the new code runs; lockstep', () => {
-    const savedHook = jitParams.onCompile;
-    try {
-      let sources = '';
-      jitParams.onCompile = (_rip, src) => { sources += src; };
-      const { last, slices } = lockstep(64, 29, BODY_REMAP, 97, 3, {
-        prepare: (m) => {
-          const dv = new DataView(m.mem.buffer);
-          // The first 2 MiB through a page table at 0x13000 (identity), so 0x101000 can move.
-          for (let i = 0; i < 512; i++) dv.setUint32(0x13000 + 8 * i, (i << 12) | 7, true);
-          dv.setUint32(0x12000, 0x13000 | 7, true);
-          // The copy at 0x301000 adds 2 to ecx: ADD $1, %ecx is 83 C1 01 at 0x101000.
-          expect([...m.mem.subarray(0x101000, 0x101003)]).toEqual([0x83, 0xc1, 0x01]);
-          m.mem.copyWithin(0x301000, 0x101000, 0x102000);
-          m.mem[0x301002] = 2;
+    const { last, slices, sources } = lockstepSources(64, 29, BODY_REMAP, 97, 3, {
+      prepare: (m) => {
+        const dv = new DataView(m.mem.buffer);
+        // The first 2 MiB through a page table at 0x13000 (identity), so 0x101000 can move.
+        for (let i = 0; i < 512; i++) dv.setUint32(0x13000 + 8 * i, (i << 12) | 7, true);
+        dv.setUint32(0x12000, 0x13000 | 7, true);
+        // The copy at 0x301000 adds 2 to ecx: ADD $1, %ecx is 83 C1 01 at 0x101000.
+        expect([...m.mem.subarray(0x101000, 0x101003)]).toEqual([0x83, 0xc1, 0x01]);
+        m.mem.copyWithin(0x301000, 0x101000, 0x102000);
+        m.mem[0x301002] = 2;
+        m.cpu.flushTlb();
+      },
+      beforeSlice: (n, a, b) => {
+        if (n !== 400) return;
+        // Both guests' PTE for 0x101000 now names the copy; the TLBs are flushed as by INVLPG.
+        for (const m of [a, b]) {
+          new DataView(m.mem.buffer).setUint32(0x13000 + 8 * 0x101, 0x301000 | 7, true);
           m.cpu.flushTlb();
-        },
-        beforeSlice: (n, a, b) => {
-          if (n !== 400) return;
-          // Both guests' PTE for 0x101000 now names the copy; the TLBs are flushed as by INVLPG.
-          for (const m of [a, b]) {
-            new DataView(m.mem.buffer).setUint32(0x13000 + 8 * 0x101, 0x301000 | 7, true);
-            m.cpu.flushTlb();
-          }
-          expect(b.cpu.blocks.compiled).toBeGreaterThan(0);
-        },
-      });
-      expect(slices).toBeGreaterThan(400);
-      expect(last.exit).toBe('EXCEPTION');
-      expect(sources).toContain('H.codeAt(cpu, m, o + ');
-    } finally {
-      jitParams.onCompile = savedHook;
-    }
+        }
+        expect(b.cpu.blocks.compiled).toBeGreaterThan(0);
+      },
+    });
+    expect(slices).toBeGreaterThan(400);
+    expect(last.exit).toBe('EXCEPTION');
+    expect(sources).toContain('H.codeAt(cpu, m, o + ');
   });
 
   it('DIV r/m32 and ENDBR are compiled and stay in lockstep, a #DE inside a block included', () => {
-    const savedHook = jitParams.onCompile;
-    try {
-      for (const bits of [64, 32] as const) {
-        let sources = '';
-        jitParams.onCompile = (_rip, src) => { sources += src; };
-        const { last, compiled } = lockstep(bits, 17, BODY_DIV(bits), 97, 1);
-        expect(last.exit).toBe('EXCEPTION');
-        expect(last.vector).toBe(0);
-        expect(compiled).toBeGreaterThan(0);
-        expect(sources).toContain('cpu.raise(0)');
-        expect(sources).not.toContain('H.step(cpu)');
-      }
-    } finally {
-      jitParams.onCompile = savedHook;
+    for (const bits of [64, 32] as const) {
+      const { last, compiled, sources } = lockstepSources(bits, 17, BODY_DIV(bits), 97, 1);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(0);
+      expect(compiled).toBeGreaterThan(0);
+      expect(sources).toContain('cpu.raise(0)');
+      expect(sources).not.toContain('H.step(cpu)');
     }
   });
 
   it('MOVS/STOS without REP are compiled (no interpreter step inside the block)', () => {
-    const savedHook = jitParams.onCompile;
-    try {
-      for (const bits of [64, 32] as const) {
-        let sources = '';
-        jitParams.onCompile = (_rip, src) => { sources += src; };
-        lockstep(bits, 9, BODY_STRING(bits), 97, 1);
-        expect(sources).toContain('cpu.write8(la');
-        expect(sources).not.toContain('H.step(cpu)');
-      }
-    } finally {
-      jitParams.onCompile = savedHook;
+    for (const bits of [64, 32] as const) {
+      const { sources } = lockstepSources(bits, 9, BODY_STRING(bits), 97, 1);
+      expect(sources).toContain('cpu.write8(la');
+      expect(sources).not.toContain('H.step(cpu)');
     }
   });
 
@@ -1370,17 +1347,10 @@ describe('engine: compiled tier, 64-bit ADC/SBB with lazy flags and inline IMUL'
   });
 
   it('the ADC leaves its flags lazy and IMUL of 32-bit halves runs inline: no helper call for either', () => {
-    const savedHook = jitParams.onCompile;
-    try {
-      let sources = '';
-      jitParams.onCompile = (_rip, src) => { sources += src; };
-      lockstep(64, 31, BODY_ADC64, 97, 1);
-      expect(sources).toContain('pk = 13 + th;');
-      expect(sources).not.toContain('cpu.flags = F.flagsAdc64');
-      expect(sources).toContain('if ((tah | tmh) === 0) { tr = Math.imul(ta, tm);');
-    } finally {
-      jitParams.onCompile = savedHook;
-    }
+    const { sources } = lockstepSources(64, 31, BODY_ADC64, 97, 1);
+    expect(sources).toContain('pk = 13 + th;');
+    expect(sources).not.toContain('cpu.flags = F.flagsAdc64');
+    expect(sources).toContain('if ((tah | tmh) === 0) { tr = Math.imul(ta, tm);');
   });
 });
 
