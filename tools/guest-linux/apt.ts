@@ -35,8 +35,31 @@ export function ensureAptLists(debArch: string, log: Log): void {
   }
   if (!hasLists(debArch)) {
     log(`guest-linux: apt-get update (no package lists for ${debArch})`);
-    run('apt-get', ['update', '-qq']);
+    aptGetUpdate(log);
     if (!hasLists(debArch)) throw new Error(`apt-get update gave no package lists for ${debArch}`);
+  }
+}
+
+/**
+ * apt-get update, tried up to three times. A mirror mid-sync fails single index files
+ * ("File has unexpected size ... Mirror sync in progress?") and apt exits 100 while
+ * keeping every list it did fetch, so after the last try a failure only warns: the
+ * caller checks that the lists it needs are there.
+ */
+function aptGetUpdate(log: Log): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      run('apt-get', ['update', '-qq']);
+      return;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (attempt === 3) {
+        log(`guest-linux: warning: ${why}; going on with the lists apt has`);
+        return;
+      }
+      log(`guest-linux: ${why}; retrying in ${5 * attempt} s`);
+      spawnSync('sleep', [String(5 * attempt)]);
+    }
   }
 }
 
