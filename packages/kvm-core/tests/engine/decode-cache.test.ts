@@ -5,6 +5,7 @@
  * address computes RIP-relative operands from the RIP it runs at.
  */
 import { describe, expect, it } from 'vitest';
+import { dcIndex, DC_MODE64 } from '../../src/x86/engine/decode-cache';
 import { assemble, createMachine, enterLongMode, runToHlt } from './harness';
 
 function find(code: Uint8Array, pattern: number[]): number {
@@ -81,5 +82,44 @@ describe('engine: decoded-instruction cache', () => {
     m.cpu.halted = false;
     runToHlt(m);
     expect(m.cpu.regs[2 * 3]).toBe(0x808000 + 7 + 0x10);
+  });
+
+  it('an instruction that crosses a page end is cached; new bytes on its second page, or that page remapped, run as new', () => {
+    // ADD $imm32, %esi (81 C6 imm32) at 0x8ffe: its immediate lies on the page at 0x9000.
+    const { m, code } = longModeMachine(`
+      xor %esi, %esi
+      mov $100, %ecx
+    again:
+      .org 0xffe, 0x90
+      add $0x10101, %esi
+      dec %ecx
+      jnz again
+      hlt
+    `);
+    expect(0x8000 + find(code, [0x81, 0xc6, 0x01, 0x01, 0x01, 0x00])).toBe(0x8ffe);
+    const dv = new DataView(m.mem.buffer);
+    // The first 2 MiB through a page table at 0x13000 (identity), so the page at 0x9000 can move.
+    for (let i = 0; i < 512; i++) dv.setUint32(0x13000 + 8 * i, (i << 12) | 7, true);
+    dv.setUint32(0x12000, 0x13000 | 7, true);
+    m.cpu.flushTlb();
+    const rerun = (): number => {
+      m.cpu.rip = 0x8000;
+      m.cpu.halted = false;
+      runToHlt(m);
+      return m.cpu.regs[2 * 6]! >>> 0;
+    };
+    expect(rerun()).toBe(100 * 0x10101);
+    // Entered in the decode cache under its first byte's physical address.
+    expect(m.cpu.dcache.tag[dcIndex(0x8ffe)]).toBe(0x8ffe * 4 + DC_MODE64);
+    // The host writes the immediate's bytes on the second page.
+    dv.setUint32(0x9000, 0x20202, true);
+    expect(rerun()).toBe(100 * 0x20202);
+    // The guest's page table moves linear 0x9000 to a copy with another immediate.
+    m.mem.copyWithin(0x20000, 0x9000, 0xa000);
+    dv.setUint32(0x20000, 0x30303, true);
+    dv.setUint32(0x13000 + 8 * 9, 0x20000 | 7, true);
+    m.cpu.flushTlb();
+    expect(rerun()).toBe(100 * 0x30303);
+    expect(rerun()).toBe(100 * 0x30303);
   });
 });

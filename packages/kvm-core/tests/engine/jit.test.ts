@@ -416,8 +416,12 @@ fptr:
 `;
 };
 
-/** A loop across 0x101000 whose second page the test remaps to a changed copy (ADD $1 -> $2 to ecx). */
-const BODY_REMAP = `
+/**
+ * A loop across 0x101000 whose second page the test remaps to a changed copy (ADD $1 -> $2
+ * to ecx). The ADD (83 C1 01) starts at 0x100000 + addAt: 0x1000 puts it on the second
+ * page, 0xfff makes it cross the page end (its immediate on the second page).
+ */
+const BODY_REMAP = (addAt: number): string => `
   .code64
 start:
   mov $0x7ff000, %rsp
@@ -431,7 +435,7 @@ loop:
   rol $3, %ebp
   xor $0x55, %ebp
   lea 1(%rbp), %eax
-  .org 0x1000, 0x90
+  .org ${addAt}, 0x90
   add $1, %ecx
   cmp $20000, %ecx
   jb loop
@@ -656,32 +660,38 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     }
   });
 
-  it('a two-page region sees its second page remapped (4 KiB page tables): it leaves, and the new code runs; lockstep', () => {
-    const { last, slices, sources } = lockstepSources(64, 29, BODY_REMAP, 97, 3, {
-      prepare: (m) => {
-        const dv = new DataView(m.mem.buffer);
-        // The first 2 MiB through a page table at 0x13000 (identity), so 0x101000 can move.
-        for (let i = 0; i < 512; i++) dv.setUint32(0x13000 + 8 * i, (i << 12) | 7, true);
-        dv.setUint32(0x12000, 0x13000 | 7, true);
-        // The copy at 0x301000 adds 2 to ecx: ADD $1, %ecx is 83 C1 01 at 0x101000.
-        expect([...m.mem.subarray(0x101000, 0x101003)]).toEqual([0x83, 0xc1, 0x01]);
-        m.mem.copyWithin(0x301000, 0x101000, 0x102000);
-        m.mem[0x301002] = 2;
-        m.cpu.flushTlb();
-      },
-      beforeSlice: (n, a, b) => {
-        if (n !== 400) return;
-        // Both guests' PTE for 0x101000 now names the copy; the TLBs are flushed as by INVLPG.
-        for (const m of [a, b]) {
-          new DataView(m.mem.buffer).setUint32(0x13000 + 8 * 0x101, 0x301000 | 7, true);
+  it('a two-page region sees its second page remapped (4 KiB page tables), an instruction crossing into it too: it leaves, and the new code runs; lockstep', () => {
+    // addAt 0xfff: the ADD crosses the page end; its block is compiled and checks the second page too.
+    for (const addAt of [0x1000, 0xfff]) {
+      const { last, slices, sources, compiled } = lockstepSources(64, 29, BODY_REMAP(addAt), 97, 3, {
+        prepare: (m) => {
+          const dv = new DataView(m.mem.buffer);
+          // The first 2 MiB through a page table at 0x13000 (identity), so 0x101000 can move.
+          for (let i = 0; i < 512; i++) dv.setUint32(0x13000 + 8 * i, (i << 12) | 7, true);
+          dv.setUint32(0x12000, 0x13000 | 7, true);
+          // The copy at 0x301000 adds 2 to ecx: its immediate byte is on the second page.
+          expect([...m.mem.subarray(0x100000 + addAt, 0x100000 + addAt + 3)]).toEqual([0x83, 0xc1, 0x01]);
+          m.mem.copyWithin(0x301000, 0x101000, 0x102000);
+          m.mem[0x300000 + addAt + 2] = 2;
           m.cpu.flushTlb();
-        }
-        expect(b.cpu.blocks.compiled).toBeGreaterThan(0);
-      },
-    });
-    expect(slices).toBeGreaterThan(400);
-    expect(last.exit).toBe('EXCEPTION');
-    expect(sources).toContain('H.codeAt(cpu, m, o + ');
+        },
+        beforeSlice: (n, a, b) => {
+          if (n !== 400) return;
+          // Both guests' PTE for 0x101000 now names the copy; the TLBs are flushed as by INVLPG.
+          for (const m of [a, b]) {
+            new DataView(m.mem.buffer).setUint32(0x13000 + 8 * 0x101, 0x301000 | 7, true);
+            m.cpu.flushTlb();
+          }
+          expect(b.cpu.blocks.compiled).toBeGreaterThan(0);
+        },
+      });
+      expect(slices).toBeGreaterThan(400);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(compiled).toBeGreaterThan(0);
+      expect(sources).toContain('H.codeAt(cpu, m, o + ');
+      // The crossing ADD is compiled: its block checks the next page wherever the region was entered.
+      if (addAt === 0xfff) expect(sources).toMatch(/[{}] if \(!H\.codeAt\(cpu, m, o \+ \d+, \d+, \d+\)\)/);
+    }
   });
 
   it('DIV r/m32 and ENDBR are compiled and stay in lockstep, a #DE inside a block included', () => {

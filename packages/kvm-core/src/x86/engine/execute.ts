@@ -63,6 +63,28 @@ function word(m: Uint8Array, p: number): number {
   return m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
 }
 
+/** The fetch window of an instruction that crosses a page end, gathered from both pages (crossWindow). */
+const CROSS = new Uint8Array(16);
+
+/**
+ * Gather avail instruction bytes into CROSS: inPage of them at m[p], the rest from the start
+ * of the next page (linear next), when the fetch TLB holds that page (no walk, so no fault
+ * and no accessed bit for bytes the instruction may not use: those come through
+ * fetch8Checked as before, which fills the TLB for the next time). With the bytes in one
+ * window, an instruction that crosses a page end decodes once and hits the decode cache
+ * like any other: its entry, keyed by its first byte, is valid while its bytes are the same.
+ */
+function crossWindow(cpu: X86Cpu, m: Uint8Array, p: number, inPage: number, next: number, avail: number): boolean {
+  const tj = cpu.fetchEntryHit(cpu.mode64 ? next : next >>> 0);
+  if (tj < 0) return false;
+  const m2 = cpu.tlbMem[tj]!;
+  const p2 = cpu.tlbOff[tj]!;
+  CROSS.fill(0);
+  for (let k = 0; k < inPage; k++) CROSS[k] = m[p + k]!;
+  for (let k = inPage; k < avail; k++) CROSS[k] = m2[p2 + k - inPage]!;
+  return true;
+}
+
 /**
  * The cached instruction of entry ci (hit record at H[h]) still has its bytes in memory
  * (m[p], len bytes): a changed instruction never matches its old entry (decode-cache.ts).
@@ -116,12 +138,20 @@ export function step(cpu: X86Cpu): boolean {
     if (avail > 15) avail = 15;
   }
   const po = la & 0xfff;
-  if (4096 - po < avail) avail = 4096 - po;
   const ti = cpu.fetchEntry(la);
-  const mem = cpu.tlbMem[ti]!;
-  const base = cpu.tlbOff[ti]! + po;
+  let mem = cpu.tlbMem[ti]!;
+  let base = cpu.tlbOff[ti]! + po;
   const hpa = cpu.tlbHpa[ti]!;
   const pa = hpa + po;
+  if (4096 - po < avail) {
+    // The window runs into the next page: read it from both when that page is fetchable now.
+    if (crossWindow(cpu, mem, base, 4096 - po, la - po + 4096, avail)) {
+      mem = CROSS;
+      base = 0;
+    } else {
+      avail = 4096 - po;
+    }
+  }
   const modeKey = mode64 ? 2 : def32 ? 1 : 0;
   const c = cpu.dcache;
   const ci = dcIndex(pa);

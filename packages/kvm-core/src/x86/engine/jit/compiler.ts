@@ -157,6 +157,8 @@ interface BasicBlock {
   start: number;
   /** Its page: -1, 0 or 1 from the region start's page (regionSpan). */
   page: number;
+  /** Its last instruction crosses into the next page (whose mapping the block checks too). */
+  cross: boolean;
   delta: number;
   rip: number;
   /** Instructions, bytes, and the generated statements. */
@@ -198,8 +200,8 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
       const ci = dcIndex(p);
       if (c.tag[ci] !== p * 4 + modeKey) return -1;
       const len = c.len[ci]!;
-      // Within the span, and not straddling a page boundary (a basic block lies in one page).
-      if (po + delta < span.lo || po + delta + len > span.hi || ((po + delta) >> 12) !== ((po + delta + len - 1) >> 12)) return -1;
+      // Within the span (an instruction may cross into the next page of the span: its block ends there).
+      if (po + delta < span.lo || po + delta + len > span.hi) return -1;
       if (!entryMatches(c, ci, m, o + delta)) return -1;
       return ci;
     };
@@ -211,7 +213,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
       if (known !== undefined) return known;
       if (bbs.length >= MAX_BBS || total >= MAX_REGION || (keep !== null && !keep.has(delta)) || entryAt(delta) < 0) return -1;
       byDelta.set(delta, bbs.length);
-      bbs.push({ start: 0, page: (po + delta) >> 12, delta, rip: t, count: 0, len: 0, code: [] });
+      bbs.push({ start: 0, page: (po + delta) >> 12, cross: false, delta, rip: t, count: 0, len: 0, code: [] });
       worklist.push(bbs.length - 1);
       return bbs.length - 1;
     };
@@ -277,6 +279,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
         e.out.push(e.branch(index - 1, ip));
       }
       bb.len = off - bb.delta;
+      bb.cross = bb.len > 0 && ((po + off - 1) >> 12) !== bb.page;
       bb.code = e.out.slice();
       while (e.callEnds.length > 0) {
         const r = e.callEnds.pop()!;
@@ -377,13 +380,20 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   }
   const body: string[] = [];
   const pageBase = pa - (pa % 4096);
-  const pages = bbs.map((bb) => bb.page);
-  const pageLo = Math.min(...pages);
+  const pages = bbs.map((bb) => bb.page + (bb.cross ? 1 : 0));
+  const pageLo = Math.min(...bbs.map((bb) => bb.page));
   const pageHi = Math.max(...pages);
+  const crossMask = bbs.reduce((mask, bb, j) => (bb.cross ? mask | (1 << j) : mask), 0);
   bbs.forEach((bb, j) => {
     body.push(`case ${j}:`);
     // A block on another page than the entry's: that page must still be mapped where it was.
-    const mapped = pageLo === pageHi ? '' : `if (EP !== ${bb.page} && !H.codeAt(cpu, m, o + ${bb.delta}, ${bb.rip}, ${pageBase + 4096 * bb.page})) { nx = ${bb.rip}; break run; } `;
+    let mapped = pageLo === pageHi ? '' : `if (EP !== ${bb.page} && !H.codeAt(cpu, m, o + ${bb.delta}, ${bb.rip}, ${pageBase + 4096 * bb.page})) { nx = ${bb.rip}; break run; } `;
+    if (bb.cross) {
+      // Its last instruction runs on into the next page: that one too.
+      const next = 4096 * (bb.page + 1) - (pa % 4096);
+      const nextRip = mode64 ? rip + next : (rip + next) >>> 0;
+      mapped += `if (!H.codeAt(cpu, m, o + ${next}, ${nextRip}, ${pageBase + 4096 * (bb.page + 1)})) { nx = ${bb.rip}; break run; } `;
+    }
     body.push(`  if ((ok & ${(1 << j) | 0}) === 0) { ${mapped}if (${check(j)}) { BT[${selfBi}] = -1; nx = ${bb.rip}; break run; } ok |= ${(1 << j) | 0}; }`);
     for (const l of bb.code) body.push(`  ${l}`);
   });
@@ -398,7 +408,8 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     `  const PLO = ${pageBase + 4096 * pageLo}, PHI = ${pageBase + 4096 * pageHi}, PEND_DYN = ${PEND_DYN}, ${consts};`,
     ...(pageLo === pageHi ? [] : [`  const EP = (${pa % 4096} + BD[pc]) >> 12;`]),
     '  let k = 0, la = 0, lo = 0, t = 0, tp = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
-    '  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = 1 << pc, nx = 0;',
+    // The entry block's bytes were checked above; one that crosses a page end checks its second page's mapping in its case.
+    `  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = ${crossMask === 0 ? '1 << pc' : `(1 << pc) & ${~crossMask}`}, nx = 0;`,
     '  try {',
     '   run: for (;;) {',
     '    switch (pc) {',
