@@ -1,6 +1,6 @@
 /**
  * The fast forms of IMUL, MUL/NEG/NOT/TEST (F7), SETcc, the 8-bit ALU, INC/DEC, MOV r8,m8,
- * MOV r,imm32 (C7) and the hint NOPs (src/x86/engine/fast-path.ts) and their compiled code
+ * MOV r,imm32 (C7), MOV r64,imm64 and the hint NOPs (src/x86/engine/fast-path.ts) and their compiled code
  * (jit/emit.ts) against the general path: each instruction runs from the same state once
  * decoded in full (execute.ts), once from its decode-cache entry's fast form and once as a
  * compiled block, over edge and random operands and flags; all three must leave the same
@@ -131,6 +131,7 @@ const FORMS: string[] = [
   'incq %rcx', 'decl %ecx', 'incq (%rbx)', 'decl (%rbx)', 'incb %ah', 'decb (%rbx)', 'incb %sil', 'decq %r12', 'incl %r13d',
   'mov (%rbx), %ah', 'mov %al, %bh', 'mov (%rbx), %r9b', 'mov %ah, %cl', 'mov %r10b, %sil',
   'movq $-5, %rcx', '.byte 0xc7, 0xc1, 0xfb, 0xff, 0xff, 0xff', '.byte 0x49, 0xc7, 0xc0, 0x00, 0x00, 0x00, 0x80',
+  'movabs $0x100000000, %rbx', 'movabs $0x8000000000000000, %r10', 'movabs $-2, %rax', 'movabs $0x123456789abcdef0, %r15',
   'nop', 'nopl 0(%rax)', 'nopw 0(%rax,%rax,1)', 'prefetcht0 (%rbx)',
   // Shifts by an immediate: compiled inline with lazy flags, then read by SETcc/CMOVcc.
   'shr $0x20, %rdx\nsetb %cl', 'shl $0x20, %r13\nseto %cl\nsetbe %dl', 'sar $63, %rax\nsetl %cl\nsetle %dl',

@@ -94,6 +94,12 @@ export const FK_CDQ = 31;
 export const FK_PUSH_IMM = 32;
 /** LEAVE (C9); aux = stack operand size. */
 export const FK_LEAVE = 33;
+/**
+ * MOV r64, imm64 (REX.W B8+r, "movabs"): imm = the low half, disp (unused without ModRM)
+ * the high half. The kernel's multi-precision and hashing code loads 64-bit constants in
+ * its loops with it.
+ */
+export const FK_MOV_RI64 = 34;
 
 /** FK_ALU8 aux bits. */
 const A8_TOREG = 16;
@@ -195,6 +201,12 @@ export function classifyFast(c: DecodeCache, ci: number, w0: number, w1: number,
         c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
         c.aux[ci] = 0;
         return FK_MOV_RI;
+      }
+      if (op >= 0xb8 && op <= 0xbf && onlyRex && size === 8 && len === opEnd + 8) {
+        c.reg[ci] = (op & 7) | (c.rex[ci]! & 1 ? 8 : 0);
+        c.imm[ci] = imm32At(w0, w1, w2, w3, opEnd);
+        c.disp[ci] = imm32At(w0, w1, w2, w3, opEnd + 4);
+        return FK_MOV_RI64;
       }
       return FK_NONE;
     }
@@ -497,6 +509,7 @@ export function execFast(cpu: X86Cpu, c: DecodeCache, ci: number, kind: number):
     case FK_PUSH: fkPush(cpu, c, ci); return;
     case FK_POP: fkPop(cpu, c, ci); return;
     case FK_MOV_RI: fkMovRi(cpu, c, ci); return;
+    case FK_MOV_RI64: { const R = cpu.regs; const reg = c.reg[ci]!; R[2 * reg] = c.imm[ci]!; R[2 * reg + 1] = c.disp[ci]!; return; }
     case FK_MOV_MI: fkMovMi(cpu, c, ci); return;
     case FK_SHIFT: fkShift(cpu, c, ci); return;
     case FK_MOVSXD: fkMovsxd(cpu, c, ci); return;

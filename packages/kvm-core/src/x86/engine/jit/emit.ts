@@ -22,7 +22,7 @@ import { jitParams } from './block-cache';
 import { DCF_HAS66, DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
-  FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
+  FK_MOV_LD, FK_MOV_MI, FK_MOV_RI, FK_MOV_RI64, FK_MOV_RR, FK_MOV_ST, FK_MOVSXD, FK_MOVX, FK_NONE, FK_POP, FK_PUSH, FK_RET, FK_SHIFT,
   FK_ALU8, FK_GRP3, FK_IMUL, FK_INCDEC, FK_MOV8_LD, FK_NOP, FK_SETCC, FK_CDQ, FK_LEAVE, FK_PUSH_IMM,
 } from '../fast-path';
 import {
@@ -387,6 +387,9 @@ export class BlockEmitter {
         return true;
       case FK_MOV_RI:
         o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = ${aux ? imm >> 31 : 0};`);
+        return true;
+      case FK_MOV_RI64:
+        o.push(`R[${2 * reg}] = ${imm}; R[${2 * reg + 1}] = ${c.disp[ci]!};`);
         return true;
       case FK_MOV_LD: {
         this.faultPoint(i, rip);
