@@ -8,7 +8,7 @@
  * and end in a #PF inside a block (lazy flags and RIP at the fault must be exact).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { jitParams } from '../../src/x86/engine/jit/block-cache';
+import { jitParams, jitStats } from '../../src/x86/engine/jit/block-cache';
 import { ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_NAMES } from '../../src/x86/engine/guest-mode';
 import { assemble, createMachine, enterLongMode, enterProtected32, snapshot, type Machine, type Snapshot } from './harness';
 
@@ -445,6 +445,34 @@ loop:
 `;
 
 /**
+ * A loop whose body is 900 instructions of straight code (three unrolled ALU operations,
+ * 300 times), longer than a region: each region is straight code, its blocks cut at
+ * MAX_BLOCK. The final load faults (64: #PF, 32: #GP).
+ */
+const BODY_UNROLLED = (bits: 64 | 32): string => `
+  .code${bits}
+start:
+  mov $0x7ff000, %${bits === 64 ? 'r' : 'e'}sp
+  xor %ecx, %ecx
+  mov $1, %eax
+  mov $2, %ebx
+  mov $3, %edx
+loop:
+  .rept 300
+  add %eax, %ebx
+  rol $3, %ebx
+  xor %ebx, %edx
+  .endr
+  add $1, %eax
+  inc %ecx
+  cmp $60, %ecx
+  jne loop
+  mov $${bits === 64 ? '0x40000000' : '0x80000000'}, %esi
+  mov (%${bits === 64 ? 'r' : 'e'}si), %eax
+  hlt
+`;
+
+/**
  * 64-bit base + displacement operands (computed in doubles by the tier): negative bases
  * with positive displacements, loads and stores through them, and finally a base that is
  * not canonical (#GP inside the block, flags of the CMP before it pending).
@@ -691,6 +719,21 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
       expect(sources).toContain('H.codeAt(cpu, m, o + ');
       // The crossing ADD is compiled: its block checks the next page wherever the region was entered.
       if (addAt === 0xfff) expect(sources).toMatch(/[{}] if \(!H\.codeAt\(cpu, m, o \+ \d+, \d+, \d+\)\)/);
+    }
+  });
+
+  it('unrolled straight code longer than a region compiles at the threshold, piece after piece on consecutive runs; lockstep', () => {
+    for (const bits of [64, 32] as const) {
+      const before = jitStats.instructions;
+      // Threshold 10: straight code would wait for 10 * straightFactor runs, more than the loop's 60.
+      const { last, compiled } = lockstep(bits, 41, BODY_UNROLLED(bits), 5000, 10);
+      expect(last.exit).toBe('EXCEPTION');
+      expect(last.vector).toBe(bits === 64 ? 14 : 13);
+      expect(compiled).toBeGreaterThan(5);
+      // Each region of the body makes its continuation as hot as itself, so the next one
+      // compiles on the next run: two thirds of the 54000 instructions run compiled (one
+      // third when each piece waits for its own threshold, none at threshold * straightFactor).
+      expect(jitStats.instructions - before).toBeGreaterThan(0.5 * last.instret);
     }
   });
 

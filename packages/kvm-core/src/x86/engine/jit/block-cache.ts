@@ -84,7 +84,9 @@ export const jitParams = {
   /**
    * A region without a loop (no jump back inside it) is compiled only after threshold *
    * straightFactor executions: straight-line code gains little per entry, and each new
-   * function costs V8 a parse, a slow unoptimised start and an optimisation.
+   * function costs V8 a parse, a slow unoptimised start and an optimisation. Unrolled
+   * code, a basic block of MAX_BLOCK instructions without a branch, is the exception
+   * (compiler.ts): it compiles at threshold.
    */
   straightFactor: envInt('KVMTS_JIT_STRAIGHT', 20, 1),
   /** Check every block against the interpreter (verify.ts; KVMTS_JIT_VERIFY=1): a debugging mode, slow. */

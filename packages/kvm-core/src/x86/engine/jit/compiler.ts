@@ -124,6 +124,13 @@ export interface CompiledBlock {
   fn: BlockFn;
   entries: RegionEntry[];
   source: string;
+  /**
+   * Where a long straight region (a basic block of MAX_BLOCK instructions) stops while its
+   * straight line goes on: the RIPs after its basic blocks that ended at MAX_BLOCK.
+   * run-block.ts makes each as hot as the region, so an unrolled body compiles piece after
+   * piece on consecutive runs.
+   */
+  continuations: number[];
 }
 
 /** The little-endian word of the 4 bytes at m[p]. */
@@ -311,7 +318,6 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     }
   }
   const loops = reach[0] === 1;
-  if (!loops && !straightOk) return false;
   const keep = new Set<number>();
   if (loops) {
     first.bbs.forEach((bb, j) => { if (reach[j] === 1) keep.add(bb.delta); });
@@ -330,9 +336,22 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
       }
     }
   }
+  // Long straight code: a kept basic block cut at MAX_BLOCK, that many instructions
+  // without a branch. Ordinary code branches every few instructions; this is unrolled code
+  // (the kernel's blake2s and sha256 bodies, 1500 instructions each, run some 20k times at
+  // boot), where one entry runs a whole region. Such a region is compiled at the
+  // threshold, not at threshold * straightFactor (which that code never reaches), and its
+  // continuations with it.
+  let long = false;
+  if (!loops) {
+    long = first.bbs.some((bb) => keep.has(bb.delta) && bb.count === MAX_BLOCK);
+    if (!straightOk && !long) return false;
+  }
   const second = keep.size === n0 ? first : layout(keep);
   if (second === null || second === undefined) return second;
   const { e, bbs, retSites, returnPoints, index } = second;
+  const continuations = !long ? [] : bbs.filter((bb) => bb.count === MAX_BLOCK && !bbs.some((b) => b.delta === bb.delta + bb.len))
+    .map((bb) => (mode64 ? bb.rip + bb.len : (bb.rip + bb.len) >>> 0));
   const retDispatch = (site: { pend: number; n: number }): string => {
     const pk = site.pend === PEND_DYN ? '' : `pk = ${site.pend};`;
     const cases = bbs.map((bb, j) => (returnPoints.has(bb.rip) ? `case ${bb.rip}: if (ret + BN_${j} > left || !H.mayContinue(cpu)) break; pc = ${j}; continue;` : ''))
@@ -449,5 +468,5 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     jitStats.sourceChars += source.length;
     jitStats.compileMs += performance.now() - t0;
   }
-  return { fn, entries: bbs.map((bb) => ({ delta: bb.delta, rip: bb.rip, count: bb.count, len: bb.len })), source };
+  return { fn, entries: bbs.map((bb) => ({ delta: bb.delta, rip: bb.rip, count: bb.count, len: bb.len })), source, continuations };
 }

@@ -117,6 +117,12 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     if (bc.hotTag[bj] === pj * 4 + modeKey) bc.hotTag[bj] = -1;
     if (jitParams.verify) verifySources.set(bj, b.source);
   }
+  // Where long straight code goes on: its next probe there tries a compilation (the probe
+  // filter's count; a slot where a region starts counts in the block cache, left as is).
+  for (const cont of b.continuations) {
+    const pc = probeIndex(cont);
+    if (bc.probe[pc] !== PROBE_LIVE && bc.probe[pc]! < threshold - 1) bc.probe[pc] = threshold - 1;
+  }
   return 0;
 }
 
