@@ -126,7 +126,8 @@ export interface CompiledBlock {
   source: string;
   /**
    * Where a long straight region (a basic block of MAX_BLOCK instructions) stops while its
-   * straight line goes on: the RIPs after its basic blocks that ended at MAX_BLOCK.
+   * straight line goes on: the RIPs after its basic blocks that end without a branch (at
+   * MAX_BLOCK, the page end, an instruction without a compiled form) into code outside it.
    * run-block.ts makes each as hot as the region, so an unrolled body compiles piece after
    * piece on consecutive runs.
    */
@@ -166,6 +167,8 @@ interface BasicBlock {
   page: number;
   /** Its last instruction crosses into the next page (whose mapping the block checks too). */
   cross: boolean;
+  /** It ends without a branch: the straight line goes on at delta + len. */
+  falls: boolean;
   delta: number;
   rip: number;
   /** Instructions, bytes, and the generated statements. */
@@ -220,7 +223,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
       if (known !== undefined) return known;
       if (bbs.length >= MAX_BBS || total >= MAX_REGION || (keep !== null && !keep.has(delta)) || entryAt(delta) < 0) return -1;
       byDelta.set(delta, bbs.length);
-      bbs.push({ start: 0, page: (po + delta) >> 12, cross: false, delta, rip: t, count: 0, len: 0, code: [] });
+      bbs.push({ start: 0, page: (po + delta) >> 12, cross: false, falls: false, delta, rip: t, count: 0, len: 0, code: [] });
       worklist.push(bbs.length - 1);
       return bbs.length - 1;
     };
@@ -283,6 +286,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
         // Nothing compiled here after all: the interpreter runs this instruction.
         e.out.push(`nx = ${bb.rip}; break run;`);
       } else if (!e.ended) {
+        bb.falls = true;
         e.out.push(e.branch(index - 1, ip));
       }
       bb.len = off - bb.delta;
@@ -350,7 +354,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   const second = keep.size === n0 ? first : layout(keep);
   if (second === null || second === undefined) return second;
   const { e, bbs, retSites, returnPoints, index } = second;
-  const continuations = !long ? [] : bbs.filter((bb) => bb.count === MAX_BLOCK && !bbs.some((b) => b.delta === bb.delta + bb.len))
+  const continuations = !long ? [] : bbs.filter((bb) => bb.falls && !bbs.some((b) => b.delta === bb.delta + bb.len))
     .map((bb) => (mode64 ? bb.rip + bb.len : (bb.rip + bb.len) >>> 0));
   const retDispatch = (site: { pend: number; n: number }): string => {
     const pk = site.pend === PEND_DYN ? '' : `pk = ${site.pend};`;

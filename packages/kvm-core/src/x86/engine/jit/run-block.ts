@@ -88,7 +88,12 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     if (hot < threshold || (hot > threshold && hot !== straightAt)) return 0;
   }
   const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= straightAt);
-  if (b === undefined || b === false) return 0;
+  if (b === undefined || b === false) {
+    // Its first instruction is not in the decode cache now (evicted by an alias): the
+    // interpreter enters it again right away, so the next probe tries again.
+    if (b === undefined && seen !== PROBE_LIVE && hot === threshold) bc.probe[pi] = threshold - 1;
+    return 0;
+  }
   bc.tag[bi] = key;
   bc.rip[bi] = rip;
   bc.hotTag[bi] = -1;
