@@ -27,8 +27,9 @@ export const DC_MASK = DC_SIZE - 1;
 
 /**
  * The entry of the instruction at physical address pa: neighbouring instructions get
- * neighbouring entries, and the folded page-number bits keep code 128 KiB apart from aliasing
- * (a Linux kernel's hot code spans megabytes).
+ * neighbouring entries, and the folded page-number bits spread code that lies a multiple
+ * of 128 KiB apart (a Linux kernel's hot code spans megabytes). Page and offset bits fold
+ * onto each other, so some pairs a few pages apart still alias (0x1569e13 and 0x1571e0b).
  */
 export function dcIndex(pa: number): number {
   // ToUint32 keeps the low 32 bits of the address (memory above 4 GiB aliases; the tag tells).

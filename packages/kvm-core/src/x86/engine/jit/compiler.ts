@@ -403,9 +403,9 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   }
   const body: string[] = [];
   const pageBase = pa - (pa % 4096);
-  const pages = bbs.map((bb) => bb.page + (bb.cross ? 1 : 0));
+  // The pages the region's code lies on (a crossing instruction's block reaches the next).
   const pageLo = Math.min(...bbs.map((bb) => bb.page));
-  const pageHi = Math.max(...pages);
+  const pageHi = Math.max(...bbs.map((bb) => bb.page + (bb.cross ? 1 : 0)));
   const crossMask = bbs.reduce((mask, bb, j) => (bb.cross ? mask | (1 << j) : mask), 0);
   bbs.forEach((bb, j) => {
     body.push(`case ${j}:`);
