@@ -29,7 +29,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLinuxAssets, LINUX_ARCHES, type LinuxArch, type LinuxAssets } from '../src/linux-assets';
 import { LinuxConsole, LINUX_VMMS, type LinuxVmm } from '../src/linux-console';
 import type { RgbImage } from '@kvmts/qemu-lite';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { decodePpm, dominantFrequency, hasTesseract, ocrGraphicsScreen, ocrTextScreen, readPng } from './device-media';
 
 interface Leg {
@@ -170,23 +170,53 @@ async function screendumpBySignal(c: LinuxConsole, png: string, timeoutMs: numbe
   return readPng(png);
 }
 
-/** QEMU (the reference): `screendump FILE` on the monitor's UNIX socket; QEMU writes PPM. */
-async function screendumpByMonitor(sock: string, file: string, timeoutMs: number): Promise<RgbImage> {
-  rmSync(file, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    const m = createConnection(sock);
-    const timer = setTimeout(() => { m.destroy(); reject(new Error(`QEMU monitor: no screendump after ${timeoutMs} ms`)); }, timeoutMs);
-    let out = '';
-    m.on('data', (d) => {
-      out += d.toString();
-      // The monitor answers each command with a new prompt.
-      const prompts = out.split('(qemu)').length - 1;
-      if (prompts === 1) m.write(`screendump ${file}\n`);
-      else if (prompts === 2) { clearTimeout(timer); m.end(); resolve(); }
-    });
-    m.on('error', (e) => { clearTimeout(timer); reject(e); });
+/**
+ * QEMU (the reference): `screendump FILE` on the monitor's UNIX socket; QEMU writes PPM.
+ * One connection serves every capture: QEMU's monitor socket talks to one client at a
+ * time, and a new connection per capture waited, on a loaded machine, for QEMU to notice
+ * that the last one had closed (a 60 s hang in CI).
+ */
+function qemuMonitor(sock: string): { screendump(file: string, timeoutMs: number): Promise<RgbImage> } {
+  let conn: Promise<Socket> | undefined;
+  let out = '';
+  let waiter: (() => void) | undefined;
+  // Each command is answered with a new prompt; the first prompt greets the connection.
+  const prompt = (): Promise<void> => new Promise((resolve) => {
+    const check = () => {
+      const at = out.indexOf('(qemu)');
+      if (at < 0) return false;
+      out = out.slice(at + 6);
+      waiter = undefined;
+      resolve();
+      return true;
+    };
+    if (!check()) waiter = () => { check(); };
   });
-  return decodePpm(readFileSync(file));
+  const connect = (): Promise<Socket> => new Promise((resolve, reject) => {
+    const m = createConnection(sock);
+    m.on('data', (d) => { out += d.toString(); waiter?.(); });
+    // Before the connection: the capture fails. After it (QEMU killed at the test's end): nothing to do.
+    let connected = false;
+    m.on('error', (e) => { if (!connected) reject(e); });
+    m.once('connect', () => { connected = true; void prompt().then(() => resolve(m)); });
+  });
+  const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`QEMU monitor: no screendump after ${ms} ms`)), ms);
+    p.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
+  });
+  return {
+    async screendump(file: string, timeoutMs: number): Promise<RgbImage> {
+      rmSync(file, { force: true });
+      await withTimeout((async () => {
+        conn ??= connect();
+        const m = await conn;
+        const answered = prompt();
+        m.write(`screendump ${file}\n`);
+        await answered;
+      })(), timeoutMs);
+      return decodePpm(readFileSync(file));
+    },
+  };
 }
 
 /**
@@ -225,7 +255,8 @@ describe.skipIf(LEGS.length === 0 || !hasTesseract())(`Debian Linux drives qemu-
         const wav = join(dir, `${tag}.wav`);
         const png = join(dir, `${tag}.png`);
         const sock = join(dir, `${tag}.sock`);
-        const screen = () => (qemu ? screendumpByMonitor(sock, join(dir, `${tag}.ppm`), CMD_MS) : screendumpBySignal(c, png, CMD_MS));
+        const monitor = qemuMonitor(sock);
+        const screen = () => (qemu ? monitor.screendump(join(dir, `${tag}.ppm`), CMD_MS) : screendumpBySignal(c, png, CMD_MS));
         const c = LinuxConsole.start(leg.vmm, {
           kernel: assets.vmlinuz,
           initrd: assets.initrd,
