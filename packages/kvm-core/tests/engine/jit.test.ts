@@ -551,6 +551,53 @@ fn:
 `;
 };
 
+/**
+ * 4- and 8-byte loads, stores, read-modify-writes, pushes and pops at every offset around
+ * the end of a page (0x200ff0 + 0..23: inside the page, crossing it, on the next page),
+ * where the compiled code's inline TLB hit (emit.ts ld32/ld64/st) must give way to the
+ * cpu's methods exactly as the interpreter does; then a store across the end of RAM (#PF,
+ * 64-bit) or past the DS limit (#GP, 32-bit) with nothing written.
+ */
+const BODY_PAGE_END = (bits: 64 | 32): string => {
+  const r = bits === 64 ? 'r' : 'e';
+  const wide = bits === 64 ? `
+  mov %rdi, (%rbx,%rcx)
+  mov 1(%rbx,%rcx), %rdx
+  add %rdx, %rsi
+  add %rsi, 3(%rbx,%rcx)
+  rol $7, %rdi` : '';
+  return `
+  .code${bits}
+start:
+  mov $0x200ff0, %${r}bx
+  xor %ecx, %ecx
+  mov $0x12345, %esi
+  ${bits === 64 ? 'movabs $0x9e3779b97f4a7c15, %rdi' : 'mov $0x9e3779b9, %edi'}
+loop:
+  mov %ecx, %eax
+  imul $0x01000193, %eax, %eax
+  mov %eax, (%${r}bx,%${r}cx)
+  mov (%${r}bx,%${r}cx), %edx
+  add %edx, %esi
+  add %esi, 2(%${r}bx,%${r}cx)
+  xor 3(%${r}bx,%${r}cx), %esi
+  ${wide}
+  lea 0x201000(%${r}cx), %${r}sp
+  push %${r}si
+  push %${r}di
+  pop %${r}ax
+  add %${r}ax, %${r}si
+  pop %${r}dx
+  xor %${r}dx, %${r}si
+  add $1, %ecx
+  cmp $24, %ecx
+  jne loop
+  mov $${bits === 64 ? '0x7ffffc' : '0x7ffffffe'}, %${r}bx
+  mov %${r}si, (%${r}bx)
+  hlt
+`;
+};
+
 function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   const org = 0x100000;
   const m = createMachine(assemble(body, org), org, 0x800000);
@@ -734,6 +781,35 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
       // compiles on the next run: two thirds of the 54000 instructions run compiled (one
       // third when each piece waits for its own threshold, none at threshold * straightFactor).
       expect(jitStats.instructions - before).toBeGreaterThan(0.5 * last.instret);
+    }
+  });
+
+  it('loads, stores, ALU on memory, pushes and pops at every offset around a page end, and a crossing store that faults, stay in lockstep (memory too)', () => {
+    for (const bits of [64, 32] as const) {
+      for (const threshold of [1, 3]) {
+        // 64-bit: the page after 0x200000 is mapped to 0x3f5000 (4 KiB page tables), so an
+        // access that read or wrote across the page end in the slot would hit the wrong bytes.
+        const remap = (m: Machine): void => {
+          if (bits !== 64) return;
+          const dv = new DataView(m.mem.buffer);
+          for (let i = 0; i < 512; i++) dv.setUint32(0x14000 + 8 * i, (0x200000 + (i << 12)) | 7, true);
+          dv.setUint32(0x14000 + 8, 0x3f5000 | 7, true);
+          dv.setUint32(0x12000 + 8, 0x14000 | 7, true);
+          m.cpu.flushTlb();
+        };
+        const sameMemory = (_n: number, a: Machine, b: Machine): void => {
+          expect(Buffer.compare(Buffer.from(a.mem), Buffer.from(b.mem))).toBe(0);
+        };
+        const { last, compiled, sources } = lockstepSources(bits, 37, BODY_PAGE_END(bits), 97, threshold, { prepare: remap, beforeSlice: sameMemory });
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(bits === 64 ? 14 : 13);
+        expect(compiled).toBeGreaterThan(0);
+        // The TLB hits are inline: no helper call for a load or a store.
+        expect(sources).toContain('TV[ti].getInt32(');
+        expect(sources).toContain('TV[ti].setInt32(');
+        expect(sources).not.toContain('H.ld');
+        expect(sources).not.toMatch(/H\.st(32|64)\(/);
+      }
     }
   });
 

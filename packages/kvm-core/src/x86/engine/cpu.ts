@@ -23,6 +23,7 @@ import {
   type GuestModeController, type InterruptSource, type TdpHook,
 } from './guest-mode';
 import { DecodeCache } from './decode-cache';
+import { viewOf } from './data-view';
 import { BlockCache } from './jit/block-cache';
 import { walkPageTables, ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE } from './paging';
 import { runCpu } from './run';
@@ -34,6 +35,7 @@ const TLB_SIZE = 1 << TLB_BITS;
 const TLB_MASK = TLB_SIZE - 1;
 const TWO32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = viewOf(EMPTY);
 
 /** A controller that intercepts nothing: the engine runs the guest as bare hardware. */
 export const NO_INTERCEPTS: GuestModeController = { intercept: () => false };
@@ -170,6 +172,8 @@ export class X86Cpu {
   readonly tlbTag = new Float64Array(3 * TLB_SIZE).fill(NaN);
   /** Entries' memory and page offset in it (the decode cache reads the fetch entries). */
   readonly tlbMem: Uint8Array[] = new Array<Uint8Array>(3 * TLB_SIZE).fill(EMPTY);
+  /** A DataView of each entry's tlbMem: 4- and 8-byte accesses in one load or store (data-view.ts). */
+  readonly tlbView: DataView[] = new Array<DataView>(3 * TLB_SIZE).fill(EMPTY_VIEW);
   readonly tlbOff = new Int32Array(3 * TLB_SIZE);
   private readonly tlbGlobal = new Uint8Array(3 * TLB_SIZE);
   /** Physical (memslot-space) page base of each entry: the decode cache's key. */
@@ -313,6 +317,7 @@ export class X86Cpu {
   flushTlb(): void {
     this.tlbTag.fill(NaN);
     this.tlbMem.fill(EMPTY);
+    this.tlbView.fill(EMPTY_VIEW);
   }
 
   /** A CR3 load: drop everything but global entries (CR4.PGE). */
@@ -361,11 +366,7 @@ export class X86Cpu {
     const o = la & 0xfff;
     if (o <= 0xffc) {
       const i = (la >>> 12) & TLB_MASK;
-      if (this.tlbTag[i] === la - o + this.accessUser) {
-        const m = this.tlbMem[i]!;
-        const p = this.tlbOff[i]! + o;
-        return m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
-      }
+      if (this.tlbTag[i] === la - o + this.accessUser) return this.tlbView[i]!.getInt32(this.tlbOff[i]! + o, true);
       const g = this.translateForAccess(la, ACCESS_READ);
       if (g < 0) return this.mmioRead(-g - 1, 4);
     } else {
@@ -379,7 +380,15 @@ export class X86Cpu {
   /** 64-bit read: returns the low half, the high half is in this.hi. */
   read64(la: number): number {
     const o = la & 0xfff;
-    if (o > 0xff8) {
+    if (o <= 0xff8) {
+      const i = (la >>> 12) & TLB_MASK;
+      if (this.tlbTag[i] === la - o + this.accessUser) {
+        const v = this.tlbView[i]!;
+        const p = this.tlbOff[i]! + o;
+        this.hi = v.getInt32(p + 4, true);
+        return v.getInt32(p, true);
+      }
+    } else {
       this.translateForAccess(la, ACCESS_READ);
       this.translateForAccess(la + 7, ACCESS_READ);
     }
@@ -429,12 +438,7 @@ export class X86Cpu {
     if (o <= 0xffc) {
       const i = TLB_SIZE + ((la >>> 12) & TLB_MASK);
       if (this.tlbTag[i] === la - o + this.accessUser) {
-        const m = this.tlbMem[i]!;
-        const p = this.tlbOff[i]! + o;
-        m[p] = v;
-        m[p + 1] = v >> 8;
-        m[p + 2] = v >> 16;
-        m[p + 3] = v >> 24;
+        this.tlbView[i]!.setInt32(this.tlbOff[i]! + o, v, true);
         return;
       }
       const g = this.translateForAccess(la, ACCESS_WRITE);
@@ -452,6 +456,14 @@ export class X86Cpu {
   write64(la: number, lo: number, hi: number): void {
     const o = la & 0xfff;
     if (o <= 0xff8) {
+      const i = TLB_SIZE + ((la >>> 12) & TLB_MASK);
+      if (this.tlbTag[i] === la - o + this.accessUser) {
+        const v = this.tlbView[i]!;
+        const p = this.tlbOff[i]! + o;
+        v.setInt32(p, lo, true);
+        v.setInt32(p + 4, hi, true);
+        return;
+      }
       const g = this.translateForAccessIfMiss(la, ACCESS_WRITE);
       if (g < 0) { this.mmioWrite(-g - 1, 8, lo, hi); return; }
     } else {
@@ -579,12 +591,14 @@ export class X86Cpu {
       // SMAP-dependent rights (they change with EFLAGS.AC): translate again next time.
       this.tlbTag[i] = NaN;
       this.tlbMem[i] = slot.hva;
+      this.tlbView[i] = viewOf(slot.hva);
       this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
       this.tlbHpa[i] = hpa - (hpa % 4096);
       return 1;
     }
     this.tlbTag[i] = pageBase + user;
     this.tlbMem[i] = slot.hva;
+    this.tlbView[i] = viewOf(slot.hva);
     this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
     this.tlbGlobal[i] = global;
     this.tlbHpa[i] = hpa - (hpa % 4096);

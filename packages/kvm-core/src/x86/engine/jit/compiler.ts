@@ -45,7 +45,7 @@ import { chainTo } from './chain';
 import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShift32, flagsShift64, flagsSub32, flagsSub64, materialiseStmt, PEND_DYN } from './flags';
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 import { bcIndex, codeLinear, jitStats } from './block-cache';
-import { ld32, ld64, st32, st64, viewOf } from './mem-view';
+import { viewOf } from '../data-view';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
@@ -92,7 +92,7 @@ function regionSpan(cpu: X86Cpu, la: number, pa: number, m: Uint8Array, o: numbe
   return { lo: adjacent(-4096) ? -4096 : 0, hi: adjacent(4096) ? 8192 : 4096 };
 }
 
-/** Verify mode's stores (emit.ts st): through the cpu's methods, which verify.ts patches to log and undo. */
+/** The stores' slow path (emit.ts st; every store in verify mode): the cpu's methods, which verify.ts patches to log and undo. */
 function st32v(cpu: X86Cpu, la: number, v: number): void {
   cpu.write32(la, v);
 }
@@ -102,7 +102,7 @@ function st64v(cpu: X86Cpu, la: number, lo: number, hi: number): void {
 
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, codeAt, chainTo, ld32, ld64, st32, st64, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, codeAt, chainTo, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };
@@ -426,11 +426,11 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     'return function block(cpu, m, oe, R, left, depth, pc) {',
     '  const o = oe - BD[pc];',
     '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return 0;',
-    '  const TH = cpu.tlbHpa, BT = cpu.blocks.tag;',
+    '  const TH = cpu.tlbHpa, TT = cpu.tlbTag, TO = cpu.tlbOff, TV = cpu.tlbView, BT = cpu.blocks.tag;',
     `  ${e.flatPrologue()}`,
     `  const PLO = ${pageBase + 4096 * pageLo}, PHI = ${pageBase + 4096 * pageHi}, PEND_DYN = ${PEND_DYN}, ${consts};`,
     ...(pageLo === pageHi ? [] : [`  const EP = (${pa % 4096} + BD[pc]) >> 12;`]),
-    '  let k = 0, la = 0, lo = 0, t = 0, tp = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
+    '  let k = 0, la = 0, lo = 0, t = 0, tp = 0, ti = 0, tq = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     // The entry block's bytes were checked above; one that crosses a page end checks its second page's mapping in its case.
     `  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = ${crossMask === 0 ? '1 << pc' : `(1 << pc) & ${~crossMask}`}, nx = 0;`,
     '  try {',

@@ -82,14 +82,35 @@ export class BlockEmitter {
       `{ ${materialiseStmt(PEND_DYN)} base = ret; k = -1; t = H.chainTo(cpu, ${target}, left - ret, depth + 1); if (t !== 0) return base + t; } break run;`;
   }
 
-  /**
-   * The store helper of a 4- or 8-byte store: the inline TLB hit of mem-view.ts, or in
-   * verify mode (verify.ts logs and undoes stores through the cpu's write methods) the
-   * cpu's own method, called the way H.st32/H.st64 are: (cpu, la, lo[, hi]).
+  /*
+   * 4- and 8-byte accesses: the TLB hit of a page-internal access inline, as in cpu.read32
+   * and its kin (the tag of the page and privilege, then one DataView access per 4 bytes);
+   * a miss, MMIO or a page-crossing access calls the cpu's method. The address is a local
+   * or R[8] (evaluated more than once); ti and tq are scratch.
    */
-  private st(size: 4 | 8): string {
-    if (!jitParams.verify) return size === 8 ? 'H.st64' : 'H.st32';
-    return size === 8 ? 'H.st64v' : 'H.st32v';
+
+  /** An expression: the 32-bit load at address a. */
+  private ld32(a: string): string {
+    return `((tq = ${a} & 4095) <= 4092 && TT[ti = (${a} >>> 12) & ${TLB_MASK}] === ${a} - tq + cpu.accessUser ? TV[ti].getInt32(TO[ti] + tq, true) : cpu.read32(${a}))`;
+  }
+
+  /** Statements: the 64-bit load at address a into locals lo and hi. */
+  private ld64(a: string, lo: string, hi: string): string {
+    return `if ((tq = ${a} & 4095) <= 4088 && TT[ti = (${a} >>> 12) & ${TLB_MASK}] === ${a} - tq + cpu.accessUser) ` +
+      `{ tq += TO[ti]; ${lo} = TV[ti].getInt32(tq, true); ${hi} = TV[ti].getInt32(tq + 4, true); } else { ${lo} = cpu.read64(${a}); ${hi} = cpu.hi; }`;
+  }
+
+  /**
+   * Statements: the 4- or 8-byte store of (lo, hi) at address a. In verify mode (verify.ts
+   * logs and undoes stores through the cpu's write methods) always the cpu's method.
+   */
+  private st(size: 4 | 8, a: string, lo: string, hi: string): string {
+    const slow = size === 8 ? `H.st64v(cpu, ${a}, ${lo}, ${hi});` : `H.st32v(cpu, ${a}, ${lo});`;
+    if (jitParams.verify) return slow;
+    const hit = size === 8
+      ? `{ tq += TO[ti]; TV[ti].setInt32(tq, ${lo}, true); TV[ti].setInt32(tq + 4, ${hi}, true); }`
+      : `TV[ti].setInt32(TO[ti] + tq, ${lo}, true);`;
+    return `if ((tq = ${a} & 4095) <= ${4096 - size} && TT[ti = ${TLB_WRITE_BASE} + ((${a} >>> 12) & ${TLB_MASK})] === ${a} - tq + cpu.accessUser) ${hit} else ${slow}`;
   }
 
   /** Instruction i at rip may fault from here on. */
@@ -252,9 +273,9 @@ export class BlockEmitter {
     const o = this.out;
     if (this.mode64 && size === 8) {
       o.push(`la = R[9] * 4294967296 + (R[8] >>> 0) - 8; if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
-      o.push(`${this.st(8)}(cpu, la, ${lo}, ${hi}); R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
+      o.push(`${this.st(8, 'la', lo, hi)} R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
     } else if (!this.mode64 && size === 4) {
-      o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; ${this.st(4)}(cpu, la, ${lo}); R[8] = la; } ` +
+      o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; ${this.st(4, 'la', lo, '0')} R[8] = la; } ` +
         `else { H.push(4, ${lo}, 0); la = ${this.stackLa()}; }`);
     } else {
       o.push(`H.push(${size}, ${lo}, ${hi}); la = ${this.stackLa()};`);
@@ -266,9 +287,9 @@ export class BlockEmitter {
     const o = this.out;
     if (this.mode64 && size === 8) {
       o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
-      o.push('t = H.ld64(cpu, la); th = cpu.hi; la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
+      o.push(`${this.ld64('la', 't', 'th')} la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
     } else if (!this.mode64 && size === 4) {
-      o.push(`if ((R[8] >>> 0) <= 4294967292 && ${this.ssFlat()}) { t = H.ld32(cpu, R[8]); R[8] = (R[8] + 4) | 0; } else { t = H.pop(4); } th = 0;`);
+      o.push(`if ((R[8] >>> 0) <= 4294967292 && ${this.ssFlat()}) { t = ${this.ld32('R[8]')}; R[8] = (R[8] + 4) | 0; } else { t = H.pop(4); } th = 0;`);
     } else {
       o.push(`t = H.pop(${size}); th = ${size === 8 ? 'd.hi' : '0'};`);
     }
@@ -279,11 +300,11 @@ export class BlockEmitter {
     const o = this.out;
     if (this.mode64 && size === 8) {
       o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
-      o.push('t = H.ld64(cpu, la); t = cpu.hi * 4294967296 + (t >>> 0);');
+      o.push(`${this.ld64('la', 't', 'th')} t = th * 4294967296 + (t >>> 0);`);
       o.push(`if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);`);
       o.push('la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
     } else if (!this.mode64 && size === 4) {
-      o.push(`tb = (R[8] >>> 0) <= 4294967292 && ${this.ssFlat()} ? 1 : 0; t = (tb !== 0 ? H.ld32(cpu, R[8]) : H.peek(4, 0)) >>> 0;`);
+      o.push(`tb = (R[8] >>> 0) <= 4294967292 && ${this.ssFlat()} ? 1 : 0; t = (tb !== 0 ? ${this.ld32('R[8]')} : H.peek(4, 0)) >>> 0;`);
       o.push('if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
       o.push('if (tb !== 0) R[8] = (R[8] + 4) | 0; else H.setStackPointer(H.spAdd(H.stackPointer(), 4));');
     } else {
@@ -357,13 +378,13 @@ export class BlockEmitter {
 
   /** 32/64-bit read of [la] into (t, cpu.hi) expressions. */
   private load(size: number): [string, string] {
-    if (size === 8) { this.out.push('t = H.ld64(cpu, la); th = cpu.hi;'); return ['t', 'th']; }
-    this.out.push('t = H.ld32(cpu, la);');
+    if (size === 8) { this.out.push(this.ld64('la', 't', 'th')); return ['t', 'th']; }
+    this.out.push(`t = ${this.ld32('la')};`);
     return ['t', '0'];
   }
 
   private storeMem(size: number, lo: string, hi: string): string {
-    return size === 8 ? `${this.st(8)}(cpu, la, ${lo}, ${hi});` : `${this.st(4)}(cpu, la, ${lo});`;
+    return this.st(size === 8 ? 8 : 4, 'la', lo, hi);
   }
 
   /**
@@ -437,8 +458,8 @@ export class BlockEmitter {
       case FK_ALU_RM: {
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, false);
-        if (size === 8) o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;');
-        else o.push('tm = H.ld32(cpu, la);');
+        if (size === 8) o.push(this.ld64('la', 'tm', 'tmh'));
+        else o.push(`tm = ${this.ld32('la')};`);
         this.aluOp(aux & 7, size, regLo(reg), regHi(reg), 'tm', size === 8 ? 'tmh' : '0', (aux & FA_NOWRITE) !== 0, toReg(reg));
         return true;
       }
@@ -447,8 +468,8 @@ export class BlockEmitter {
         const write = (aux & FA_NOWRITE) === 0;
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, write);
-        if (size === 8) o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;');
-        else o.push('tm = H.ld32(cpu, la);');
+        if (size === 8) o.push(this.ld64('la', 'tm', 'tmh'));
+        else o.push(`tm = ${this.ld32('la')};`);
         const b = kind === FK_ALU_MR ? regLo(reg) : String(imm);
         const bh = kind === FK_ALU_MR ? regHi(reg) : imm < 0 ? '-1' : '0';
         this.aluOp(aux & 7, size, 'tm', size === 8 ? 'tmh' : '0', b, bh, !write, (lo, hi) => this.storeMem(size, lo, hi));
@@ -526,7 +547,7 @@ export class BlockEmitter {
         if (isMem) {
           this.faultPoint(i, rip);
           this.linear(c, ci, end, 4, false);
-          o.push('t = H.ld32(cpu, la) | 0;');
+          o.push(`t = ${this.ld32('la')} | 0;`);
         } else {
           o.push(`t = R[${2 * rm}];`);
         }
@@ -642,8 +663,8 @@ export class BlockEmitter {
       switch (size) {
         case 1: o.push('tm = cpu.read8(la);'); break;
         case 2: o.push('tm = cpu.read16(la);'); break;
-        case 4: o.push('tm = H.ld32(cpu, la);'); break;
-        default: o.push('tm = H.ld64(cpu, la); tmh = cpu.hi;'); hi = 'tmh'; break;
+        case 4: o.push(`tm = ${this.ld32('la')};`); break;
+        default: o.push(this.ld64('la', 'tm', 'tmh')); hi = 'tmh'; break;
       }
       lo = 'tm';
     } else {
@@ -655,8 +676,8 @@ export class BlockEmitter {
     switch (size) {
       case 1: o.push(`cpu.write8(la, ${lo});`); break;
       case 2: o.push(`cpu.write16(la, ${lo});`); break;
-      case 4: o.push(`${this.st(4)}(cpu, la, ${lo});`); break;
-      default: o.push(`${this.st(8)}(cpu, la, ${lo}, ${hi});`); break;
+      case 4: o.push(this.st(4, 'la', lo, '0')); break;
+      default: o.push(this.st(8, 'la', lo, hi)); break;
     }
     // The index registers step by the size; string-io.ts advance/setIdx.
     o.push(`th = (cpu.flags & ${FLAG_DF}) !== 0 ? ${-size} : ${size};`);
@@ -694,7 +715,7 @@ export class BlockEmitter {
     this.faultPoint(i, rip);
     if (f & DCF_ISMEM) {
       this.linear(c, ci, end, 4, false);
-      o.push('tb = H.ld32(cpu, la) >>> 0;');
+      o.push(`tb = ${this.ld32('la')} >>> 0;`);
     } else {
       o.push(`tb = R[${2 * c.rm[ci]!}] >>> 0;`);
     }
