@@ -8,7 +8,7 @@
  * and end in a #PF inside a block (lazy flags and RIP at the fault must be exact).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { jitParams, jitStats } from '../../src/x86/engine/jit/block-cache';
+import { bcIndex, jitParams, jitStats, PROBE_LIVE } from '../../src/x86/engine/jit/block-cache';
 import { ENGINE_EXIT_BUDGET, ENGINE_EXIT_EXCEPTION, ENGINE_EXIT_NAMES } from '../../src/x86/engine/guest-mode';
 import { assemble, createMachine, enterLongMode, enterProtected32, snapshot, type Machine, type Snapshot } from './harness';
 
@@ -771,16 +771,21 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
 
   it('unrolled straight code longer than a region compiles at the threshold, piece after piece on consecutive runs; lockstep', () => {
     for (const bits of [64, 32] as const) {
-      const before = jitStats.instructions;
-      // Threshold 10: straight code would wait for 10 * straightFactor runs, more than the loop's 60.
-      const { last, compiled } = lockstep(bits, 41, BODY_UNROLLED(bits), 5000, 10);
-      expect(last.exit).toBe('EXCEPTION');
-      expect(last.vector).toBe(bits === 64 ? 14 : 13);
-      expect(compiled).toBeGreaterThan(5);
-      // Each region of the body makes its continuation as hot as itself, so the next one
-      // compiles on the next run: two thirds of the 54000 instructions run compiled (one
-      // third when each piece waits for its own threshold, none at threshold * straightFactor).
-      expect(jitStats.instructions - before).toBeGreaterThan(0.5 * last.instret);
+      // live: every probe-filter slot as if a region started at an aliasing RIP, so the
+      // block cache's hot count (not the filter's) carries each continuation.
+      for (const live of [false, true]) {
+        const before = jitStats.instructions;
+        // Threshold 10: straight code would wait for 10 * straightFactor runs, more than the loop's 60.
+        const { last, compiled } = lockstep(bits, 41, BODY_UNROLLED(bits), 5000, 10,
+          { prepare: (m) => { if (live) m.cpu.blocks.probe.fill(PROBE_LIVE); } });
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(bits === 64 ? 14 : 13);
+        expect(compiled).toBeGreaterThan(5);
+        // Each region of the body makes its continuation as hot as itself, so the next one
+        // compiles on the next run: two thirds of the 54000 instructions run compiled (one
+        // third when each piece waits for its own threshold, none at threshold * straightFactor).
+        expect(jitStats.instructions - before, `live ${live}`).toBeGreaterThan(0.5 * last.instret);
+      }
     }
   });
 
@@ -965,6 +970,81 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     expect(atCompile[0]).toBeLessThan(8);
     expect(atCompile.length).toBeGreaterThan(1);
     for (const ecx of atCompile.slice(1)) expect(ecx).toBeGreaterThanOrEqual(19);
+  });
+
+  it('a region left before its first instruction (its crossing instruction\'s next page not in the fetch TLB) keeps its slot', () => {
+    // The loop's first block ends in an instruction that crosses 0x101000.
+    const m = machine(64, `
+  .code64
+start:
+  xor %ecx, %ecx
+  jmp loop
+  .org 0xff8
+loop:
+  add $1, %ecx
+  nop
+  movabs $0x1122334455667788, %rax
+  cmp $100000, %ecx
+  jne loop
+  hlt
+`);
+    // Threshold 3: the interpreter has run (and decode-cached) the crossing MOVABS before the region is compiled.
+    jitParams.threshold = 3;
+    m.cpu.run(200);
+    const slot = bcIndex(0x100ff8);
+    expect(m.cpu.blocks.tag[slot]).toBe(0x100ff8 * 4 + 2);
+    const compiled = m.cpu.blocks.compiled;
+    for (let i = 0; i < 20; i++) {
+      // At the loop's start, drop the second page from the TLB: the region's entry block
+      // finds it missing and leaves at once (0 retired); the interpreter fetches it, and
+      // the next entry runs compiled.
+      for (let j = 0; j < 10 && m.cpu.rip !== 0x100ff8; j++) m.cpu.run(1);
+      expect(m.cpu.rip).toBe(0x100ff8);
+      m.cpu.flushTlbPage(0x101000);
+      m.cpu.run(40);
+      expect(m.cpu.blocks.tag[slot], `round ${i}`).toBe(0x100ff8 * 4 + 2);
+    }
+    // Single steps start other regions inside the loop; the loop's own is never compiled again.
+    expect(m.cpu.blocks.compiled).toBeLessThan(compiled + 3);
+  });
+
+  it('an address where no block can start does not evict the region compiled at an aliasing address', () => {
+    // loop (0x100002) and far (0x11000a) share a block-cache slot; far starts with PUSHF,
+    // which has no compiled form, so every try to compile there finds nothing.
+    expect(bcIndex(0x100002)).toBe(bcIndex(0x11000a));
+    const m = machine(64, `
+  .code64
+start:
+  jmp setup
+loop:
+  add %eax, %ebx
+  inc %ecx
+  call far
+  cmp $3000, %ecx
+  jne loop
+  hlt
+setup:
+  mov $0x7ff000, %rsp
+  xor %ecx, %ecx
+  jmp loop
+  .org 0x1000a
+far:
+  pushf
+  popf
+  ret
+`);
+    jitParams.threshold = 1;
+    const bc = m.cpu.blocks;
+    const slot = bcIndex(0x100002);
+    let held = 0;
+    let runs = 0;
+    for (; runs < 1000 && m.cpu.run(97) === ENGINE_EXIT_BUDGET; runs++) {
+      if (bc.tag[slot] === 0x100002 * 4 + 2 && bc.fn[slot] !== null) held++;
+    }
+    expect(m.cpu.regs[2]).toBe(3000);
+    // The loop's basic block is an entry of the region compiled at the CALL's return point,
+    // and it stays in its slot: far's failed tries leave it there.
+    expect(held).toBeGreaterThan(0.9 * runs);
   });
 
   it('a block never runs past the budget: run(n) retires exactly n instructions', () => {

@@ -65,7 +65,9 @@ export function codeLinear(cpu: X86Cpu, rip: number): number {
 
 /**
  * A compiled block: (cpu, the page's memory, the offset of the block's first byte in it,
- * the GPRs, the instruction budget left) -> instructions retired (d.ip holds the next RIP), or 0 when its bytes changed.
+ * the GPRs, the instruction budget left) -> instructions retired (d.ip holds the next RIP);
+ * 0 when it left before its first instruction (a crossing instruction's next page is not
+ * in the fetch TLB: the interpreter fetches it), -1 when its bytes changed (the slot is dropped).
  */
 export type BlockFn = (cpu: unknown, m: Uint8Array, o: number, R: Int32Array, left: number, depth: number, entry: number) => number;
 
@@ -153,6 +155,12 @@ export class BlockCache {
    * probe there looks the block cache up, and the block cache's hotTag/hot count.
    */
   readonly probe = new Uint16Array(BC_SIZE);
+  /**
+   * The keys (physical address * 4 + mode key) of the continuations of long straight
+   * regions (compiler.ts CompiledBlock.continuations) not compiled yet: each is compiled as
+   * a long region too when it becomes hot.
+   */
+  readonly continuations = new Set<number>();
   /** Statistics: blocks compiled, block executions. */
   compiled = 0;
 
@@ -161,5 +169,6 @@ export class BlockCache {
     this.fn.fill(null);
     this.hotTag.fill(-1);
     this.probe.fill(0);
+    this.continuations.clear();
   }
 }

@@ -30,9 +30,11 @@ export function chainTo(cpu: X86Cpu, rip: number, left: number, depth: number): 
   if (fn === null || bc.count[bi]! > left) return 0;
   if (!mode64 && rip + bc.len[bi]! - 1 > cpu.segLimit[1]!) return 0;
   const r = fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, depth, bc.entry[bi]!);
-  if (r === 0) {
+  if (r < 0) {
+    // Its code changed since it was compiled.
     bc.tag[bi] = -1;
     bc.hotTag[bi] = -1;
+    return 0;
   }
   return r;
 }

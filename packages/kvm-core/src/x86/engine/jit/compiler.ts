@@ -126,12 +126,13 @@ export interface CompiledBlock {
   source: string;
   /**
    * Where a long straight region (a basic block of MAX_BLOCK instructions) stops while its
-   * straight line goes on: the RIPs after its basic blocks that end without a branch (at
-   * MAX_BLOCK, the page end, an instruction without a compiled form) into code outside it.
-   * run-block.ts makes each as hot as the region, so an unrolled body compiles piece after
-   * piece on consecutive runs.
+   * straight line goes on: after its basic blocks that end without a branch (at MAX_BLOCK,
+   * the page end, an instruction without a compiled form) into code outside it. rip is the
+   * RIP there, delta its offset from the region's first byte when it lies in the region's
+   * physically contiguous span (else NaN). run-block.ts makes each as hot as the region, so
+   * an unrolled body compiles piece after piece on consecutive runs.
    */
-  continuations: number[];
+  continuations: { rip: number; delta: number }[];
 }
 
 /** The little-endian word of the 4 bytes at m[p]. */
@@ -185,10 +186,12 @@ interface BasicBlock {
  * function that loops over them (`switch (pc)`), so a loop of the guest is a loop of the
  * generated code. Returns null when the first instruction cannot be compiled, undefined
  * when it is not in the decode cache yet, false when the region has no loop and straightOk
- * is false (nothing is built).
+ * is false (nothing is built). continued: pa continues a long straight region compiled
+ * before (its CompiledBlock.continuations): it is one too, however short its basic blocks
+ * came out (the decode cache may miss some of its instructions).
  */
 export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: number, m: Uint8Array, o: number,
-  straightOk = true): CompiledBlock | null | undefined | false {
+  straightOk = true, continued = false): CompiledBlock | null | undefined | false {
   const c = cpu.dcache;
   const mode64 = (modeKey & 2) !== 0;
   const span = regionSpan(cpu, codeLinear(cpu, rip), pa, m, o);
@@ -348,14 +351,18 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
   // continuations with it.
   let long = false;
   if (!loops) {
-    long = first.bbs.some((bb) => keep.has(bb.delta) && bb.count === MAX_BLOCK);
+    long = continued || first.bbs.some((bb) => keep.has(bb.delta) && bb.count === MAX_BLOCK);
     if (!straightOk && !long) return false;
   }
   const second = keep.size === n0 ? first : layout(keep);
   if (second === null || second === undefined) return second;
   const { e, bbs, retSites, returnPoints, index } = second;
+  const po = pa % 4096;
   const continuations = !long ? [] : bbs.filter((bb) => bb.falls && !bbs.some((b) => b.delta === bb.delta + bb.len))
-    .map((bb) => (mode64 ? bb.rip + bb.len : (bb.rip + bb.len) >>> 0));
+    .map((bb) => {
+      const delta = bb.delta + bb.len;
+      return { rip: mode64 ? bb.rip + bb.len : (bb.rip + bb.len) >>> 0, delta: po + delta >= span.lo && po + delta < span.hi ? delta : NaN };
+    });
   const retDispatch = (site: { pend: number; n: number }): string => {
     const pk = site.pend === PEND_DYN ? '' : `pk = ${site.pend};`;
     const cases = bbs.map((bb, j) => (returnPoints.has(bb.rip) ? `case ${bb.rip}: if (ret + BN_${j} > left || !H.mayContinue(cpu)) break; pc = ${j}; continue;` : ''))
@@ -425,7 +432,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     // Entered at basic block pc, whose first byte is at m[oe].
     'return function block(cpu, m, oe, R, left, depth, pc) {',
     '  const o = oe - BD[pc];',
-    '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return 0;',
+    '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return -1;',
     '  const TH = cpu.tlbHpa, TT = cpu.tlbTag, TO = cpu.tlbOff, TV = cpu.tlbView, BT = cpu.blocks.tag;',
     `  ${e.flatPrologue()}`,
     `  const PLO = ${pageBase + 4096 * pageLo}, PHI = ${pageBase + 4096 * pageHi}, PEND_DYN = ${PEND_DYN}, ${consts};`,

@@ -68,12 +68,13 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
       ? verifyBlock(cpu, fn, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, left, bc.entry[bi]!, verifySources.get(bi))
       : fn(cpu, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, cpu.regs, left, 0, bc.entry[bi]!);
     jitStats.entries++;
-    jitStats.instructions += r;
-    if (r === 0) {
+    if (r < 0) {
       // The code changed since it was compiled.
       bc.tag[bi] = -1;
       bc.hotTag[bi] = -1;
+      return 0;
     }
+    jitStats.instructions += r;
     return r;
   }
   if (hot === 0) {
@@ -87,21 +88,38 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     }
     if (hot < threshold || (hot > threshold && hot !== straightAt)) return 0;
   }
-  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= straightAt);
+  const continued = bc.continuations.has(key);
+  const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= straightAt, continued);
+  if (continued && b !== undefined) bc.continuations.delete(key);
   if (b === undefined || b === false) {
     // Its first instruction is not in the decode cache now (evicted by an alias): the
     // interpreter enters it again right away, so the next probe tries again.
-    if (b === undefined && seen !== PROBE_LIVE && hot === threshold) bc.probe[pi] = threshold - 1;
+    if (b === undefined && hot === threshold) {
+      if (seen !== PROBE_LIVE) bc.probe[pi] = threshold - 1;
+      else bc.hot[bi] = threshold - 1;
+    }
+    return 0;
+  }
+  if (b === null) {
+    // No block can start here. The mark saves the next tries, but not at the cost of a
+    // region compiled at an aliasing address (its slot keeps it; this start is tried
+    // again after threshold more executions): marks evicting live regions kept the i386
+    // kernel's blake2s pieces from being entered for thousands of runs.
+    if (bc.fn[bi] !== null && bc.tag[bi] !== -1) {
+      bc.hotTag[bi] = -1;
+      return 0;
+    }
+    bc.tag[bi] = key;
+    bc.rip[bi] = rip;
+    bc.hotTag[bi] = -1;
+    bc.misses[bi] = 0;
+    bc.fn[bi] = null;
     return 0;
   }
   bc.tag[bi] = key;
   bc.rip[bi] = rip;
   bc.hotTag[bi] = -1;
   bc.misses[bi] = 0;
-  if (b === null) {
-    bc.fn[bi] = null;
-    return 0;
-  }
   bc.compiled++;
   if (jitParams.onCompile !== null) jitParams.onCompile(rip, b.source);
   // Every basic block of the region enters it: a loop is compiled once, whichever of its
@@ -122,11 +140,24 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     if (bc.hotTag[bj] === pj * 4 + modeKey) bc.hotTag[bj] = -1;
     if (jitParams.verify) verifySources.set(bj, b.source);
   }
-  // Where long straight code goes on: its next probe there tries a compilation (the probe
-  // filter's count; a slot where a region starts counts in the block cache, left as is).
+  // Where long straight code goes on: it is compiled as a long region too (continued), at
+  // its next probe there. The probe filter counts it, or where a region starts at an
+  // aliasing RIP (PROBE_LIVE) the block cache's hot count does; an unrolled body whose
+  // continuation met such a slot waited threshold more runs for each piece (the i386
+  // kernel's blake2s: 20 M instructions interpreted).
   for (const cont of b.continuations) {
-    const pc = probeIndex(cont);
-    if (bc.probe[pc] !== PROBE_LIVE && bc.probe[pc]! < threshold - 1) bc.probe[pc] = threshold - 1;
+    const key = (pa + cont.delta) * 4 + modeKey;
+    const bk = bcIndex(pa + cont.delta);
+    const known = !Number.isNaN(cont.delta);
+    if (known && bc.tag[bk] === key) continue;
+    if (known) bc.continuations.add(key);
+    const pc = probeIndex(cont.rip);
+    if (bc.probe[pc] !== PROBE_LIVE) {
+      if (bc.probe[pc]! < threshold - 1) bc.probe[pc] = threshold - 1;
+    } else if (known && (bc.hotTag[bk] !== key || bc.hot[bk]! < threshold - 1)) {
+      bc.hotTag[bk] = key;
+      bc.hot[bk] = threshold - 1;
+    }
   }
   return 0;
 }

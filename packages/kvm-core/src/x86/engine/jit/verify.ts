@@ -145,7 +145,7 @@ export function verifyBlock(cpu: X86Cpu, fn: (...a: never[]) => number, m: Uint8
     jit = { r: retired, regs: Array.from(cpu.regs.subarray(0, 32)), rip: d.ipStart, flags: cpu.flags, stores: fmt(), fault: e === FAULT ? `fault ${cpu.faultVector}` : 'exit' };
   }
   recording = false;
-  if (jit.r === 0 && thrown === null) return 0; // the code changed: nothing ran
+  if (jit.r <= 0 && thrown === null) return jit.r; // nothing ran (-1: the code changed)
   if (cpu.mmioWritePending !== pend0 || (thrown !== null && thrown !== FAULT) || segChanged(cpu)) {
     // An MMIO store or an exit: devices are involved, keep the block's result.
     if (thrown !== null) throw thrown;
