@@ -27,12 +27,10 @@ import { viewOf } from './data-view';
 import { BlockCache } from './jit/block-cache';
 import { walkPageTables, ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE } from './paging';
 import { runCpu } from './run';
+import { TLB_MASK, TLB_SIZE } from './tlb';
 
 export { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE };
 
-const TLB_BITS = 10;
-const TLB_SIZE = 1 << TLB_BITS;
-const TLB_MASK = TLB_SIZE - 1;
 const TWO32 = 0x1_0000_0000;
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = viewOf(EMPTY);
@@ -176,6 +174,9 @@ export class X86Cpu {
   readonly tlbView: DataView[] = new Array<DataView>(3 * TLB_SIZE).fill(EMPTY_VIEW);
   readonly tlbOff = new Int32Array(3 * TLB_SIZE);
   private readonly tlbGlobal = new Uint8Array(3 * TLB_SIZE);
+  /** The entries filled with non-global pages since the last flush, and how many (more than fit: scan all). */
+  private readonly nonGlobal = new Int32Array(3 * TLB_SIZE);
+  private nonGlobalCount = 0;
   /** Physical (memslot-space) page base of each entry: the decode cache's key. */
   readonly tlbHpa = new Float64Array(3 * TLB_SIZE);
   /** Decoded instructions by physical address (decode-cache.ts). */
@@ -318,13 +319,26 @@ export class X86Cpu {
     this.tlbTag.fill(NaN);
     this.tlbMem.fill(EMPTY);
     this.tlbView.fill(EMPTY_VIEW);
+    this.nonGlobalCount = 0;
   }
 
   /** A CR3 load: drop everything but global entries (CR4.PGE). */
   flushTlbNonGlobal(): void {
     const tag = this.tlbTag;
     const g = this.tlbGlobal;
-    for (let i = 0; i < tag.length; i++) if (g[i] === 0) tag[i] = NaN;
+    const n = this.nonGlobalCount;
+    if (n > this.nonGlobal.length) {
+      for (let i = 0; i < tag.length; i++) if (g[i] === 0) tag[i] = NaN;
+    } else {
+      // Only the entries filled with non-global pages since the last flush (one may have
+      // been refilled with a global page since: its flag says so).
+      const list = this.nonGlobal;
+      for (let k = 0; k < n; k++) {
+        const i = list[k]!;
+        if (g[i] === 0) tag[i] = NaN;
+      }
+    }
+    this.nonGlobalCount = 0;
   }
 
   /**
@@ -601,6 +615,11 @@ export class X86Cpu {
     this.tlbView[i] = viewOf(slot.hva);
     this.tlbOff[i] = (hpa - (hpa % 4096)) - slot.guestPhysAddr;
     this.tlbGlobal[i] = global;
+    if (global === 0) {
+      // Listed for the next CR3 load (flushTlbNonGlobal); past the list's end it scans all.
+      if (this.nonGlobalCount < this.nonGlobal.length) this.nonGlobal[this.nonGlobalCount] = i;
+      this.nonGlobalCount++;
+    }
     this.tlbHpa[i] = hpa - (hpa % 4096);
     return 1;
   }

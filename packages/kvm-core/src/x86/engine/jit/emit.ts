@@ -15,6 +15,7 @@
  * the physical pages the region's code lives on (self-modifying code: the next instruction
  * must be decoded again).
  */
+import { TLB_MASK, TLB_WRITE_BASE } from '../tlb';
 import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_CF, FLAG_DF, FLAG_OF, FLAG_SF, FLAGS_ARITH } from '../constants';
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
@@ -39,9 +40,6 @@ const MAX_CHAIN_DEPTH = 8;
 const TWO47 = 0x8000_0000_0000;
 /** aux bit of the fast ALU forms: CMP/TEST (flags only). */
 const FA_NOWRITE = 8;
-/** Offset of the write entries in the TLB arrays (cpu.ts TLB_SIZE) and the index mask. */
-export const TLB_WRITE_BASE = 1024;
-const TLB_MASK = 1023;
 
 /** One fault point per instruction: the RIP and the pending flags kind (flags.ts PEND_*) in effect before it. */
 export interface FaultPoint {

@@ -8,6 +8,7 @@
  * whole guest (a Linux boot) runs and lists every divergence. Slow (it patches the CPU's
  * store methods while a block or its replay runs); never on by default.
  */
+import { TLB_MASK, TLB_WRITE_BASE } from '../tlb';
 import type { X86Cpu } from '../cpu';
 import { d } from '../decoder';
 import { step } from '../execute';
@@ -54,14 +55,14 @@ function patch(cpu: X86Cpu): void {
  */
 function ramByte(cpu: X86Cpu, la: number): number {
   if (cpu.translateForAccess(la, 1) < 0) return -1;
-  const i = 1024 + ((la >>> 12) & 1023);
+  const i = TLB_WRITE_BASE + ((la >>> 12) & TLB_MASK);
   return cpu.tlbOff[i]! + (la & 0xfff);
 }
 
 /** A byte of RAM at la (-1 when la is MMIO). The store's own probe already took any fault. */
 function peekByte(cpu: X86Cpu, la: number): number {
   const p = ramByte(cpu, la);
-  return p < 0 ? -1 : cpu.tlbMem[1024 + ((la >>> 12) & 1023)]![p]!;
+  return p < 0 ? -1 : cpu.tlbMem[TLB_WRITE_BASE + ((la >>> 12) & TLB_MASK)]![p]!;
 }
 
 function restoreBytes(cpu: X86Cpu): void {
@@ -70,7 +71,7 @@ function restoreBytes(cpu: X86Cpu): void {
     for (let k = 0; k < old.length; k++) {
       if (old[k]! < 0) continue;
       const p = ramByte(cpu, la + k);
-      if (p >= 0) cpu.tlbMem[1024 + (((la + k) >>> 12) & 1023)]![p] = old[k]!;
+      if (p >= 0) cpu.tlbMem[TLB_WRITE_BASE + (((la + k) >>> 12) & TLB_MASK)]![p] = old[k]!;
     }
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The software TLB's 4- and 8-byte hits through a DataView of the slot (cpu.ts tlbView):
+ * The software TLB (cpu.ts, tlb.ts). A CR3 load drops exactly the non-global entries.
+ * Its 4- and 8-byte hits through a DataView of the slot (cpu.ts tlbView):
  * cpu.read32/read64/write32/write64 must do exactly what the same access byte by byte
  * does (read8/write8), on a hit, a miss, at the end of a page and across it, and a store
  * across a page end that faults on the second page writes nothing. The compiled tier's
@@ -18,7 +19,7 @@ function machine() {
 /** Offsets in a page around both of its ends, and a few in the middle. */
 const OFFSETS = [0, 1, 3, 4, 5, 0x7f8, 0xff0, 0xff7, 0xff8, 0xff9, 0xffb, 0xffc, 0xffd, 0xfff];
 
-describe('engine: TLB hits through a DataView (tlbView)', () => {
+describe('engine: software TLB', () => {
   it('read32/read64 read what read8 reads byte by byte, at every offset near page ends, hits and misses', () => {
     const m = machine();
     let s = 12345;
@@ -70,5 +71,35 @@ describe('engine: TLB hits through a DataView (tlbView)', () => {
     expect(() => m.cpu.write64(0x7ffffc, 1, 2)).toThrow();
     expect(() => m.cpu.write32(0x7ffffe, 3)).toThrow();
     expect(Buffer.compare(before, Buffer.from(m.mem.subarray(0x7ff000)))).toBe(0);
+  });
+
+  it('a CR3 load (flushTlbNonGlobal) drops the non-global entries and keeps the global ones, also after more fills than its list holds', () => {
+    for (const refills of [0, 13000]) {
+      const m = machine();
+      const dv = new DataView(m.mem.buffer);
+      // 0x200000-0x3fffff global (G in its PDE, CR4.PGE), 0x400000-0x5fffff not.
+      dv.setUint32(0x12000 + 8, 0x200000 | 0x187, true);
+      m.cpu.cr4 |= 0x80;
+      m.cpu.flushTlb();
+      m.mem[0x200010] = 0x11;
+      m.mem[0x400010] = 0x22;
+      m.mem[0x600010] = 0x33;
+      // Many more fills of a non-global entry (each dropped by INVLPG first) than the list
+      // holds: the flush scans instead (the entries below are filled after the list is full).
+      for (let k = 0; k < refills; k++) {
+        m.cpu.flushTlbPage(0x401000);
+        m.cpu.read8(0x401000);
+      }
+      expect(m.cpu.read8(0x200010)).toBe(0x11);
+      expect(m.cpu.read8(0x400010)).toBe(0x22);
+      // Both PDEs now name 0x600000; only the non-global translation is dropped by the CR3 load.
+      dv.setUint32(0x12000 + 8, 0x600000 | 0x187, true);
+      dv.setUint32(0x12000 + 16, 0x600000 | 0x87, true);
+      m.cpu.flushTlbNonGlobal();
+      expect(m.cpu.read8(0x200010), `global, refills ${refills}`).toBe(0x11);
+      expect(m.cpu.read8(0x400010), `non-global, refills ${refills}`).toBe(0x33);
+      m.cpu.flushTlb();
+      expect(m.cpu.read8(0x200010)).toBe(0x33);
+    }
   });
 });
