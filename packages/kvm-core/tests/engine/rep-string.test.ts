@@ -10,7 +10,7 @@ import { assemble, createMachine, enterLongMode, runToHlt } from './harness';
  */
 describe('engine: REP MOVS/STOS forwards, as the element loop', () => {
   it('copies and fills of every size across pages, overlapping copies replicate', () => {
-    type Op = { kind: 'movs' | 'stos'; size: 1 | 2 | 4 | 8; si?: number; di: number; count: number };
+    type Op = { kind: 'movs' | 'stos'; size: 1 | 2 | 4 | 8; si?: number; di: number; count: number; rax?: bigint };
     const ops: Op[] = [
       { kind: 'movs', size: 1, si: 0x200003, di: 0x280005, count: 10000 },
       { kind: 'movs', size: 4, si: 0x200003, di: 0x290001, count: 2500 },
@@ -24,9 +24,16 @@ describe('engine: REP MOVS/STOS forwards, as the element loop', () => {
       { kind: 'stos', size: 2, di: 0x2d0ffd, count: 3000 },
       { kind: 'stos', size: 4, di: 0x2e0001, count: 2100 },
       { kind: 'stos', size: 8, di: 0x2f0ff9, count: 1100 },
+      // One byte repeated (a native fill), and patterns that repeat in one half only.
+      { kind: 'stos', size: 8, di: 0x2f3001, count: 700, rax: 0n },
+      { kind: 'stos', size: 4, di: 0x2f4ffe, count: 900, rax: 0x5a5a5a5a5a5a5a5an },
+      { kind: 'stos', size: 2, di: 0x2f5fff, count: 1500, rax: 0x7777n },
+      { kind: 'stos', size: 8, di: 0x2f6003, count: 300, rax: 0x1111111122222222n },
+      { kind: 'stos', size: 8, di: 0x2f7000, count: 100, rax: 0x1111111111111112n },
     ];
     const sfx = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' } as const;
     const body = ops.map((o) => `
+      movabs $${o.rax ?? 0x8877665544332211n}, %rax
       mov $${o.di}, %rdi
       ${o.si !== undefined ? `mov $${o.si}, %rsi` : ''}
       mov $${o.count}, %rcx
@@ -38,8 +45,7 @@ describe('engine: REP MOVS/STOS forwards, as the element loop', () => {
       jne fail
       ${o.si !== undefined ? `mov $${o.si + o.count * o.size}, %rax
       cmp %rax, %rsi
-      jne fail` : ''}
-      mov $0x8877665544332211, %rax`).join('\n');
+      jne fail` : ''}`).join('\n');
     const code = assemble(`.code64
       cld
       mov $0x8877665544332211, %rax
@@ -55,8 +61,8 @@ describe('engine: REP MOVS/STOS forwards, as the element loop', () => {
     for (let i = 0x200000; i < 0x2f8000; i++) m.mem[i] = (i * 7 + (i >> 8) * 13) & 0xff;
     // The element loop, on a copy of memory: each element is read whole, then written.
     const ref = m.mem.slice();
-    const rax = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88];
     for (const o of ops) {
+      const rax = Array.from({ length: 8 }, (_, b) => Number(((o.rax ?? 0x8877665544332211n) >> BigInt(8 * b)) & 0xffn));
       for (let e = 0; e < o.count; e++) {
         const d = o.di + e * o.size;
         if (o.kind === 'movs') {

@@ -108,26 +108,20 @@ function repBulk(cpu: X86Cpu, op: number, bytes: number, srcSeg: number, max: nu
       if (s0 < d0 + n && d0 < s0 + n) return 0;
     }
     if (sm === dm) dm.copyWithin(dp, sp, sp + n);
-    else for (let j = 0; j < n; j++) dm[dp + j] = sm[sp + j]!;
+    else dm.set(sm.subarray(sp, sp + n), dp);
     setIdx(6, advance(si, n));
-  } else if (bytes === 1) {
-    dm.fill(R[0]! & 0xff, dp, dp + n);
   } else {
     const lo = R[0]!;
-    const hi = R[1]!;
-    for (let j = 0; j < n; j += bytes) {
-      dm[dp + j] = lo;
-      dm[dp + j + 1] = lo >> 8;
-      if (bytes >= 4) {
-        dm[dp + j + 2] = lo >> 16;
-        dm[dp + j + 3] = lo >> 24;
-      }
-      if (bytes === 8) {
-        dm[dp + j + 4] = hi;
-        dm[dp + j + 5] = hi >> 8;
-        dm[dp + j + 6] = hi >> 16;
-        dm[dp + j + 7] = hi >> 24;
-      }
+    const hi = bytes === 8 ? R[1]! : lo;
+    const b = lo & 0xff;
+    // One byte repeated (zeroing pages with STOSQ: the usual case): one native fill.
+    // Otherwise the first element, then copies of what is written so far, doubling.
+    const same = bytes === 1 || (bytes === 2 ? ((lo >> 8) & 0xff) === b : lo === ((b * 0x01010101) | 0) && hi === lo);
+    if (same) {
+      dm.fill(b, dp, dp + n);
+    } else {
+      for (let j = 0; j < bytes; j++) dm[dp + j] = (j < 4 ? lo : hi) >> (8 * (j & 3));
+      for (let w = bytes; w < n; w *= 2) dm.copyWithin(dp + w, dp, dp + Math.min(w, n - w));
     }
   }
   setIdx(7, advance(di, n));
