@@ -92,17 +92,9 @@ function regionSpan(cpu: X86Cpu, la: number, pa: number, m: Uint8Array, o: numbe
   return { lo: adjacent(-4096) ? -4096 : 0, hi: adjacent(4096) ? 8192 : 4096 };
 }
 
-/** The stores' slow path (emit.ts st; every store in verify mode): the cpu's methods, which verify.ts patches to log and undo. */
-function st32v(cpu: X86Cpu, la: number, v: number): void {
-  cpu.write32(la, v);
-}
-function st64v(cpu: X86Cpu, la: number, lo: number, hi: number): void {
-  cpu.write64(la, lo, hi);
-}
-
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, codeAt, chainTo, st32v, st64v, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, codeAt, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };

@@ -99,11 +99,11 @@ export class BlockEmitter {
   }
 
   /**
-   * Statements: the 4- or 8-byte store of (lo, hi) at address a. In verify mode (verify.ts
-   * logs and undoes stores through the cpu's write methods) always the cpu's method.
+   * Statements: the 4- or 8-byte store of (lo, hi) at address a. In verify mode always the
+   * cpu's method, which verify.ts patches on the instance to log and undo stores.
    */
   private st(size: 4 | 8, a: string, lo: string, hi: string): string {
-    const slow = size === 8 ? `H.st64v(cpu, ${a}, ${lo}, ${hi});` : `H.st32v(cpu, ${a}, ${lo});`;
+    const slow = size === 8 ? `cpu.write64(${a}, ${lo}, ${hi});` : `cpu.write32(${a}, ${lo});`;
     if (jitParams.verify) return slow;
     const hit = size === 8
       ? `{ tq += TO[ti]; TV[ti].setInt32(tq, ${lo}, true); TV[ti].setInt32(tq + 4, ${hi}, true); }`

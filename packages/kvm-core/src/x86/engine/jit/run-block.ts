@@ -92,8 +92,9 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
   const b = compileBlock(cpu, pa, rip, modeKey, cpu.tlbMem[ti]!, cpu.tlbOff[ti]! + po, threshold === 1 || hot >= straightAt, continued);
   if (continued && b !== undefined) bc.continuations.delete(key);
   if (b === undefined || b === false) {
-    // Its first instruction is not in the decode cache now (evicted by an alias): the
-    // interpreter enters it again right away, so the next probe tries again.
+    // undefined: its first instruction is not in the decode cache now (evicted by an
+    // alias); the interpreter enters it again right away, so the next probe tries again.
+    // false: straight code not due yet (threshold * straightFactor).
     if (b === undefined && hot === threshold) {
       if (seen !== PROBE_LIVE) bc.probe[pi] = threshold - 1;
       else bc.hot[bi] = threshold - 1;
