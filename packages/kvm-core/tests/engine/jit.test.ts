@@ -728,8 +728,8 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
         // first (at threshold 1 the region is compiled before the second page was fetched).
         if (threshold > 1) expect(sources).toContain('H.codeAt(cpu, m, o + ');
         // The indirect transfers chain to their dynamic target instead of running in the interpreter.
-        expect(sources).toContain('H.chainTo(cpu, t, ');
-        expect(sources).toContain('H.chainTo(cpu, tb, ');
+        expect(sources).toContain('nx = t; ch = 1; break run;');
+        expect(sources).toContain('nx = tb; ch = 1; break run;');
         expect(sources).not.toContain('H.step(cpu)');
       }
     }

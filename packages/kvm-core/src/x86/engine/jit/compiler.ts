@@ -46,6 +46,7 @@ import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShif
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 import { bcIndex, codeLinear, jitStats } from './block-cache';
 import { viewOf } from '../data-view';
+import { localiseRegisters, REG_LOAD, REG_STORE } from './reg-locals';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
 export const MAX_BLOCK = 48;
@@ -141,6 +142,9 @@ function entryMatches(c: DecodeCache, ci: number, m: Uint8Array, p: number): boo
   if (len > 12 && (word(m, p + 12) & BYTE_MASK[len - 12]!) !== c.w3[ci]) return false;
   return true;
 }
+
+/** How deep compiled regions may chain into each other before returning to the run loop. */
+const MAX_CHAIN_DEPTH = 8;
 
 /** Most instructions in one region, and basic blocks (the byte-check mask is a 32-bit int). */
 export const MAX_REGION = 160;
@@ -420,30 +424,35 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     for (const l of bb.code) body.push(`  ${l}`);
   });
   const consts = bbs.map((bb, j) => `BN_${j} = ${bb.count}`).join(', ');
-  const source = [
+  const raw = [
     // Entered at basic block pc, whose first byte is at m[oe].
     'return function block(cpu, m, oe, R, left, depth, pc) {',
     '  const o = oe - BD[pc];',
     '  if (!H.sameCode(m, oe, W, BW[pc], BL[pc])) return -1;',
+    `  ${REG_LOAD}`,
     '  const TH = cpu.tlbHpa, TT = cpu.tlbTag, TO = cpu.tlbOff, TV = cpu.tlbView, BT = cpu.blocks.tag;',
     `  ${e.flatPrologue()}`,
     `  const PLO = ${pageBase + 4096 * pageLo}, PHI = ${pageBase + 4096 * pageHi}, PEND_DYN = ${PEND_DYN}, ${consts};`,
     ...(pageLo === pageHi ? [] : [`  const EP = (${pa % 4096} + BD[pc]) >> 12;`]),
     '  let k = 0, la = 0, lo = 0, t = 0, tp = 0, ti = 0, tq = 0, th = 0, tm = 0, tmh = 0, ta = 0, tah = 0, tb = 0, tbh = 0, tr = 0, trh = 0;',
     // The entry block's bytes were checked above; one that crosses a page end checks its second page's mapping in its case.
-    `  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, ok = ${crossMask === 0 ? '1 << pc' : `(1 << pc) & ${~crossMask}`}, nx = 0;`,
+    `  let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, pk = 0, ret = 0, base = 0, nf = null, sy = 0, ch = 0, ok = ${crossMask === 0 ? '1 << pc' : `(1 << pc) & ${~crossMask}`}, nx = 0;`,
     '  try {',
     '   run: for (;;) {',
     '    switch (pc) {',
     ...body.map((l) => `    ${l}`),
     '    }',
     '   }',
-    // Every exit: the pending flags kind in pk, the next RIP in nx.
+    // Every exit: the pending flags kind in pk, the next RIP in nx; ch: chain to the
+    // region compiled at nx (a constant target outside this one) while the nesting is shallow.
     `   ${materialiseStmt(PEND_DYN)}`,
+    `   ${REG_STORE}`,
+    `   if (ch !== 0 && depth < ${MAX_CHAIN_DEPTH} && ret < left) { base = ret; k = -1; t = H.chainTo(cpu, nx, left - ret, depth + 1); if (t !== 0) return base + t; }`,
     '   d.ip = nx;',
     '   return ret;',
     '  } catch (e) {',
     '    if (k < 0) { cpu.jitRetired += base; throw e; }',
+    `    if (sy === 0) { ${REG_STORE} }`,
     '    if (FN[k] < 0) throw e;',
     '    const q = FP[k] === PEND_DYN ? pk : FP[k];',
     '    if (q !== 0) cpu.flags = F.flagsDyn(q, cpu.flags, fa, fah, fb, fbh, fr, frh);',
@@ -454,6 +463,7 @@ export function compileBlock(cpu: X86Cpu, pa: number, rip: number, modeKey: numb
     // Profiles and stack traces name the block by its guest RIP.
     `//# sourceURL=kvmts-block-${rip.toString(16)}.js`,
   ].join('\n');
+  const source = localiseRegisters(raw);
   // The same guest code compiles to the same source (with the same code bytes): every vCPU
   // and every VM in this process shares one function, already optimised by V8.
   const key = `${words.join(',')}\n${faultRip.join(',')}\n${faultPend.join(',')}\n${faultN.join(',')}\n${source}`;

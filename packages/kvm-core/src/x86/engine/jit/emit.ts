@@ -20,6 +20,7 @@ import { AR_TYPE_CODE, AR_TYPE_DC, AR_TYPE_RW, AR_UNUSABLE, EFER_LMA, FLAG_CF, F
 import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB } from '../alu';
 import { addWrap64 } from '../decoder';
 import { jitParams } from './block-cache';
+import { SYNC_IN, SYNC_OUT } from './reg-locals';
 import { DCF_HAS66, DCF_ISMEM, DCF_LOCK, DCF_MODRM, DCF_PREFIXED, DCF_RIPREL, type DecodeCache } from '../decode-cache';
 import {
   FK_ALU_MI, FK_ALU_MR, FK_ALU_RI, FK_ALU_RM, FK_ALU_RR, FK_CALL, FK_CMOV, FK_JCC, FK_JMP, FK_LEA, FK_MOV8_MI, FK_MOV8_ST,
@@ -35,8 +36,6 @@ import {
 const TWO32 = 0x1_0000_0000;
 /** The access-rights bits that make a segment flat read/write data for cpu.linear's checks. */
 const FLAT_AR_MASK = AR_UNUSABLE | AR_TYPE_CODE | AR_TYPE_RW | AR_TYPE_DC;
-/** How deep compiled blocks may call into each other before returning to the run loop. */
-const MAX_CHAIN_DEPTH = 8;
 const TWO47 = 0x8000_0000_0000;
 /** aux bit of the fast ALU forms: CMP/TEST (flags only). */
 const FA_NOWRITE = 8;
@@ -72,12 +71,21 @@ export class BlockEmitter {
   constructor(readonly mode64: boolean, readonly def32: boolean, readonly startRip: number, readonly startPa: number) {}
 
   /**
-   * Leave after instruction i for the constant RIP target, chaining straight into the
-   * block compiled there (run-block.ts chainTo) while the nesting is shallow.
+   * Leave after instruction i for the constant RIP target (or local), chaining straight
+   * into the block compiled there (run-block.ts chainTo) at the region's exit, once the
+   * guest registers are back in R (compiler.ts).
    */
   chainStmts(i: number, target: number | string): string {
-    return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; if (depth < ${MAX_CHAIN_DEPTH} && ret < left) ` +
-      `{ ${materialiseStmt(PEND_DYN)} base = ret; k = -1; t = H.chainTo(cpu, ${target}, left - ret, depth + 1); if (t !== 0) return base + t; } break run;`;
+    return `${pendingKind(this.pend)} ret += ${this.n(i)}; nx = ${target}; ch = 1; break run;`;
+  }
+
+  /**
+   * A statement that calls an interpreter helper reading or writing the guest registers
+   * in cpu.regs (the stack helpers, LEAVE, MUL/DIV, step): the region keeps the registers
+   * in locals (reg-locals.ts), so they go back to R before it and are read again after it.
+   */
+  private withRegs(stmt: string): string {
+    return `${SYNC_OUT} ${stmt} ${SYNC_IN}`;
   }
 
   /*
@@ -274,9 +282,9 @@ export class BlockEmitter {
       o.push(`${this.st(8, 'la', lo, hi)} R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
     } else if (!this.mode64 && size === 4) {
       o.push(`if ((R[8] >>> 0) >= 4 && ${this.ssFlat()}) { la = (R[8] - 4) | 0; ${this.st(4, 'la', lo, '0')} R[8] = la; } ` +
-        `else { H.push(4, ${lo}, 0); la = ${this.stackLa()}; }`);
+        `else { ${this.withRegs(`H.push(4, ${lo}, 0);`)} la = ${this.stackLa()}; }`);
     } else {
-      o.push(`H.push(${size}, ${lo}, ${hi}); la = ${this.stackLa()};`);
+      o.push(`${this.withRegs(`H.push(${size}, ${lo}, ${hi});`)} la = ${this.stackLa()};`);
     }
   }
 
@@ -287,9 +295,9 @@ export class BlockEmitter {
       o.push(`la = R[9] * 4294967296 + (R[8] >>> 0); if (la < ${-TWO47} || la > ${TWO47 - 8}) cpu.raise(12, 0);`);
       o.push(`${this.ld64('la', 't', 'th')} la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;`);
     } else if (!this.mode64 && size === 4) {
-      o.push(`if ((R[8] >>> 0) <= 4294967292 && ${this.ssFlat()}) { t = ${this.ld32('R[8]')}; R[8] = (R[8] + 4) | 0; } else { t = H.pop(4); } th = 0;`);
+      o.push(`if ((R[8] >>> 0) <= 4294967292 && ${this.ssFlat()}) { t = ${this.ld32('R[8]')}; R[8] = (R[8] + 4) | 0; } else { ${this.withRegs('t = H.pop(4);')} } th = 0;`);
     } else {
-      o.push(`t = H.pop(${size}); th = ${size === 8 ? 'd.hi' : '0'};`);
+      o.push(`${this.withRegs(`t = H.pop(${size});`)} th = ${size === 8 ? 'd.hi' : '0'};`);
     }
   }
 
@@ -302,13 +310,13 @@ export class BlockEmitter {
       o.push(`if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);`);
       o.push('la += 8; R[8] = la | 0; R[9] = Math.floor(la / 4294967296) | 0;');
     } else if (!this.mode64 && size === 4) {
-      o.push(`tb = (R[8] >>> 0) <= 4294967292 && ${this.ssFlat()} ? 1 : 0; t = (tb !== 0 ? ${this.ld32('R[8]')} : H.peek(4, 0)) >>> 0;`);
+      o.push(`tb = (R[8] >>> 0) <= 4294967292 && ${this.ssFlat()} ? 1 : 0; if (tb !== 0) t = ${this.ld32('R[8]')} >>> 0; else { ${this.withRegs('t = H.peek(4, 0) >>> 0;')} }`);
       o.push('if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
-      o.push('if (tb !== 0) R[8] = (R[8] + 4) | 0; else H.setStackPointer(H.spAdd(H.stackPointer(), 4));');
+      o.push(`if (tb !== 0) R[8] = (R[8] + 4) | 0; else { ${this.withRegs('H.setStackPointer(H.spAdd(H.stackPointer(), 4));')} }`);
     } else {
-      o.push(`t = H.peek(${size}, 0); t = ${size === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
+      o.push(`${this.withRegs(`t = H.peek(${size}, 0);`)} t = ${size === 8 ? 'd.hi * 4294967296 + (t >>> 0)' : 't >>> 0'};`);
       o.push(this.mode64 ? `if (t < ${-TWO47} || t >= ${TWO47}) cpu.raise(13, 0);` : 'if (t > cpu.segLimit[1]) cpu.raise(13, 0);');
-      o.push(`H.setStackPointer(H.spAdd(H.stackPointer(), ${size}));`);
+      o.push(this.withRegs(`H.setStackPointer(H.spAdd(H.stackPointer(), ${size}));`));
     }
   }
 
@@ -626,7 +634,7 @@ export class BlockEmitter {
       // on only when it fell through and the run loop would have nothing to do first.
       this.materialise();
       this.faultPoint(i, rip);
-      o.push(`cpu.rip = ${rip}; H.step(cpu);`);
+      o.push(this.withRegs(`cpu.rip = ${rip}; H.step(cpu);`));
       o.push(`if (d.ip !== ${end} || cpu.mode64 !== ${this.mode64} || ${this.mode64 ? 'false' : `cpu.csDefault32 !== ${this.def32}`} || ` +
         `cpu.stiBlocking || cpu.movSsBlocking || cpu.mmioWritePending || !H.mayContinue(cpu)) { pk = 0; ret += ${this.n(i)}; nx = d.ip; break run; }`);
       return true;
@@ -967,7 +975,7 @@ export class BlockEmitter {
         return true;
       case FK_LEAVE:
         this.faultPoint(i, rip);
-        o.push(`H.leave(cpu, ${aux});`);
+        o.push(this.withRegs(`H.leave(cpu, ${aux});`));
         return true;
       case FK_IMUL: {
         if (isMem) {
@@ -1019,7 +1027,9 @@ export class BlockEmitter {
         } else {
           o.push(`tm = R[${2 * rm}]; tmh = ${size === 8 ? `R[${2 * rm + 1}]` : '0'};`);
         }
-        o.push(`tr = H.grp3(cpu, ${aux}, ${size}, tm, tmh, ${imm}); trh = H.r64.hi;`);
+        // MUL, IMUL, DIV and IDIV (aux 4-7) read and write rDX:rAX in cpu.regs.
+        const g = `tr = H.grp3(cpu, ${aux}, ${size}, tm, tmh, ${imm}); trh = H.r64.hi;`;
+        o.push(aux >= 4 ? this.withRegs(g) : g);
         if (writes) {
           if (isMem) { o.push(this.storeMem(size, 'tr', 'trh')); this.afterStore(i, end, size); }
           else o.push(`R[${2 * rm}] = tr; R[${2 * rm + 1}] = trh;`);
