@@ -915,6 +915,79 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     }
   });
 
+  it('32-bit with a 16-bit stack segment: the stack helpers, LEAVE and MUL use registers the region keeps in locals; a fault in a block after register writes keeps them (in a helper: #SS, inline: #GP)', () => {
+    // GDT at 0x1000: 0x08 code, 0x10 flat data, 0x20 data at 0x700000 with a 64 KiB limit and B clear
+    // (SP, not ESP): every PUSH, POP, CALL, RET and LEAVE runs through the interpreter's helpers.
+    // The tail runs three times (compiled at threshold 1 after the first): its first two
+    // instructions write registers, the third faults the third time, in the push helper
+    // (#SS: SP wraps past the limit) or inline (#GP: past the DS limit of 2 GiB).
+    const body = (fault: string) => `
+      .code32
+      mov $0x20, %eax
+      mov %eax, %ss
+      mov $0x8000, %esp
+      xor %ecx, %ecx
+      xor %ebp, %ebp
+      mov $0x12345, %esi
+    loop:
+      push %ecx
+      push %esi
+      call fn
+      pop %edi
+      pop %edx
+      add %edx, %ebp
+      mov %esi, %eax
+      mul %ecx
+      add %eax, %ebp
+      xor %edx, %esi
+      add %edi, %esi
+      add $1, %ecx
+      cmp $300, %ecx
+      jne loop
+      mov $0x200000, %edx
+      mov $2, %edi
+    tail:
+      add $7, %ecx
+      mov %ebp, %ebx
+      ${fault}
+      dec %edi
+      jnz tail
+      mov $2, %esp
+      mov $0x80000000, %edx
+      jmp tail
+    fn:
+      push %ebp
+      mov %esp, %ebp
+      mov 8(%ebp), %eax
+      imul $7, %eax, %eax
+      mov %eax, 8(%ebp)
+      leave
+      ret
+    `;
+    for (const [fault, vector] of [['push %ecx', 12], ['mov (%edx), %eax', 13]] as const) {
+      // Small slices, and slices long enough that the second pass of the tail runs compiled.
+      for (const [threshold, maxBudget] of [[1, 97], [3, 97], [1, 1_000_000]]) {
+        const { last, compiled } = lockstep(32, 41, body(fault), maxBudget, threshold, {
+          prepare: (m) => {
+            const dv = new DataView(m.mem.buffer);
+            const gdt = 0x1000;
+            dv.setUint32(gdt + 8, 0x0000ffff, true); dv.setUint32(gdt + 12, 0x00cf9b00, true);
+            dv.setUint32(gdt + 16, 0x0000ffff, true); dv.setUint32(gdt + 20, 0x00cf9300, true);
+            dv.setUint32(gdt + 32, 0x0000ffff, true); dv.setUint32(gdt + 36, 0x00009370, true);
+            m.cpu.gdtrBase = gdt;
+            m.cpu.gdtrLimit = 39;
+          },
+        });
+        expect(last.exit).toBe('EXCEPTION');
+        expect(last.vector).toBe(vector);
+        expect(compiled).toBeGreaterThan(0);
+        // The two instructions before the fault retired: their results are kept.
+        expect(last.regs[2]).toBe(321);
+        expect(last.regs[6]).toBe(last.regs[10]);
+      }
+    }
+  });
+
   it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {
     for (const threshold of [2, 7]) {
       const { last, compiled } = lockstep(64, 11, undefined, 97, threshold);
