@@ -23,20 +23,26 @@ export const REG_STORE = '/*RS*/';
 
 /** A name R[n] of the source (not part of a longer name such as TR[...] or cpu.R[...]). */
 const SLOT = /(?<![\w$.])R\[(\d+)\]/g;
+/** An assignment to R[n] (the emitter writes registers only with `R[n] = `). */
+const SLOT_WRITE = /(?<![\w$.])R\[(\d+)\] =(?!=)/g;
 
 /**
  * The region source with every R[n] as a local rn, and the marks expanded: REG_LOAD
- * declares the locals (from R), REG_STORE and SYNC_OUT write them back, SYNC_IN reads them
- * again. Only the slots the code names are locals.
+ * declares the locals (from R), REG_STORE and SYNC_OUT write back those the code assigns,
+ * SYNC_IN reads them all again. Only the slots the code names are locals.
  */
 export function localiseRegisters(source: string): string {
   const used = new Set<number>();
+  // The slots the code assigns: only these can differ from R (a SYNC_IN reloads the others
+  // with the values R has), so only these are written back.
+  const written = new Set<number>();
+  for (const m of source.matchAll(SLOT_WRITE)) written.add(Number(m[1]));
   let s = source.replace(SLOT, (_m, n: string) => {
     used.add(Number(n));
     return `r${n}`;
   });
   const slots = [...used].sort((a, b) => a - b);
-  const store = slots.map((n) => `R[${n}] = r${n};`).join(' ');
+  const store = slots.filter((n) => written.has(n)).map((n) => `R[${n}] = r${n};`).join(' ');
   const load = slots.map((n) => `r${n} = R[${n}];`).join(' ');
   s = s.replace(REG_LOAD, slots.length === 0 ? '' : `let ${slots.map((n) => `r${n} = R[${n}]`).join(', ')};`);
   s = s.replaceAll(REG_STORE, store);
