@@ -988,6 +988,55 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     }
   });
 
+  it('compiled stores into the running region\'s page (MOV, OR to memory, an 8-byte MOV; TLB hits and misses) leave it, and the patched code runs; lockstep', () => {
+    // flush: INVLPG drops the code page's translation, so the one store (to p1) takes the
+    // cpu's method (the region starts after the INVLPG); without it the stores hit the TLB.
+    for (const [bits, flush] of [[64, false], [32, false], [64, true], [32, true]] as const) {
+      const r = bits === 64 ? 'r' : 'e';
+      // Each iteration stores c >> 5 into the immediates of the MOVs below it (same page,
+      // same region): the bytes change every 32 iterations, and in between the region runs
+      // compiled up to its first store (which leaves it, as any store to its pages does).
+      const body = `
+        .code${bits}
+        mov $0x7ff000, %${r}sp
+        xor %ecx, %ecx
+        xor %ebx, %ebx
+      loop:
+        ${flush ? 'invlpg p1' : ''}
+        mov %ecx, %eax
+        shr $5, %eax
+        ${flush ? '' : 'or %eax, p2+1'}
+        ${flush ? '' : bits === 64 ? 'mov %rax, p3+2' : 'mov %eax, p3+1'}
+        mov %eax, p1+1
+      p1:
+        mov $0x11, %edx
+        add %edx, %ebx
+      p2:
+        mov $0x20, %edx
+        add %edx, %ebx
+      p3:
+        ${bits === 64 ? 'movabs $0x33, %rdx' : 'mov $0x33, %edx'}
+        add %edx, %ebx
+        add $1, %ecx
+        cmp $200, %ecx
+        jne loop
+        hlt
+      `;
+      let sum = 0;
+      let p2 = 0x20;
+      for (let c = 0; c < 200; c++) {
+        if (!flush) p2 |= c >> 5;
+        sum += (c >> 5) + p2 + (flush ? 0x33 : c >> 5);
+      }
+      for (const threshold of [1, 3]) {
+        const { last, compiled } = lockstep(bits, 53, body, 97, threshold);
+        expect(last.exit).toBe('HLT');
+        expect(compiled).toBeGreaterThan(0);
+        expect(last.regs[6]).toBe(sum);
+      }
+    }
+  });
+
   it('hot code: regions compiled after a few executions and entered at any of their basic blocks stay in lockstep', () => {
     for (const threshold of [2, 7]) {
       const { last, compiled } = lockstep(64, 11, undefined, 97, threshold);

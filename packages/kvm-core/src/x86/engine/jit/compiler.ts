@@ -46,6 +46,7 @@ import { flagsAdd32, flagsAdd64, flagsDyn, flagsLogic32, flagsLogic64, flagsShif
 import { flagsAdc32, flagsAdc64, flagsSbb32, flagsSbb64 } from './flags';
 import { bcIndex, codeLinear, jitStats } from './block-cache';
 import { viewOf } from '../data-view';
+import { TLB_MASK, TLB_WRITE_BASE } from '../tlb';
 import { localiseRegisters, REG_LOAD, REG_STORE } from './reg-locals';
 
 /** Most instructions in one basic block (the block cache's count is a byte). */
@@ -93,9 +94,27 @@ function regionSpan(cpu: X86Cpu, la: number, pa: number, m: Uint8Array, o: numbe
   return { lo: adjacent(-4096) ? -4096 : 0, hi: adjacent(4096) ? 8192 : 4096 };
 }
 
+/**
+ * After a store of size bytes at la through the cpu's method (a TLB miss, MMIO, a page
+ * crossing): a value in plo..phi when the region must leave (an MMIO write is pending, or
+ * a page the store wrote is one of the region's code pages, bases plo..phi), else -1.
+ * The write TLB maps the pages stored to now (the store filled it).
+ */
+function stored(cpu: X86Cpu, la: number, size: number, plo: number, phi: number): number {
+  if (cpu.mmioWritePending) return plo;
+  const th = cpu.tlbHpa;
+  const tp = th[TLB_WRITE_BASE + ((la >>> 12) & TLB_MASK)]!;
+  if (tp >= plo && tp <= phi) return tp;
+  if ((la & 4095) > 4096 - size) {
+    const tn = th[TLB_WRITE_BASE + (((la + size - 1) >>> 12) & TLB_MASK)]!;
+    if (tn >= plo && tn <= phi) return tn;
+  }
+  return -1;
+}
+
 /** Helpers the generated code calls (bound once, passed to every region factory). */
 const H = {
-  sameCode, codeAt, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
+  sameCode, codeAt, stored, chainTo, alu, alu64, r64, shift, shift64, cond, push, pop, peek, setStackPointer, spAdd, stackPointer, step, mayContinue,
   // The operation helpers of the forms compiled by BlockEmitter.emitForm.
   imul32, imul64, incDec, incDec64, grp3, leave,
 };

@@ -108,14 +108,16 @@ export class BlockEmitter {
 
   /**
    * Statements: the 4- or 8-byte store of (lo, hi) at address a. In verify mode always the
-   * cpu's method, which verify.ts patches on the instance to log and undo stores.
+   * cpu's method, which verify.ts patches on the instance to log and undo stores. Both ways
+   * leave in tp what afterStore(..., true) tests: the hit's physical page (a RAM page, no
+   * MMIO), or H.stored's answer after the cpu's method.
    */
   private st(size: 4 | 8, a: string, lo: string, hi: string): string {
-    const slow = size === 8 ? `cpu.write64(${a}, ${lo}, ${hi});` : `cpu.write32(${a}, ${lo});`;
+    const slow = `{ ${size === 8 ? `cpu.write64(${a}, ${lo}, ${hi});` : `cpu.write32(${a}, ${lo});`} tp = H.stored(cpu, ${a}, ${size}, PLO, PHI); }`;
     if (jitParams.verify) return slow;
     const hit = size === 8
-      ? `{ tq += TO[ti]; TV[ti].setInt32(tq, ${lo}, true); TV[ti].setInt32(tq + 4, ${hi}, true); }`
-      : `TV[ti].setInt32(TO[ti] + tq, ${lo}, true);`;
+      ? `{ tq += TO[ti]; TV[ti].setInt32(tq, ${lo}, true); TV[ti].setInt32(tq + 4, ${hi}, true); tp = TH[ti]; }`
+      : `{ TV[ti].setInt32(TO[ti] + tq, ${lo}, true); tp = TH[ti]; }`;
     return `if ((tq = ${a} & 4095) <= ${4096 - size} && TT[ti = ${TLB_WRITE_BASE} + ((${a} >>> 12) & ${TLB_MASK})] === ${a} - tq + cpu.accessUser) ${hit} else ${slow}`;
   }
 
@@ -234,8 +236,16 @@ export class BlockEmitter {
     return true;
   }
 
-  /** After a store of size bytes at la by instruction i: leave on MMIO or a write to one of the region's code pages. */
-  private afterStore(i: number, end: number | string, size: number): void {
+  /**
+   * After a store of size bytes at la by instruction i: leave on MMIO or a write to one of
+   * the region's code pages. viaSt: every way to here stored through st(), which left the
+   * answer in tp (a hit cannot be MMIO or cross a page).
+   */
+  private afterStore(i: number, end: number | string, size: number, viaSt = false): void {
+    if (viaSt) {
+      this.out.push(`if (tp >= PLO && tp <= PHI) { ${this.exitStmts(i, String(end))} }`);
+      return;
+    }
     // The second page only when the store crossed into it.
     // The region's pages are physically contiguous (compiler.ts): PLO..PHI bounds their bases.
     const second = size === 1 ? '' : ` || ((la & 4095) > ${4096 - size} && (tp = TH[${TLB_WRITE_BASE} + (((la + ${size - 1}) >>> 12) & ${TLB_MASK})]) >= PLO && tp <= PHI)`;
@@ -429,13 +439,13 @@ export class BlockEmitter {
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, true);
         o.push(this.storeMem(size, regLo(reg), regHi(reg)));
-        this.afterStore(i, end, size);
+        this.afterStore(i, end, size, true);
         return true;
       case FK_MOV_MI:
         this.faultPoint(i, rip);
         this.linear(c, ci, end, size, true);
         o.push(this.storeMem(size, String(imm), imm < 0 ? '-1' : '0'));
-        this.afterStore(i, end, size);
+        this.afterStore(i, end, size, true);
         return true;
       case FK_LEA: {
         const ad8 = c.adsize[ci] === 8;
@@ -479,7 +489,7 @@ export class BlockEmitter {
         const b = kind === FK_ALU_MR ? regLo(reg) : String(imm);
         const bh = kind === FK_ALU_MR ? regHi(reg) : imm < 0 ? '-1' : '0';
         this.aluOp(aux & 7, size, 'tm', size === 8 ? 'tmh' : '0', b, bh, !write, (lo, hi) => this.storeMem(size, lo, hi));
-        if (write) this.afterStore(i, end, size);
+        if (write) this.afterStore(i, end, size, true);
         return true;
       }
       case FK_JCC: {
@@ -541,7 +551,7 @@ export class BlockEmitter {
           if (size === 8) o.push(`tr = H.shift64(cpu, ${aux & 7}, ${lo}, ${hi}, ${count}); trh = H.r64.hi;`);
           else o.push(`tr = H.shift(cpu, ${aux & 7}, 4, ${lo}, ${count}); trh = 0;`);
           o.push(this.storeMem(size, 'tr', 'trh'));
-          this.afterStore(i, end, size);
+          this.afterStore(i, end, size, true);
         } else if (size === 8) {
           o.push(`tr = H.shift64(cpu, ${aux & 7}, R[${2 * rm}], R[${2 * rm + 1}], ${count}); R[${2 * rm}] = tr; R[${2 * rm + 1}] = H.r64.hi;`);
         } else {
@@ -1031,7 +1041,7 @@ export class BlockEmitter {
         const g = `tr = H.grp3(cpu, ${aux}, ${size}, tm, tmh, ${imm}); trh = H.r64.hi;`;
         o.push(aux >= 4 ? this.withRegs(g) : g);
         if (writes) {
-          if (isMem) { o.push(this.storeMem(size, 'tr', 'trh')); this.afterStore(i, end, size); }
+          if (isMem) { o.push(this.storeMem(size, 'tr', 'trh')); this.afterStore(i, end, size, true); }
           else o.push(`R[${2 * rm}] = tr; R[${2 * rm + 1}] = trh;`);
         }
         if (aux !== 2) this.pend = PEND_NONE;
@@ -1091,7 +1101,7 @@ export class BlockEmitter {
           if (size === 8) o.push(`tr = H.incDec64(cpu, ${lo}, ${hi}, ${dec}); trh = H.r64.hi;`);
           else o.push(`tr = H.incDec(cpu, 4, ${lo}, ${dec}); trh = 0;`);
           o.push(this.storeMem(size, 'tr', 'trh'));
-          this.afterStore(i, end, size);
+          this.afterStore(i, end, size, true);
         } else if (size === 8) {
           o.push(`R[${2 * rm}] = H.incDec64(cpu, R[${2 * rm}], R[${2 * rm + 1}], ${dec}); R[${2 * rm + 1}] = H.r64.hi;`);
         } else {
