@@ -110,6 +110,25 @@ function sameBytes(H: Int32Array, h: number, c: DecodeCache, ci: number, m: Uint
 export let replayed = false;
 
 /**
+ * sameBytes for runFast: the first eight bytes through the page's DataView v (two loads
+ * instead of eight) when they lie in the page (page offset po), the rest as sameBytes.
+ */
+function sameBytesIn(H: Int32Array, h: number, c: DecodeCache, ci: number, v: DataView, m: Uint8Array, p: number, po: number, len: number): boolean {
+  if (po > 4088) return sameBytes(H, h, c, ci, m, p, len);
+  const w0 = v.getInt32(p, true);
+  if (len < 4) return (w0 & BYTE_MASK[len]!) === H[h + DCH_W0];
+  if (w0 !== H[h + DCH_W0]) return false;
+  if (len === 4) return true;
+  const w1 = v.getInt32(p + 4, true);
+  if (len < 8) return (w1 & BYTE_MASK[len - 4]!) === H[h + DCH_W0 + 1];
+  if (w1 !== H[h + DCH_W0 + 1]) return false;
+  if (len === 8) return true;
+  if ((word(m, p + 8) & BYTE_MASK[len < 12 ? len - 8 : 4]!) !== c.w2[ci]) return false;
+  if (len <= 12) return true;
+  return (word(m, p + 12) & BYTE_MASK[len - 12]!) === c.w3[ci];
+}
+
+/**
  * Decode prefixes and execute one instruction starting at cpu.rip. On return d.ip is the
  * next RIP; true when it ran as a fast form (fast-path.ts: nothing the run loop checks
  * between instructions can have changed, except a pending MMIO write). An instruction found in the decode cache (decode-cache.ts) skips the prefix
@@ -286,6 +305,7 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
   let ti = 0;
   let tag = 0;
   let mem = c.w0 as unknown as Uint8Array;
+  let view = cpu.tlbView[0]!;
   let off = 0;
   let hpa = 0;
   let branched = false;
@@ -309,6 +329,7 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
         page = pb;
         tag = tlbTag[ti]!;
         mem = cpu.tlbMem[ti]!;
+        view = cpu.tlbView[ti]!;
         off = cpu.tlbOff[ti]!;
         hpa = cpu.tlbHpa[ti]!;
       }
@@ -319,7 +340,7 @@ export function runFast(cpu: X86Cpu, left: number, probe: boolean): number {
       if (H[h + DCH_TAG_LO] !== (pa | 0) || meta >>> 16 !== (hpa < TWO32 ? modeKey : dcTagHi(pa, modeKey))) break;
       const kind = (meta >>> 8) & 0xff;
       const len = meta & 0xff;
-      if (kind === 0 || len > avail || !sameBytes(H, h, c, ci, mem, off + po, len)) break;
+      if (kind === 0 || len > avail || !sameBytesIn(H, h, c, ci, view, mem, off + po, po, len)) break;
       d.ipStart = rip;
       cpu.mmioLogNext = 0;
       execFast(cpu, c, ci, kind);
