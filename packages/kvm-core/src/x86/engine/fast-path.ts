@@ -6,7 +6,7 @@
  * (measured on the bench guests and the Linux XZ decompressor). Each form does exactly
  * what the general path in execute.ts does, through the same ALU and memory helpers.
  */
-import { ALU_CMP, alu, alu64, imul32, imul64, incDec, incDec64, muls64, mulu64, PARITY, r64, shift, shift64, szp } from './alu';
+import { ALU_CMP, alu, alu32, alu64, imul32, imul64, incDec, incDec64, muls64, mulu64, PARITY, r64, shift, shift64, szp } from './alu';
 import { FLAG_CF, FLAG_OF, FLAG_SF as FLAG_SF_BIT, FLAGS_ARITH } from './constants';
 import { GP_VECTOR } from './constants';
 import { isCanonical, type X86Cpu } from './cpu';
@@ -583,7 +583,7 @@ function fkAluRr(cpu: X86Cpu, c: DecodeCache, ci: number): void {
     const lo = alu64(cpu, aux & 7, R[2 * reg]!, R[2 * reg + 1]!, R[2 * rm]!, R[2 * rm + 1]!);
     if (!(aux & FA_NOWRITE)) { R[2 * reg] = lo; R[2 * reg + 1] = r64.hi; }
   } else {
-    const res = alu(cpu, aux & 7, 4, R[2 * reg]!, R[2 * rm]!);
+    const res = alu32(cpu, aux & 7, R[2 * reg]!, R[2 * rm]!);
     if (!(aux & FA_NOWRITE)) { R[2 * reg] = res; R[2 * reg + 1] = 0; }
   }
 }
@@ -601,7 +601,7 @@ function fkAluMr(cpu: X86Cpu, c: DecodeCache, ci: number): void {
     const lo = alu64(cpu, aux & 7, alo, cpu.hi, R[2 * reg]!, R[2 * reg + 1]!);
     if (write) cpu.write64(la, lo, r64.hi);
   } else {
-    const res = alu(cpu, aux & 7, 4, cpu.read32(la), R[2 * reg]!);
+    const res = alu32(cpu, aux & 7, cpu.read32(la), R[2 * reg]!);
     if (write) cpu.write32(la, res);
   }
 }
@@ -618,7 +618,7 @@ function fkAluRm(cpu: X86Cpu, c: DecodeCache, ci: number): void {
     const lo = alu64(cpu, aux & 7, R[2 * reg]!, R[2 * reg + 1]!, blo, cpu.hi);
     if (!(aux & FA_NOWRITE)) { R[2 * reg] = lo; R[2 * reg + 1] = r64.hi; }
   } else {
-    const res = alu(cpu, aux & 7, 4, R[2 * reg]!, cpu.read32(la));
+    const res = alu32(cpu, aux & 7, R[2 * reg]!, cpu.read32(la));
     if (!(aux & FA_NOWRITE)) { R[2 * reg] = res; R[2 * reg + 1] = 0; }
   }
 }
@@ -633,7 +633,7 @@ function fkAluRi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
     const lo = alu64(cpu, aux & 7, R[2 * rm]!, R[2 * rm + 1]!, imm, imm < 0 ? -1 : 0);
     if (!(aux & FA_NOWRITE)) { R[2 * rm] = lo; R[2 * rm + 1] = r64.hi; }
   } else {
-    const res = alu(cpu, aux & 7, 4, R[2 * rm]!, imm);
+    const res = alu32(cpu, aux & 7, R[2 * rm]!, imm);
     if (!(aux & FA_NOWRITE)) { R[2 * rm] = res; R[2 * rm + 1] = 0; }
   }
 }
@@ -651,7 +651,7 @@ function fkAluMi(cpu: X86Cpu, c: DecodeCache, ci: number): void {
     const lo = alu64(cpu, aux & 7, alo, cpu.hi, imm, imm < 0 ? -1 : 0);
     if (write) cpu.write64(la, lo, r64.hi);
   } else {
-    const res = alu(cpu, aux & 7, 4, cpu.read32(la), imm);
+    const res = alu32(cpu, aux & 7, cpu.read32(la), imm);
     if (write) cpu.write32(la, res);
   }
 }
@@ -915,14 +915,14 @@ export function grp3(cpu: X86Cpu, sub: number, size: number, a: number, ahi: num
   const R = cpu.regs;
   if (sub === 0) {
     if (size === 8) alu64(cpu, 4, a, ahi, imm, imm >> 31);
-    else alu(cpu, 4, 4, a, imm);
+    else alu32(cpu, 4, a, imm);
     return 0;
   }
   if (sub === 2) { r64.hi = size === 8 ? ~ahi : 0; return ~a; } // NOT: no flags
   if (sub === 3) {
     if (size === 8) return alu64(cpu, 5, 0, 0, a, ahi);
     r64.hi = 0;
-    return alu(cpu, 5, 4, 0, a);
+    return alu32(cpu, 5, 0, a);
   }
   // MUL / IMUL: rDX:rAX = rAX * r/m.
   const signed = sub === 5;
