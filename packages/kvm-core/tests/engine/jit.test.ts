@@ -611,6 +611,18 @@ function machine(mode: 64 | 32, body = mode === 64 ? BODY64 : BODY32): Machine {
   return m;
 }
 
+/** A GDT at 0x1000 with descriptors (low and high words) from selector 0x08 on, in GDTR. */
+function setGdt(m: Machine, descriptors: [number, number][]): void {
+  const dv = new DataView(m.mem.buffer);
+  const gdt = 0x1000;
+  descriptors.forEach(([lo, hi], i) => {
+    dv.setUint32(gdt + 8 * (i + 1), lo, true);
+    dv.setUint32(gdt + 8 * (i + 1) + 4, hi, true);
+  });
+  m.cpu.gdtrBase = gdt;
+  m.cpu.gdtrLimit = 8 * (descriptors.length + 1) - 1;
+}
+
 /** Hooks of a lockstep run: prepare each machine after it is made, act on both before slice n runs. */
 interface LockstepHooks {
   prepare?: (m: Machine) => void;
@@ -884,13 +896,7 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
     for (const threshold of [1, 3]) {
       const make = () => {
         const m = machine(32, body);
-        const dv = new DataView(m.mem.buffer);
-        const gdt = 0x1000;
-        dv.setUint32(gdt + 8, 0x0000ffff, true); dv.setUint32(gdt + 12, 0x00cf9b00, true);
-        dv.setUint32(gdt + 16, 0x0000ffff, true); dv.setUint32(gdt + 20, 0x00cf9300, true);
-        dv.setUint32(gdt + 24, 0x0000ffff, true); dv.setUint32(gdt + 28, 0x000f9300, true);
-        m.cpu.gdtrBase = gdt;
-        m.cpu.gdtrLimit = 31;
+        setGdt(m, [[0x0000ffff, 0x00cf9b00], [0x0000ffff, 0x00cf9300], [0x0000ffff, 0x000f9300]]);
         m.cpu.segLimit[3] = 0xffffffff;
         return m;
       };
@@ -965,18 +971,10 @@ describe('engine: compiled tier (jit) in lockstep with the interpreter', () => {
       ret
     `;
     for (const [fault, vector] of [['push %ecx', 12], ['mov (%edx), %eax', 13]] as const) {
-      // Small slices, and slices long enough that the second pass of the tail runs compiled.
+      // Small slices, and slices long enough that the tail's last pass runs compiled.
       for (const [threshold, maxBudget] of [[1, 97], [3, 97], [1, 1_000_000]]) {
         const { last, compiled } = lockstep(32, 41, body(fault), maxBudget, threshold, {
-          prepare: (m) => {
-            const dv = new DataView(m.mem.buffer);
-            const gdt = 0x1000;
-            dv.setUint32(gdt + 8, 0x0000ffff, true); dv.setUint32(gdt + 12, 0x00cf9b00, true);
-            dv.setUint32(gdt + 16, 0x0000ffff, true); dv.setUint32(gdt + 20, 0x00cf9300, true);
-            dv.setUint32(gdt + 32, 0x0000ffff, true); dv.setUint32(gdt + 36, 0x00009370, true);
-            m.cpu.gdtrBase = gdt;
-            m.cpu.gdtrLimit = 39;
-          },
+          prepare: (m) => setGdt(m, [[0x0000ffff, 0x00cf9b00], [0x0000ffff, 0x00cf9300], [0, 0], [0x0000ffff, 0x00009370]]),
         });
         expect(last.exit).toBe('EXCEPTION');
         expect(last.vector).toBe(vector);
