@@ -110,22 +110,17 @@ function sameBytes(H: Int32Array, h: number, c: DecodeCache, ci: number, m: Uint
 export let replayed = false;
 
 /**
- * sameBytes for runFast: the first eight bytes through the page's DataView v (two loads
- * instead of eight) when they lie in the page (page offset po), the rest as sameBytes.
+ * sameBytes for runFast: an instruction of up to eight bytes through the page's DataView v
+ * (two loads instead of eight) when those eight bytes lie in the page (page offset po);
+ * longer ones, and any near the page end, through sameBytes.
  */
 function sameBytesIn(H: Int32Array, h: number, c: DecodeCache, ci: number, v: DataView, m: Uint8Array, p: number, po: number, len: number): boolean {
-  if (po > 4088) return sameBytes(H, h, c, ci, m, p, len);
+  if (po > 4088 || len > 8) return sameBytes(H, h, c, ci, m, p, len);
   const w0 = v.getInt32(p, true);
   if (len < 4) return (w0 & BYTE_MASK[len]!) === H[h + DCH_W0];
   if (w0 !== H[h + DCH_W0]) return false;
   if (len === 4) return true;
-  const w1 = v.getInt32(p + 4, true);
-  if (len < 8) return (w1 & BYTE_MASK[len - 4]!) === H[h + DCH_W0 + 1];
-  if (w1 !== H[h + DCH_W0 + 1]) return false;
-  if (len === 8) return true;
-  if ((word(m, p + 8) & BYTE_MASK[len < 12 ? len - 8 : 4]!) !== c.w2[ci]) return false;
-  if (len <= 12) return true;
-  return (word(m, p + 12) & BYTE_MASK[len - 12]!) === c.w3[ci];
+  return (v.getInt32(p + 4, true) & BYTE_MASK[len - 4]!) === H[h + DCH_W0 + 1];
 }
 
 /**

@@ -72,7 +72,7 @@ export class BlockEmitter {
 
   /**
    * Leave after instruction i for the constant RIP target (or local), chaining straight
-   * into the block compiled there (run-block.ts chainTo) at the region's exit, once the
+   * into the block compiled there (chain.ts chainTo) at the region's exit, once the
    * guest registers are back in R (compiler.ts).
    */
   chainStmts(i: number, target: number | string): string {

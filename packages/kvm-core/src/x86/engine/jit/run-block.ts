@@ -101,26 +101,19 @@ export function runBlock(cpu: X86Cpu, left: number, events = false): number {
     }
     return 0;
   }
+  // null: no block can start here. The mark saves the next tries, but not at the cost of
+  // a region compiled at an aliasing address (its slot keeps it; this start is tried
+  // again after threshold more executions): marks evicting live regions kept the i386
+  // kernel's blake2s pieces from being entered for thousands of runs.
+  bc.hotTag[bi] = -1;
+  if (b === null && bc.fn[bi] !== null && bc.tag[bi] !== -1) return 0;
+  bc.tag[bi] = key;
+  bc.rip[bi] = rip;
+  bc.misses[bi] = 0;
   if (b === null) {
-    // No block can start here. The mark saves the next tries, but not at the cost of a
-    // region compiled at an aliasing address (its slot keeps it; this start is tried
-    // again after threshold more executions): marks evicting live regions kept the i386
-    // kernel's blake2s pieces from being entered for thousands of runs.
-    if (bc.fn[bi] !== null && bc.tag[bi] !== -1) {
-      bc.hotTag[bi] = -1;
-      return 0;
-    }
-    bc.tag[bi] = key;
-    bc.rip[bi] = rip;
-    bc.hotTag[bi] = -1;
-    bc.misses[bi] = 0;
     bc.fn[bi] = null;
     return 0;
   }
-  bc.tag[bi] = key;
-  bc.rip[bi] = rip;
-  bc.hotTag[bi] = -1;
-  bc.misses[bi] = 0;
   bc.compiled++;
   if (jitParams.onCompile !== null) jitParams.onCompile(rip, b.source);
   // Every basic block of the region enters it: a loop is compiled once, whichever of its
